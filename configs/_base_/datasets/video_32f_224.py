@@ -1,0 +1,30 @@
+# Official ViFi-CLIP video pipelines (32 frames, 224 px). Leaf configs build
+# the dataloaders from these pipelines and their own paths.
+num_frames = 32
+train_pipeline = [
+    dict(type='ViFiDecordInit'),
+    dict(type='ViFiSampleFrames', num_frames=num_frames),
+    dict(type='ViFiDecordDecode'),
+    dict(type='Resize', scale=(-1, 256)),
+    dict(
+        type='MultiScaleCrop',
+        input_size=224,
+        scales=(1, 0.875, 0.75, 0.66),
+        random_crop=False,
+        max_wh_scale_gap=1),
+    dict(type='Resize', scale=(224, 224), keep_ratio=False),
+    dict(type='Flip', flip_ratio=0.5),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+test_pipeline = [
+    dict(type='ViFiDecordInit'),
+    dict(type='ViFiSampleFrames', num_frames=num_frames, test_mode=True),
+    dict(type='ViFiDecordDecode'),
+    dict(type='Resize', scale=(-1, 256)),
+    dict(type='CenterCrop', crop_size=224),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+val_evaluator = dict(type='AccMetric')
+test_evaluator = val_evaluator

@@ -1,0 +1,88 @@
+#!/usr/bin/env python
+"""Test a recognizer: mmaction2's ``tools/test.py`` interface.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--dump FILE.pkl]
+        [--out-metrics FILE.json] [--cfg-options k=v ...] [--launcher ...]
+"""
+import argparse
+import json
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
+from vifi_mmaction.compat import init_cpu_distributed
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test a ViFi-CLIP model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='directory for logs and metrics')
+    parser.add_argument('--dump', type=str,
+                        help='dump predictions to a pickle file (.pkl)')
+    parser.add_argument('--out-metrics', type=str,
+                        help='also write the metrics to this JSON file')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, xxx=yyy')
+    parser.add_argument('--show-dir', help='directory for visualisations')
+    parser.add_argument('--show', action='store_true')
+    parser.add_argument('--interval', type=int, default=1)
+    parser.add_argument('--wait-time', type=float, default=2)
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def merge_args(cfg, args):
+    """Fold command-line switches into the config."""
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    if args.show or args.show_dir:
+        vis = cfg.default_hooks.setdefault('visualization',
+                                           dict(type='VisualizationHook'))
+        vis.update(enable=True, show=args.show, interval=args.interval,
+                   wait_time=args.wait_time)
+        if args.show_dir:
+            vis.out_dir = args.show_dir
+    if args.dump is not None:
+        if not args.dump.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'--dump must end with .pkl, got {args.dump}')
+        evaluator = cfg.test_evaluator
+        if not isinstance(evaluator, list):
+            evaluator = [evaluator]
+        cfg.test_evaluator = list(evaluator) + [
+            dict(type='DumpResults', out_file_path=args.dump)
+        ]
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    return cfg
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = merge_args(Config.fromfile(args.config), args)
+    if init_cpu_distributed(args.launcher):
+        cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    if args.out_metrics and runner.rank == 0:
+        os.makedirs(osp.dirname(osp.abspath(args.out_metrics)), exist_ok=True)
+        with open(args.out_metrics, 'w') as f:
+            json.dump({k: float(v) for k, v in metrics.items()}, f, indent=2)
+    return metrics
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,19 @@
+"""ViFi-CLIP for MMAction2.
+
+Importing the package applies the stack fixes in :mod:`vifi_mmaction.compat`
+and registers every component in mmaction's registries. Configs pull it in
+with ``custom_imports = dict(imports=['vifi_mmaction'])``.
+"""
+from . import compat
+
+compat.apply_all()
+
+from .datasets import *  # noqa: E402,F401,F403
+from .datasets import __all__ as _datasets_all  # noqa: E402
+from .engine import *  # noqa: E402,F401,F403
+from .engine import __all__ as _engine_all  # noqa: E402
+from .models import *  # noqa: E402,F401,F403
+from .models import __all__ as _models_all  # noqa: E402
+from .version import __version__  # noqa: E402
+
+__all__ = ['compat', '__version__'] + _datasets_all + _engine_all + _models_all

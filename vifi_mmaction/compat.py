@@ -1,0 +1,218 @@
+"""Workarounds for upstream breakages of the pinned stack, applied on import.
+
+Every fix here names its upstream cause and is covered by a test in
+``tests/test_compat.py`` that fails without it. Nothing else in the package
+patches third-party code.
+
+1. ``mmaction2`` 1.2.0 wheels omit ``mmaction/models/localizers/drn`` (no
+   ``__init__.py``, so ``find_packages`` skips it), which makes
+   ``import mmaction.models`` fail (open-mmlab/mmaction2#2714).
+2. ``torch>=2.6`` loads with ``weights_only=True``; mmengine resume
+   checkpoints hold a ``HistoryBuffer`` and numpy arrays/scalars, which the
+   weights-only unpickler rejects. We allowlist exactly those globals and keep
+   weights-only loading on.
+3. ``setuptools>=81`` dropped ``pkg_resources``; mmengine uses it to resolve
+   ``mmaction::`` base configs (``mmengine.utils.package_utils``). When it is
+   missing we answer the same questions through ``importlib.metadata``.
+4. ``mmengine.dist.init_dist('pytorch')`` always calls
+   ``torch.cuda.set_device``, so ``torchrun`` jobs cannot start on a machine
+   without GPUs. :func:`init_cpu_distributed` starts the gloo process group
+   first; mmengine then sees an initialised group and skips its own init.
+"""
+import importlib
+import importlib.metadata
+import importlib.util
+import os
+import os.path as osp
+import sys
+import types
+
+import torch
+
+__all__ = [
+    'apply_all', 'patch_missing_drn', 'allowlist_mmengine_checkpoint_globals',
+    'patch_pkg_resources', 'init_cpu_distributed', 'MMENGINE_SAFE_GLOBALS'
+]
+
+_DRN_MODULE = 'mmaction.models.localizers.drn'
+_DRN_ISSUE = 'open-mmlab/mmaction2#2714'
+
+
+# --------------------------------------------------------------------------
+# 1. mmaction2 1.2.0 wheel without the DRN localizer
+# --------------------------------------------------------------------------
+def _drn_missing() -> bool:
+    spec = importlib.util.find_spec('mmaction')
+    if spec is None or spec.origin is None:
+        return False
+    root = osp.dirname(spec.origin)
+    return not osp.exists(osp.join(root, 'models', 'localizers', 'drn', 'drn.py'))
+
+
+class _UnavailableDRN(torch.nn.Module):
+    """Placeholder registered as ``DRN`` when the wheel lacks its sources."""
+
+    def __init__(self, *args, **kwargs):
+        raise ImportError(
+            f'DRN is unavailable: the installed mmaction2 wheel lacks '
+            f'mmaction/models/localizers/drn ({_DRN_ISSUE}); install mmaction2 '
+            f'from source (pip install git+https://github.com/open-mmlab/'
+            f'mmaction2.git@v1.2.0) to use it.')
+
+
+def patch_missing_drn() -> bool:
+    """Let ``import mmaction.models`` succeed on the broken 1.2.0 wheel.
+
+    Inserts ``mmaction.models.localizers.drn(.drn)`` modules whose ``DRN``
+    raises a clear ``ImportError`` when built. Does nothing when the sources
+    are present or ``mmaction.models`` is already imported.
+
+    Returns:
+        bool: whether the placeholder was installed.
+    """
+    if _DRN_MODULE in sys.modules or not _drn_missing():
+        return False
+    pkg = types.ModuleType(_DRN_MODULE)
+    pkg.__path__ = []  # a package, so ``drn.drn`` resolves below it
+    mod = types.ModuleType(_DRN_MODULE + '.drn')
+    # mmaction's localizers package does ``from .drn.drn import DRN``.
+    mod.DRN = _UnavailableDRN
+    pkg.drn = mod
+    sys.modules[_DRN_MODULE] = pkg
+    sys.modules[_DRN_MODULE + '.drn'] = mod
+    _register_drn_placeholder()
+    return True
+
+
+def _register_drn_placeholder() -> None:
+    # ``MODELS.build(dict(type='DRN'))`` then fails with the reason above
+    # instead of "DRN is not in the model registry".
+    from mmaction.registry import MODELS
+    if 'DRN' not in MODELS.module_dict:
+        MODELS.register_module(name='DRN', module=_UnavailableDRN)
+
+
+# --------------------------------------------------------------------------
+# 2. weights-only loading of mmengine checkpoints
+# --------------------------------------------------------------------------
+def _mmengine_safe_globals() -> list:
+    import numpy as np
+    from mmengine.logging.history_buffer import HistoryBuffer
+    try:  # numpy>=1.25 moved the pickle helpers; 1.x keeps the old path too
+        from numpy.core.multiarray import _reconstruct, scalar
+    except ImportError:  # pragma: no cover - numpy 2 layout
+        from numpy._core.multiarray import _reconstruct, scalar
+    dtype_classes = [type(np.dtype(t)) for t in (
+        'float64', 'float32', 'float16', 'int64', 'int32', 'int16', 'int8',
+        'uint8', 'bool')]
+    return [HistoryBuffer, _reconstruct, scalar, np.ndarray, np.dtype
+            ] + dtype_classes
+
+
+MMENGINE_SAFE_GLOBALS: list = []
+
+
+def allowlist_mmengine_checkpoint_globals() -> list:
+    """Allow the globals mmengine writes into checkpoints, and nothing more.
+
+    mmengine's ``save_checkpoint`` stores the message hub (``HistoryBuffer``
+    objects holding numpy arrays) and numpy scalars in ``meta``. These are
+    plain data; allowlisting them keeps ``torch.load(weights_only=True)``
+    usable for ``--resume`` without ever unpickling arbitrary code.
+
+    Returns:
+        list: the allowlisted objects.
+    """
+    if not MMENGINE_SAFE_GLOBALS:
+        MMENGINE_SAFE_GLOBALS.extend(_mmengine_safe_globals())
+    torch.serialization.add_safe_globals(MMENGINE_SAFE_GLOBALS)
+    return MMENGINE_SAFE_GLOBALS
+
+
+# --------------------------------------------------------------------------
+# 3. setuptools>=81 without pkg_resources
+# --------------------------------------------------------------------------
+def _has_pkg_resources() -> bool:
+    try:
+        return importlib.util.find_spec('pkg_resources') is not None
+    except ValueError:  # sys.modules['pkg_resources'] is None
+        return False
+
+
+def _module_of_distribution(package: str) -> str:
+    dist = importlib.metadata.distribution(package)
+    top = dist.read_text('top_level.txt')
+    if top:
+        return top.split()[0]
+    return package.replace('-', '_')
+
+
+def _is_installed(package: str) -> bool:
+    try:
+        importlib.metadata.distribution(package)
+        return True
+    except importlib.metadata.PackageNotFoundError:
+        spec = importlib.util.find_spec(package)
+        return spec is not None and spec.origin is not None
+
+
+def _get_installed_path(package: str) -> str:
+    try:
+        module = _module_of_distribution(package)
+    except importlib.metadata.PackageNotFoundError:
+        module = package
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise RuntimeError(f'cannot locate the installed package {package!r}')
+    return osp.dirname(spec.origin)
+
+
+def patch_pkg_resources(force: bool = False) -> bool:
+    """Serve mmengine's package look-ups without ``pkg_resources``.
+
+    Args:
+        force (bool): patch even when ``pkg_resources`` is importable.
+
+    Returns:
+        bool: whether mmengine was patched.
+    """
+    if _has_pkg_resources() and not force:
+        return False
+    import mmengine.config.config as cfg_mod
+    import mmengine.utils as utils_mod
+    import mmengine.utils.package_utils as pkg_mod
+    for mod in (cfg_mod, utils_mod, pkg_mod):
+        mod.is_installed = _is_installed
+        mod.get_installed_path = _get_installed_path
+    return True
+
+
+# --------------------------------------------------------------------------
+# 4. torchrun on machines without GPUs
+# --------------------------------------------------------------------------
+def init_cpu_distributed(launcher: str) -> bool:
+    """Start a gloo process group for ``torchrun`` jobs without CUDA.
+
+    Args:
+        launcher (str): the ``--launcher`` argument of the tool.
+
+    Returns:
+        bool: whether a process group was started here.
+    """
+    import torch.distributed as dist
+    if launcher != 'pytorch' or torch.cuda.is_available():
+        return False
+    if dist.is_initialized():
+        return False
+    dist.init_process_group(
+        backend='gloo',
+        rank=int(os.environ['RANK']),
+        world_size=int(os.environ['WORLD_SIZE']))
+    return True
+
+
+def apply_all() -> None:
+    """Apply every import-time fix. Idempotent."""
+    patch_missing_drn()
+    allowlist_mmengine_checkpoint_globals()
+    patch_pkg_resources()

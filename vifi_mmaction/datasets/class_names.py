@@ -1,0 +1,105 @@
+"""Class-name sources: a Python list, a ``.txt`` file or an ``id,name`` CSV.
+
+The CSV layout is the official ViFi-CLIP one (``labels/*.csv``): a header
+``id,name`` and one row per class, ids ``0..K-1`` in row order. Names may be
+quoted and contain commas (the SSv2 names do).
+"""
+import csv
+import io
+import os.path as osp
+from typing import List, Sequence, Union
+
+__all__ = ['load_class_names', 'ClassNamesError']
+
+ClassNames = Union[str, Sequence[str]]
+
+
+class ClassNamesError(ValueError):
+    """A class-name source is malformed. The message names file and line."""
+
+
+def _check_names(names: List[str], where: str, lines: List[int]) -> List[str]:
+    if not names:
+        raise ClassNamesError(f'{where}: no class names found')
+    seen = {}
+    for name, line in zip(names, lines):
+        if not name.strip():
+            raise ClassNamesError(f'{where}:{line}: empty class name')
+        if name in seen:
+            raise ClassNamesError(
+                f'{where}:{line}: duplicate class name {name!r} '
+                f'(first at line {seen[name]})')
+        seen[name] = line
+    return names
+
+
+def _read_txt(path: str, text: str) -> List[str]:
+    names, lines = [], []
+    rows = text.splitlines()
+    # trailing blank lines are tolerated; blank lines inside are errors
+    while rows and not rows[-1].strip():
+        rows.pop()
+    for i, row in enumerate(rows, start=1):
+        names.append(row.strip())
+        lines.append(i)
+    return _check_names(names, path, lines)
+
+
+def _read_csv(path: str, text: str) -> List[str]:
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ClassNamesError(f'{path}: empty label file') from None
+    if [h.strip().lower() for h in header] != ['id', 'name']:
+        raise ClassNamesError(
+            f'{path}:1: expected the header "id,name", got {",".join(header)!r}')
+    names, lines = [], []
+    for row in reader:
+        line = reader.line_num
+        if not row or not ''.join(row).strip():
+            continue
+        if len(row) != 2:
+            raise ClassNamesError(
+                f'{path}:{line}: expected 2 fields "id,name" (quote names '
+                f'that contain commas), got {len(row)}')
+        idx, name = row[0].strip(), row[1].strip()
+        if not idx.isdigit() or int(idx) != len(names):
+            raise ClassNamesError(
+                f'{path}:{line}: class id {idx!r} out of order, expected '
+                f'{len(names)}')
+        names.append(name)
+        lines.append(line)
+    return _check_names(names, path, lines)
+
+
+def load_class_names(source: ClassNames) -> List[str]:
+    """Load class names from a list, a ``.txt`` file or an ``id,name`` CSV.
+
+    Args:
+        source: a sequence of names, or a path to a ``.txt`` (one name per
+            line) or ``.csv`` (official ``id,name`` layout) file.
+
+    Returns:
+        list[str]: the class names in label-index order.
+
+    Raises:
+        ClassNamesError: naming the file and line of the first problem.
+        FileNotFoundError: if the path does not exist.
+    """
+    if isinstance(source, (list, tuple)):
+        names = [str(n) for n in source]
+        return _check_names([n.strip() for n in names], 'class_names',
+                            list(range(len(names))))
+    if not isinstance(source, str):
+        raise TypeError(
+            f'class names must be a list or a file path, got {type(source)}')
+    if not osp.isfile(source):
+        raise FileNotFoundError(f'label file not found: {source}')
+    with open(source, encoding='utf-8') as f:
+        text = f.read()
+    if not text.strip():
+        raise ClassNamesError(f'{source}: empty label file')
+    if source.lower().endswith('.csv'):
+        return _read_csv(source, text)
+    return _read_txt(source, text)

@@ -1,0 +1,6 @@
+from .loading import VideoReadError, ViFiDecordDecode, ViFiDecordInit
+from .sampling import ViFiSampleFrames
+
+__all__ = [
+    'VideoReadError', 'ViFiDecordInit', 'ViFiDecordDecode', 'ViFiSampleFrames'
+]

@@ -1,0 +1,14 @@
+from .backbones import ViFiCLIPBackbone
+from .clip_loader import (OPENAI_ARCHS, CLIPWeightsError, build_clip,
+                          load_clip_state_dict, resolve_arch)
+from .heads import ViFiTextHead, format_prompts
+from .necks import ViFiTemporalMeanPool
+from .recognizers import TRAIN_TOWERS, ViFiRecognizer
+from .text_encoder import CLIPTextEncoder, PromptTooLongError, tokenize_prompts
+
+__all__ = [
+    'ViFiCLIPBackbone', 'ViFiTemporalMeanPool', 'ViFiTextHead',
+    'ViFiRecognizer', 'CLIPTextEncoder', 'build_clip', 'resolve_arch',
+    'load_clip_state_dict', 'CLIPWeightsError', 'PromptTooLongError',
+    'tokenize_prompts', 'format_prompts', 'OPENAI_ARCHS', 'TRAIN_TOWERS'
+]

@@ -1,0 +1,3 @@
+from .clip_vision import ViFiCLIPBackbone
+
+__all__ = ['ViFiCLIPBackbone']

@@ -1,0 +1,227 @@
+"""Text-contrastive classification head: cosine similarity to class prompts.
+
+``logits = exp(logit_scale) * cos(video, text(template.format(name)))``.
+The text tower lives here, so any mmaction model that produces one feature
+vector per view can classify against free-text labels.
+"""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+from mmaction.models.heads import BaseHead
+from mmaction.registry import MODELS
+from torch import Tensor
+
+from ...datasets.class_names import ClassNamesError, load_class_names
+from ..clip_loader import (ArchType, CLIPWeightsError, build_clip,
+                           load_clip_state_dict, load_tower_weights)
+from ..text_encoder import CLIPTextEncoder
+
+__all__ = ['ViFiTextHead', 'format_prompts']
+
+# CLIP key -> CLIPTextEncoder key
+_TEXT_KEYS = {
+    'token_embedding.': 'token_embedding.',
+    'positional_embedding': 'positional_embedding',
+    'transformer.': 'transformer.',
+    'ln_final.': 'ln_final.',
+    'text_projection': 'text_projection',
+}
+
+
+def format_prompts(template: str, class_names: Sequence[str]) -> List[str]:
+    """Fill a ``{}`` template with each class name.
+
+    Raises:
+        ValueError: if the template does not contain exactly one ``{}``.
+    """
+    if not isinstance(template, str) or template.count('{}') != 1:
+        raise ValueError(
+            f'prompt template must contain exactly one "{{}}", got '
+            f'{template!r}')
+    return [template.replace('{}', name) for name in class_names]
+
+
+@MODELS.register_module()
+class ViFiTextHead(BaseHead):
+    """Classify features by cosine similarity to CLIP text embeddings.
+
+    Args:
+        class_names (str | list[str]): class names, or a ``.txt`` / ``id,name``
+            ``.csv`` file of them.
+        arch (str | dict): CLIP architecture (see ``build_clip``); must match
+            the visual backbone's embedding width.
+        pretrained (str, optional): CLIP weights (file or ``open_clip:tag``),
+            read in :meth:`init_weights`.
+        sha256 (str, optional): expected SHA-256 of ``pretrained``.
+        template (str): prompt with one ``{}``. The official fine-tuning
+            template is ``'a photo of a {}.'``; vanilla zero-shot uses
+            ``'{}'``.
+        in_channels (int, optional): width of the incoming features. When it
+            differs from the text embedding width a learnable linear
+            projection maps it there. Defaults to the text embedding width.
+        num_classes (int, optional): if given, must equal the number of
+            class names (guards against a wrong label file).
+        grad_checkpointing (bool): recompute text activations in backward.
+        average_clips (str): how views are combined at test time; ``'prob'``
+            averages per-view softmax (the official protocol).
+        **kwargs: ``loss_cls``, ``label_smooth_eps``, ``topk``, ``init_cfg``
+            as in :class:`mmaction.models.heads.BaseHead`.
+    """
+
+    takes_clip_config = True  # filled from ViFiRecognizer(clip=...)
+
+    def __init__(self,
+                 class_names: Union[str, Sequence[str]],
+                 arch: ArchType = 'ViT-B/16',
+                 pretrained: Optional[str] = None,
+                 sha256: Optional[str] = None,
+                 quick_gelu: Optional[bool] = None,
+                 template: str = 'a photo of a {}.',
+                 in_channels: Optional[int] = None,
+                 num_classes: Optional[int] = None,
+                 grad_checkpointing: bool = False,
+                 average_clips: Optional[str] = 'prob',
+                 loss_cls: Dict = dict(type='CrossEntropyLoss'),
+                 **kwargs) -> None:
+        names = load_class_names(class_names)
+        if num_classes is not None and num_classes != len(names):
+            where = class_names if isinstance(class_names, str) else \
+                'class_names'
+            raise ClassNamesError(
+                f'{where}: {len(names)} class names but the head expects '
+                f'num_classes={num_classes}')
+        clip = build_clip(arch, quick_gelu)
+        embed_dim = clip.text_projection.shape[1]
+        in_channels = embed_dim if in_channels is None else in_channels
+        super().__init__(
+            num_classes=len(names),
+            in_channels=in_channels,
+            loss_cls=loss_cls,
+            average_clips=average_clips,
+            **kwargs)
+        self.arch = arch
+        self.pretrained = pretrained
+        self.sha256 = sha256
+        self.text = CLIPTextEncoder(clip)
+        self.text.grad_checkpointing = grad_checkpointing
+        self.logit_scale = clip.logit_scale
+        self.text.token_embedding.requires_grad_(False)
+        self.proj = (nn.Linear(in_channels, embed_dim, bias=False)
+                     if in_channels != embed_dim else None)
+        self._cache: Optional[Tuple[tuple, Tensor]] = None
+        self._class_version = 0
+        self.template = template
+        self.set_class_names(names)
+        self._register_load_state_dict_pre_hook(self._drop_cache_on_load)
+
+    # ------------------------------------------------------------------ setup
+    def init_weights(self) -> None:
+        """Load the CLIP text tower and logit scale from ``pretrained``."""
+        super().init_weights()
+        if not self.pretrained:
+            return
+        state = load_clip_state_dict(self.pretrained, self.arch, self.sha256)
+        load_tower_weights(self.text, state, _TEXT_KEYS, self.pretrained)
+        if 'logit_scale' not in state:
+            raise CLIPWeightsError(f'{self.pretrained}: no logit_scale')
+        with torch.no_grad():
+            self.logit_scale.copy_(state['logit_scale'].reshape(
+                self.logit_scale.shape))
+        self.invalidate_cache()
+
+    def set_class_names(self,
+                        class_names: Union[str, Sequence[str]],
+                        template: Optional[str] = None) -> None:
+        """Change the label set (and optionally the template) in place.
+
+        No retraining is needed: the class text embeddings are recomputed on
+        the next forward.
+        """
+        names = load_class_names(class_names)
+        if template is not None:
+            self.template = template
+        prompts = format_prompts(self.template, names)
+        tokens = self.text.tokenize(prompts)  # [K, L]
+        device = self.logit_scale.device
+        self.class_names = names
+        self.prompts = prompts
+        self.num_classes = len(names)
+        # Class-dependent and recomputable: kept out of checkpoints.
+        self.register_buffer('class_tokens', tokens.to(device),
+                             persistent=False)
+        self._class_version += 1
+        self.invalidate_cache()
+
+    # ------------------------------------------------------------------ cache
+    def invalidate_cache(self) -> None:
+        self._cache = None
+
+    def train(self, mode: bool = True):
+        if mode:
+            self.invalidate_cache()
+        return super().train(mode)
+
+    def _drop_cache_on_load(self, *args, **kwargs) -> None:
+        self.invalidate_cache()
+
+    def _cache_key(self, device: torch.device) -> tuple:
+        dev = device.type
+        amp = torch.get_autocast_dtype(dev) if torch.is_autocast_enabled(
+            dev) else None
+        # ``_version`` grows on every in-place update (optimizer steps,
+        # ``copy_`` in load_state_dict), so stale weights never hit the cache.
+        versions = tuple((id(t), t._version) for t in self._text_state())
+        return (self._class_version, str(device), amp, versions)
+
+    def _text_state(self) -> List[Tensor]:
+        return list(self.text.parameters()) + [self.logit_scale]
+
+    def _text_needs_grad(self) -> bool:
+        return torch.is_grad_enabled() and any(
+            p.requires_grad for p in self.text.parameters())
+
+    def encode_classes(self) -> Tensor:
+        """Encode all class prompts: ``[K, E]``, not normalised, no cache."""
+        return self.text(self.class_tokens)
+
+    def class_embeddings(self) -> Tensor:
+        """L2-normalised class text embeddings ``[K, E]``.
+
+        Computed once and reused while the text weights, class names, device
+        and autocast state are unchanged and no gradient is needed for the
+        text tower (eval mode, or a frozen text tower in training).
+        """
+        if self._text_needs_grad():
+            feats = self.encode_classes()
+            return feats / feats.norm(dim=-1, keepdim=True)
+        key = self._cache_key(self.class_tokens.device)
+        if self._cache is not None and self._cache[0] == key:
+            cached = self._cache[1]
+            if not cached.is_inference() or torch.is_inference_mode_enabled():
+                return cached
+        feats = self.encode_classes()
+        feats = feats / feats.norm(dim=-1, keepdim=True)
+        self._cache = (key, feats)
+        return feats
+
+    # ---------------------------------------------------------------- forward
+    def forward(self, x: Tensor, **kwargs) -> Tensor:
+        """Score features against every class.
+
+        Args:
+            x (torch.Tensor): ``[B, C]`` features, one per view.
+
+        Returns:
+            torch.Tensor: ``[B, K]`` logits.
+        """
+        if x.dim() != 2:
+            raise ValueError(
+                f'ViFiTextHead expects [B, C] features, got shape '
+                f'{tuple(x.shape)}; pool time and space first (e.g. with '
+                f'ViFiTemporalMeanPool)')
+        if self.proj is not None:
+            x = self.proj(x)
+        x = x / x.norm(dim=-1, keepdim=True)  # [B, E]
+        text = self.class_embeddings().to(x.dtype)  # [K, E]
+        return self.logit_scale.exp() * x @ text.t()  # [B, K]

@@ -1,0 +1,3 @@
+from .temporal_mean_pool import ViFiTemporalMeanPool
+
+__all__ = ['ViFiTemporalMeanPool']

@@ -1,0 +1,91 @@
+"""Recognizer3D with ViFi-CLIP's choice of which CLIP towers to fine-tune."""
+import copy
+from typing import List, Optional
+
+from mmaction.models.recognizers import Recognizer3D
+from mmaction.registry import MODELS
+from torch import nn
+
+__all__ = ['ViFiRecognizer', 'TRAIN_TOWERS']
+
+TRAIN_TOWERS = ('both', 'image', 'text', 'none')
+
+
+def _with_clip(cfg: Optional[dict], clip: dict) -> Optional[dict]:
+    """Fill CLIP keys into a component config that takes them."""
+    if cfg is None:
+        return None
+    cls = MODELS.get(cfg['type']) if isinstance(cfg.get('type'),
+                                                 str) else cfg.get('type')
+    if not getattr(cls, 'takes_clip_config', False):
+        return cfg
+    cfg = copy.deepcopy(cfg)
+    for key, value in clip.items():
+        cfg.setdefault(key, value)
+    return cfg
+
+
+@MODELS.register_module()
+class ViFiRecognizer(Recognizer3D):
+    """``Recognizer3D`` plus one switch for the trainable CLIP towers.
+
+    Clips arrive as ``[N, V, C, T, H, W]`` (NCTHW per view); every view is
+    scored separately and, at test time, the head averages per-view softmax
+    (``average_clips='prob'``), the official multi-view protocol.
+
+    Args:
+        clip (dict, optional): one CLIP entry shared by the backbone and the
+            head, e.g. ``dict(arch='ViT-B/16', pretrained='ViT-B-16.pt')``.
+            Its keys fill in whatever the ViFi components' configs leave out.
+        train_towers (str): ``'both'`` (ViFi-CLIP), ``'image'``, ``'text'`` or
+            ``'none'`` (vanilla zero-shot evaluation). As in the official
+            code, the logit scale trains only with ``'both'`` and the token
+            embedding table never trains.
+        **kwargs: ``neck``, ``data_preprocessor``,
+            ``train_cfg``, ``test_cfg`` as for ``Recognizer3D``.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 cls_head: Optional[dict] = None,
+                 clip: Optional[dict] = None,
+                 train_towers: str = 'both',
+                 **kwargs) -> None:
+        if clip:
+            backbone = _with_clip(backbone, clip)
+            cls_head = _with_clip(cls_head, clip)
+        super().__init__(backbone=backbone, cls_head=cls_head, **kwargs)
+        if train_towers not in TRAIN_TOWERS:
+            raise ValueError(f'train_towers must be one of {TRAIN_TOWERS}, '
+                             f'got {train_towers!r}')
+        self.train_towers = train_towers
+        self.apply_train_towers()
+
+    def _tower_params(self) -> dict:
+        head = self.cls_head
+        groups = dict(image=list(self.backbone.parameters()), text=[],
+                      scale=[], frozen=[])
+        if hasattr(head, 'text'):
+            groups['text'] = head.text.trainable_parameters()
+            groups['frozen'] = list(head.text.token_embedding.parameters())
+        if hasattr(head, 'logit_scale'):
+            groups['scale'] = [head.logit_scale]
+        return groups
+
+    def apply_train_towers(self) -> List[nn.Parameter]:
+        """Set ``requires_grad`` from ``train_towers``; return the trainable.
+
+        Parameters outside the CLIP towers (a projection in the head, a neck
+        with weights) train unless ``train_towers='none'``.
+        """
+        groups = self._tower_params()
+        on = dict(both=('image', 'text', 'scale'), image=('image', ),
+                  text=('text', ), none=())[self.train_towers]
+        clip_ids = {id(p) for g in groups.values() for p in g}
+        train_ids = {id(p) for g in on for p in groups[g]}
+        for p in self.parameters():
+            if id(p) in clip_ids:
+                p.requires_grad_(id(p) in train_ids)
+            else:
+                p.requires_grad_(self.train_towers != 'none')
+        return [p for p in self.parameters() if p.requires_grad]

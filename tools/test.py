@@ -73,8 +73,7 @@ def merge_args(cfg, args):
 def main(argv=None):
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
-    if init_cpu_distributed(args.launcher):
-        cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    init_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
     if args.out_metrics and runner.rank == 0:

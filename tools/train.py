@@ -85,8 +85,7 @@ def merge_args(cfg, args):
 def main(argv=None):
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
-    if init_cpu_distributed(args.launcher):
-        cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    init_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()
 

@@ -15,15 +15,17 @@ patches third-party code.
    ``mmaction::`` base configs (``mmengine.utils.package_utils``). When it is
    missing we answer the same questions through ``importlib.metadata``.
 4. ``mmengine.dist.init_dist('pytorch')`` always calls
-   ``torch.cuda.set_device``, so ``torchrun`` jobs cannot start on a machine
-   without GPUs. :func:`init_cpu_distributed` starts the gloo process group
-   first; mmengine then sees an initialised group and skips its own init.
+   ``torch.cuda.set_device`` and its DDP wrapper passes ``device_ids``, so
+   ``torchrun`` jobs cannot start on a machine without GPUs.
+   :func:`init_cpu_distributed` starts the gloo process group first (mmengine
+   then skips its own init) and sets ``device_ids=None``.
 """
 import importlib
 import importlib.metadata
 import importlib.util
 import os
 import os.path as osp
+import pickle
 import sys
 import types
 
@@ -95,6 +97,24 @@ def _register_drn_placeholder() -> None:
 # --------------------------------------------------------------------------
 # 2. weights-only loading of mmengine checkpoints
 # --------------------------------------------------------------------------
+def _history_buffer_getattr(obj, name: str):
+    """``getattr`` restricted to what mmengine pickles.
+
+    A ``HistoryBuffer`` pickles its ``statistics_methods`` dict as
+    ``getattr(HistoryBuffer, 'min')`` etc. Allowlisting the real
+    ``builtins.getattr`` would let a checkpoint reach any attribute of any
+    allowlisted object; this stand-in only resolves those statistics methods.
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+    builtin = ('min', 'max', 'current', 'mean')  # set in HistoryBuffer()
+    if obj is HistoryBuffer and (name in builtin or
+                                 name in HistoryBuffer._statistics_methods):
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'weights-only load refused getattr({obj!r}, {name!r}): only '
+        f'HistoryBuffer statistics methods may be resolved')
+
+
 def _mmengine_safe_globals() -> list:
     import numpy as np
     from mmengine.logging.history_buffer import HistoryBuffer
@@ -105,8 +125,8 @@ def _mmengine_safe_globals() -> list:
     dtype_classes = [type(np.dtype(t)) for t in (
         'float64', 'float32', 'float16', 'int64', 'int32', 'int16', 'int8',
         'uint8', 'bool')]
-    return [HistoryBuffer, _reconstruct, scalar, np.ndarray, np.dtype
-            ] + dtype_classes
+    return [HistoryBuffer, _reconstruct, scalar, np.ndarray, np.dtype,
+            (_history_buffer_getattr, 'builtins.getattr')] + dtype_classes
 
 
 MMENGINE_SAFE_GLOBALS: list = []
@@ -116,9 +136,12 @@ def allowlist_mmengine_checkpoint_globals() -> list:
     """Allow the globals mmengine writes into checkpoints, and nothing more.
 
     mmengine's ``save_checkpoint`` stores the message hub (``HistoryBuffer``
-    objects holding numpy arrays) and numpy scalars in ``meta``. These are
-    plain data; allowlisting them keeps ``torch.load(weights_only=True)``
-    usable for ``--resume`` without ever unpickling arbitrary code.
+    objects holding numpy arrays, and ``getattr(HistoryBuffer, 'min')``-style
+    references to their statistics methods) and numpy scalars in ``meta``.
+    These are plain data; allowlisting them (``getattr`` only through a
+    stand-in restricted to those methods) keeps
+    ``torch.load(weights_only=True)`` usable for ``--resume`` without ever
+    unpickling arbitrary code.
 
     Returns:
         list: the allowlisted objects.
@@ -190,10 +213,14 @@ def patch_pkg_resources(force: bool = False) -> bool:
 # --------------------------------------------------------------------------
 # 4. torchrun on machines without GPUs
 # --------------------------------------------------------------------------
-def init_cpu_distributed(launcher: str) -> bool:
+def init_cpu_distributed(cfg, launcher: str) -> bool:
     """Start a gloo process group for ``torchrun`` jobs without CUDA.
 
+    Also points mmengine's DDP wrapper at CPU modules (``device_ids=None``;
+    mmengine passes ``[LOCAL_RANK]``, which DDP rejects for CPU modules).
+
     Args:
+        cfg (mmengine.Config): the runner config, updated in place.
         launcher (str): the ``--launcher`` argument of the tool.
 
     Returns:
@@ -202,12 +229,16 @@ def init_cpu_distributed(launcher: str) -> bool:
     import torch.distributed as dist
     if launcher != 'pytorch' or torch.cuda.is_available():
         return False
-    if dist.is_initialized():
-        return False
-    dist.init_process_group(
-        backend='gloo',
-        rank=int(os.environ['RANK']),
-        world_size=int(os.environ['WORLD_SIZE']))
+    if not dist.is_initialized():
+        dist.init_process_group(
+            backend='gloo',
+            rank=int(os.environ['RANK']),
+            world_size=int(os.environ['WORLD_SIZE']))
+    cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        type='MMDistributedDataParallel', broadcast_buffers=False)
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
     return True
 
 

@@ -88,6 +88,10 @@ def resolve_arch(arch: ArchType, quick_gelu: Optional[bool] = None) -> Dict:
                 f'ViT name from open_clip.list_models(), or a model-config '
                 f'dict')
         cfg = copy.deepcopy(cfg)
+        if not isinstance(cfg['vision_cfg'].get('layers'), int):
+            raise KeyError(
+                f'CLIP architecture {arch!r} has a ResNet image tower; only '
+                f'ViT architectures are supported (e.g. ViT-B/16)')
         cfg['quick_gelu'] = True if openai_name else cfg.get(
             'quick_gelu', False)
         cfg['openai_name'] = openai_name

@@ -1,0 +1,30 @@
+# Two entry points: `make demo` and `make test`. Both build .venv from
+# requirements.txt on first use (Python 3.11; torch 2.14.1 is served from the
+# local wheel cache where present).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: env demo test clean
+
+env: $(STAMP)
+
+$(STAMP): requirements.txt requirements-test.txt setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade 'pip>=23'
+	$(PY) -m pip install -r requirements.txt -r requirements-test.txt
+	$(PY) -m pip install --no-build-isolation --no-deps -e .
+	touch $(STAMP)
+
+demo: env
+	$(PY) tools/quickstart.py
+
+# pytest exits 5 when it collects no tests; that is a failure here too.
+test: env
+	$(PY) -m pytest tests -q -p no:cacheprovider; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "no tests were collected"; exit 1; fi; \
+	exit $$rc
+
+clean:
+	rm -rf work_dirs data/synthetic

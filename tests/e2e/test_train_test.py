@@ -1,0 +1,98 @@
+"""End to end through tools/train.py, tools/test.py and dist_train.sh."""
+import json
+import os.path as osp
+import pickle
+import sys
+
+import pytest
+
+from e2e_utils import CONFIG, data_opts, epochs_opts, run_tool
+
+
+def test_train_writes_checkpoint_and_skip_report(trained):
+    assert osp.isfile(osp.join(trained, 'epoch_1.pth'))
+    with open(osp.join(trained, 'skipped_videos.json')) as f:
+        report = json.load(f)
+    assert report == dict(num_skipped=0, num_samples=16)
+
+
+def test_test_from_checkpoint_counts_every_sample(trained, synthetic_data,
+                                                  tmp_path):
+    out, dump = tmp_path / 'metrics.json', tmp_path / 'preds.pkl'
+    run_tool('tools/test.py', CONFIG, osp.join(trained, 'epoch_1.pth'),
+             '--work-dir', str(tmp_path), '--out-metrics', str(out),
+             '--dump', str(dump), '--cfg-options',
+             *data_opts(synthetic_data, 'novel', train=False))
+    metrics = json.loads(out.read_text())
+    assert 0.0 <= metrics['acc/top1'] <= 1.0
+    with open(dump, 'rb') as f:
+        preds = pickle.load(f)
+    # 4 novel classes x 1 video: every sample is scored over the 4 novel
+    # class names the head was switched to.
+    assert len(preds) == 4
+    assert all(p['pred_score'].shape == (4, ) for p in preds)
+    assert all(abs(float(p['pred_score'].sum()) - 1) < 1e-5 for p in preds)
+
+
+def test_resume_continues_from_last_epoch(trained, synthetic_data):
+    proc = run_tool('tools/train.py', CONFIG, '--work-dir', trained,
+                    '--resume', '--cfg-options', *data_opts(synthetic_data),
+                    *epochs_opts(2))
+    log = proc.stdout + proc.stderr
+    assert 'resumed epoch: 1' in log
+    assert osp.isfile(osp.join(trained, 'epoch_2.pth'))
+
+
+def test_dist_train_two_cpu_processes(synthetic_data, tmp_path):
+    run_tool('bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir',
+             str(tmp_path), '--cfg-options', *data_opts(synthetic_data),
+             *epochs_opts(1), env=dict(PYTHON=sys.executable, PORT='29533'))
+    assert osp.isfile(osp.join(tmp_path, 'epoch_1.pth'))
+
+
+def test_mmaction_inference_api(trained, synthetic_data):
+    code = (
+        'import vifi_mmaction\n'
+        'from mmaction.apis import init_recognizer, inference_recognizer\n'
+        'from mmengine.config import Config\n'
+        f'cfg = Config.fromfile("{CONFIG}")\n'
+        f'cfg.model.cls_head.class_names = "{synthetic_data}/base_labels.csv"\n'
+        f'm = init_recognizer(cfg, "{trained}/epoch_1.pth", device="cpu")\n'
+        'r = inference_recognizer(m, '
+        f'"{synthetic_data}/videos/red_up_and_down/val_0.mp4")\n'
+        'print("SCORES", r.pred_score.shape[0], float(r.pred_score.sum()))\n')
+    proc = run_tool(sys.executable, '-c', code)
+    line = [l for l in proc.stdout.splitlines() if l.startswith('SCORES')][0]
+    _, k, total = line.split()
+    assert int(k) == 8 and abs(float(total) - 1) < 1e-5
+
+
+def test_label_out_of_range_is_one_clear_line(synthetic_data, tmp_path):
+    ann = tmp_path / 'bad.txt'
+    ann.write_text('red_up_and_down/train_0.mp4 0\nred_up_and_down/train_1.mp4 99\n')
+    proc = run_tool('tools/train.py', CONFIG, '--work-dir', str(tmp_path),
+                    '--cfg-options', *data_opts(synthetic_data),
+                    f'train_dataloader.dataset.ann_file={ann}',
+                    *epochs_opts(1), check=False)
+    assert proc.returncode != 0
+    assert f'{ann}:2: label 99 out of range for 8 classes' in proc.stderr
+
+
+def test_head_and_dataset_class_count_mismatch(synthetic_data, tmp_path):
+    proc = run_tool('tools/train.py', CONFIG, '--work-dir', str(tmp_path),
+                    '--cfg-options', *data_opts(synthetic_data),
+                    f'model.cls_head.class_names={synthetic_data}/labels.csv',
+                    *epochs_opts(1), check=False)
+    assert proc.returncode != 0
+    assert 'the dataset has 8 classes but the head has 12' in proc.stderr
+
+
+@pytest.mark.parametrize('epochs', [1])
+def test_quickstart_summary(synthetic_data, tmp_path, epochs):
+    work = tmp_path / 'qs'
+    run_tool('tools/quickstart.py', '--data', synthetic_data, '--work-dir',
+             str(work), '--epochs', str(epochs))
+    summary = json.loads((work / 'summary.json').read_text())
+    for key in ('base_top1', 'novel_top1', 'harmonic_mean'):
+        assert 0.0 <= summary[key] <= 1.0
+    assert summary['base_chance'] == 1 / 8 and summary['novel_chance'] == 1 / 4

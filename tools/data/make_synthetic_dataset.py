@@ -1,0 +1,163 @@
+#!/usr/bin/env python
+"""Generate a small synthetic action dataset of moving coloured shapes.
+
+Each class is a short phrase, ``"<colour> object moving <motion>"`` (e.g.
+``"red object moving in a circle"``): 3 colours x 4 motions = 12 classes.
+The shape (square or disc), size, speed, start point and sense of motion
+vary within a class. The motions (sideways, up and down, diagonally, in a
+circle) differ in the set of places the object visits, so they can be told
+apart after temporal mean pooling, which ignores frame order (left-to-right
+and right-to-left motion would not be), and each frame carries a motion
+trail along the direction of travel. Classes are split into 8 base and 4
+novel classes so that every colour and every motion of a novel class also
+appears among the base classes, which makes zero-shot transfer to the novel
+classes possible in principle.
+
+Writes, under OUT_DIR::
+
+    videos/<class_slug>/<split>_<i>.mp4
+    labels.csv  base_labels.csv  novel_labels.csv      ("id,name")
+    base_train.txt  base_val.txt  novel_val.txt         ("path label")
+
+Usage:
+    python tools/data/make_synthetic_dataset.py data/synthetic
+"""
+import argparse
+import csv
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+
+COLOURS = {'red': (40, 40, 220), 'green': (40, 200, 40), 'blue': (220, 60, 30)}
+MOTIONS = ('sideways', 'up and down', 'diagonally', 'in a circle')
+SHAPES = ('square', 'disc')
+TRAIL = 4
+# Novel classes; each colour and each motion also occurs among base classes.
+NOVEL = {('red', 'sideways'), ('green', 'up and down'),
+         ('blue', 'diagonally'), ('red', 'in a circle')}
+
+
+def class_list():
+    """All (colour, motion) classes, in a fixed order."""
+    return [(c, m) for c in COLOURS for m in MOTIONS]
+
+
+def class_name(colour: str, motion: str) -> str:
+    return f'{colour} object moving {motion}'
+
+
+def trajectory(motion, rng, frames, size, radius):
+    """Centre positions ``[(x, y)] * frames`` for one clip."""
+    lo, hi = radius, size - radius
+    t = np.linspace(0, 1, frames) * rng.uniform(0.7, 1.0)
+    t = t if rng.random() < 0.5 else t[::-1]  # either sense of motion
+    if motion == 'sideways':
+        y = rng.uniform(lo, hi)
+        return [(lo + (hi - lo) * u, y) for u in t]
+    if motion == 'up and down':
+        x = rng.uniform(lo, hi)
+        return [(x, lo + (hi - lo) * u) for u in t]
+    if motion == 'diagonally':
+        flip = rng.random() < 0.5
+        return [(lo + (hi - lo) * u,
+                 hi - (hi - lo) * u if flip else lo + (hi - lo) * u)
+                for u in t]
+    # in a circle
+    r = (hi - lo) / 2 * rng.uniform(0.7, 1.0)
+    phase = rng.uniform(0, 2 * np.pi)
+    c = size / 2
+    return [(c + r * np.cos(phase + 2 * np.pi * u),
+             c + r * np.sin(phase + 2 * np.pi * u)) for u in t]
+
+
+def render_video(path, colour, motion, rng, frames, size):
+    """Write one clip of a shape following ``motion``."""
+    shape = SHAPES[rng.integers(len(SHAPES))]
+    radius = int(rng.integers(size // 10, size // 6))
+    # ``TRAIL`` sub-steps per frame: earlier ones are drawn fainter, a motion
+    # blur whose orientation shows the motion in every single frame.
+    path_xy = trajectory(motion, rng, frames * TRAIL, size, radius)
+    bgr = np.array(COLOURS[colour], dtype=np.float64)
+    bgr = np.clip(bgr + rng.normal(0, 15, 3), 0, 255)
+    background = int(rng.integers(90, 160))
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 8,
+                             (size, size))
+    if not writer.isOpened():
+        raise RuntimeError(f'cannot open a video writer for {path}')
+    for t in range(frames):
+        img = np.full((size, size, 3), background, np.uint8)
+        noise = rng.integers(-12, 13, img.shape)
+        img = np.clip(img.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+        for k in range(TRAIL):
+            # ghosts up to ~2 frames back along the path
+            idx = max(0, t * TRAIL - 3 * (TRAIL - 1 - k))
+            x, y = (int(v) for v in path_xy[idx])
+            alpha = (k + 1) / TRAIL
+            layer = img.copy()
+            color = tuple(int(v) for v in bgr)
+            if shape == 'disc':
+                cv2.circle(layer, (x, y), radius, color, -1)
+            else:
+                cv2.rectangle(layer, (x - radius, y - radius),
+                              (x + radius, y + radius), color, -1)
+            img = cv2.addWeighted(layer, alpha, img, 1 - alpha, 0)
+        writer.write(img)
+    writer.release()
+
+
+def write_labels(path, names):
+    with open(path, 'w', newline='') as f:
+        w = csv.writer(f)
+        w.writerow(['id', 'name'])
+        for i, n in enumerate(names):
+            w.writerow([i, n])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('out_dir')
+    parser.add_argument('--train-per-class', type=int, default=24)
+    parser.add_argument('--val-per-class', type=int, default=8)
+    parser.add_argument('--frames', type=int, default=16)
+    parser.add_argument('--size', type=int, default=64)
+    parser.add_argument('--seed', type=int, default=0)
+    args = parser.parse_args(argv)
+
+    os.makedirs(args.out_dir, exist_ok=True)
+    rng = np.random.default_rng(args.seed)
+    classes = class_list()
+    base = [c for c in classes if c not in NOVEL]
+    novel = [c for c in classes if c in NOVEL]
+    write_labels(osp.join(args.out_dir, 'labels.csv'),
+                 [class_name(*c) for c in classes])
+    write_labels(osp.join(args.out_dir, 'base_labels.csv'),
+                 [class_name(*c) for c in base])
+    write_labels(osp.join(args.out_dir, 'novel_labels.csv'),
+                 [class_name(*c) for c in novel])
+
+    splits = [('base_train.txt', base, 'train', args.train_per_class),
+              ('base_val.txt', base, 'val', args.val_per_class),
+              ('novel_val.txt', novel, 'val', args.val_per_class)]
+    total = 0
+    for ann_name, subset, split, per_class in splits:
+        lines = []
+        for label, (colour, motion) in enumerate(subset):
+            slug = f'{colour}_{motion.replace(" ", "_")}'
+            os.makedirs(osp.join(args.out_dir, 'videos', slug), exist_ok=True)
+            for i in range(per_class):
+                rel = f'{slug}/{split}_{i}.mp4'
+                path = osp.join(args.out_dir, 'videos', rel)
+                render_video(path, colour, motion, rng, args.frames,
+                             args.size)
+                lines.append(f'{rel} {label}')
+                total += 1
+        with open(osp.join(args.out_dir, ann_name), 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+    print(f'wrote {total} videos, {len(base)} base and {len(novel)} novel '
+          f'classes to {args.out_dir}')
+
+
+if __name__ == '__main__':
+    main()

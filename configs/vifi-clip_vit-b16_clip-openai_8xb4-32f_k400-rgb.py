@@ -1,24 +1,25 @@
 # ViFi-CLIP, ViT-B/16 from OpenAI CLIP, fine-tuned on Kinetics-400 with 32
-# frames: the official zero-shot training recipe. 8 GPUs x 4 clips x 8
-# accumulation steps = effective batch 256.
+# frames: the official zero-shot training recipe (docs/protocols.md). 8 GPUs
+# x 4 clips x 8 accumulation steps = effective batch 256, lr 8e-6, 10 epochs.
+# Its checkpoint is what configs/zero_shot/*-split*-rgb.py evaluate.
 _base_ = [
     '_base_/default_runtime.py', '_base_/models/vifi-clip_vit-b16.py',
-    '_base_/schedules/adamw_warmup-cosine_10e.py',
-    '_base_/datasets/video_32f_224.py'
+    '_base_/schedules/adamw_warmup-cosine_10e.py', '_base_/datasets/k400.py'
 ]
 
 # ---- paths: edit these (docs/datasets.md) ---------------------------------
-data_root = 'data/kinetics400/videos'  # videos, relative paths below
-ann_file_train = 'data/kinetics400/train.txt'  # "relative/path label" lines
-ann_file_val = 'data/kinetics400/val.txt'
-label_file = 'data/kinetics400/kinetics_400_labels.csv'  # "id,name" CSV
+ann_file_train = 'data/kinetics400/splits/train.txt'  # "relative/path label"
+ann_file_val = 'data/kinetics400/splits/val.txt'
+label_file = 'data/labels/kinetics_400_labels.csv'  # "id,name" CSV, 400
 clip_weights = 'data/clip/ViT-B-16.pt'  # OpenAI JIT archive or state dict
+# (videos: data_root in _base_/datasets/k400.py)
 # ---------------------------------------------------------------------------
 batch_size = 4  # per GPU
 accumulation = 8
 
 model = dict(
     clip=dict(arch='ViT-B/16', pretrained=clip_weights),
+    train_towers='both',
     cls_head=dict(class_names=label_file),
     data_preprocessor=dict(
         # mixup 0.8 / cutmix 1.0, chosen with probability 0.5 each; soft
@@ -32,27 +33,9 @@ model = dict(
 
 train_dataloader = dict(
     batch_size=batch_size,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type='ViFiVideoDataset',
-        ann_file=ann_file_train,
-        class_names=label_file,
-        data_prefix=dict(video=data_root),
-        pipeline={{_base_.train_pipeline}}))
+    dataset=dict(ann_file=ann_file_train, class_names=label_file))
 val_dataloader = dict(
-    batch_size=2,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='ViFiVideoDataset',
-        ann_file=ann_file_val,
-        class_names=label_file,
-        data_prefix=dict(video=data_root),
-        pipeline={{_base_.test_pipeline}},
-        test_mode=True))
+    dataset=dict(ann_file=ann_file_val, class_names=label_file))
 test_dataloader = val_dataloader
 
 optim_wrapper = dict(accumulative_counts=accumulation)

@@ -3,6 +3,9 @@ from .clip_loader import (OPENAI_ARCHS, CLIPWeightsError, build_clip,
                           load_clip_state_dict, resolve_arch)
 from .heads import ViFiTextHead, format_prompts
 from .necks import ViFiTemporalMeanPool
+from .prompting import (PromptBridgeError, ViFiLanguagePromptLearner,
+                        ViFiPromptedCLIPBackbone, ViFiPromptedTextHead,
+                        ViFiVisualPrompts)
 from .recognizers import TRAIN_TOWERS, ViFiRecognizer
 from .text_encoder import CLIPTextEncoder, PromptTooLongError, tokenize_prompts
 
@@ -10,5 +13,7 @@ __all__ = [
     'ViFiCLIPBackbone', 'ViFiTemporalMeanPool', 'ViFiTextHead',
     'ViFiRecognizer', 'CLIPTextEncoder', 'build_clip', 'resolve_arch',
     'load_clip_state_dict', 'CLIPWeightsError', 'PromptTooLongError',
-    'tokenize_prompts', 'format_prompts', 'OPENAI_ARCHS', 'TRAIN_TOWERS'
+    'tokenize_prompts', 'format_prompts', 'OPENAI_ARCHS', 'TRAIN_TOWERS',
+    'ViFiPromptedCLIPBackbone', 'ViFiPromptedTextHead', 'ViFiVisualPrompts',
+    'ViFiLanguagePromptLearner', 'PromptBridgeError'
 ]

@@ -7,7 +7,7 @@ the longest tokenized prompt therefore gives the same features as the full
 test_text_encoder.py`` checks the equality).
 """
 import functools
-from typing import List, Sequence
+from typing import Callable, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -16,6 +16,9 @@ from open_clip.tokenizer import SimpleTokenizer
 from torch.utils.checkpoint import checkpoint
 
 __all__ = ['CLIPTextEncoder', 'tokenize_prompts', 'PromptTooLongError']
+
+# ``hook(layer_index, x) -> x``, called on ``[K, L, W]`` before each block.
+LayerHook = Callable[[int, torch.Tensor], torch.Tensor]
 
 
 class PromptTooLongError(ValueError):
@@ -89,33 +92,45 @@ class CLIPTextEncoder(nn.Module):
         x = self.token_embedding(tokens)  # [K, L, W]
         return self.encode_embeddings(x, tokens.argmax(dim=-1))
 
-    def run_blocks(self, x: torch.Tensor) -> torch.Tensor:
+    def run_blocks(self,
+                   x: torch.Tensor,
+                   layer_hook: Optional[LayerHook] = None) -> torch.Tensor:
         """Run the transformer on ``[K, L, W]`` with the causal mask cut to
-        ``L``."""
+        ``L``.
+
+        ``layer_hook(i, x)``, if given, rewrites the input of block ``i``
+        (deep prompts replace token positions there).
+        """
         length = x.shape[1]
         mask = self.attn_mask[:length, :length].to(x.dtype)
-        for block in self.transformer.resblocks:
+        for i, block in enumerate(self.transformer.resblocks):
+            if layer_hook is not None:
+                x = layer_hook(i, x)  # [K, L, W]
             if self.grad_checkpointing and torch.is_grad_enabled():
                 x = checkpoint(block, x, None, None, mask, use_reentrant=False)
             else:
                 x = block(x, attn_mask=mask)
         return x
 
-    def encode_embeddings(self, x: torch.Tensor,
-                          eot_idx: torch.Tensor) -> torch.Tensor:
+    def encode_embeddings(self,
+                          x: torch.Tensor,
+                          eot_idx: torch.Tensor,
+                          layer_hook: Optional[LayerHook] = None
+                          ) -> torch.Tensor:
         """Encode token embeddings.
 
         Args:
             x (torch.Tensor): ``[K, L, W]`` token embeddings, ``L`` at most the
                 context length.
             eot_idx (torch.Tensor): ``[K]`` position of each EOT token.
+            layer_hook (callable, optional): see :meth:`run_blocks`.
 
         Returns:
             torch.Tensor: ``[K, E]`` projected EOT features (not normalised).
         """
         length = x.shape[1]
         x = x + self.positional_embedding[:length].to(x.dtype)
-        x = self.run_blocks(x)
+        x = self.run_blocks(x, layer_hook)
         x = self.ln_final(x)  # [K, L, W]
         x = x[torch.arange(x.shape[0], device=x.device), eot_idx]  # [K, W]
         return x @ self.text_projection  # [K, E]

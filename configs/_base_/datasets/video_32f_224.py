@@ -14,6 +14,10 @@ train_pipeline = [
         max_wh_scale_gap=1),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
+    # official colour augmentation, decided once per clip
+    dict(type='ViFiColorJitter', p=0.8, brightness=0.4, contrast=0.4,
+         saturation=0.2, hue=0.1),
+    dict(type='ViFiGrayScale', p=0.2),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]

@@ -1,6 +1,8 @@
+from .augment import ViFiColorJitter, ViFiGrayScale
 from .loading import VideoReadError, ViFiDecordDecode, ViFiDecordInit
 from .sampling import ViFiSampleFrames
 
 __all__ = [
-    'VideoReadError', 'ViFiDecordInit', 'ViFiDecordDecode', 'ViFiSampleFrames'
+    'VideoReadError', 'ViFiDecordInit', 'ViFiDecordDecode', 'ViFiSampleFrames',
+    'ViFiColorJitter', 'ViFiGrayScale'
 ]

@@ -8,7 +8,7 @@ from torch import nn
 
 __all__ = ['ViFiRecognizer', 'TRAIN_TOWERS']
 
-TRAIN_TOWERS = ('both', 'image', 'text', 'none')
+TRAIN_TOWERS = ('both', 'image', 'text', 'none', 'prompts')
 
 
 def _with_clip(cfg: Optional[dict], clip: dict) -> Optional[dict]:
@@ -37,10 +37,14 @@ class ViFiRecognizer(Recognizer3D):
         clip (dict, optional): one CLIP entry shared by the backbone and the
             head, e.g. ``dict(arch='ViT-B/16', pretrained='ViT-B-16.pt')``.
             Its keys fill in whatever the ViFi components' configs leave out.
-        train_towers (str): ``'both'`` (ViFi-CLIP), ``'image'``, ``'text'`` or
-            ``'none'`` (vanilla zero-shot evaluation). As in the official
-            code, the logit scale trains only with ``'both'`` and the token
-            embedding table never trains.
+        train_towers (str): ``'both'`` (ViFi-CLIP), ``'image'``, ``'text'``,
+            ``'none'`` (vanilla zero-shot evaluation) or ``'prompts'``
+            (stage-2 prompting: only the prompt parameters of prompted
+            components such as ``ViFiPromptedCLIPBackbone`` /
+            ``ViFiPromptedTextHead`` train, everything else is frozen). As in
+            the official code, the logit scale trains only with ``'both'``
+            and the token embedding table never trains. Prompt parameters
+            train in every mode but ``'none'``.
         **kwargs: ``neck``, ``data_preprocessor``,
             ``train_cfg``, ``test_cfg`` as for ``Recognizer3D``.
     """
@@ -61,10 +65,24 @@ class ViFiRecognizer(Recognizer3D):
         self.train_towers = train_towers
         self.apply_train_towers()
 
+    def _prompt_params(self) -> List[nn.Parameter]:
+        params = []
+        for module in (self.backbone, getattr(self, 'cls_head', None)):
+            if hasattr(module, 'prompt_parameters'):
+                params += list(module.prompt_parameters())
+        return params
+
     def _tower_params(self) -> dict:
         head = self.cls_head
-        groups = dict(image=list(self.backbone.parameters()), text=[],
-                      scale=[], frozen=[])
+        prompt_ids = {id(p) for p in self._prompt_params()}
+        groups = dict(
+            image=[
+                p for p in self.backbone.parameters()
+                if id(p) not in prompt_ids
+            ],
+            text=[],
+            scale=[],
+            frozen=[])
         if hasattr(head, 'text'):
             groups['text'] = head.text.trainable_parameters()
             groups['frozen'] = list(head.text.token_embedding.parameters())
@@ -76,16 +94,27 @@ class ViFiRecognizer(Recognizer3D):
         """Set ``requires_grad`` from ``train_towers``; return the trainable.
 
         Parameters outside the CLIP towers (a projection in the head, a neck
-        with weights) train unless ``train_towers='none'``.
+        with weights) train unless ``train_towers`` is ``'none'`` or
+        ``'prompts'``.
         """
+        prompt_ids = {id(p) for p in self._prompt_params()}
+        if self.train_towers == 'prompts' and not any(
+                hasattr(m, 'prompt_parameters')
+                for m in (self.backbone, getattr(self, 'cls_head', None))):
+            raise ValueError(
+                "train_towers='prompts' needs prompted components (e.g. "
+                'ViFiPromptedCLIPBackbone, ViFiPromptedTextHead); this model '
+                'has none')
         groups = self._tower_params()
         on = dict(both=('image', 'text', 'scale'), image=('image', ),
-                  text=('text', ), none=())[self.train_towers]
+                  text=('text', ), none=(), prompts=())[self.train_towers]
         clip_ids = {id(p) for g in groups.values() for p in g}
         train_ids = {id(p) for g in on for p in groups[g]}
         for p in self.parameters():
-            if id(p) in clip_ids:
+            if id(p) in prompt_ids:
+                p.requires_grad_(self.train_towers != 'none')
+            elif id(p) in clip_ids:
                 p.requires_grad_(id(p) in train_ids)
             else:
-                p.requires_grad_(self.train_towers != 'none')
+                p.requires_grad_(self.train_towers not in ('none', 'prompts'))
         return [p for p in self.parameters() if p.requires_grad]

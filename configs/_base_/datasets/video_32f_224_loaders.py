@@ -1,0 +1,28 @@
+# Dataloaders over the official 32-frame pipelines (video_32f_224.py). Leaf
+# configs fill in the paths: ann_file, class_names, data_prefix.video.
+_base_ = ['video_32f_224.py']
+
+train_dataloader = dict(
+    batch_size=4,  # per GPU
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type='ViFiVideoDataset',
+        ann_file=None,
+        class_names=None,
+        data_prefix=dict(video=None),
+        pipeline={{_base_.train_pipeline}}))
+val_dataloader = dict(
+    batch_size=2,
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='ViFiVideoDataset',
+        ann_file=None,
+        class_names=None,
+        data_prefix=dict(video=None),
+        pipeline={{_base_.test_pipeline}},
+        test_mode=True))
+test_dataloader = val_dataloader

@@ -1,0 +1,260 @@
+"""Every config under configs/ (but configs/prompting, tested with the
+prompting models) loads, builds with a tiny CLIP, and carries the official
+hyper-parameters of its protocol (the table below, from the official
+ViFi-CLIP configs; docs/protocols.md)."""
+import copy
+import functools
+import glob
+import json
+import os.path as osp
+import re
+
+import pytest
+from mmaction.registry import MODELS
+from mmengine.config import Config
+from vifi_testing import REPO_ROOT, TINY_ARCH
+
+CONFIG_DIR = osp.join(REPO_ROOT, 'configs')
+SHORT_NAMES = ['archery', 'juggling balls', 'surfing']
+
+
+def _all(pattern):
+    return sorted(
+        osp.relpath(p, CONFIG_DIR)
+        for p in glob.glob(osp.join(CONFIG_DIR, pattern), recursive=True))
+
+
+LEAVES = [p for p in _all('**/*.py')
+          if not p.startswith(('_base_', 'prompting'))]
+BASES = _all('_base_/**/*.py')
+
+# ------------------------------------------------------------------ table
+# frames, lr, epochs, effective batch (GPUs x batch x accumulation),
+# template, train_towers, number of classes and label file, test views.
+# Test-only configs have no lr/epochs/batch.
+FT = 'a photo of a {}.'
+K400 = ('kinetics_400_labels.csv', 400)
+K400_RECIPE = dict(frames=32, lr=8e-6, epochs=10, batch=256, template=FT,
+                   views=1, labels=K400)
+TABLE = {
+    'vifi-clip_vit-b16_clip-openai_8xb4-32f_k400-rgb.py':
+    dict(K400_RECIPE, towers='both'),
+    'vifi_k400.py': dict(K400_RECIPE, towers='both', gpus=8),
+    'zero_shot/clip-image-ft_vit-b16_clip-openai_8xb4-32f_k400-rgb.py':
+    dict(K400_RECIPE, towers='image'),
+    'zero_shot/clip-text-ft_vit-b16_clip-openai_8xb4-32f_k400-rgb.py':
+    dict(K400_RECIPE, towers='text'),
+    'quickstart/vifi-clip_tiny_synthetic.py':
+    dict(frames=8, lr=1e-3, epochs=12, batch=8, template=FT, towers='both',
+         views=1, labels=('base_labels.csv', None), gpus=1),
+    'fully_supervised/vifi-clip_vit-b16_clip-openai_8xb4-16f_k400-rgb.py':
+    dict(frames=16, lr=2.2e-5, epochs=30, batch=512, template=FT,
+         towers='both', views=12, labels=K400),
+}
+for towers in ('image', 'text'):
+    TABLE[f'fully_supervised/clip-{towers}-ft_vit-b16_clip-openai_8xb4-16f_'
+          'k400-rgb.py'] = dict(frames=16, lr=8e-6, epochs=30, batch=256,
+                                template=FT, towers=towers, views=12,
+                                labels=K400)
+
+TEST_ONLY = dict(frames=32, lr=None, epochs=None, batch=None, views=1)
+ZERO_SHOT = {
+    'hmdb51': lambda s: ('hmdb_51_labels.csv', 51),
+    'ucf101': lambda s: ('ucf_101_labels.csv', 101),
+    'k600': lambda s: (f'ZS_split{s}_K600.csv', 160),
+}
+for ds, labels in ZERO_SHOT.items():
+    for s in (1, 2, 3):
+        TABLE[f'zero_shot/vifi-clip_vit-b16_k400-vifi_8xb4-32f_{ds}-split{s}'
+              '-rgb.py'] = dict(TEST_ONLY, template=FT, towers='both',
+                                labels=labels(s))
+        TABLE[f'vanilla_clip/vanilla-clip_vit-b16_clip-openai_8xb4-32f_{ds}'
+              f'-split{s}-rgb.py'] = dict(TEST_ONLY, template='{}',
+                                          towers='none', labels=labels(s))
+
+B2N = {  # dataset: (label prefix, base classes, novel classes)
+    'k400': ('kinetics_400', 200, 200),
+    'hmdb51': ('hmdb_51', 26, 25),
+    'ucf101': ('ucf_101', 51, 50),
+    'ssv2': ('ssv2_174', 87, 87),
+}
+for ds, (prefix, n_base, n_novel) in B2N.items():
+    stem = f'vifi-clip_vit-b16_clip-openai_8xb4-32f_{ds}-base2novel'
+    for s in (1, 2, 3):
+        TABLE[f'base2novel/{stem}-s{s}-rgb.py'] = dict(
+            frames=32, lr=2e-6, epochs=11, batch=64, template=FT,
+            towers='both', views=1,
+            labels=(f'{prefix}_base_labels.csv', n_base),
+            train_ann=f'fs_base_s{s}_train.txt', test_ann='base_val.txt')
+    novel = dict(TEST_ONLY, labels=(f'{prefix}_novel_labels.csv', n_novel),
+                 test_ann='novel_val.txt')
+    TABLE[f'base2novel/{stem}-novel-eval-rgb.py'] = dict(
+        novel, template=FT, towers='both')
+    vanilla = f'vanilla_clip/vanilla-clip_vit-b16_clip-openai_8xb4-32f_{ds}'
+    TABLE[f'{vanilla}-base2novel-novel-rgb.py'] = dict(
+        novel, template='{}', towers='none')
+    TABLE[f'{vanilla}-base2novel-base-rgb.py'] = dict(
+        TEST_ONLY, template='{}', towers='none',
+        labels=(f'{prefix}_base_labels.csv', n_base), test_ann='base_val.txt')
+
+FEW_SHOT = {  # dataset: (labels, test annotation)
+    'hmdb51': (('hmdb_51_labels.csv', 51), 'val1.txt'),
+    'ucf101': (('ucf_101_labels.csv', 101), 'val1.txt'),
+    'ssv2': (('ssv2_labels.csv', 174), 'validation.txt'),
+}
+for ds, (labels, test_ann) in FEW_SHOT.items():
+    for k in (2, 4, 8, 16):
+        TABLE[f'few_shot/vifi-clip_vit-b16_clip-openai_8xb4-32f_{ds}-{k}shot'
+              '-rgb.py'] = dict(frames=32, lr=2e-6, epochs=50, batch=64,
+                                template=FT, towers='both', views=1,
+                                labels=labels,
+                                train_ann=f'train1_few_shot_{k}.txt',
+                                test_ann=test_ann)
+
+
+# ---------------------------------------------------------------- helpers
+@functools.lru_cache(maxsize=None)
+def _load(rel):
+    """A loaded config (shared between tests: do not modify it)."""
+    return Config.fromfile(osp.join(CONFIG_DIR, rel))
+
+
+_BUILT = {}
+
+
+def _build(model_cfg):
+    """Build a model; configs whose model sections are equal share one."""
+    key = json.dumps(model_cfg, sort_keys=True, default=repr)
+    if key not in _BUILT:
+        _BUILT[key] = MODELS.build(model_cfg)
+    return _BUILT[key]
+
+
+def _sampler(loader):
+    return next(t for t in loader.dataset.pipeline
+                if t['type'] == 'ViFiSampleFrames')
+
+
+def _views(loader):
+    views = _sampler(loader).get('num_views', 1)
+    if any(t['type'] == 'ThreeCrop' for t in loader.dataset.pipeline):
+        views *= 3
+    return views
+
+
+def _gpus(rel):
+    """(GPUs, batch per GPU) from an OpenMMLab name (``_8xb4-``)."""
+    m = re.search(r'_(\d+)xb(\d+)-', osp.basename(rel))
+    if m:
+        return int(m.group(1)), int(m.group(2))
+    return TABLE[rel]['gpus'], None
+
+
+def _facts(cfg, rel):
+    """The table's quantities, read from a loaded config."""
+    train = cfg.get('train_dataloader')
+    test = cfg.test_dataloader
+    facts = dict(
+        frames=_sampler(train or test).num_frames,
+        template=cfg.model.cls_head.template,
+        towers=cfg.model.get('train_towers', 'both'),
+        views=_views(test),
+        lr=None, epochs=None, batch=None)
+    if train is not None:
+        gpus, _ = _gpus(rel)
+        facts.update(
+            lr=cfg.optim_wrapper.optimizer.lr,
+            epochs=cfg.train_cfg.max_epochs,
+            batch=gpus * train.batch_size *
+            cfg.optim_wrapper.get('accumulative_counts', 1))
+    return facts
+
+
+def test_every_config_is_in_the_table():
+    assert sorted(LEAVES) == sorted(TABLE)
+
+
+@pytest.mark.parametrize('rel', BASES)
+def test_base_files_load(rel):
+    _load(rel)
+
+
+@pytest.mark.parametrize('rel', LEAVES)
+def test_config_hyper_parameters(rel):
+    cfg = _load(rel)
+    want = TABLE[rel]
+    got = _facts(cfg, rel)
+    for key in ('frames', 'template', 'towers', 'views', 'epochs', 'batch'):
+        assert got[key] == want[key], key
+    if want['lr'] is None:
+        assert got['lr'] is None
+    else:
+        assert got['lr'] == pytest.approx(want['lr'])
+
+    label_file, num_classes = want['labels']
+    heads = [cfg.model.cls_head.class_names]
+    loaders = [cfg[k] for k in ('train_dataloader', 'val_dataloader',
+                                'test_dataloader') if cfg.get(k)]
+    for loader in loaders:  # every loader uses the head's label file
+        heads.append(loader.dataset.class_names)
+    assert {osp.basename(h) for h in heads} == {label_file}
+    if want.get('train_ann'):
+        assert osp.basename(cfg.train_dataloader.dataset.ann_file) == \
+            want['train_ann']
+    if want.get('test_ann'):
+        assert osp.basename(cfg.test_dataloader.dataset.ann_file) == \
+            want['test_ann']
+
+    if cfg.get('train_dataloader') is not None:
+        _, per_gpu = _gpus(rel)
+        assert per_gpu in (None, cfg.train_dataloader.batch_size)
+        # mixup/cutmix targets must have the head's number of classes
+        blending = cfg.model.data_preprocessor.get('blending')
+        if num_classes is not None:
+            assert [a.num_classes for a in blending.augments] == \
+                [num_classes] * 2
+        # the schedule spans the training
+        for sched in cfg.param_scheduler:
+            assert sched.end == cfg.train_cfg.max_epochs
+        assert cfg.train_dataloader.dataset.ann_file
+        assert cfg.model.clip.get('pretrained') or rel.startswith(
+            'quickstart')
+    else:  # test only: all weights come from the tested checkpoint
+        assert cfg.model.clip.get('pretrained') is None
+
+
+@pytest.mark.parametrize('rel', LEAVES)
+def test_runner_sections_and_exact_sample_count(rel):
+    cfg = _load(rel)
+    for group in (('train_dataloader', 'train_cfg', 'optim_wrapper'),
+                  ('val_dataloader', 'val_cfg', 'val_evaluator'),
+                  ('test_dataloader', 'test_cfg', 'test_evaluator')):
+        present = [cfg.get(k) is not None for k in group]
+        assert all(present) or not any(present), group  # mmengine's rule
+    assert cfg.get('test_dataloader') is not None  # tools/test.py works
+    for key in ('val_dataloader', 'test_dataloader'):
+        loader = cfg.get(key)
+        if loader is None:
+            continue
+        # every test sample counted exactly once: no drop_last, no shuffle;
+        # DefaultSampler's distributed padding is cut off again by
+        # mmengine's collect_results (tests/test_protocols_multiview.py)
+        assert not loader.get('drop_last', False)
+        assert loader.sampler.type == 'DefaultSampler'
+        assert loader.sampler.shuffle is False
+        assert loader.dataset.test_mode is True
+
+
+@pytest.mark.parametrize('rel', LEAVES)
+def test_model_builds_with_a_tiny_clip(rel):
+    cfg = _load(rel)
+    model_cfg = copy.deepcopy(cfg.model.to_dict())
+    model_cfg['clip'] = dict(arch=copy.deepcopy(TINY_ARCH), pretrained=None)
+    names = model_cfg['cls_head']['class_names']
+    if isinstance(names, str) and not osp.isfile(osp.join(REPO_ROOT, names)):
+        model_cfg['cls_head']['class_names'] = list(SHORT_NAMES)
+    elif isinstance(names, str):
+        model_cfg['cls_head']['class_names'] = osp.join(REPO_ROOT, names)
+    model = _build(model_cfg)
+    assert model.train_towers == TABLE[rel]['towers']
+    assert model.cls_head.template == TABLE[rel]['template']

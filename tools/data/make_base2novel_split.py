@@ -1,0 +1,168 @@
+#!/usr/bin/env python
+"""Split a dataset's classes into base and novel halves (base-to-novel).
+
+    python tools/data/make_base2novel_split.py TRAIN_ANN LABELS_CSV OUT_DIR
+        [--val VAL_ANN]
+
+Writes to OUT_DIR:
+
+* ``base_labels.csv``, ``novel_labels.csv``: ``id,name`` label files in the
+  official layout, ids from 0 in each, names quoted where needed;
+* ``base_train.txt``: the TRAIN_ANN lines of base classes, labels re-indexed
+  to base ids;
+* with ``--val``: ``base_val.txt`` and ``novel_val.txt``, the VAL_ANN lines
+  of base (novel) classes re-indexed to base (novel) ids.
+
+Rule. Classes are ranked by their number of videos in TRAIN_ANN, most first;
+equal counts are ranked by original class id, lower first. The first
+ceil(K/2) classes are base, the rest novel: with an odd number of classes
+K, base gets the extra class (HMDB-51: 26 base / 25 novel; UCF-101: 51 / 50,
+the official split sizes). Within each half, classes keep their original
+relative order (ascending original id), so new ids follow the old ones.
+
+The official benchmark trains on 16 videos per base class, drawn three times
+(seeds s1-s3): run ``tools/data/make_few_shot_split.py`` on
+``base_train.txt`` with ``--shots 16`` and three seeds.
+"""
+import argparse
+import csv
+import math
+import os
+import os.path as osp
+import sys
+from collections import Counter
+from typing import Dict, List, Sequence, Tuple
+
+from tqdm import tqdm
+
+from vifi_mmaction.datasets import load_class_names
+
+RULE = ('Base classes are the ceil(K/2) classes with the most videos in '
+        'TRAIN_ANN (for odd K, base gets the extra class); equal counts are '
+        'broken by original class id, lower id first. Each half keeps the '
+        'original relative class order.')
+
+
+class SplitError(ValueError):
+    """A malformed input. The message names file and line."""
+
+
+def read_annotation(path: str, num_classes: int) -> List[Tuple[str, int]]:
+    """``(line, label)`` pairs of a ``path label`` file, line unchanged."""
+    entries = []
+    with open(path, encoding='utf-8') as f:
+        lines = f.read().splitlines()
+    for lineno, line in enumerate(tqdm(lines, desc=f'reading {path}',
+                                       disable=None, leave=False), start=1):
+        if not line.strip():
+            continue
+        parts = line.strip().rsplit(maxsplit=1)
+        if len(parts) != 2 or not parts[1].lstrip('-').isdigit():
+            raise SplitError(f'{path}:{lineno}: expected "path label", got '
+                             f'{line!r}')
+        label = int(parts[1])
+        if not 0 <= label < num_classes:
+            raise SplitError(f'{path}:{lineno}: label {label} out of range '
+                             f'for {num_classes} classes')
+        entries.append((parts[0], label))
+    if not entries:
+        raise SplitError(f'{path}: no annotations')
+    return entries
+
+
+def choose_base(counts: Dict[int, int], num_classes: int) -> List[int]:
+    """Original ids of the base classes, ascending (see ``RULE``)."""
+    ranked = sorted(range(num_classes), key=lambda c: (-counts.get(c, 0), c))
+    return sorted(ranked[:math.ceil(num_classes / 2)])
+
+
+def write_labels(path: str, names: Sequence[str]) -> None:
+    with open(path, 'w', encoding='utf-8', newline='') as f:
+        writer = csv.writer(f, lineterminator='\n')
+        writer.writerow(['id', 'name'])
+        for i, name in enumerate(names):
+            writer.writerow([i, name])
+
+
+def write_annotation(path: str, entries: Sequence[Tuple[str, int]],
+                     mapping: Dict[int, int]) -> int:
+    n = 0
+    with open(path, 'w', encoding='utf-8') as f:
+        for video, label in entries:
+            if label in mapping:
+                f.write(f'{video} {mapping[label]}\n')
+                n += 1
+    return n
+
+
+def make_split(train_ann: str, labels_csv: str, out_dir: str,
+               val_ann: str = None) -> dict:
+    """Write the split files; return a summary dict."""
+    names = load_class_names(labels_csv)
+    num_classes = len(names)
+    if num_classes < 2:
+        raise SplitError(f'{labels_csv}: need at least 2 classes')
+    train = read_annotation(train_ann, num_classes)
+    counts = Counter(label for _, label in train)
+    base = choose_base(counts, num_classes)
+    base_set = set(base)
+    novel = [c for c in range(num_classes) if c not in base_set]
+    base_map = {c: i for i, c in enumerate(base)}
+    novel_map = {c: i for i, c in enumerate(novel)}
+
+    os.makedirs(out_dir, exist_ok=True)
+    write_labels(osp.join(out_dir, 'base_labels.csv'),
+                 [names[c] for c in base])
+    write_labels(osp.join(out_dir, 'novel_labels.csv'),
+                 [names[c] for c in novel])
+    summary = dict(
+        num_classes=num_classes, base=[names[c] for c in base],
+        novel=[names[c] for c in novel],
+        base_train=write_annotation(osp.join(out_dir, 'base_train.txt'),
+                                    train, base_map))
+    if val_ann:
+        val = read_annotation(val_ann, num_classes)
+        summary['base_val'] = write_annotation(
+            osp.join(out_dir, 'base_val.txt'), val, base_map)
+        summary['novel_val'] = write_annotation(
+            osp.join(out_dir, 'novel_val.txt'), val, novel_map)
+    return summary
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Split classes into base and novel halves and write '
+        'the label and annotation files of a base-to-novel benchmark. ' +
+        RULE,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument('train_ann',
+                        help='training annotation, "path label" lines')
+    parser.add_argument('labels_csv', help='label file, official "id,name" '
+                        'CSV (or .txt, one name per line)')
+    parser.add_argument('out_dir', help='output folder')
+    parser.add_argument('--val', dest='val_ann',
+                        help='validation annotation to split into '
+                        'base_val.txt and novel_val.txt')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        s = make_split(args.train_ann, args.labels_csv, args.out_dir,
+                       args.val_ann)
+    except (SplitError, ValueError, FileNotFoundError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
+    msg = (f'{s["num_classes"]} classes -> {len(s["base"])} base, '
+           f'{len(s["novel"])} novel; base_train.txt: {s["base_train"]} '
+           f'videos')
+    if 'base_val' in s:
+        msg += (f'; base_val.txt: {s["base_val"]}, novel_val.txt: '
+                f'{s["novel_val"]}')
+    print(f'{msg}\nwritten to {args.out_dir}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,125 @@
+#!/usr/bin/env python
+"""Draw a K-shot training split: K videos per class.
+
+    python tools/data/make_few_shot_split.py ANN OUT --shots K --seed S
+        [--labels LABELS_CSV]
+
+Lines are copied from ANN unchanged, grouped by class id (ascending) and in
+their ANN order within a class. The draw is reproducible: the same ANN, K
+and seed give the same file. Classes are visited in ascending id order and
+each draws K of its videos without replacement from one
+``random.Random(seed)`` generator.
+
+Every class must have at least K videos; the error names the classes that
+do not. With ``--labels``, every class of the label file must appear (a class
+with no video is an error too) and names are shown in errors; without it,
+the classes are those present in ANN.
+
+Examples: the official few-shot splits are K = 2, 4, 8, 16 of the first
+training split; the base-to-novel training sets are 16 shots of the base
+classes, drawn with three seeds:
+
+    python tools/data/make_few_shot_split.py base_train.txt \\
+        fs_base_s1_train.txt --shots 16 --seed 1
+"""
+import argparse
+import random
+import sys
+from collections import defaultdict
+from typing import Dict, List, Optional
+
+from tqdm import tqdm
+
+from vifi_mmaction.datasets import load_class_names
+
+
+class FewShotError(ValueError):
+    """Too few videos in a class, or a malformed annotation."""
+
+
+def read_by_class(path: str) -> Dict[int, List[str]]:
+    """Annotation lines (unchanged) grouped by label, in file order."""
+    by_class = defaultdict(list)
+    with open(path, encoding='utf-8') as f:
+        lines = f.read().splitlines()
+    for lineno, line in enumerate(tqdm(lines, desc=f'reading {path}',
+                                       disable=None, leave=False), start=1):
+        if not line.strip():
+            continue
+        parts = line.strip().rsplit(maxsplit=1)
+        if len(parts) != 2 or not parts[1].isdigit():
+            raise FewShotError(f'{path}:{lineno}: expected "path label", '
+                               f'got {line!r}')
+        by_class[int(parts[1])].append(line)
+    if not by_class:
+        raise FewShotError(f'{path}: no annotations')
+    return by_class
+
+
+def few_shot(by_class: Dict[int, List[str]], shots: int, seed: int,
+             names: Optional[List[str]] = None) -> List[str]:
+    """Pick ``shots`` lines per class (see the module docstring)."""
+    if shots < 1:
+        raise FewShotError(f'--shots must be positive, got {shots}')
+    if names is not None:
+        extra = sorted(c for c in by_class if c >= len(names))
+        if extra:
+            raise FewShotError(f'labels {extra} are out of range for '
+                               f'{len(names)} classes')
+        classes = list(range(len(names)))
+    else:
+        classes = sorted(by_class)
+
+    def label(c):
+        return f'class {c} ({names[c]!r})' if names else f'class {c}'
+
+    short = [c for c in classes if len(by_class.get(c, [])) < shots]
+    if short:
+        detail = ', '.join(f'{label(c)}: {len(by_class.get(c, []))}'
+                           for c in short)
+        raise FewShotError(f'{len(short)} class(es) have fewer than {shots} '
+                           f'videos: {detail}')
+    rng = random.Random(seed)
+    out = []
+    for c in classes:
+        lines = by_class[c]
+        picked = sorted(rng.sample(range(len(lines)), shots))
+        out.extend(lines[i] for i in picked)
+    return out
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Draw K videos per class from an annotation file '
+        '(reproducible for a given seed; lines copied unchanged; a class '
+        'with fewer than K videos is an error).')
+    parser.add_argument('ann', help='annotation file, "path label" lines')
+    parser.add_argument('out', help='output annotation file')
+    parser.add_argument('--shots', type=int, required=True,
+                        help='videos per class (K)')
+    parser.add_argument('--seed', type=int, required=True,
+                        help='random seed of the draw')
+    parser.add_argument('--labels', help='label file ("id,name" CSV or '
+                        '.txt): checks that every class has K videos and '
+                        'names the classes in errors')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        names = load_class_names(args.labels) if args.labels else None
+        lines = few_shot(read_by_class(args.ann), args.shots, args.seed,
+                         names)
+    except (FewShotError, ValueError, FileNotFoundError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
+    with open(args.out, 'w', encoding='utf-8') as f:
+        f.writelines(line.rstrip('\n') + '\n' for line in lines)
+    print(f'{len(lines)} videos ({args.shots} per class, seed {args.seed}) '
+          f'written to {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

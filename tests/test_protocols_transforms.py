@@ -37,7 +37,7 @@ def test_registered_and_exported():
 
 def test_official_defaults():
     jitter = ViFiColorJitter()
-    assert jitter.p == 0.8 and not jitter.per_frame_params
+    assert jitter.p == 0.8 and jitter.per_frame_params
     assert jitter.ranges == dict(brightness=(0.6, 1.4), contrast=(0.6, 1.4),
                                  saturation=(0.8, 1.2), hue=(-0.1, 0.1))
     assert ViFiGrayScale().p == 0.2
@@ -100,7 +100,7 @@ def test_jitter_keeps_shape_dtype_and_container():
 
 def test_jitter_shares_params_across_frames():
     np.random.seed(4)
-    jitter = ViFiColorJitter(p=1.)
+    jitter = ViFiColorJitter(p=1., per_frame_params=False)
     for _ in range(20):
         out = jitter.transform(dict(imgs=_clip(num_frames=5, same=True)))
         assert all(np.array_equal(out['imgs'][0], f) for f in out['imgs'])
@@ -114,7 +114,7 @@ def test_per_frame_params_reproduces_the_official_per_frame_draw():
 
 
 def test_jitter_equals_torchvision_ops_with_the_drawn_params():
-    jitter = ViFiColorJitter(p=1.)
+    jitter = ViFiColorJitter(p=1., per_frame_params=False)
     clip = _clip(num_frames=3, size=12)
     np.random.seed(6)
     out = jitter.transform(dict(imgs=[f.copy() for f in clip]))['imgs']

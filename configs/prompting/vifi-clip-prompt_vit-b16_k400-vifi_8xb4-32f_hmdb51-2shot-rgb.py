@@ -16,7 +16,7 @@ data_root = 'data/hmdb51/videos'
 # official ViFi-CLIP split and label files (datasets_splits/, labels/)
 ann_file_train = 'data/hmdb51/splits/train1_few_shot_2.txt'
 ann_file_val = 'data/hmdb51/splits/val1.txt'
-label_file = 'data/hmdb51/hmdb_51_labels.csv'  # 51 classes
+label_file = 'data/labels/hmdb_51_labels.csv'  # 51 classes
 # ---------------------------------------------------------------------------
 
 model = dict(

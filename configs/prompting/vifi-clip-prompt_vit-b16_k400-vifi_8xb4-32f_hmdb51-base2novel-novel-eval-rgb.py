@@ -5,7 +5,7 @@
 _base_ = ['vifi-clip-prompt_vit-b16_k400-vifi_8xb4-32f_hmdb51-base2novel-s1-rgb.py']
 
 ann_file_val = 'data/hmdb51/splits/base2novel/novel_val.txt'
-label_file = 'data/hmdb51/hmdb_51_novel_labels.csv'  # 25 classes
+label_file = 'data/labels/hmdb_51_novel_labels.csv'  # 25 classes
 
 model = dict(
     cls_head=dict(class_names=label_file),

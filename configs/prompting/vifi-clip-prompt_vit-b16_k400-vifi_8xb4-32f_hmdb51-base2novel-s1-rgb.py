@@ -16,7 +16,7 @@ data_root = 'data/hmdb51/videos'
 # official ViFi-CLIP split and label files (datasets_splits/, labels/)
 ann_file_train = 'data/hmdb51/splits/base2novel/fs_base_s1_train.txt'
 ann_file_val = 'data/hmdb51/splits/base2novel/base_val.txt'
-label_file = 'data/hmdb51/hmdb_51_base_labels.csv'  # 26 classes
+label_file = 'data/labels/hmdb_51_base_labels.csv'  # 26 classes
 # ---------------------------------------------------------------------------
 
 model = dict(

@@ -16,7 +16,7 @@ data_root = 'data/ssv2/videos'
 # official ViFi-CLIP split and label files (datasets_splits/, labels/)
 ann_file_train = 'data/ssv2/splits/train1_few_shot_2.txt'
 ann_file_val = 'data/ssv2/splits/validation.txt'
-label_file = 'data/ssv2/ssv2_labels.csv'  # 174 classes
+label_file = 'data/labels/ssv2_labels.csv'  # 174 classes
 # ---------------------------------------------------------------------------
 
 model = dict(

@@ -5,7 +5,7 @@
 _base_ = ['vifi-clip-prompt_vit-b16_k400-vifi_8xb4-32f_ssv2-base2novel-s1-rgb.py']
 
 ann_file_val = 'data/ssv2/splits/base2novel/novel_val.txt'
-label_file = 'data/ssv2/ssv2_174_novel_labels.csv'  # 87 classes
+label_file = 'data/labels/ssv2_174_novel_labels.csv'  # 87 classes
 
 model = dict(
     cls_head=dict(class_names=label_file),

@@ -16,7 +16,7 @@ data_root = 'data/ssv2/videos'
 # official ViFi-CLIP split and label files (datasets_splits/, labels/)
 ann_file_train = 'data/ssv2/splits/base2novel/fs_base_s1_train.txt'
 ann_file_val = 'data/ssv2/splits/base2novel/base_val.txt'
-label_file = 'data/ssv2/ssv2_174_base_labels.csv'  # 87 classes
+label_file = 'data/labels/ssv2_174_base_labels.csv'  # 87 classes
 # ---------------------------------------------------------------------------
 
 model = dict(

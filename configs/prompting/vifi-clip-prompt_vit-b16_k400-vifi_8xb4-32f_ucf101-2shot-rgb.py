@@ -16,7 +16,7 @@ data_root = 'data/ucf101/videos'
 # official ViFi-CLIP split and label files (datasets_splits/, labels/)
 ann_file_train = 'data/ucf101/splits/train1_few_shot_2.txt'
 ann_file_val = 'data/ucf101/splits/val1.txt'
-label_file = 'data/ucf101/ucf_101_labels.csv'  # 101 classes
+label_file = 'data/labels/ucf_101_labels.csv'  # 101 classes
 # ---------------------------------------------------------------------------
 
 model = dict(

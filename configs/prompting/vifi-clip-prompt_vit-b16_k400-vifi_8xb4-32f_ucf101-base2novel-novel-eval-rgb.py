@@ -5,7 +5,7 @@
 _base_ = ['vifi-clip-prompt_vit-b16_k400-vifi_8xb4-32f_ucf101-base2novel-s1-rgb.py']
 
 ann_file_val = 'data/ucf101/splits/base2novel/novel_val.txt'
-label_file = 'data/ucf101/ucf_101_novel_labels.csv'  # 50 classes
+label_file = 'data/labels/ucf_101_novel_labels.csv'  # 50 classes
 
 model = dict(
     cls_head=dict(class_names=label_file),

@@ -16,7 +16,7 @@ data_root = 'data/ucf101/videos'
 # official ViFi-CLIP split and label files (datasets_splits/, labels/)
 ann_file_train = 'data/ucf101/splits/base2novel/fs_base_s1_train.txt'
 ann_file_val = 'data/ucf101/splits/base2novel/base_val.txt'
-label_file = 'data/ucf101/ucf_101_base_labels.csv'  # 51 classes
+label_file = 'data/labels/ucf_101_base_labels.csv'  # 51 classes
 # ---------------------------------------------------------------------------
 
 model = dict(

@@ -7,13 +7,12 @@ are torchvision's PIL functions (``adjust_brightness``, ``adjust_contrast``,
 ``adjust_saturation``, ``adjust_hue`` and PIL's ``convert('L')``), applied
 in a random order, as ``torchvision.transforms.ColorJitter`` does.
 
-One difference from the official code is deliberate and switchable: the
-official transform calls ``torchvision.transforms.ColorJitter`` once per
-frame, so every frame of a jittered clip gets its own factors and its own
-order. Here one set of factors and one order is drawn per clip and shared
-by all frames (``per_frame_params=False``, the default), so the clip stays
-temporally consistent. ``per_frame_params=True`` draws per frame, as the
-official code does.
+As in the official code, the decision to jitter is taken once per clip, but
+every frame of a jittered clip gets its own factors and its own order (the
+official transform calls ``torchvision.transforms.ColorJitter`` frame by
+frame); this is the default, ``per_frame_params=True``.
+``per_frame_params=False`` draws one set per clip and shares it across
+frames, which keeps the clip temporally consistent.
 
 Random draws use ``numpy.random``, like mmaction's own transforms, so they
 follow the seeds that mmengine sets per worker.
@@ -96,7 +95,7 @@ class ViFiColorJitter(BaseTransform):
         hue (float | tuple): shift range half-width, or (min, max), within
             [-0.5, 0.5].
         per_frame_params (bool): draw factors and order for every frame
-            independently, as the official code does. Defaults to False: one
+            independently, as the official code does (default). False: one
             draw per clip, shared by all frames.
     """
 
@@ -106,7 +105,7 @@ class ViFiColorJitter(BaseTransform):
                  contrast: Union[float, Sequence[float]] = 0.4,
                  saturation: Union[float, Sequence[float]] = 0.2,
                  hue: Union[float, Sequence[float]] = 0.1,
-                 per_frame_params: bool = False) -> None:
+                 per_frame_params: bool = True) -> None:
         self.p = _check_probability(p)
         self.ranges = dict(
             brightness=_factor_range(brightness, 'brightness', 1., None),

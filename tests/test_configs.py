@@ -1,7 +1,7 @@
 """Every config under configs/ (but configs/prompting, tested with the
-prompting models) loads, builds with a tiny CLIP, and carries the official
-hyper-parameters of its protocol (the table below, from the official
-ViFi-CLIP configs; docs/protocols.md)."""
+prompting models, and configs/mixing, tested in tests/mixing) loads, builds
+with a tiny CLIP, and carries the official hyper-parameters of its protocol
+(the table below, from the official ViFi-CLIP configs; docs/protocols.md)."""
 import copy
 import functools
 import glob
@@ -25,7 +25,7 @@ def _all(pattern):
 
 
 LEAVES = [p for p in _all('**/*.py')
-          if not p.startswith(('_base_', 'prompting'))]
+          if not p.startswith(('_base_', 'prompting', 'mixing'))]
 BASES = _all('_base_/**/*.py')
 
 # ------------------------------------------------------------------ table

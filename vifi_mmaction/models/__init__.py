@@ -1,7 +1,9 @@
-from .backbones import ViFiCLIPBackbone
+from .backbones import ViFiCLIPBackbone, ViFiFrameWiseBackbone
 from .clip_loader import (OPENAI_ARCHS, CLIPWeightsError, build_clip,
                           load_clip_state_dict, resolve_arch)
-from .heads import ViFiTextHead, format_prompts
+from .heads import (TEMPLATE_SETS, ViFiTextHead, format_prompts,
+                    resolve_templates)
+from .layer_depth import clip_tower_layer_depth
 from .necks import ViFiTemporalMeanPool
 from .prompting import (PromptBridgeError, ViFiLanguagePromptLearner,
                         ViFiPromptedCLIPBackbone, ViFiPromptedTextHead,
@@ -15,5 +17,6 @@ __all__ = [
     'load_clip_state_dict', 'CLIPWeightsError', 'PromptTooLongError',
     'tokenize_prompts', 'format_prompts', 'OPENAI_ARCHS', 'TRAIN_TOWERS',
     'ViFiPromptedCLIPBackbone', 'ViFiPromptedTextHead', 'ViFiVisualPrompts',
-    'ViFiLanguagePromptLearner', 'PromptBridgeError'
+    'ViFiLanguagePromptLearner', 'PromptBridgeError', 'ViFiFrameWiseBackbone',
+    'TEMPLATE_SETS', 'resolve_templates', 'clip_tower_layer_depth'
 ]

@@ -1,3 +1,4 @@
 from .clip_vision import ViFiCLIPBackbone
+from .frame_wise import ViFiFrameWiseBackbone
 
-__all__ = ['ViFiCLIPBackbone']
+__all__ = ['ViFiCLIPBackbone', 'ViFiFrameWiseBackbone']

@@ -1,5 +1,5 @@
 """CLIP image encoder applied to every frame of a clip independently."""
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 from mmaction.registry import MODELS
@@ -8,6 +8,7 @@ from torch import Tensor
 
 from ..clip_loader import (ArchType, build_clip, load_clip_state_dict,
                            load_tower_weights)
+from ..layer_depth import clip_tower_layer_depth
 
 __all__ = ['ViFiCLIPBackbone']
 
@@ -59,6 +60,30 @@ class ViFiCLIPBackbone(BaseModule):
                                          self.sha256)
             load_tower_weights(self.visual, state, {'visual.': ''},
                                self.pretrained, visual=self.visual)
+
+    def get_layer_depth(self, param_name: str,
+                        prefix: str = '') -> Tuple[int, int]:
+        """Layer depth of a parameter for layer-wise learning-rate decay.
+
+        The patch embedding, class token, positional embedding and
+        ``ln_pre`` are depth 0, ``resblocks.N`` is ``N + 1``; ``ln_post``,
+        the projection and prompts are last (base learning rate). See
+        :mod:`vifi_mmaction.models.layer_depth`.
+
+        Args:
+            param_name (str): full parameter name.
+            prefix (str): this backbone's prefix in the model, e.g.
+                ``'backbone.'``.
+
+        Returns:
+            tuple[int, int]: ``(layer_id, num_layers)``.
+        """
+        return clip_tower_layer_depth(
+            param_name, prefix,
+            stem=('visual.conv1', 'visual.class_embedding',
+                  'visual.positional_embedding', 'visual.ln_pre'),
+            blocks='visual.transformer.resblocks.',
+            num_blocks=len(self.visual.transformer.resblocks))
 
     def forward_frames(self, frames: Tensor) -> Tensor:
         """Encode images ``[B, 3, H, W]`` into embeddings ``[B, D]``."""

@@ -2,7 +2,9 @@
 
 ``logits = exp(logit_scale) * cos(video, text(template.format(name)))``.
 The text tower lives here, so any mmaction model that produces one feature
-vector per view can classify against free-text labels.
+vector per view can classify against free-text labels. With several
+templates the class embedding is the normalised mean of the normalised
+per-template embeddings (CLIP's zero-shot prompt ensemble).
 """
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -15,7 +17,9 @@ from torch import Tensor
 from ...datasets.class_names import ClassNamesError, load_class_names
 from ..clip_loader import (ArchType, CLIPWeightsError, build_clip,
                            load_clip_state_dict, load_tower_weights)
+from ..layer_depth import clip_tower_layer_depth
 from ..text_encoder import CLIPTextEncoder
+from .templates import TemplateType, resolve_templates
 
 __all__ = ['ViFiTextHead', 'format_prompts']
 
@@ -54,9 +58,13 @@ class ViFiTextHead(BaseHead):
         pretrained (str, optional): CLIP weights (file or ``open_clip:tag``),
             read in :meth:`init_weights`.
         sha256 (str, optional): expected SHA-256 of ``pretrained``.
-        template (str): prompt with one ``{}``. The official fine-tuning
-            template is ``'a photo of a {}.'``; vanilla zero-shot uses
-            ``'{}'``.
+        template (str | list[str]): a prompt with one ``{}``, a list of
+            them (an ensemble: the class embedding is the normalised mean of
+            the normalised per-template embeddings), or the name of a set in
+            :data:`~vifi_mmaction.models.heads.TEMPLATE_SETS` (e.g.
+            ``'clip_kinetics700'``). The official fine-tuning template is
+            ``'a photo of a {}.'``; vanilla zero-shot uses ``'{}'``. One
+            template gives exactly the single-prompt computation.
         in_channels (int, optional): width of the incoming features. When it
             differs from the text embedding width a learnable linear
             projection maps it there. Defaults to the text embedding width.
@@ -77,7 +85,7 @@ class ViFiTextHead(BaseHead):
                  pretrained: Optional[str] = None,
                  sha256: Optional[str] = None,
                  quick_gelu: Optional[bool] = None,
-                 template: str = 'a photo of a {}.',
+                 template: TemplateType = 'a photo of a {}.',
                  in_channels: Optional[int] = None,
                  num_classes: Optional[int] = None,
                  grad_checkpointing: bool = False,
@@ -132,19 +140,23 @@ class ViFiTextHead(BaseHead):
 
     def set_class_names(self,
                         class_names: Union[str, Sequence[str]],
-                        template: Optional[str] = None) -> None:
-        """Change the label set (and optionally the template) in place.
+                        template: Optional[TemplateType] = None) -> None:
+        """Change the label set (and optionally the template(s)) in place.
 
         No retraining is needed: the class text embeddings are recomputed on
-        the next forward.
+        the next forward (once; then cached while the text is frozen).
         """
         names = load_class_names(class_names)
+        templates = resolve_templates(
+            self.template if template is None else template)
         if template is not None:
             self.template = template
-        prompts = format_prompts(self.template, names)
-        tokens = self.text.tokenize(prompts)  # [K, L]
+        # template-major: prompt ``m * K + k`` is template m, class k
+        prompts = [p for t in templates for p in format_prompts(t, names)]
+        tokens = self.text.tokenize(prompts)  # [M*K, L]
         device = self.logit_scale.device
         self.class_names = names
+        self.templates = templates
         self.prompts = prompts
         self.num_classes = len(names)
         # Class-dependent and recomputable: kept out of checkpoints.
@@ -152,6 +164,29 @@ class ViFiTextHead(BaseHead):
                              persistent=False)
         self._class_version += 1
         self.invalidate_cache()
+
+    def get_layer_depth(self, param_name: str,
+                        prefix: str = '') -> Tuple[int, int]:
+        """Layer depth of a parameter for layer-wise learning-rate decay.
+
+        Text token and positional embeddings are depth 0, text
+        ``resblocks.N`` is ``N + 1``; the final norm, text projection, logit
+        scale, feature projection and prompts are last (base learning rate).
+        See :mod:`vifi_mmaction.models.layer_depth`.
+
+        Args:
+            param_name (str): full parameter name.
+            prefix (str): this head's prefix in the model, e.g.
+                ``'cls_head.'``.
+
+        Returns:
+            tuple[int, int]: ``(layer_id, num_layers)``.
+        """
+        return clip_tower_layer_depth(
+            param_name, prefix,
+            stem=('text.token_embedding', 'text.positional_embedding'),
+            blocks='text.transformer.resblocks.',
+            num_blocks=len(self.text.transformer.resblocks))
 
     # ------------------------------------------------------------------ cache
     def invalidate_cache(self) -> None:
@@ -182,8 +217,19 @@ class ViFiTextHead(BaseHead):
             p.requires_grad for p in self.text.parameters())
 
     def encode_classes(self) -> Tensor:
-        """Encode all class prompts: ``[K, E]``, not normalised, no cache."""
-        return self.text(self.class_tokens)
+        """Encode the class prompts into one ``[K, E]`` row per class, not
+        normalised, no cache.
+
+        With one template this is the text embedding of each prompt. With
+        ``M`` templates it is the mean of the ``M`` L2-normalised embeddings
+        of each class (one text forward over all ``M * K`` prompts).
+        """
+        feats = self.text(self.class_tokens)  # [M*K, E]
+        num_templates = feats.shape[0] // self.num_classes
+        if num_templates == 1:
+            return feats  # exactly the single-prompt computation
+        feats = feats / feats.norm(dim=-1, keepdim=True)
+        return feats.view(num_templates, self.num_classes, -1).mean(0)
 
     def class_embeddings(self) -> Tensor:
         """L2-normalised class text embeddings ``[K, E]``.
@@ -222,6 +268,10 @@ class ViFiTextHead(BaseHead):
                 f'ViFiTemporalMeanPool)')
         if self.proj is not None:
             x = self.proj(x)
-        x = x / x.norm(dim=-1, keepdim=True)  # [B, E]
-        text = self.class_embeddings().to(x.dtype)  # [K, E]
-        return self.logit_scale.exp() * x @ text.t()  # [B, K]
+        text = self.class_embeddings()  # [K, E]
+        # Similarities in fp32 even under autocast: cheap ([B, K]), and
+        # half-precision logits break mmaction's numpy accuracy helpers.
+        with torch.autocast(x.device.type, enabled=False):
+            x = x.float()
+            x = x / x.norm(dim=-1, keepdim=True)  # [B, E]
+            return self.logit_scale.exp() * x @ text.float().t()  # [B, K]

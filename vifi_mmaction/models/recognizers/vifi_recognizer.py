@@ -1,6 +1,6 @@
 """Recognizer3D with ViFi-CLIP's choice of which CLIP towers to fine-tune."""
 import copy
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from mmaction.models.recognizers import Recognizer3D
 from mmaction.registry import MODELS
@@ -8,7 +8,7 @@ from torch import nn
 
 __all__ = ['ViFiRecognizer', 'TRAIN_TOWERS']
 
-TRAIN_TOWERS = ('both', 'image', 'text', 'none', 'prompts')
+TRAIN_TOWERS = ('both', 'image', 'text', 'none', 'prompts', 'head')
 
 
 def _with_clip(cfg: Optional[dict], clip: dict) -> Optional[dict]:
@@ -38,13 +38,16 @@ class ViFiRecognizer(Recognizer3D):
             head, e.g. ``dict(arch='ViT-B/16', pretrained='ViT-B-16.pt')``.
             Its keys fill in whatever the ViFi components' configs leave out.
         train_towers (str): ``'both'`` (ViFi-CLIP), ``'image'``, ``'text'``,
-            ``'none'`` (vanilla zero-shot evaluation) or ``'prompts'``
+            ``'none'`` (vanilla zero-shot evaluation), ``'prompts'``
             (stage-2 prompting: only the prompt parameters of prompted
             components such as ``ViFiPromptedCLIPBackbone`` /
-            ``ViFiPromptedTextHead`` train, everything else is frozen). As in
-            the official code, the logit scale trains only with ``'both'``
-            and the token embedding table never trains. Prompt parameters
-            train in every mode but ``'none'``.
+            ``ViFiPromptedTextHead`` train, everything else is frozen) or
+            ``'head'`` (linear probing: the whole backbone, the text tower
+            and the logit scale are frozen; only parameters outside them,
+            e.g. a stock classification head, train). As in the official
+            code, the logit scale trains only with ``'both'`` and the token
+            embedding table never trains. Prompt parameters train in every
+            mode but ``'none'`` and ``'head'``.
         **kwargs: ``neck``, ``data_preprocessor``,
             ``train_cfg``, ``test_cfg`` as for ``Recognizer3D``.
     """
@@ -94,8 +97,9 @@ class ViFiRecognizer(Recognizer3D):
         """Set ``requires_grad`` from ``train_towers``; return the trainable.
 
         Parameters outside the CLIP towers (a projection in the head, a neck
-        with weights) train unless ``train_towers`` is ``'none'`` or
-        ``'prompts'``.
+        with weights, a stock classification head) train unless
+        ``train_towers`` is ``'none'`` or ``'prompts'``; with ``'head'`` they
+        are the only ones that train.
         """
         prompt_ids = {id(p) for p in self._prompt_params()}
         if self.train_towers == 'prompts' and not any(
@@ -107,14 +111,48 @@ class ViFiRecognizer(Recognizer3D):
                 'has none')
         groups = self._tower_params()
         on = dict(both=('image', 'text', 'scale'), image=('image', ),
-                  text=('text', ), none=(), prompts=())[self.train_towers]
+                  text=('text', ), none=(), prompts=(),
+                  head=())[self.train_towers]
         clip_ids = {id(p) for g in groups.values() for p in g}
         train_ids = {id(p) for g in on for p in groups[g]}
         for p in self.parameters():
             if id(p) in prompt_ids:
-                p.requires_grad_(self.train_towers != 'none')
+                p.requires_grad_(self.train_towers not in ('none', 'head'))
             elif id(p) in clip_ids:
                 p.requires_grad_(id(p) in train_ids)
             else:
                 p.requires_grad_(self.train_towers not in ('none', 'prompts'))
         return [p for p in self.parameters() if p.requires_grad]
+
+    def get_layer_depth(self, param_name: str) -> Tuple[int, int]:
+        """Layer depth of a parameter, for mmpretrain's
+        ``LearningRateDecayOptimWrapperConstructor``.
+
+        Backbone parameters get their depth from ``backbone.get_layer_depth``
+        (our CLIP backbone, mmpretrain ViTs, :class:`ViFiFrameWiseBackbone`
+        around one), head parameters from ``cls_head.get_layer_depth`` (the
+        text tower of :class:`ViFiTextHead`). Anything else (neck, stock
+        heads) is at the top: it keeps the base learning rate.
+
+        Args:
+            param_name (str): full parameter name, e.g.
+                ``'backbone.visual.transformer.resblocks.3.ln_1.weight'``.
+
+        Returns:
+            tuple[int, int]: ``(layer_id, num_layers)``; the learning rate is
+            scaled by ``decay ** (num_layers - layer_id - 1)``.
+
+        Raises:
+            NotImplementedError: if the backbone has no ``get_layer_depth``.
+        """
+        head = getattr(self, 'cls_head', None)
+        if param_name.startswith('cls_head.') and hasattr(
+                head, 'get_layer_depth'):
+            return head.get_layer_depth(param_name, 'cls_head.')
+        if not hasattr(self.backbone, 'get_layer_depth'):
+            raise NotImplementedError(
+                f'layer-wise learning-rate decay needs '
+                f'{type(self.backbone).__name__}.get_layer_depth(param_name, '
+                f'prefix)')
+        # names outside the backbone come back as the top layer
+        return self.backbone.get_layer_depth(param_name, 'backbone.')

@@ -1,0 +1,52 @@
+# Closed-set CLIP video classifier: our CLIP ViT-B/16 frame backbone and
+# temporal mean-pool neck under mmaction's stock I3DHead (a linear layer on
+# the pooled [N, 512] CLIP embedding; spatial_type=None because the neck has
+# already pooled). TSNHead does not fit here: it needs `num_segs`, which only
+# Recognizer2D passes.
+#
+# The switch is `model.train_towers`:
+#   'head'  (default) linear probing: the CLIP backbone is frozen, only the
+#           I3DHead's linear layer trains;
+#   'image' full fine-tuning of the CLIP image tower and the linear layer
+#           (use a CLIP-sized lr then, e.g. 8e-6 as ViFi-CLIP).
+# A starting point on Kinetics-400 (16 frames), not a tuned recipe.
+_base_ = [
+    '../_base_/default_runtime.py', '../_base_/datasets/k400_16f_4x3.py',
+    '../_base_/schedules/adamw_warmup-cosine_10e.py'
+]
+
+# ---- paths: edit these (videos: data_root in _base_/datasets/k400.py) -----
+ann_file_train = 'data/kinetics400/splits/train.txt'
+ann_file_val = 'data/kinetics400/splits/val.txt'
+label_file = 'data/labels/kinetics_400_labels.csv'
+clip_weights = 'data/clip/ViT-B-16.pt'
+num_classes = 400
+# ---------------------------------------------------------------------------
+
+model = dict(
+    type='ViFiRecognizer',
+    clip=dict(arch='ViT-B/16', pretrained=clip_weights),  # fills the backbone
+    train_towers='head',  # 'head': linear probe | 'image': full fine-tuning
+    backbone=dict(type='ViFiCLIPBackbone'),  # [N, C, T, H, W] -> [N, T, 512]
+    neck=dict(type='ViFiTemporalMeanPool'),  # -> [N, 512]
+    cls_head=dict(
+        type='I3DHead',
+        num_classes=num_classes,
+        in_channels=512,
+        spatial_type=None,  # features are already pooled
+        dropout_ratio=0.0,
+        average_clips='prob'),
+    data_preprocessor=dict(
+        type='ActionDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        format_shape='NCTHW'))
+
+train_dataloader = dict(
+    dataset=dict(ann_file=ann_file_train, class_names=label_file))
+val_dataloader = dict(
+    dataset=dict(ann_file=ann_file_val, class_names=label_file))
+test_dataloader = dict(
+    dataset=dict(ann_file=ann_file_val, class_names=label_file))
+
+optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=0.0))

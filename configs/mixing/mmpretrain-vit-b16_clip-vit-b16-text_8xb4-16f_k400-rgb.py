@@ -1,0 +1,71 @@
+# An mmpretrain VisionTransformer as the frame encoder, our temporal
+# mean-pool neck and our text-contrastive head (CLIP ViT-B/16 text tower,
+# frozen; a learnable 768 -> 512 projection). The ViT's 'mmpretrain.' type is
+# resolved the way mmaction's recognizers resolve mmpretrain backbones
+# (importing mmpretrain.models, then the scoped registry); the frame-wise
+# wrapper runs it on every frame inside Recognizer3D (docs/mixing.md).
+# Optimised with mmpretrain's layer-wise learning-rate decay, which reads the
+# ViT's own layer depths through ViFiRecognizer.get_layer_depth.
+# A starting point on Kinetics-400 (16 frames), not a tuned recipe.
+_base_ = [
+    '../_base_/default_runtime.py', '../_base_/datasets/k400_16f_4x3.py',
+    '../_base_/schedules/adamw_warmup-cosine_10e.py'
+]
+
+# ---- paths: edit these (videos: data_root in _base_/datasets/k400.py) -----
+ann_file_train = 'data/kinetics400/splits/train.txt'
+ann_file_val = 'data/kinetics400/splits/val.txt'
+label_file = 'data/labels/kinetics_400_labels.csv'
+clip_weights = 'data/clip/ViT-B-16.pt'  # only the text tower is used
+# an mmpretrain ViT-B/16 (224 px) classifier checkpoint; its `backbone.*`
+# weights are loaded
+vit_checkpoint = 'data/pretrained/mmpretrain_vit-base-p16_224.pth'
+# ---------------------------------------------------------------------------
+
+model = dict(
+    type='ViFiRecognizer',
+    clip=dict(arch='ViT-B/16', pretrained=clip_weights),  # fills the head
+    train_towers='image',  # ViT + neck + projection train; text frozen
+    backbone=dict(
+        type='ViFiFrameWiseBackbone',  # [N, C, T, H, W] -> [N, T, 768]
+        backbone=dict(
+            type='mmpretrain.VisionTransformer',
+            arch='b',
+            img_size=224,
+            patch_size=16,
+            out_type='cls_token',
+            init_cfg=dict(
+                type='Pretrained', checkpoint=vit_checkpoint,
+                prefix='backbone.'))),
+    neck=dict(type='ViFiTemporalMeanPool'),  # -> [N, 768]
+    cls_head=dict(
+        type='ViFiTextHead',
+        class_names=label_file,
+        in_channels=768,  # adds the learnable 768 -> 512 projection
+        template='a photo of a {}.',
+        label_smooth_eps=0.1,
+        average_clips='prob'),
+    data_preprocessor=dict(
+        type='ActionDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        format_shape='NCTHW'))
+
+train_dataloader = dict(
+    dataset=dict(ann_file=ann_file_train, class_names=label_file))
+val_dataloader = dict(
+    dataset=dict(ann_file=ann_file_val, class_names=label_file))
+test_dataloader = dict(
+    dataset=dict(ann_file=ann_file_val, class_names=label_file))
+
+optim_wrapper = dict(
+    optimizer=dict(lr=1e-4, weight_decay=0.05),
+    # lr of a parameter at depth d of a ViT with L blocks:
+    # lr * layer_decay_rate ** (L + 1 - d); embeddings d=0, block i d=i+1
+    constructor='mmpretrain.LearningRateDecayOptimWrapperConstructor',
+    paramwise_cfg=dict(
+        layer_decay_rate=0.65,
+        custom_keys={
+            '.cls_token': dict(decay_mult=0.0),
+            '.pos_embed': dict(decay_mult=0.0)
+        }))

@@ -1,0 +1,56 @@
+# Open-vocabulary TSN: mmaction's ResNet-50 (the TSN backbone) on every
+# frame, our temporal mean-pool neck, and our text-contrastive head with
+# CLIP ViT-B/16's text tower as the classifier. The 2048-d ResNet features
+# are mapped to CLIP's 512-d text space by the head's learnable projection
+# (in_channels != embed_dim). The text tower stays frozen
+# (train_towers='image'), so the trained model scores any label set: change
+# `model.cls_head.class_names` at test time, no retraining (docs/mixing.md).
+# A starting point on Kinetics-400 (16 frames), not a tuned recipe.
+_base_ = [
+    '../_base_/default_runtime.py', '../_base_/datasets/k400_16f_4x3.py',
+    '../_base_/schedules/adamw_warmup-cosine_10e.py'
+]
+
+# ---- paths: edit these (videos: data_root in _base_/datasets/k400.py) -----
+ann_file_train = 'data/kinetics400/splits/train.txt'
+ann_file_val = 'data/kinetics400/splits/val.txt'
+label_file = 'data/labels/kinetics_400_labels.csv'
+clip_weights = 'data/clip/ViT-B-16.pt'  # only the text tower is used
+# ---------------------------------------------------------------------------
+
+model = dict(
+    type='ViFiRecognizer',
+    # fills the head (text tower + logit scale); the ResNet takes no CLIP keys
+    clip=dict(arch='ViT-B/16', pretrained=clip_weights),
+    # ResNet + neck + head projection train; CLIP text tower frozen
+    train_towers='image',
+    backbone=dict(
+        type='ViFiFrameWiseBackbone',  # [N, C, T, H, W] -> [N, T, 2048, h, w]
+        backbone=dict(
+            type='ResNet',
+            depth=50,
+            pretrained='torchvision://resnet50',
+            norm_eval=False)),
+    # mean over time and space: [N, T, 2048, h, w] -> [N, 2048]
+    neck=dict(type='ViFiTemporalMeanPool', dim=(1, 3, 4)),
+    cls_head=dict(
+        type='ViFiTextHead',
+        class_names=label_file,
+        in_channels=2048,  # != 512: adds the learnable 2048 -> 512 projection
+        template='a photo of a {}.',
+        label_smooth_eps=0.1,
+        average_clips='prob'),
+    data_preprocessor=dict(
+        type='ActionDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        format_shape='NCTHW'))
+
+train_dataloader = dict(
+    dataset=dict(ann_file=ann_file_train, class_names=label_file))
+val_dataloader = dict(
+    dataset=dict(ann_file=ann_file_val, class_names=label_file))
+test_dataloader = dict(
+    dataset=dict(ann_file=ann_file_val, class_names=label_file))
+
+optim_wrapper = dict(optimizer=dict(lr=1e-4, weight_decay=0.05))

@@ -1,0 +1,48 @@
+# Our text-contrastive head on a stock 3D backbone: mmaction's X3D-M on NCTHW
+# clips gives [N, 432, T, h, w] feature maps; our mean-pool neck averages
+# time and space (dim=(2, 3, 4)) to [N, 432], and the head projects them to
+# CLIP ViT-B/16's 512-d text space (learnable projection; text tower frozen).
+# Start from Kinetics-trained X3D weights with `load_from` (an mmaction X3D
+# recognizer checkpoint: its backbone.* weights load, its X3DHead keys are
+# ignored). A starting point on Kinetics-400 (16 frames), not a tuned recipe.
+_base_ = [
+    '../_base_/default_runtime.py', '../_base_/datasets/k400_16f_4x3.py',
+    '../_base_/schedules/adamw_warmup-cosine_10e.py'
+]
+
+# ---- paths: edit these (videos: data_root in _base_/datasets/k400.py) -----
+ann_file_train = 'data/kinetics400/splits/train.txt'
+ann_file_val = 'data/kinetics400/splits/val.txt'
+label_file = 'data/labels/kinetics_400_labels.csv'
+clip_weights = 'data/clip/ViT-B-16.pt'  # only the text tower is used
+load_from = None  # e.g. an mmaction X3D-M Kinetics-400 checkpoint
+# ---------------------------------------------------------------------------
+
+model = dict(
+    type='ViFiRecognizer',
+    clip=dict(arch='ViT-B/16', pretrained=clip_weights),  # fills the head
+    train_towers='image',  # X3D + projection train; text tower frozen
+    # X3D-M: [N, C, T, H, W] -> [N, 432, T, h, w]
+    backbone=dict(type='X3D', gamma_w=1, gamma_b=2.25, gamma_d=2.2),
+    neck=dict(type='ViFiTemporalMeanPool', dim=(2, 3, 4)),  # -> [N, 432]
+    cls_head=dict(
+        type='ViFiTextHead',
+        class_names=label_file,
+        in_channels=432,  # adds the learnable 432 -> 512 projection
+        template='a photo of a {}.',
+        label_smooth_eps=0.1,
+        average_clips='prob'),
+    data_preprocessor=dict(
+        type='ActionDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        format_shape='NCTHW'))
+
+train_dataloader = dict(
+    dataset=dict(ann_file=ann_file_train, class_names=label_file))
+val_dataloader = dict(
+    dataset=dict(ann_file=ann_file_val, class_names=label_file))
+test_dataloader = dict(
+    dataset=dict(ann_file=ann_file_val, class_names=label_file))
+
+optim_wrapper = dict(optimizer=dict(lr=1e-4, weight_decay=0.05))

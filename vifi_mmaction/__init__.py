@@ -8,6 +8,8 @@ from . import compat
 
 compat.apply_all()
 
+from .apis import *  # noqa: E402,F401,F403
+from .apis import __all__ as _apis_all  # noqa: E402
 from .datasets import *  # noqa: E402,F401,F403
 from .datasets import __all__ as _datasets_all  # noqa: E402
 from .engine import *  # noqa: E402,F401,F403
@@ -16,4 +18,5 @@ from .models import *  # noqa: E402,F401,F403
 from .models import __all__ as _models_all  # noqa: E402
 from .version import __version__  # noqa: E402
 
-__all__ = ['compat', '__version__'] + _datasets_all + _engine_all + _models_all
+__all__ = (['compat', '__version__'] + _apis_all + _datasets_all +
+           _engine_all + _models_all)

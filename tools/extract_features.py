@@ -1,0 +1,135 @@
+#!/usr/bin/env python
+"""Write L2-normalised video embeddings (optionally per-frame) to .npy.
+
+    python tools/extract_features.py SOURCE OUT_DIR --config CFG \\
+        [--checkpoint CKPT] [--labels "a,b" | --labels-file F]
+        [--data-prefix ROOT] [--frame-embeddings] [--num-frames T]
+        [--views CLIPSxCROPS] [--batch-size B] [--num-workers W]
+        [--device cpu|cuda] [--overwrite]
+
+SOURCE is a folder of videos (searched recursively; a video's class is its
+parent folder) or an annotation file of ``relative/path label`` lines
+(paths relative to --data-prefix; classes from the label set).
+
+OUT_DIR receives ``embeddings.npy`` ``[N, E]``, ``frame_embeddings.npy``
+``[N, V, T, E]`` with --frame-embeddings, ``index.csv`` (row, video, label,
+class, status, error) and ``meta.json``. Run the same command again after an
+interruption: rows already written are skipped (failed videos are retried).
+
+Exit status: 0 all written; 1 some videos failed; 2 bad arguments or setup;
+130 interrupted (resumable).
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import Config
+
+import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
+from vifi_mmaction.apis import (FeatureStoreError, ViFiZeroShotInferencer,
+                                extract_features, logs_to_stderr,
+                                parse_labels, read_video_items)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=osp.basename(__file__),
+        description='Extract normalised ViFi-CLIP video embeddings',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='exit status: 0 ok, 1 some videos failed, 2 bad arguments, '
+        '130 interrupted')
+    parser.add_argument('source', help='folder of videos, or an annotation '
+                        'file ("relative/path label" lines)')
+    parser.add_argument('out_dir', help='output directory')
+    parser.add_argument('--config', required=True, help='model config')
+    parser.add_argument('--checkpoint',
+                        help='trained/converted checkpoint or plain CLIP '
+                        'weights (default: the config\'s CLIP weights)')
+    labels = parser.add_mutually_exclusive_group()
+    labels.add_argument('--labels', help='comma-separated class names')
+    labels.add_argument('--labels-file',
+                        help='.txt or official id,name .csv class names '
+                        '(default: the config\'s)')
+    parser.add_argument('--data-prefix',
+                        help='root of the annotation file\'s video paths')
+    parser.add_argument('--frame-embeddings', action='store_true',
+                        help='also write per-frame embeddings')
+    parser.add_argument('--num-frames', type=int,
+                        help="frames per view (default: the config's)")
+    parser.add_argument('--views', help="CLIPSxCROPS (default: the "
+                        "config's)")
+    parser.add_argument('--batch-size', type=int, default=4)
+    parser.add_argument('--num-workers', type=int, default=2,
+                        help='decoding processes (default 2)')
+    parser.add_argument('--device', help='cpu, cuda or cuda:N')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='discard results already in OUT_DIR')
+    return parser
+
+
+def config_has_labels(config: str) -> bool:
+    """Whether the config's head names class names that can be read."""
+    if not osp.isfile(config):
+        return False  # the inferencer reports the missing config
+    head = Config.fromfile(config).get('model', {}).get('cls_head') or {}
+    names = head.get('class_names')
+    return names is not None and (not isinstance(names, str)
+                                  or osp.isfile(names))
+
+
+def main(argv=None) -> int:
+    with logs_to_stderr():
+        return _main(argv)
+
+
+def _main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    prog = parser.prog
+    try:
+        if args.batch_size < 1 or args.num_workers < 0:
+            raise ValueError('--batch-size must be >= 1 and --num-workers '
+                             '>= 0')
+        labels = None
+        if args.labels is not None or args.labels_file is not None:
+            labels = parse_labels(args.labels, args.labels_file)
+        elif osp.isdir(args.source) and not config_has_labels(args.config):
+            labels = ['video']  # a folder needs no label set: placeholder
+        inferencer = ViFiZeroShotInferencer(
+            args.config, args.checkpoint, device=args.device, labels=labels,
+            num_frames=args.num_frames, views=args.views)
+        items = read_video_items(args.source, inferencer.class_names,
+                                 args.data_prefix)
+        settings = dict(config=osp.abspath(args.config), checkpoint=None)
+        if args.checkpoint:
+            stat = os.stat(args.checkpoint)
+            settings['checkpoint'] = [osp.abspath(args.checkpoint),
+                                      stat.st_size, int(stat.st_mtime)]
+        run = dict(inferencer=inferencer, items=items, out_dir=args.out_dir,
+                   frame_embeddings=args.frame_embeddings,
+                   batch_size=args.batch_size, num_workers=args.num_workers,
+                   overwrite=args.overwrite, settings=settings)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        print(f'{prog}: error: {e}', file=sys.stderr)
+        return 2
+    try:
+        summary = extract_features(**run)
+    except FeatureStoreError as e:
+        print(f'{prog}: error: {e}', file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f'\ninterrupted; written rows are kept in {args.out_dir}: run '
+              f'the same command again to resume', file=sys.stderr)
+        return 130
+    print(f'{summary["total"]} videos: {summary["skipped"]} already '
+          f'written, {summary["written"]} written now, '
+          f'{len(summary["failed"])} failed -> {args.out_dir}',
+          file=sys.stderr)
+    for video, error in summary['failed'].items():
+        print(f'FAILED {video}: {error}', file=sys.stderr)
+    return 1 if summary['failed'] else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,154 @@
+#!/usr/bin/env python
+"""Plots of results: t-SNE of extracted embeddings, confusion matrix.
+
+    # t-SNE coloured by class (the paper's Figure 1); several feature
+    # folders (tools/extract_features.py outputs) give panels side by side
+    python tools/plot_embeddings.py tsne FEATURES_DIR [FEATURES_DIR ...] \\
+        [--titles CLIP ViFi-CLIP] [--classes "a,b" | --max-classes N] \\
+        [--max-points 2000] [--perplexity 30] [--iterations 1000] \\
+        [--seed 0] [--out tsne.png] [--figsize W H] [--dpi 150]
+
+    # confusion matrix of a `tools/test.py CONFIG CKPT --dump results.pkl`
+    python tools/plot_embeddings.py confusion results.pkl \\
+        [--labels-file labels.csv] [--counts] [--out confusion.png] \\
+        [--figsize W H] [--dpi 150]
+
+PNGs are exactly ``figsize * dpi`` pixels.
+"""
+import argparse
+import os.path as osp
+import sys
+
+import numpy as np
+
+from vifi_mmaction.apis.features import load_features
+from vifi_mmaction.apis.labels import parse_labels, split_label_list
+from vifi_mmaction.apis.plots import (confusion_matrix, load_dump,
+                                      plot_confusion_matrix, plot_tsne)
+from vifi_mmaction.apis.manifold import stratified_subsample, tsne
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=osp.basename(__file__),
+        description='t-SNE of video embeddings and confusion matrices',
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest='command', required=True)
+
+    t = sub.add_parser('tsne', help='t-SNE of extracted embeddings')
+    t.add_argument('features', nargs='+',
+                   help='output folders of tools/extract_features.py')
+    t.add_argument('--titles', nargs='+',
+                   help='panel titles, one per folder (default: names)')
+    pick = t.add_mutually_exclusive_group()
+    pick.add_argument('--classes', help='comma-separated classes to draw')
+    pick.add_argument('--max-classes', type=int,
+                      help='draw the first N classes (index order)')
+    t.add_argument('--max-points', type=int, default=2000,
+                   help='subsample to this many videos, stratified by class '
+                   '(exact t-SNE is O(N^2); default 2000)')
+    t.add_argument('--perplexity', type=float, default=30.0)
+    t.add_argument('--iterations', type=int, default=1000)
+    t.add_argument('--seed', type=int, default=0)
+    t.add_argument('--title', default='t-SNE of video embeddings')
+    t.add_argument('--out', default='tsne.png', help='PNG file')
+    t.add_argument('--figsize', type=float, nargs=2, metavar=('W', 'H'),
+                   help='inches (default: 7 x 6.5 per panel + legend)')
+    t.add_argument('--dpi', type=float, default=150)
+
+    c = sub.add_parser('confusion', help='confusion matrix of a test dump')
+    c.add_argument('dump', help='pickle from tools/test.py --dump')
+    c.add_argument('--labels-file',
+                   help='.txt or id,name .csv class names (tick labels)')
+    c.add_argument('--counts', action='store_true',
+                   help='colour by video counts instead of row fractions')
+    c.add_argument('--title', default='Confusion matrix')
+    c.add_argument('--out', default='confusion.png', help='PNG file')
+    c.add_argument('--figsize', type=float, nargs=2, metavar=('W', 'H'),
+                   default=(8.0, 8.0), help='inches (default 8 8)')
+    c.add_argument('--dpi', type=float, default=150)
+    return parser
+
+
+def _check_output(args) -> None:
+    if not args.out.lower().endswith('.png'):
+        raise ValueError(f'--out must end with .png, got {args.out}')
+    if args.dpi <= 0 or (args.figsize and min(args.figsize) <= 0):
+        raise ValueError('--dpi and --figsize must be positive')
+
+
+def run_tsne(args) -> str:
+    if args.titles and len(args.titles) != len(args.features):
+        raise ValueError(f'--titles has {len(args.titles)} entries for '
+                         f'{len(args.features)} feature folders')
+    titles = args.titles or [osp.basename(osp.normpath(f))
+                             for f in args.features]
+    wanted = split_label_list(args.classes, '--classes') \
+        if args.classes else None
+    panels = []
+    for folder, title in zip(args.features, titles):
+        feats = load_features(folder)
+        classes = [c or (str(lab) if lab >= 0 else '')
+                   for c, lab in zip(feats['classes'], feats['labels'])]
+        # class order: by label index where known, else first appearance
+        first = {}
+        for c, lab in zip(classes, feats['labels']):
+            first.setdefault(c, (lab if lab >= 0 else float('inf'),
+                                 len(first)))
+        order = sorted(first, key=first.get)
+        if wanted is not None:
+            missing = [w for w in wanted if w not in order]
+            if missing:
+                raise ValueError(f'{folder}: no videos of class(es) '
+                                 f'{missing}')
+            keep_cls = set(wanted)
+        elif args.max_classes:
+            keep_cls = set(order[:args.max_classes])
+        else:
+            keep_cls = set(order)
+        idx = np.array([i for i, c in enumerate(classes) if c in keep_cls])
+        classes = [classes[i] for i in idx]
+        sub = stratified_subsample(classes, args.max_points, args.seed)
+        idx, classes = idx[sub], [classes[i] for i in sub]
+        if len(idx) < 3:
+            raise ValueError(f'{folder}: {len(idx)} videos, t-SNE needs 3')
+        points = tsne(feats['embeddings'][idx], perplexity=args.perplexity,
+                      n_iter=args.iterations, seed=args.seed)
+        panels.append(dict(points=points, classes=classes, title=title))
+    figsize = args.figsize or (7.0 * len(panels) + 2.5, 6.5)
+    plot_tsne(panels, out=args.out, title=args.title, figsize=figsize,
+              dpi=args.dpi)
+    return args.out
+
+
+def run_confusion(args) -> str:
+    scores, labels = load_dump(args.dump)
+    k = scores.shape[1]
+    names = parse_labels(labels_file=args.labels_file) \
+        if args.labels_file else None
+    if names is not None and len(names) != k:
+        raise ValueError(f'{args.labels_file} has {len(names)} classes but '
+                         f'{args.dump} scores {k}')
+    cm = confusion_matrix(labels, scores.argmax(axis=1), k)
+    plot_confusion_matrix(cm, names, out=args.out, title=args.title,
+                          normalize=not args.counts,
+                          figsize=tuple(args.figsize), dpi=args.dpi)
+    return args.out
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        _check_output(args)
+        out = run_tsne(args) if args.command == 'tsne' else \
+            run_confusion(args)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        print(f'{parser.prog} {args.command}: error: {e}', file=sys.stderr)
+        return 2
+    print(f'wrote {out}', file=sys.stderr)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,332 @@
+"""Resumable extraction of L2-normalised video (and frame) embeddings.
+
+Output directory layout (row ``i`` is the ``i``-th video of the input list):
+
+* ``embeddings.npy``: float32 ``[N, E]``, the normalised video embeddings
+  (rows of videos not written yet, or that failed, are zero);
+* ``frame_embeddings.npy`` (optional): float32 ``[N, V, T, E]``, the
+  normalised per-frame embeddings of every view;
+* ``written.npy``: uint8 ``[N]``, 1 where the row holds a result;
+* ``index.csv``: ``row, video, label, class, status, error`` (status is
+  ``ok``, ``failed`` or ``pending``), rewritten when a run ends or stops;
+* ``meta.json``: what the features were computed from (input list hash,
+  config, checkpoint, pipeline, shapes).
+
+The arrays are memory-mapped ``.npy`` files. After each batch the embeddings
+are flushed first and the ``written`` flags second, so an interruption at any
+point loses at most the batch in flight; running the same command again
+skips every written row. Failed videos are retried on the next run.
+"""
+import csv
+import hashlib
+import json
+import os
+import os.path as osp
+import sys
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.utils import ProgressBar
+
+from ..datasets.class_names import load_class_names
+from ..datasets.video_dataset import ViFiVideoDataset
+from .inferencer import ViFiZeroShotInferencer, list_videos
+
+__all__ = ['read_video_items', 'FeatureStore', 'extract_features',
+           'load_features', 'FeatureStoreError']
+
+META_VERSION = 1
+
+
+class FeatureStoreError(ValueError):
+    """An output directory holds features made from other inputs/settings."""
+
+
+def read_video_items(source: str,
+                     class_names: Optional[Sequence[str]] = None,
+                     data_prefix: Optional[str] = None) -> List[dict]:
+    """The videos to process, from a folder or an annotation file.
+
+    Args:
+        source: a folder (searched recursively; ``class`` is the video's
+            parent folder relative to it, ``label`` its index in
+            ``class_names`` when it matches one, else -1) or an annotation
+            file of ``relative/path label`` lines (read and checked by
+            :class:`ViFiVideoDataset`; ``class`` is ``class_names[label]``).
+        class_names: the label set (needed for annotation files).
+        data_prefix: root of the annotation paths.
+
+    Returns:
+        list[dict]: ``dict(video, label, class_name)`` in input order.
+    """
+    if osp.isdir(source):
+        names = {n: i for i, n in enumerate(class_names or [])}
+        items = []
+        for video in list_videos(source):
+            rel = osp.relpath(osp.dirname(video), source)
+            cls = '' if rel == '.' else rel.replace(os.sep, '/')
+            items.append(dict(video=video, label=names.get(cls, -1),
+                              class_name=cls))
+        if not items:
+            raise ValueError(f'{source}: folder holds no video files')
+        return items
+    if not osp.isfile(source):
+        raise FileNotFoundError(f'no such folder or annotation file: '
+                                f'{source}')
+    if class_names is None:
+        raise ValueError(f'{source}: an annotation file needs the class '
+                         f'names (--labels-file or the config\'s)')
+    names = load_class_names(list(class_names))
+    dataset = ViFiVideoDataset(source, pipeline=[], class_names=names,
+                               data_prefix=dict(video=data_prefix or ''),
+                               test_mode=True, serialize_data=False)
+    return [dict(video=d['filename'], label=int(d['label']),
+                 class_name=names[int(d['label'])])
+            for d in dataset.data_list]
+
+
+def _items_digest(items: Sequence[dict]) -> str:
+    h = hashlib.sha1()
+    for it in items:
+        h.update(f'{it["video"]}\t{it["label"]}\n'.encode('utf-8'))
+    return h.hexdigest()
+
+
+class FeatureStore:
+    """The on-disk arrays of one extraction, opened for writing or resuming.
+
+    Args:
+        out_dir (str): output directory (created if missing).
+        items (list[dict]): ``dict(video, label, class_name)`` per row.
+        settings (dict): JSON-serialisable description of how features are
+            computed (config, checkpoint, pipeline...). A resumed run must
+            match it exactly.
+        frame_embeddings (bool): also store per-frame embeddings.
+        overwrite (bool): discard existing results in ``out_dir``.
+
+    Raises:
+        FeatureStoreError: if ``out_dir`` holds features of other inputs or
+            settings (and ``overwrite`` is False).
+    """
+
+    def __init__(self,
+                 out_dir: str,
+                 items: Sequence[dict],
+                 settings: dict,
+                 frame_embeddings: bool = False,
+                 overwrite: bool = False) -> None:
+        self.out_dir = out_dir
+        self.items = list(items)
+        self.frame_embeddings = frame_embeddings
+        os.makedirs(out_dir, exist_ok=True)
+        meta = dict(version=META_VERSION, num_items=len(self.items),
+                    items_sha1=_items_digest(self.items),
+                    frame_embeddings=bool(frame_embeddings),
+                    settings=json.loads(json.dumps(settings)))
+        old = self._read_meta()
+        if overwrite or old is None:
+            for name in ('embeddings.npy', 'frame_embeddings.npy',
+                         'written.npy', 'index.csv'):
+                if osp.exists(self.path(name)):
+                    os.remove(self.path(name))
+            self.meta = meta
+            self._write_meta()
+            self.written = np.lib.format.open_memmap(
+                self.path('written.npy'), mode='w+', dtype=np.uint8,
+                shape=(len(self.items), ))
+            self.written.flush()
+        else:
+            diff = [k for k in meta if old.get(k) != meta[k]]
+            if diff:
+                raise FeatureStoreError(
+                    f'{out_dir} holds features of other inputs or settings '
+                    f'(differs: {", ".join(diff)}); use another output '
+                    f'directory or --overwrite')
+            self.meta = old
+            self.written = np.lib.format.open_memmap(self.path('written.npy'),
+                                                     mode='r+')
+        self.embeddings = self._open('embeddings.npy')
+        self.frames = self._open('frame_embeddings.npy')
+        self.errors: Dict[int, str] = {}
+        self.write_index()
+
+    def path(self, name: str) -> str:
+        return osp.join(self.out_dir, name)
+
+    def _read_meta(self) -> Optional[dict]:
+        if not osp.isfile(self.path('meta.json')):
+            return None
+        with open(self.path('meta.json'), encoding='utf-8') as f:
+            return json.load(f)
+
+    def _write_meta(self) -> None:
+        tmp = self.path('meta.json.tmp')
+        with open(tmp, 'w', encoding='utf-8') as f:
+            json.dump(self.meta, f, indent=1)
+        os.replace(tmp, self.path('meta.json'))
+
+    def _open(self, name: str) -> Optional[np.memmap]:
+        if osp.isfile(self.path(name)):
+            return np.lib.format.open_memmap(self.path(name), mode='r+')
+        return None
+
+    def pending(self) -> List[int]:
+        """Rows without a written result."""
+        return [int(i) for i in np.flatnonzero(self.written == 0)]
+
+    def write(self, rows: Sequence[int], embeddings: np.ndarray,
+              frames: Optional[np.ndarray] = None) -> None:
+        """Store results for ``rows`` and mark them written.
+
+        Args:
+            rows: row indices, ``[n]``.
+            embeddings: ``[n, E]`` normalised video embeddings.
+            frames: ``[n, V, T, E]`` normalised frame embeddings (required
+                when the store keeps them).
+        """
+        n = len(self.items)
+        if self.embeddings is None:
+            self.embeddings = np.lib.format.open_memmap(
+                self.path('embeddings.npy'), mode='w+', dtype=np.float32,
+                shape=(n, embeddings.shape[-1]))
+            self.meta['embed_dim'] = int(embeddings.shape[-1])
+            self._write_meta()
+        if self.frame_embeddings and self.frames is None:
+            self.frames = np.lib.format.open_memmap(
+                self.path('frame_embeddings.npy'), mode='w+',
+                dtype=np.float32, shape=(n, ) + tuple(frames.shape[1:]))
+            self.meta['frame_shape'] = list(frames.shape[1:])
+            self._write_meta()
+        rows = np.asarray(rows, dtype=np.int64)
+        self.embeddings[rows] = embeddings
+        self.embeddings.flush()
+        if self.frame_embeddings:
+            if tuple(frames.shape[1:]) != self.frames.shape[1:]:
+                raise FeatureStoreError(
+                    f'frame embeddings of shape {tuple(frames.shape[1:])} '
+                    f'do not fit {self.path("frame_embeddings.npy")} '
+                    f'{self.frames.shape[1:]}')
+            self.frames[rows] = frames
+            self.frames.flush()
+        self.written[rows] = 1  # only after the data is on disk
+        self.written.flush()
+        for r in rows.tolist():
+            self.errors.pop(r, None)
+
+    def fail(self, row: int, error: str) -> None:
+        self.errors[int(row)] = error
+
+    def write_index(self) -> str:
+        """Write ``index.csv`` (row, video, label, class, status, error)."""
+        tmp = self.path('index.csv.tmp')
+        with open(tmp, 'w', encoding='utf-8', newline='') as f:
+            writer = csv.writer(f)
+            writer.writerow(['row', 'video', 'label', 'class', 'status',
+                             'error'])
+            for i, it in enumerate(self.items):
+                status = ('ok' if self.written[i] else
+                          'failed' if i in self.errors else 'pending')
+                writer.writerow([i, it['video'], it['label'],
+                                 it['class_name'], status,
+                                 self.errors.get(i, '')])
+        os.replace(tmp, self.path('index.csv'))
+        return self.path('index.csv')
+
+
+def extract_features(inferencer: ViFiZeroShotInferencer,
+                     items: Sequence[dict],
+                     out_dir: str,
+                     frame_embeddings: bool = False,
+                     batch_size: int = 1,
+                     num_workers: int = 0,
+                     overwrite: bool = False,
+                     settings: Optional[dict] = None,
+                     show_progress: bool = True) -> dict:
+    """Write embeddings of ``items`` to ``out_dir``, skipping written rows.
+
+    Args:
+        inferencer: the model.
+        items: ``dict(video, label, class_name)`` per row (see
+            :func:`read_video_items`).
+        out_dir: output directory (layout in the module docstring).
+        frame_embeddings: also write per-frame embeddings.
+        batch_size: videos per forward pass.
+        num_workers: decoding processes.
+        overwrite: start from scratch even if ``out_dir`` has results.
+        settings: extra JSON-able settings recorded in ``meta.json``; the
+            pipeline in use is always recorded.
+        show_progress: progress bar on stderr.
+
+    Returns:
+        dict: ``total``, ``skipped`` (already written), ``written`` (this
+        run), ``failed`` (``{video: error}``) and ``out_dir``.
+    """
+    settings = dict(settings or {})
+    settings['pipeline'] = repr(inferencer.pipeline_cfg)
+    store = FeatureStore(out_dir, items, settings, frame_embeddings,
+                         overwrite)
+    todo = store.pending()
+    summary = dict(total=len(store.items), skipped=len(store.items) -
+                   len(todo), written=0, failed={}, out_dir=out_dir)
+    bar = (ProgressBar(len(todo), file=sys.stderr)
+           if show_progress and todo else None)
+    try:
+        videos = [store.items[i]['video'] for i in todo]
+        for batch in inferencer.iter_batches(videos, batch_size, num_workers,
+                                             frame_embeddings):
+            ok = [r for r in batch if r['error'] is None]
+            for r in batch:
+                if r['error'] is not None:
+                    store.fail(todo[r['index']], r['error'])
+                    summary['failed'][r['video']] = r['error']
+            if ok:
+                emb = np.stack([r['embedding'].numpy() for r in ok])
+                frames = (np.stack([r['frame_embeddings'].numpy()
+                                    for r in ok])
+                          if frame_embeddings else None)
+                store.write([todo[r['index']] for r in ok], emb, frames)
+                summary['written'] += len(ok)
+            if bar is not None:
+                bar.update(len(batch))
+    finally:
+        if bar is not None:
+            sys.stderr.write('\n')
+        store.write_index()
+    return summary
+
+
+def load_features(out_dir: str, frames: bool = False) -> dict:
+    """Read an extraction: the written rows only.
+
+    Returns:
+        dict: ``embeddings`` ``[M, E]`` (and ``frame_embeddings``
+        ``[M, V, T, E]`` if ``frames``), ``videos``, ``labels`` (int),
+        ``classes`` (str) and ``rows`` (their row in the full arrays).
+    """
+    emb_path = osp.join(out_dir, 'embeddings.npy')
+    index_path = osp.join(out_dir, 'index.csv')
+    for path in (emb_path, index_path):
+        if not osp.isfile(path):
+            raise FileNotFoundError(
+                f'{path} not found; run tools/extract_features.py first')
+    written = osp.join(out_dir, 'written.npy')
+    with open(index_path, encoding='utf-8', newline='') as f:
+        rows = list(csv.DictReader(f))
+    if osp.isfile(written):  # the truth, even after a hard kill
+        flags = np.load(written)
+        rows = [r for r in rows if flags[int(r['row'])]]
+    else:
+        rows = [r for r in rows if r['status'] == 'ok']
+    if not rows:
+        raise ValueError(f'{index_path}: no extracted videos (status ok)')
+    idx = np.array([int(r['row']) for r in rows], dtype=np.int64)
+    emb = np.load(emb_path, mmap_mode='r')
+    out = dict(embeddings=np.asarray(emb[idx]),
+               videos=[r['video'] for r in rows],
+               labels=[int(r['label']) for r in rows],
+               classes=[r['class'] for r in rows], rows=idx)
+    if frames:
+        out['frame_embeddings'] = np.asarray(
+            np.load(osp.join(out_dir, 'frame_embeddings.npy'),
+                    mmap_mode='r')[idx])
+    return out

@@ -1,0 +1,752 @@
+"""Zero-shot video classification with free-text labels: the Python API.
+
+:class:`ViFiZeroShotInferencer` follows the conventions of mmengine's
+``BaseInferencer`` (and mmaction's ``ActionRecogInferencer``): it is built
+from a config and weights, called on videos, and returns
+``dict(predictions=[...], visualization=None)`` with one JSON-friendly dict
+per video. On top of that it
+
+* takes any label set (and prompt template) at construction or per call; the
+  class-text embeddings are computed once per label set by the head's cache,
+  not once per video;
+* returns the L2-normalised video embedding (and optionally the per-frame
+  embeddings) next to the probabilities;
+* decodes videos in a torch ``DataLoader`` (``num_workers`` processes decode
+  while the model runs) and reports an unreadable video by name in its
+  result instead of stopping.
+"""
+import contextlib
+import copy
+import csv
+import json
+import os
+import os.path as osp
+import pickle
+import re
+import sys
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from mmaction.registry import INFERENCERS, MODELS
+from mmaction.structures import ActionDataSample
+from mmengine.config import Config, ConfigDict
+from mmengine.dataset import Compose
+from mmengine.infer import BaseInferencer
+from mmengine.registry import init_default_scope
+from mmengine.runner.checkpoint import _load_checkpoint
+from mmengine.utils import ProgressBar, scandir
+from torch import Tensor, nn
+from torch.utils.data import DataLoader, Dataset
+
+from ..datasets.class_names import load_class_names
+from ..datasets.transforms.loading import VideoReadError
+from ..models.clip_loader import _is_torchscript
+from ..models.heads.text_contrastive_head import ViFiTextHead
+
+__all__ = [
+    'ViFiZeroShotInferencer', 'VIDEO_EXTENSIONS', 'list_videos',
+    'expand_inputs', 'parse_views', 'adapt_test_pipeline', 'save_predictions',
+    'format_prediction', 'logs_to_stderr'
+]
+
+VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v', '.mpg',
+                    '.mpeg', '.flv', '.wmv', '.3gp', '.ogv', '.ts')
+# number of crops -> the mmaction transform that makes them
+_CROPS = {1: 'CenterCrop', 3: 'ThreeCrop', 10: 'TenCrop'}
+_DECODERS = {
+    'DecordInit': 'ViFiDecordInit',
+    'DecordDecode': 'ViFiDecordDecode'
+}
+
+InputsType = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]
+
+
+# ------------------------------------------------------------------ inputs
+def list_videos(folder: str, recursive: bool = True) -> List[str]:
+    """Video files under ``folder`` (by extension, case-insensitive), sorted.
+
+    Hidden files are skipped (mmengine's ``scandir``).
+    """
+    files = scandir(folder, VIDEO_EXTENSIONS, recursive=recursive,
+                    case_sensitive=False)
+    return [osp.join(folder, f) for f in sorted(files)]
+
+
+def expand_inputs(inputs: InputsType) -> List[str]:
+    """Turn video paths and folders into a flat list of video paths.
+
+    Folders are searched recursively for :data:`VIDEO_EXTENSIONS`; files are
+    kept as given, existing or not (a missing file is reported per video).
+
+    Raises:
+        ValueError: for a folder without videos.
+        TypeError: for an input that is not a path.
+    """
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    videos = []
+    for item in inputs:
+        if not isinstance(item, (str, os.PathLike)):
+            raise TypeError(f'inputs must be video paths or folders, got '
+                            f'{type(item).__name__}')
+        item = os.fspath(item)
+        if osp.isdir(item):
+            found = list_videos(item)
+            if not found:
+                raise ValueError(
+                    f'{item}: folder holds no video files (looked for '
+                    f'{", ".join(VIDEO_EXTENSIONS)})')
+            videos += found
+        else:
+            videos.append(item)
+    return videos
+
+
+def parse_views(views: Union[None, str, Sequence[int]]
+                ) -> Optional[Tuple[int, int]]:
+    """``'4x3'`` (clips x crops) -> ``(4, 3)``; None stays None.
+
+    Crops are 1 (centre), 3 (``ThreeCrop``) or 10 (``TenCrop``).
+    """
+    if views is None:
+        return None
+    if isinstance(views, str):
+        m = re.fullmatch(r'\s*(\d+)\s*[xX\u00d7]\s*(\d+)\s*', views)
+        if not m:
+            raise ValueError(f'--views must be CLIPSxCROPS such as 1x1 or '
+                             f'4x3, got {views!r}')
+        clips, crops = int(m.group(1)), int(m.group(2))
+    else:
+        clips, crops = (int(v) for v in views)
+    if clips < 1 or crops not in _CROPS:
+        raise ValueError(f'--views {clips}x{crops}: need at least 1 clip and '
+                         f'1, 3 or 10 crops')
+    return clips, crops
+
+
+def _type_name(step: dict) -> str:
+    t = step['type']
+    name = t if isinstance(t, str) else t.__name__
+    return name.split('.')[-1]
+
+
+def adapt_test_pipeline(pipeline: Sequence[dict],
+                        num_frames: Optional[int] = None,
+                        views: Union[None, str, Sequence[int]] = None,
+                        where: str = 'config') -> List[dict]:
+    """Copy a test pipeline config and apply the inference options.
+
+    * mmaction's ``DecordInit``/``DecordDecode`` become the ``ViFi`` versions,
+      so every read failure is a :class:`VideoReadError` naming the file.
+    * ``num_frames`` sets ``ViFiSampleFrames(num_frames=...)``.
+    * ``views = (clips, crops)`` sets ``ViFiSampleFrames(num_views=clips)``
+      and swaps the crop step for ``CenterCrop``/``ThreeCrop``/``TenCrop``
+      with the same ``crop_size``. ``ThreeCrop`` needs the short side equal
+      to the crop, so a ``Resize(scale=(-1, s))`` right before it is set to
+      the crop size (what the official 4x3 test does).
+
+    Args:
+        pipeline: list of transform configs.
+        num_frames: frames per view, ``T``.
+        views: ``(clips, crops)`` or ``'CLIPSxCROPS'``.
+        where: the config's name, for error messages.
+
+    Returns:
+        list[dict]: the adapted pipeline (the input is not modified).
+    """
+    steps = [dict(copy.deepcopy(dict(s))) for s in pipeline]
+    views = parse_views(views)
+    if num_frames is not None and int(num_frames) < 1:
+        raise ValueError(f'--num-frames must be positive, got {num_frames}')
+    for step in steps:
+        name = _type_name(step)
+        if name in _DECODERS:
+            step['type'] = _DECODERS[name]
+    samplers = [s for s in steps if _type_name(s) == 'ViFiSampleFrames']
+    if not samplers and (num_frames is not None or
+                         (views is not None and views[0] != 1)):
+        raise ValueError(f'{where}: --num-frames and --views need a '
+                         f'ViFiSampleFrames step in the test pipeline')
+    for step in samplers:
+        step['test_mode'] = True
+        if num_frames is not None:
+            step['num_frames'] = int(num_frames)
+        if views is not None:
+            step['num_views'] = views[0]
+    if views is not None:
+        crop_idx = [i for i, s in enumerate(steps)
+                    if _type_name(s) in _CROPS.values()]
+        if not crop_idx:
+            if views[1] != 1:
+                raise ValueError(f'{where}: --views with {views[1]} crops '
+                                 f'needs a CenterCrop/ThreeCrop/TenCrop step '
+                                 f'in the test pipeline')
+        else:
+            i = crop_idx[0]
+            size = steps[i]['crop_size']
+            steps[i] = dict(type=_CROPS[views[1]], crop_size=size)
+            prev = steps[i - 1] if i > 0 else None
+            if views[1] == 3 and prev is not None and \
+                    _type_name(prev) == 'Resize' and isinstance(size, int):
+                scale = tuple(prev.get('scale', ()))
+                if len(scale) == 2 and scale[0] == -1:
+                    prev['scale'] = (-1, size)
+    return steps
+
+
+def _find_test_pipeline(cfg: Config, where: str) -> List[dict]:
+    for path in (('test_dataloader', 'dataset', 'pipeline'),
+                 ('test_pipeline', ), ('val_dataloader', 'dataset',
+                                       'pipeline')):
+        node = cfg
+        for key in path:
+            node = node.get(key) if isinstance(node, (dict, Config)) else None
+            if node is None:
+                break
+        if node:
+            return list(node)
+    raise ValueError(f'{where}: no test pipeline (test_dataloader.dataset.'
+                     f'pipeline or test_pipeline)')
+
+
+def _describe(error: BaseException) -> str:
+    """One line naming what went wrong with a video."""
+    if isinstance(error, VideoReadError):
+        return str(error)
+    text = str(error).strip().splitlines()
+    return f'{type(error).__name__}: {text[0] if text else ""}'.rstrip(': ')
+
+
+# --------------------------------------------------------------- decoding
+class _VideoList(Dataset):
+    """Runs the test pipeline on each video; a failure becomes a result.
+
+    Items are ``dict(index, video, data, error)``; ``data`` is the packed
+    pipeline output or None, ``error`` None or a one-line reason.
+    """
+
+    def __init__(self, videos: Sequence[str], pipeline: Compose):
+        self.videos = list(videos)
+        self.pipeline = pipeline
+
+    def __len__(self) -> int:
+        return len(self.videos)
+
+    def __getitem__(self, index: int) -> dict:
+        video = self.videos[index]
+        try:
+            data = self.pipeline(
+                dict(filename=video, label=-1, start_index=0, modality='RGB'))
+        except Exception as e:  # noqa: BLE001  one bad video, not the run
+            return dict(index=index, video=video, data=None,
+                        error=_describe(e))
+        return dict(index=index, video=video, data=data, error=None)
+
+
+def _as_list(items: list) -> list:
+    return items
+
+
+# ---------------------------------------------------------------- weights
+def _is_clip_state(state: dict) -> bool:
+    keys = [k[len('module.'):] if k.startswith('module.') else k
+            for k in state]
+    return any(k.startswith('visual.') for k in keys) and not any(
+        k.startswith(('backbone.', 'cls_head.')) for k in keys)
+
+
+def _load_weights(model: nn.Module, weights: Optional[str],
+                  where: str) -> str:
+    """Load a checkpoint, raw CLIP weights, or the config's CLIP weights.
+
+    Returns:
+        str: ``'checkpoint'``, ``'clip'`` or ``'config'`` (what was loaded).
+    """
+    backbone, head = model.backbone, model.cls_head
+    if weights is None:
+        if not (getattr(backbone, 'pretrained', None)
+                and getattr(head, 'pretrained', None)):
+            raise ValueError(
+                f'{where}: no weights; give a checkpoint, or CLIP weights in '
+                f'the config (model.clip.pretrained) for vanilla CLIP')
+        model.init_weights()
+        return 'config'
+    if not osp.isfile(weights):
+        raise FileNotFoundError(f'checkpoint not found: {weights}')
+    state = None
+    if not (weights.endswith('.safetensors') or _is_torchscript(weights)):
+        try:
+            ckpt = _load_checkpoint(weights, map_location='cpu',
+                                    logger='silent')
+        except (pickle.UnpicklingError, EOFError, RuntimeError) as e:
+            first = (str(e).strip().splitlines() or [''])[0]
+            raise ValueError(f'{weights}: cannot read the checkpoint '
+                             f'({type(e).__name__}: {first})') from None
+        state = ckpt.get('state_dict', ckpt) if isinstance(ckpt,
+                                                           dict) else None
+        if not isinstance(state, dict):
+            raise ValueError(f'{weights}: not a checkpoint (no state dict)')
+    if state is None or _is_clip_state(state):
+        # OpenAI / open_clip CLIP weights: each tower reads its part.
+        backbone.pretrained = head.pretrained = weights
+        backbone.sha256 = head.sha256 = None
+        model.init_weights()
+        return 'clip'
+    state = {(k[len('module.'):] if k.startswith('module.') else k): v
+             for k, v in state.items()}
+    try:
+        result = model.load_state_dict(state, strict=False)
+    except RuntimeError as e:
+        lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+        detail = next((ln for ln in lines if 'size mismatch' in ln),
+                      lines[-1] if lines else '')
+        raise ValueError(f'{weights} does not fit {where}: {detail}') from None
+    missing, unexpected = result.missing_keys, result.unexpected_keys
+    if missing or unexpected:
+        raise ValueError(
+            f'{weights} does not fit {where}: {len(missing)} missing keys '
+            f'{missing[:3]}, {len(unexpected)} unexpected keys '
+            f'{unexpected[:3]}; check that the config matches the checkpoint')
+    return 'checkpoint'
+
+
+# ------------------------------------------------------------- inferencer
+@INFERENCERS.register_module(name='vifi-zero-shot')
+class ViFiZeroShotInferencer(BaseInferencer):
+    """Classify videos against any label set and return their embeddings.
+
+    Args:
+        model (str | Config | dict): a config file or config object with a
+            ``ViFiTextHead`` model (our configs, the ``config.py`` written by
+            ``tools/convert_official_checkpoint.py``, vanilla CLIP configs).
+        weights (str, optional): a checkpoint of that model (trained or
+            converted), or plain OpenAI/open_clip CLIP weights (``.pt`` JIT
+            archive, state dict, ``.safetensors``) for vanilla CLIP. None
+            reads the CLIP weights named in the config
+            (``model.clip.pretrained``).
+        device (str, optional): ``'cpu'``, ``'cuda'``, ``'cuda:1'``...;
+            None picks CUDA when available.
+        labels (str | list[str], optional): the label set: a list, a ``.txt``
+            or an ``id,name`` ``.csv``. None keeps the config's class names.
+        template (str, optional): prompt with one ``{}``; None keeps the
+            config's (``'a photo of a {}.'`` for ViFi-CLIP, ``'{}'`` for
+            vanilla CLIP). Ignored by prompt-learning heads.
+        num_frames (int, optional): frames per view; None keeps the config's.
+        views (str | tuple, optional): ``'CLIPSxCROPS'`` test views, e.g.
+            ``'1x1'`` or ``'4x3'``; None keeps the config's. Per-view softmax
+            is averaged, as in testing.
+        scope (str): registry scope. Defaults to ``'mmaction'``.
+        show_progress (bool): progress bar over videos in :meth:`__call__`.
+
+    Example:
+        >>> inferencer = ViFiZeroShotInferencer(
+        ...     'work_dirs/k400/config.py', 'work_dirs/k400/weights.pth',
+        ...     labels=['playing guitar', 'surfing'], device='cpu')
+        >>> out = inferencer(['a.mp4', 'videos/'], batch_size=2)
+        >>> out['predictions'][0]['pred_names'][0]  # top-1 label
+    """
+
+    preprocess_kwargs: set = {'num_workers'}
+    forward_kwargs: set = {'frame_embeddings'}
+    visualize_kwargs: set = set()
+    postprocess_kwargs: set = {'topk', 'print_result', 'pred_out_file'}
+
+    def __init__(self,
+                 model: Union[str, Config, dict],
+                 weights: Optional[str] = None,
+                 device: Optional[str] = None,
+                 labels: Union[None, str, Sequence[str]] = None,
+                 template: Optional[str] = None,
+                 num_frames: Optional[int] = None,
+                 views: Union[None, str, Sequence[int]] = None,
+                 scope: str = 'mmaction',
+                 show_progress: bool = False) -> None:
+        init_default_scope(scope)
+        if isinstance(model, (str, os.PathLike)):
+            where = os.fspath(model)
+            if not osp.isfile(where):
+                raise FileNotFoundError(f'config not found: {where}')
+            cfg = Config.fromfile(where)
+        elif isinstance(model, (Config, ConfigDict, dict)):
+            where = 'config'
+            cfg = Config(copy.deepcopy(dict(model))) if not isinstance(
+                model, Config) else copy.deepcopy(model)
+        else:
+            raise TypeError(f'model must be a config file or a config, got '
+                            f'{type(model).__name__}')
+        self.where = where
+        head_cfg = cfg.get('model', {}).get('cls_head')
+        head_type = head_cfg.get('type') if head_cfg else None
+        head_cls = MODELS.get(head_type) if isinstance(head_type,
+                                                       str) else head_type
+        if not (isinstance(head_cls, type)
+                and issubclass(head_cls, ViFiTextHead)):
+            raise ValueError(
+                f'{where}: zero-shot inference needs a ViFiTextHead model '
+                f'(cls_head), got {head_type!r}')
+        if labels is not None:
+            head_cfg['class_names'] = load_class_names(labels)
+        else:
+            names = head_cfg.get('class_names')
+            if names is None or (isinstance(names, str)
+                                 and not osp.isfile(names)):
+                raise ValueError(
+                    f'{where}: no labels given and the config\'s class names '
+                    f'({names!r}) are not available; pass labels '
+                    f'(--labels / --labels-file)')
+        if template is not None:
+            head_cfg['template'] = template
+        self._pipeline_cfg = adapt_test_pipeline(
+            _find_test_pipeline(cfg, where), num_frames, views, where)
+        if device is None:
+            device = 'cuda' if torch.cuda.is_available() else 'cpu'
+        self.weights = weights
+        super().__init__(model=cfg, weights=weights, device=device,
+                         scope=scope, show_progress=show_progress)
+        self.device = torch.device(device)
+
+    # ------------------------------------------------------------- setup
+    def _init_model(self, cfg: Config, weights: Optional[str],
+                    device: str = 'cpu') -> nn.Module:
+        model = MODELS.build(cfg.model)
+        model.cfg = cfg
+        self.weights_source = _load_weights(model, weights, self.where)
+        return model.to(device).eval()
+
+    def _init_pipeline(self, cfg: Config) -> Compose:
+        return Compose(copy.deepcopy(self._pipeline_cfg))
+
+    def _init_visualizer(self, cfg: Config) -> None:
+        return None  # predictions are printed or written, not drawn
+
+    @property
+    def pipeline_cfg(self) -> List[dict]:
+        """The test pipeline in use (after the inference options)."""
+        return copy.deepcopy(self._pipeline_cfg)
+
+    @property
+    def head(self) -> ViFiTextHead:
+        return self.model.cls_head
+
+    @property
+    def class_names(self) -> List[str]:
+        """The current label set."""
+        return list(self.head.class_names)
+
+    @property
+    def template(self) -> str:
+        return self.head.template
+
+    def set_labels(self,
+                   labels: Union[None, str, Sequence[str]] = None,
+                   template: Optional[str] = None) -> bool:
+        """Switch the label set and/or template (kept for later calls).
+
+        The class-text embeddings are recomputed once, on the next forward,
+        and only if the label set or template actually changed.
+
+        Returns:
+            bool: whether anything changed.
+        """
+        names = (load_class_names(labels) if labels is not None else
+                 self.class_names)
+        if names == self.class_names and template in (None, self.template):
+            return False
+        self.head.set_class_names(names, template)
+        return True
+
+    @torch.no_grad()
+    def text_embeddings(self) -> Tensor:
+        """L2-normalised class-text embeddings ``[K, E]`` (cached)."""
+        return self.head.class_embeddings()
+
+    # ------------------------------------------------------------ running
+    def _inputs_to_list(self, inputs: InputsType) -> List[str]:
+        return expand_inputs(inputs)
+
+    def load_video(self, video: str) -> dict:
+        """Run the test pipeline on one video; raise on a read failure.
+
+        Returns:
+            dict: ``inputs`` ``[V, C, T, H, W]`` (uint8 pixels) and
+            ``data_samples``, as ``PackActionInputs`` packs them.
+        """
+        return self.pipeline(
+            dict(filename=video, label=-1, start_index=0, modality='RGB'))
+
+    def preprocess(self, inputs: List[str], batch_size: int = 1,
+                   num_workers: int = 0) -> Iterator[List[dict]]:
+        """Decode videos in a ``DataLoader``; yield lists of items.
+
+        With ``num_workers > 0`` worker processes decode the next videos
+        while the model runs on the current batch.
+        """
+        if batch_size < 1:
+            raise ValueError(f'batch_size must be positive, got {batch_size}')
+        num_workers = max(0, min(int(num_workers), len(inputs)))
+        loader = DataLoader(
+            _VideoList(inputs, self.pipeline),
+            batch_size=batch_size,
+            shuffle=False,
+            num_workers=num_workers,
+            collate_fn=_as_list)
+        yield from loader
+
+    def _pool(self, frames: Tensor) -> Tensor:
+        """Per-frame ``[B, T, D]`` -> per-view ``[B, D]`` with the neck."""
+        if self.model.with_neck:
+            out = self.model.neck(frames)
+            return out[0] if isinstance(out, tuple) else out
+        return frames.mean(dim=1) if frames.dim() == 3 else frames
+
+    def _embed(self, feats: Tensor) -> Tensor:
+        """Visual features ``[B, D]`` -> normalised joint-space ``[B, E]``."""
+        if self.head.proj is not None:
+            feats = self.head.proj(feats)
+        return F.normalize(feats.float(), dim=-1)
+
+    @torch.no_grad()
+    def forward(self, inputs: dict,
+                frame_embeddings: bool = False) -> Dict[str, Tensor]:
+        """Score a collated batch.
+
+        Args:
+            inputs (dict): ``pseudo_collate`` of packed pipeline outputs.
+            frame_embeddings (bool): also return per-frame embeddings.
+
+        Returns:
+            dict: ``probs`` ``[N, K]`` (per-view softmax averaged over the
+            ``V`` views; rows sum to 1), ``embedding`` ``[N, E]`` (the
+            L2-normalised mean of the normalised per-view embeddings) and,
+            if asked, ``frame_embeddings`` ``[N, V, T, E]`` (normalised).
+        """
+        data = self.model.data_preprocessor(inputs, False)
+        x = data['inputs']  # [N, V, C, T, H, W]
+        if x.dim() != 6:
+            raise ValueError(
+                f'expected [N, V, C, T, H, W] clips from the test pipeline '
+                f'(FormatShape NCTHW), got {tuple(x.shape)}')
+        n, v = x.shape[:2]
+        frames = self.model.backbone(x.flatten(0, 1))  # [N*V, T, D]
+        pooled = self._pool(frames)  # [N*V, D]
+        logits = self.head(pooled)  # [N*V, K]
+        probs = logits.float().softmax(dim=-1).view(n, v, -1).mean(dim=1)
+        views = self._embed(pooled).view(n, v, -1)  # [N, V, E]
+        out = dict(probs=probs, embedding=F.normalize(views.mean(dim=1),
+                                                      dim=-1))
+        if frame_embeddings:
+            if frames.dim() != 3:
+                raise ValueError(
+                    f'per-frame embeddings need a per-frame backbone '
+                    f'([B, T, D] output), got {tuple(frames.shape)}')
+            t = frames.shape[1]
+            out['frame_embeddings'] = self._embed(frames.flatten(0, 1)).view(
+                n, v, t, -1)  # [N, V, T, E]
+        return out
+
+    def iter_batches(self,
+                     videos: Sequence[str],
+                     batch_size: int = 1,
+                     num_workers: int = 0,
+                     frame_embeddings: bool = False
+                     ) -> Iterator[List[dict]]:
+        """Yield raw results batch by batch, in input order.
+
+        Each item is ``dict(index, video, error)`` plus, for a readable
+        video, CPU tensors ``probs`` ``[K]``, ``embedding`` ``[E]`` and
+        optionally ``frame_embeddings`` ``[V, T, E]``.
+        """
+        for items in self.preprocess(list(videos), batch_size, num_workers):
+            ok = [it for it in items if it['error'] is None]
+            outs = {}
+            if ok:
+                batch = self.collate_fn([it['data'] for it in ok])
+                res = self.forward(batch, frame_embeddings=frame_embeddings)
+                for j, it in enumerate(ok):
+                    outs[it['index']] = {
+                        k: val[j].cpu() for k, val in res.items()}
+            yield [dict(index=it['index'], video=it['video'],
+                        error=it['error'], **outs.get(it['index'], {}))
+                   for it in items]
+
+    def __call__(self,
+                 inputs: InputsType,
+                 return_datasamples: bool = False,
+                 batch_size: int = 1,
+                 labels: Union[None, str, Sequence[str]] = None,
+                 template: Optional[str] = None,
+                 num_workers: int = 0,
+                 frame_embeddings: bool = False,
+                 topk: int = 5,
+                 print_result: bool = False,
+                 pred_out_file: str = '') -> dict:
+        """Classify videos.
+
+        Args:
+            inputs: a video path, a folder (searched recursively for
+                :data:`VIDEO_EXTENSIONS`) or a list of them.
+            return_datasamples (bool): return ``ActionDataSample`` objects
+                instead of dicts.
+            batch_size (int): videos per forward pass.
+            labels: switch to this label set first (kept for later calls).
+            template (str, optional): switch to this prompt template first.
+            num_workers (int): decoding processes (0: decode in this one).
+            frame_embeddings (bool): also return per-frame embeddings.
+            topk (int): how many top labels to list.
+            print_result (bool): print the predictions.
+            pred_out_file (str): write the probabilities to this ``.json``
+                or ``.csv`` file.
+
+        Returns:
+            dict: ``predictions``, one per video in input order (see
+            :meth:`pred2dict`), and ``visualization`` (None).
+        """
+        if labels is not None or template is not None:
+            self.set_labels(labels, template)
+        videos = self._inputs_to_list(inputs)
+        bar = (ProgressBar(len(videos)) if self.show_progress
+               and len(videos) > 1 else None)
+        preds = []
+        for batch in self.iter_batches(videos, batch_size, num_workers,
+                                       frame_embeddings):
+            preds += batch
+            if bar is not None:
+                bar.update(len(batch))
+        if bar is not None:
+            sys.stdout.write('\n')
+        return self.postprocess(preds, None, return_datasamples, topk,
+                                print_result, pred_out_file)
+
+    def visualize(self, inputs: list, preds: list, **kwargs) -> None:
+        return None
+
+    def pred2dict(self, raw: dict, topk: int = 5) -> dict:
+        """One video's result as a dict.
+
+        Keys: ``video``; ``error`` (None, or why the video failed);
+        ``pred_scores`` (probability of every label, in label-set order;
+        None on failure); ``pred_labels`` / ``pred_names`` (the ``topk``
+        best label indices / names, best first); ``embedding`` (numpy
+        ``[E]``, L2-normalised; None on failure); ``frame_embeddings``
+        (numpy ``[V, T, E]``, only when asked for).
+        """
+        out = dict(video=raw['video'], error=raw['error'], pred_scores=None,
+                   pred_labels=[], pred_names=[], embedding=None)
+        probs = raw.get('probs')
+        if probs is None:
+            return out
+        top = probs.topk(max(1, min(int(topk), probs.numel())))
+        names = self.class_names
+        out.update(
+            pred_scores=probs.tolist(),
+            pred_labels=top.indices.tolist(),
+            pred_names=[names[i] for i in top.indices.tolist()],
+            embedding=raw['embedding'].numpy())
+        if 'frame_embeddings' in raw:
+            out['frame_embeddings'] = raw['frame_embeddings'].numpy()
+        return out
+
+    def _to_datasample(self, raw: dict) -> ActionDataSample:
+        sample = ActionDataSample(
+            metainfo=dict(filename=raw['video'], error=raw['error']))
+        if raw.get('probs') is not None:
+            sample.set_pred_score(raw['probs'])
+            sample.set_pred_label(raw['probs'].argmax().reshape(1))
+            sample.set_field(raw['embedding'], 'video_embedding')
+            if 'frame_embeddings' in raw:
+                sample.set_field(raw['frame_embeddings'], 'frame_embeddings')
+        return sample
+
+    def postprocess(self,
+                    preds: List[dict],
+                    visualization: Optional[list] = None,
+                    return_datasample: bool = False,
+                    topk: int = 5,
+                    print_result: bool = False,
+                    pred_out_file: str = '') -> dict:
+        dicts = [self.pred2dict(p, topk) for p in preds]
+        if print_result:
+            for d in dicts:
+                print(format_prediction(d, self.class_names, topk))
+        if pred_out_file:
+            save_predictions(dicts, pred_out_file, self.class_names)
+        results = ([self._to_datasample(p) for p in preds]
+                   if return_datasample else dicts)
+        return dict(predictions=results, visualization=visualization)
+
+
+# ----------------------------------------------------------------- output
+@contextlib.contextmanager
+def logs_to_stderr() -> Iterator[None]:
+    """Within the block, send mmengine's console log (``print_log(logger=
+    'current')``) to stderr, so that a tool's stdout holds only results."""
+    import logging
+
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    moved = [h for h in logger.handlers
+             if isinstance(h, logging.StreamHandler)
+             and getattr(h, 'stream', None) is sys.stdout]
+    for handler in moved:
+        handler.setStream(sys.stderr)
+    try:
+        yield
+    finally:
+        for handler in moved:
+            handler.setStream(sys.stdout)
+
+
+def format_prediction(result: dict, class_names: Sequence[str],
+                      topk: int = 5) -> str:
+    """Human-readable lines: the video, then ``prob  label`` per top label."""
+    if result['error'] is not None:
+        return f'{result["video"]}: FAILED {result["error"]}'
+    scores = result['pred_scores']
+    lines = [result['video']]
+    for i in result['pred_labels'][:topk]:
+        lines.append(f'  {scores[i]:.4f}  {class_names[i]}')
+    return '\n'.join(lines)
+
+
+def save_predictions(results: Sequence[dict], path: str,
+                     class_names: Sequence[str]) -> None:
+    """Write every label's probability per video to ``.json`` or ``.csv``.
+
+    JSON: ``{"labels": [...], "results": [{"video", "error",
+    "probabilities": {label: p}, "top": [[label, p], ...]}]}``. CSV: one row
+    per video, columns ``video, error, top1, top1_probability`` and one
+    column per label (failed videos have an error and empty scores).
+    """
+    ext = osp.splitext(path)[1].lower()
+    if ext not in ('.json', '.csv'):
+        raise ValueError(f'output must end with .json or .csv, got {path}')
+    parent = osp.dirname(osp.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    names = list(class_names)
+    if ext == '.json':
+        rows = []
+        for r in results:
+            scores = r['pred_scores']
+            rows.append(
+                dict(video=r['video'], error=r['error'],
+                     probabilities=(dict(zip(names, scores))
+                                    if scores is not None else None),
+                     top=[[names[i], scores[i]] for i in r['pred_labels']]))
+        with open(path, 'w', encoding='utf-8') as f:
+            json.dump(dict(labels=names, results=rows), f, indent=1)
+        return
+    with open(path, 'w', encoding='utf-8', newline='') as f:
+        writer = csv.writer(f)
+        writer.writerow(['video', 'error', 'top1', 'top1_probability'] +
+                        names)
+        for r in results:
+            scores = r['pred_scores']
+            if scores is None:
+                writer.writerow([r['video'], r['error'], '', ''] +
+                                [''] * len(names))
+                continue
+            best = r['pred_labels'][0]
+            writer.writerow([r['video'], '', names[best],
+                             f'{scores[best]:.6f}'] +
+                            [f'{s:.6f}' for s in scores])

@@ -2,7 +2,14 @@
 """Test a recognizer: mmaction2's ``tools/test.py`` interface.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--dump FILE.pkl]
-        [--out-metrics FILE.json] [--cfg-options k=v ...] [--launcher ...]
+        [--out-metrics FILE.json] [--count-unreadable-as-wrong]
+        [--cfg-options k=v ...] [--launcher ...]
+
+An unreadable test video fails the run, listing every such file (all of
+them, after the whole set has been scored). ``--count-unreadable-as-wrong``
+instead scores each one as a wrong prediction, kept in the denominator, and
+lists them in ``WORK_DIR/video_faults.json`` (config key:
+``ViFiDataCheckHook(test_faults='count_wrong')`` in ``custom_hooks``).
 """
 import argparse
 import json
@@ -25,6 +32,11 @@ def parse_args(argv=None):
                         help='dump predictions to a pickle file (.pkl)')
     parser.add_argument('--out-metrics', type=str,
                         help='also write the metrics to this JSON file')
+    parser.add_argument(
+        '--count-unreadable-as-wrong', action='store_true',
+        help='score unreadable test videos as wrong predictions (kept in '
+        'the denominator, listed in WORK_DIR/video_faults.json) instead of '
+        'failing the run')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, xxx=yyy')
     parser.add_argument('--show-dir', help='directory for visualisations')
@@ -67,6 +79,16 @@ def merge_args(cfg, args):
         ]
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.count_unreadable_as_wrong:
+        hooks = list(cfg.get('custom_hooks') or [])
+        checks = [h for h in hooks if h.get('type') in (
+            'ViFiDataCheckHook', 'mmaction.ViFiDataCheckHook')]
+        if not checks:
+            checks = [dict(type='ViFiDataCheckHook')]
+            hooks.append(checks[0])
+        for hook in checks:
+            hook['test_faults'] = 'count_wrong'
+        cfg.custom_hooks = hooks
     return cfg
 
 

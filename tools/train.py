@@ -14,6 +14,7 @@ from mmengine.runner import Runner
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.compat import init_cpu_distributed
+from vifi_mmaction.engine import find_resumable_checkpoint
 
 
 def parse_args(argv=None):
@@ -82,9 +83,23 @@ def merge_args(cfg, args):
     return cfg
 
 
+def resolve_auto_resume(cfg):
+    """Pick the auto-resume checkpoint when the config's checkpoint hook is
+    not ``ViFiCheckpointHook`` (which does it itself): never a truncated
+    file (docs/reliability.md)."""
+    hook = (cfg.get('default_hooks') or {}).get('checkpoint') or {}
+    if not cfg.get('resume') or cfg.get('load_from') is not None or \
+            str(hook.get('type', '')).endswith('ViFiCheckpointHook'):
+        return cfg
+    path = find_resumable_checkpoint(cfg.work_dir)
+    if path is not None:
+        cfg.load_from = path
+    return cfg
+
+
 def main(argv=None):
     args = parse_args(argv)
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = resolve_auto_resume(merge_args(Config.fromfile(args.config), args))
     init_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()

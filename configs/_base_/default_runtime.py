@@ -9,12 +9,27 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20, ignore_last=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
+    # mmengine's CheckpointHook, plus: atomic writes, oldest file removed
+    # only after the new one is complete, no NaN weights, and auto-resume
+    # that skips truncated files (vifi_mmaction/engine/checkpoint.py)
     checkpoint=dict(
-        type='CheckpointHook', interval=1, save_best='auto',
+        type='ViFiCheckpointHook', interval=1, save_best='auto',
         max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'))
-custom_hooks = [dict(type='ViFiDataCheckHook')]
+# docs/reliability.md: what each one guards against
+custom_hooks = [
+    # class-count checks; unreadable videos: skipped and counted in training
+    # (run stops above max_skip_ratio), listed at test time (the run fails
+    # unless test_faults='count_wrong', tools/test.py
+    # --count-unreadable-as-wrong)
+    dict(type='ViFiDataCheckHook', max_skip_ratio=0.01, test_faults='fail',
+         val_faults='count_wrong'),
+    # resume equals an uninterrupted run: epoch position, RNG, accumulation
+    dict(type='ViFiExactResumeHook'),
+    # NaN/Inf loss stops the run, naming the last good checkpoint
+    dict(type='ViFiNonFiniteLossHook'),
+]
 
 env_cfg = dict(
     cudnn_benchmark=False,

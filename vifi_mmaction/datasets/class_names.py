@@ -7,6 +7,7 @@ quoted and contain commas (the SSv2 names do).
 import csv
 import io
 import os.path as osp
+import re
 from typing import List, Sequence, Union
 
 __all__ = ['load_class_names', 'ClassNamesError']
@@ -18,6 +19,9 @@ class ClassNamesError(ValueError):
     """A class-name source is malformed. The message names file and line."""
 
 
+_ID = re.compile(r'[0-9]{1,18}')
+
+
 def _check_names(names: List[str], where: str, lines: List[int]) -> List[str]:
     if not names:
         raise ClassNamesError(f'{where}: no class names found')
@@ -25,6 +29,10 @@ def _check_names(names: List[str], where: str, lines: List[int]) -> List[str]:
     for name, line in zip(names, lines):
         if not name.strip():
             raise ClassNamesError(f'{where}:{line}: empty class name')
+        if '\n' in name or '\r' in name or '\x00' in name:
+            raise ClassNamesError(
+                f'{where}:{line}: class name {name!r} contains a line break '
+                f'or NUL character')
         if name in seen:
             raise ClassNamesError(
                 f'{where}:{line}: duplicate class name {name!r} '
@@ -35,7 +43,8 @@ def _check_names(names: List[str], where: str, lines: List[int]) -> List[str]:
 
 def _read_txt(path: str, text: str) -> List[str]:
     names, lines = [], []
-    rows = text.splitlines()
+    # '\n' only, so line numbers are those an editor shows
+    rows = [r[:-1] if r.endswith('\r') else r for r in text.split('\n')]
     # trailing blank lines are tolerated; blank lines inside are errors
     while rows and not rows[-1].strip():
         rows.pop()
@@ -46,16 +55,28 @@ def _read_txt(path: str, text: str) -> List[str]:
 
 
 def _read_csv(path: str, text: str) -> List[str]:
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ClassNamesError(f'{path}: empty label file') from None
+    reader = csv.reader(io.StringIO(text, newline=''))
+    rows = iter(reader)
+
+    def next_row():
+        try:
+            return next(rows)
+        except csv.Error as e:  # NUL bytes, oversized fields, ...
+            raise ClassNamesError(
+                f'{path}:{reader.line_num}: not valid CSV ({e})') from None
+
+    header = next_row() if text.strip() else None
+    if header is None:
+        raise ClassNamesError(f'{path}: empty label file')
     if [h.strip().lower() for h in header] != ['id', 'name']:
         raise ClassNamesError(
             f'{path}:1: expected the header "id,name", got {",".join(header)!r}')
     names, lines = [], []
-    for row in reader:
+    while True:
+        try:
+            row = next_row()
+        except StopIteration:
+            break
         line = reader.line_num
         if not row or not ''.join(row).strip():
             continue
@@ -64,7 +85,7 @@ def _read_csv(path: str, text: str) -> List[str]:
                 f'{path}:{line}: expected 2 fields "id,name" (quote names '
                 f'that contain commas), got {len(row)}')
         idx, name = row[0].strip(), row[1].strip()
-        if not idx.isdigit() or int(idx) != len(names):
+        if not _ID.fullmatch(idx) or int(idx) != len(names):
             raise ClassNamesError(
                 f'{path}:{line}: class id {idx!r} out of order, expected '
                 f'{len(names)}')
@@ -96,8 +117,15 @@ def load_class_names(source: ClassNames) -> List[str]:
             f'class names must be a list or a file path, got {type(source)}')
     if not osp.isfile(source):
         raise FileNotFoundError(f'label file not found: {source}')
-    with open(source, encoding='utf-8') as f:
-        text = f.read()
+    with open(source, 'rb') as f:
+        data = f.read()
+    try:
+        text = data.decode('utf-8')
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b'\n') + 1
+        raise ClassNamesError(f'{source}:{line}: not valid UTF-8 (byte '
+                              f'0x{data[e.start]:02x})') from None
+    text = text[1:] if text.startswith('\ufeff') else text  # Excel's BOM
     if not text.strip():
         raise ClassNamesError(f'{source}: empty label file')
     if source.lower().endswith('.csv'):

@@ -1,4 +1,18 @@
-from .hooks import ViFiDataCheckHook
+from .checkpoint import (AtomicLocalBackend, NoResumableCheckpointError,
+                         NonFiniteWeightsError, ViFiCheckpointHook,
+                         atomic_write_bytes, check_checkpoint,
+                         find_resumable_checkpoint)
+from .hooks import (TooManyVideoFaultsError, UnreadableTestVideosError,
+                    VideoFaultReport, ViFiDataCheckHook)
+from .numerics import NonFiniteLossError, ViFiNonFiniteLossHook
+from .resume import ViFiExactResumeHook
 from .schedulers import ViFiWarmupCosineLR, warmup_cosine_value
 
-__all__ = ['ViFiWarmupCosineLR', 'warmup_cosine_value', 'ViFiDataCheckHook']
+__all__ = [
+    'ViFiWarmupCosineLR', 'warmup_cosine_value', 'ViFiDataCheckHook',
+    'VideoFaultReport', 'TooManyVideoFaultsError',
+    'UnreadableTestVideosError', 'ViFiCheckpointHook', 'AtomicLocalBackend',
+    'atomic_write_bytes', 'check_checkpoint', 'find_resumable_checkpoint',
+    'NoResumableCheckpointError', 'NonFiniteWeightsError',
+    'ViFiNonFiniteLossHook', 'NonFiniteLossError', 'ViFiExactResumeHook'
+]

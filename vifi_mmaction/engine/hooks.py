@@ -1,14 +1,34 @@
-"""Runner hooks: class-count consistency and skipped-video accounting."""
+"""Runner hooks: class-count consistency and unreadable-video accounting."""
 import json
 import os.path as osp
+from collections import Counter
+from typing import List, Optional
 
-from mmaction.registry import HOOKS
+import torch
+from mmaction.registry import HOOKS, METRICS
+from mmengine.dist import (all_gather_object, all_reduce,
+                           broadcast_object_list, collect_results,
+                           get_world_size, is_main_process)
+from mmengine.evaluator import BaseMetric
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from ..datasets.video_dataset import check_class_count
+from ..datasets.transforms.loading import FAULT_KINDS
+from ..datasets.video_dataset import check_class_count, check_class_names
+from .checkpoint import atomic_write_bytes
 
-__all__ = ['ViFiDataCheckHook']
+__all__ = ['ViFiDataCheckHook', 'VideoFaultReport', 'TooManyVideoFaultsError',
+           'UnreadableTestVideosError']
+
+REPORT_FILE = 'video_faults.json'
+
+
+class TooManyVideoFaultsError(RuntimeError):
+    """More training videos are unreadable than ``max_skip_ratio`` allows."""
+
+
+class UnreadableTestVideosError(RuntimeError):
+    """Test/val videos could not be read and were not to be counted wrong."""
 
 
 def _dataset(loader):
@@ -18,19 +38,137 @@ def _dataset(loader):
     return ds
 
 
+def _shorten(names: List[str], limit: int = 10) -> str:
+    shown = ', '.join(names[:limit])
+    return shown + (f', ... ({len(names) - limit} more)'
+                    if len(names) > limit else '')
+
+
+def _by_kind(records: List[dict]) -> str:
+    """``missing 2 (a.mp4, b.mp4); empty 1 (c.mp4)``."""
+    groups = {}
+    for r in records:
+        groups.setdefault(r['kind'], []).append(r['filename'])
+    order = [k for k in FAULT_KINDS if k in groups] + \
+        sorted(k for k in groups if k not in FAULT_KINDS)
+    return '; '.join(f'{k} {len(groups[k])} ({_shorten(groups[k], 5)})'
+                     for k in order)
+
+
+def _update_report(work_dir: str, stage: str, entry: dict) -> str:
+    path = osp.join(work_dir, REPORT_FILE)
+    report = {}
+    if osp.isfile(path):
+        with open(path, encoding='utf-8') as f:
+            report = json.load(f)
+    report[stage] = entry
+    atomic_write_bytes(
+        json.dumps(report, indent=2).encode('utf-8'), path)
+    return path
+
+
+@METRICS.register_module()
+class VideoFaultReport(BaseMetric):
+    """Turns unreadable test videos into failed predictions and lists them.
+
+    :class:`ViFiDataCheckHook` puts it first in the val/test evaluator. For a
+    sample flagged ``vifi_read_error`` by ``ViFiVideoDataset`` it replaces
+    ``pred_score`` by a score vector that ranks the true class last (uniform
+    over the other classes, 0 for the true one), so every following metric
+    counts it as wrong at any top-k below the number of classes, and keeps
+    it in the denominator. ``evaluate`` gathers the list over all ranks
+    (exactly once per sample, padding removed) into :attr:`failed`; it adds
+    no metric of its own.
+    """
+
+    default_prefix = 'vifi_faults'
+
+    def __init__(self, collect_device: str = 'cpu', prefix=None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.failed: List[dict] = []
+
+    def process(self, data_batch, data_samples) -> None:
+        for sample in data_samples:
+            err = sample.get('vifi_read_error')
+            if err is None:
+                self.results.append(None)
+                continue
+            score = sample.get('pred_score')
+            gt = int(torch.as_tensor(sample['gt_label']).reshape(-1)[0])
+            if torch.is_tensor(score) and score.numel() > 1:
+                failed = torch.full_like(score, 1.0 / (score.numel() - 1))
+                failed[gt] = 0.0
+                sample['pred_score'] = failed
+                if 'pred_label' in sample:
+                    sample['pred_label'] = failed.argmax(
+                        dim=0, keepdim=True).to(
+                            torch.as_tensor(sample['pred_label']).dtype)
+            self.results.append(
+                dict(filename=sample.get('filename', '<unknown>'),
+                     reason=err, label=gt))
+
+    def compute_metrics(self, results: list) -> dict:
+        return {}
+
+    def evaluate(self, size: int) -> dict:
+        gathered = collect_results(self.results, size, self.collect_device)
+        failed = [r for r in gathered if r is not None] \
+            if is_main_process() else None
+        box = [failed]
+        broadcast_object_list(box)
+        self.failed = box[0]
+        self.results.clear()
+        return {}
+
+
 @HOOKS.register_module()
 class ViFiDataCheckHook(Hook):
-    """Fail fast on class-count mismatches; report skipped videos.
+    """Fail fast on class mismatches; account for unreadable videos.
 
-    Before training/validation/testing, the number of classes of each
-    dataset must equal the head's (``val``/``test`` only when the head's
-    class set was not changed on purpose, which is why the check compares
-    counts, not names). After training, the number of unreadable videos
-    skipped is logged and written to ``<work_dir>/skipped_videos.json``.
+    * Before training/validation/testing, each dataset's number of classes
+      must equal the head's (``val``/``test``: counts only, as the head's
+      class set may be switched on purpose; ``train``: the names too).
+    * Training: unreadable videos are skipped by the dataset; after every
+      iteration the number of distinct unreadable videos (summed over
+      ranks) is compared with ``max_skip_ratio`` of the dataset, and the run
+      stops with a summary by kind when it is exceeded. After training (or
+      when stopping), ``skipped_videos.json`` (counts) and the ``train``
+      entry of ``video_faults.json`` (every video by name and kind) are
+      written to the work dir.
+    * Validation/testing: unreadable videos become failed predictions (see
+      :class:`VideoFaultReport`) so the whole set is scored and the full
+      list is known; then, per ``test_faults``/``val_faults``, the run
+      fails naming them (``'fail'``) or goes on with them counted wrong
+      (``'count_wrong'``). Either way they are written to
+      ``video_faults.json``.
+
+    Args:
+        max_skip_ratio (float, optional): the most training videos that may
+            be unreadable, as a fraction of the training set. None: no
+            limit. Defaults to 0.01.
+        test_faults (str): ``'fail'`` (default) or ``'count_wrong'`` for
+            ``runner.test()`` (``tools/test.py --count-unreadable-as-wrong``).
+        val_faults (str): the same for validation during training.
+            Defaults to ``'count_wrong'`` (a warning, the run goes on).
     """
 
     priority = 'VERY_HIGH'
 
+    def __init__(self, max_skip_ratio: Optional[float] = 0.01,
+                 test_faults: str = 'fail', val_faults: str = 'count_wrong'):
+        for name, value in (('test_faults', test_faults),
+                            ('val_faults', val_faults)):
+            if value not in ('fail', 'count_wrong'):
+                raise ValueError(f"{name} must be 'fail' or 'count_wrong', "
+                                 f'got {value!r}')
+        if max_skip_ratio is not None and not 0 <= max_skip_ratio <= 1:
+            raise ValueError(f'max_skip_ratio must be in [0, 1], got '
+                             f'{max_skip_ratio}')
+        self.max_skip_ratio = max_skip_ratio
+        self.test_faults = test_faults
+        self.val_faults = val_faults
+
+    # ---------------------------------------------------------- classes
     def _head(self, runner):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
@@ -44,22 +182,117 @@ class ViFiDataCheckHook(Hook):
             return
         classes = (getattr(ds, 'metainfo', None) or {}).get('classes')
         src = getattr(ds, 'class_source', None) or getattr(ds, 'ann_file', '')
-        check_class_count(classes, names, f'{stage} dataset ({src})')
+        check = check_class_names if stage == 'train' else check_class_count
+        check(classes, names, f'{stage} dataset ({src})')
 
     def before_train(self, runner) -> None:
         self._check(runner, runner.train_dataloader, 'train')
 
-    def before_val(self, runner) -> None:
-        self._check(runner, runner.val_dataloader, 'val')
+    # ------------------------------------------------- training faults
+    def _allowed(self, ds) -> Optional[float]:
+        if self.max_skip_ratio is None:
+            return None
+        return self.max_skip_ratio * len(ds)
 
-    def before_test(self, runner) -> None:
-        self._check(runner, runner.test_dataloader, 'test')
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs=None) -> None:
+        ds = _dataset(runner.train_dataloader)
+        if not hasattr(ds, 'num_faulty') or self.max_skip_ratio is None:
+            return
+        count = torch.tensor([float(ds.num_faulty)])
+        if get_world_size() > 1:
+            all_reduce(count, op='sum')
+        if float(count) > self._allowed(ds):
+            records, path = self._write_train_report(runner, ds)
+            pct = 100.0 * len(records) / len(ds)
+            raise TooManyVideoFaultsError(
+                f'stopping at iteration {runner.iter + 1}: {len(records)} of '
+                f'{len(ds)} training videos ({pct:.1f}%) are unreadable, '
+                f'more than max_skip_ratio={self.max_skip_ratio:g} allows '
+                f'({self._allowed(ds):g}): {_by_kind(records)}. Full list: '
+                f'{path}')
+
+    def _write_train_report(self, runner, ds):
+        merged = {}
+        for part in all_gather_object(ds.faults()):
+            for r in part:
+                merged[r['index']] = r
+        records = [dict(filename=r['filename'], kind=r['kind'])
+                   for _, r in sorted(merged.items())]
+        skipped = int(ds.num_skipped)
+        if get_world_size() > 1:
+            t = torch.tensor([float(skipped)])
+            all_reduce(t, op='sum')
+            skipped = int(t)
+        path = osp.join(runner.work_dir, REPORT_FILE)
+        if is_main_process():
+            with open(osp.join(runner.work_dir, 'skipped_videos.json'),
+                      'w') as f:
+                json.dump(dict(num_skipped=skipped, num_samples=len(ds)), f)
+            path = _update_report(runner.work_dir, 'train', dict(
+                num_samples=len(ds), num_unreadable=len(records),
+                num_skipped=skipped, max_skip_ratio=self.max_skip_ratio,
+                by_kind=dict(Counter(r['kind'] for r in records)),
+                videos=records))
+        return records, path
 
     def after_train(self, runner) -> None:
         ds = _dataset(runner.train_dataloader)
-        skipped = getattr(ds, 'num_skipped', None)
-        if skipped is None:
+        if not hasattr(ds, 'num_faulty'):
             return
-        runner.logger.info(f'unreadable training videos skipped: {skipped}')
-        with open(osp.join(runner.work_dir, 'skipped_videos.json'), 'w') as f:
-            json.dump(dict(num_skipped=skipped, num_samples=len(ds)), f)
+        records, _ = self._write_train_report(runner, ds)
+        runner.logger.info(
+            f'unreadable training videos skipped: {ds.num_skipped} times, '
+            f'{len(records)} distinct'
+            + (f': {_by_kind(records)}' if records else ''))
+
+    # --------------------------------------------------- test faults
+    def _prepare_eval(self, runner, loop, stage):
+        ds = _dataset(loop.dataloader)
+        self._check(runner, loop.dataloader, stage)
+        if not hasattr(ds, 'set_test_fault_mode'):
+            return
+        ds.set_test_fault_mode('record')
+        metrics = loop.evaluator.metrics
+        if not any(isinstance(m, VideoFaultReport) for m in metrics):
+            metrics.insert(0, VideoFaultReport())
+
+    def _finish_eval(self, runner, loop, stage, metrics, policy):
+        report = next((m for m in loop.evaluator.metrics
+                       if isinstance(m, VideoFaultReport)), None)
+        if report is None or not report.failed:
+            return
+        failed = report.failed
+        size = len(loop.dataloader.dataset)
+        path = osp.join(runner.work_dir, REPORT_FILE)
+        if is_main_process():
+            path = _update_report(runner.work_dir, stage, dict(
+                num_samples=size, num_unreadable=len(failed),
+                policy=policy, videos=failed))
+        names = [f'{r["filename"]} ({r["reason"]})' for r in failed]
+        shown = {k: round(float(v), 6) for k, v in (metrics or {}).items()}
+        summary = (f'{len(failed)} of {size} {stage} videos could not be '
+                   f'read: {_shorten(names, 20)}. Full list: {path}')
+        if policy == 'fail':
+            raise UnreadableTestVideosError(
+                f'{summary}. With them counted as wrong predictions the '
+                f'metrics would be {shown}; to report those, rerun with '
+                f'tools/test.py --count-unreadable-as-wrong (or '
+                f'ViFiDataCheckHook(test_faults="count_wrong")).')
+        runner.logger.warning(
+            f'{summary}. They are counted as wrong predictions in {shown} '
+            f'(denominator {size}).')
+
+    def before_val(self, runner) -> None:
+        self._prepare_eval(runner, runner.val_loop, 'val')
+
+    def before_test(self, runner) -> None:
+        self._prepare_eval(runner, runner.test_loop, 'test')
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        self._finish_eval(runner, runner.val_loop, 'val', metrics,
+                          self.val_faults)
+
+    def after_test_epoch(self, runner, metrics=None) -> None:
+        self._finish_eval(runner, runner.test_loop, 'test', metrics,
+                          self.test_faults)

@@ -3,28 +3,117 @@
 mmaction's ``DecordInit``/``DecordDecode`` surface a missing file as
 ``FileNotFoundError`` from the file client and a corrupt one as a bare
 ``RuntimeError`` or ``DECORDError`` from decord. :class:`VideoReadError`
-names the file and the reason, so datasets can skip exactly these failures
-during training and report them during testing.
+names the file, the reason and a short ``kind`` (see :data:`FAULT_KINDS`), so
+datasets can skip exactly these failures during training, count them by kind,
+and report them during testing.
 """
+import os
+import os.path as osp
+import struct
 from typing import Dict
 
 from decord._ffi.base import DECORDError
 from mmaction.datasets.transforms import DecordDecode, DecordInit
 from mmaction.registry import TRANSFORMS
 
-__all__ = ['VideoReadError', 'ViFiDecordInit', 'ViFiDecordDecode']
+__all__ = [
+    'VideoReadError', 'ViFiDecordInit', 'ViFiDecordDecode', 'FAULT_KINDS',
+    'diagnose_video_file'
+]
 
 # What decord and the file client raise for unreadable input.
 _READ_ERRORS = (OSError, RuntimeError, DECORDError)
 
+#: Every ``VideoReadError.kind``, in the order reports list them.
+FAULT_KINDS = (
+    'missing',       # no such file
+    'empty',         # zero bytes
+    'truncated',     # an MP4/MOV box runs past the end of the file
+    'corrupt',       # the container cannot be opened (not a video, bad index)
+    'unreadable',    # the OS refused to read it (permissions, I/O error)
+    'decode_error',  # the container opens but frames fail to decode
+    'no_frames',     # the container reports zero frames
+    'too_short',     # fewer frames than one view samples (training only)
+)
+
+# ISO base media (MP4/MOV/3GP) top-level box types a file may start with.
+_BMFF_FIRST_BOXES = {b'ftyp', b'moov', b'mdat', b'free', b'skip', b'wide',
+                     b'pdin', b'styp'}
+
+
+def _bmff_truncated(path: str, size: int) -> bool:
+    """Whether an ISO-BMFF file's top-level boxes run past its end.
+
+    Returns False for files that are not ISO-BMFF. Reads 8-16 bytes per
+    top-level box (a handful per file).
+    """
+    with open(path, 'rb') as f:
+        offset, first = 0, True
+        for _ in range(100000):
+            if offset >= size:
+                return False
+            f.seek(offset)
+            head = f.read(8)
+            if len(head) < 8:
+                return True  # a box header cut short
+            box_size, box_type = struct.unpack('>I4s', head)
+            if first and box_type not in _BMFF_FIRST_BOXES:
+                return False
+            first = False
+            if box_size == 1:
+                large = f.read(8)
+                if len(large) < 8:
+                    return True
+                box_size = struct.unpack('>Q', large)[0]
+            elif box_size == 0:
+                return False  # box extends to the end of the file
+            if box_size < 8:
+                return False  # not a box layout we understand
+            if offset + box_size > size:
+                return True
+            offset += box_size
+    return False
+
+
+def diagnose_video_file(path: str) -> str:
+    """Classify an unreadable video file by what is wrong with it on disk.
+
+    Returns one of ``'missing'``, ``'empty'``, ``'truncated'``,
+    ``'unreadable'`` or ``'corrupt'`` (the fallback: the bytes are there but
+    are not a video the decoder can open).
+    """
+    if not osp.exists(path):
+        return 'missing'
+    try:
+        size = os.path.getsize(path)
+        if size == 0:
+            return 'empty'
+        if _bmff_truncated(path, size):
+            return 'truncated'
+    except OSError:
+        return 'unreadable'
+    return 'corrupt'
+
 
 class VideoReadError(RuntimeError):
-    """A video could not be opened or decoded."""
+    """A video could not be opened or decoded.
 
-    def __init__(self, filename: str, reason: str):
+    Attributes:
+        filename (str): the video.
+        reason (str): first line of the underlying error.
+        kind (str): one of :data:`FAULT_KINDS`.
+    """
+
+    def __init__(self, filename: str, reason: str, kind: str = 'corrupt'):
+        if kind not in FAULT_KINDS:
+            raise ValueError(f'unknown video fault kind {kind!r}')
         self.filename = filename
         self.reason = reason.strip().splitlines()[0] if reason.strip() else ''
+        self.kind = kind
         super().__init__(f'cannot read video {filename!r}: {self.reason}')
+
+    def __reduce__(self):  # keep attributes across DataLoader workers
+        return type(self), (self.filename, self.reason, self.kind)
 
 
 @TRANSFORMS.register_module()
@@ -36,22 +125,40 @@ class ViFiDecordInit(DecordInit):
         try:
             results = super().transform(results)
         except _READ_ERRORS as e:
-            reason = (f'file not found' if isinstance(e, FileNotFoundError)
-                      else f'{type(e).__name__}: {e}')
-            raise VideoReadError(filename, reason) from e
+            kind = diagnose_video_file(filename)
+            reason = ('file not found' if isinstance(e, FileNotFoundError)
+                      or kind == 'missing' else f'{type(e).__name__}: {e}')
+            raise VideoReadError(filename, reason, kind) from e
         if results['total_frames'] == 0:
-            raise VideoReadError(filename, 'video has no frames')
+            raise VideoReadError(filename, 'video has no frames', 'no_frames')
         return results
 
 
 @TRANSFORMS.register_module()
 class ViFiDecordDecode(DecordDecode):
-    """``DecordDecode`` raising :class:`VideoReadError` for broken streams."""
+    """``DecordDecode`` raising :class:`VideoReadError` for broken streams.
+
+    A video with fewer frames than one view samples (``clip_len``) is *too
+    short*. When the dataset marks a sample ``skip_short_videos`` (training
+    sets do by default, see ``ViFiVideoDataset``) it raises
+    ``VideoReadError(kind='too_short')`` instead of repeating frames; test
+    sets repeat frames as the official sampler does.
+    """
 
     def transform(self, results: Dict) -> Dict:
         filename = results.get('filename', '<unknown>')
+        total = results.get('total_frames')
+        need = results.get('clip_len')
+        if results.get('skip_short_videos') and total is not None and \
+                need is not None and total < need:
+            raise VideoReadError(
+                filename, f'too short: {total} frames, {need} sampled per '
+                f'view', 'too_short')
         try:
             return super().transform(results)
         except _READ_ERRORS as e:
-            raise VideoReadError(filename,
-                                 f'{type(e).__name__}: {e}') from e
+            kind = diagnose_video_file(filename)
+            kind = kind if kind in ('missing', 'truncated', 'unreadable') \
+                else 'decode_error'
+            raise VideoReadError(filename, f'{type(e).__name__}: {e}',
+                                 kind) from e

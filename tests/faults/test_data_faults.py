@@ -1,0 +1,160 @@
+"""Unreadable videos: skipped and counted in training, listed at test time.
+
+Fault kinds generated from one good synthetic video: zero bytes, cut in
+half, random bytes, missing, and a 2-frame video when 4 are sampled
+("too short": fewer frames than one view samples; a fault in training
+only, test sets repeat frames as the official sampler does).
+"""
+import json
+import os.path as osp
+import pickle
+
+import pytest
+from mmengine.runner import Runner
+
+from faults_utils import make_bad_videos, make_cfg, run_inprocess, write_cfg
+from vifi_mmaction.engine import (TooManyVideoFaultsError,
+                                  UnreadableTestVideosError)
+
+KINDS = ('empty', 'truncated', 'corrupt', 'missing', 'too_short')
+
+
+@pytest.fixture(scope='module')
+def broken(synthetic, tmp_path_factory):
+    """Annotations with every kind of broken video added."""
+    bad = make_bad_videos(synthetic, 'broken', 'red_up_and_down/train_0.mp4')
+    tmp = tmp_path_factory.mktemp('broken_ann')
+    train = tmp / 'train.txt'
+    with open(f'{synthetic}/base_train.txt') as f:
+        good = f.read().strip().splitlines()
+    train.write_text('\n'.join(good + [f'{bad[k]} {i}' for i, k in
+                                       enumerate(KINDS)]) + '\n')
+    val = tmp / 'val.txt'
+    with open(f'{synthetic}/base_val.txt') as f:
+        good_val = f.read().strip().splitlines()
+    val.write_text('\n'.join(good_val + [f'{bad["truncated"]} 1',
+                                         f'{bad["missing"]} 2',
+                                         f'{bad["too_short"]} 3']) + '\n')
+    return dict(train=str(train), val=str(val), rel=bad, n_train=21,
+                n_val=11, root=f'{synthetic}/videos')
+
+
+@pytest.fixture(scope='module')
+def trained_with_faults(synthetic, broken, tmp_path_factory):
+    """One epoch over 16 good + 5 broken videos, ceiling raised to 50%."""
+    work = tmp_path_factory.mktemp('train_faults')
+    cfg = make_cfg(synthetic, work, train_ann=broken['train'])
+    cfg.custom_hooks[0]['max_skip_ratio'] = 0.5
+    Runner.from_cfg(cfg).train()
+    return work
+
+
+def _log(work):
+    from faults_utils import run_log
+    return run_log(work)
+
+
+def test_training_skips_logs_and_counts_each_broken_video(
+        trained_with_faults, broken):
+    work = trained_with_faults
+    log = _log(work)
+    for kind in KINDS:
+        path = osp.join(broken['root'], broken['rel'][kind])
+        assert f"skipping unreadable video '{path}' ({kind}:" in log, kind
+    report = json.loads((work / 'video_faults.json').read_text())['train']
+    assert report['num_samples'] == 21
+    assert report['num_unreadable'] == 5
+    assert report['by_kind'] == {k: 1 for k in KINDS}
+    assert {(osp.relpath(v['filename'], broken['root']), v['kind'])
+            for v in report['videos']} == \
+        {(broken['rel'][k], k) for k in KINDS}
+    counts = json.loads((work / 'skipped_videos.json').read_text())
+    assert counts['num_samples'] == 21
+    assert counts['num_skipped'] >= 5  # each skip event counts
+    assert report['num_skipped'] == counts['num_skipped']
+    assert (work / 'epoch_1.pth').exists()  # the run finished
+
+
+def test_ceiling_stops_the_run_with_a_summary(synthetic, broken, tmp_path):
+    # default ceiling: 1% of 21 videos, i.e. not a single one
+    cfg = make_cfg(synthetic, tmp_path, train_ann=broken['train'])
+    with pytest.raises(TooManyVideoFaultsError) as e:
+        Runner.from_cfg(cfg).train()
+    msg = str(e.value)
+    assert '\n' not in msg
+    assert 'of 21 training videos' in msg
+    assert 'max_skip_ratio=0.01' in msg
+    assert str(tmp_path / 'video_faults.json') in msg
+    report = json.loads((tmp_path / 'video_faults.json').read_text())
+    named = report['train']['videos']
+    assert named and all(v['filename'] in msg for v in named)
+    assert all(f"{v['kind']} 1 (" in msg for v in named)
+    assert not (tmp_path / 'epoch_1.pth').exists()
+
+
+def test_test_fails_listing_every_unreadable_video(trained_with_faults,
+                                                   synthetic, broken,
+                                                   tmp_path):
+    cfg = write_cfg(make_cfg(synthetic, tmp_path, val_ann=broken['val']),
+                    tmp_path / 'cfg.py')
+    with pytest.raises(UnreadableTestVideosError) as e:
+        run_inprocess('tools/test.py', cfg,
+                      trained_with_faults / 'epoch_1.pth', '--work-dir',
+                      tmp_path)
+    msg = str(e.value)
+    assert '\n' not in msg
+    assert msg.startswith('2 of 11 test videos could not be read')
+    for kind in ('truncated', 'missing'):
+        assert osp.join(broken['root'], broken['rel'][kind]) in msg
+    assert broken['rel']['too_short'] not in msg  # frames repeat in tests
+    assert '--count-unreadable-as-wrong' in msg
+    report = json.loads((tmp_path / 'video_faults.json').read_text())
+    assert report['test']['num_unreadable'] == 2
+    assert report['test']['policy'] == 'fail'
+
+
+def test_option_counts_unreadable_videos_as_wrong(trained_with_faults,
+                                                  synthetic, broken,
+                                                  tmp_path):
+    cfg = write_cfg(make_cfg(synthetic, tmp_path, val_ann=broken['val']),
+                    tmp_path / 'cfg.py')
+    dump = tmp_path / 'preds.pkl'
+    metrics = run_inprocess(
+        'tools/test.py', cfg, trained_with_faults / 'epoch_1.pth',
+        '--work-dir', tmp_path, '--count-unreadable-as-wrong', '--dump',
+        dump)
+    with open(dump, 'rb') as f:
+        preds = pickle.load(f)
+    assert len(preds) == 11  # nothing dropped
+    failed = [p for p in preds if 'vifi_read_error' in p]
+    assert sorted(p['vifi_read_error'].split(':')[0] for p in failed) == \
+        ['missing', 'truncated']
+    for p in failed:  # the true class is ranked last
+        gt = int(p['gt_label'][0])
+        assert float(p['pred_score'][gt]) < float(p['pred_score'].min()) + \
+            1e-12 < float(p['pred_score'].max())
+    correct = sum(int(p['pred_score'].argmax()) == int(p['gt_label'][0])
+                  for p in preds)
+    assert metrics['acc/top1'] == pytest.approx(correct / 11)
+    report = json.loads((tmp_path / 'video_faults.json').read_text())
+    assert report['test']['policy'] == 'count_wrong'
+    assert report['test']['num_samples'] == 11
+    assert {osp.relpath(v['filename'], broken['root'])
+            for v in report['test']['videos']} == \
+        {broken['rel']['truncated'], broken['rel']['missing']}
+
+
+def test_test_option_is_a_config_key_too(tmp_path):
+    tool = __import__('faults_utils').load_tool('tools/test.py')
+    from mmengine.config import Config
+    cfg = Config(dict(custom_hooks=[dict(type='ViFiDataCheckHook'),
+                                    dict(type='ViFiExactResumeHook')],
+                      test_evaluator=dict(type='AccMetric')))
+    args = tool.parse_args(['c.py', 'x.pth', '--count-unreadable-as-wrong'])
+    cfg = tool.merge_args(cfg, args)
+    assert cfg.custom_hooks[0] == dict(type='ViFiDataCheckHook',
+                                       test_faults='count_wrong')
+    # a config without the hook gets one
+    cfg = tool.merge_args(Config(dict(custom_hooks=[])), args)
+    assert cfg.custom_hooks == [dict(type='ViFiDataCheckHook',
+                                     test_faults='count_wrong')]

@@ -1,0 +1,88 @@
+"""Every checkpoint load path is weights-only and refuses code.
+
+A crafted checkpoint whose unpickling would run ``touch MARKER`` is given to
+each load path of the project; each must fail with
+``UntrustedCheckpointError`` naming the file, and MARKER must not exist.
+The ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` environment variable (which turns
+torch's weights-only default off) is set throughout: our loaders pass
+``weights_only=True`` explicitly.
+
+Already covered elsewhere, not repeated here: ``torch.load`` of such a file
+and mmengine's ``_load_checkpoint`` with the allowlist
+(tests/test_compat.py), CLIP weight files (tests/models/test_clip_loader.py)
+and ``tools/convert_official_checkpoint.py``
+(tests/tools/test_convert_official_checkpoint.py).
+"""
+import os
+import os.path as osp
+import shlex
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from faults_utils import make_cfg, run_inprocess, write_cfg
+from vifi_mmaction.compat import UntrustedCheckpointError
+
+
+class _Evil:
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f'touch {shlex.quote(self.marker)}', )
+
+
+@pytest.fixture
+def evil(tmp_path, monkeypatch):
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
+    marker = str(tmp_path / 'pwned')
+    path = str(tmp_path / 'iter_3.pth')  # looks like one of ours
+    torch.save(dict(meta=dict(epoch=0, iter=3),
+                    state_dict={'x': _Evil(marker)}), path)
+    return path, marker
+
+
+def _refused(excinfo, path, marker):
+    msg = str(excinfo.value)
+    assert f'refused to load checkpoint {path}' in msg
+    assert 'system' in msg  # names what it wanted to call
+    assert '\n' not in msg
+    assert not osp.exists(marker)
+
+
+def _cfg(synthetic, tmp_path, name):
+    return write_cfg(make_cfg(synthetic, tmp_path / name),
+                     tmp_path / f'{name}.py')
+
+
+@pytest.mark.parametrize('path_kind', ['load_from', 'resume', 'auto_resume',
+                                       'test', 'init_recognizer'])
+def test_crafted_checkpoint_is_refused_and_never_runs(synthetic, tmp_path,
+                                                      evil, path_kind):
+    path, marker = evil
+    cfg = _cfg(synthetic, tmp_path, 'run')
+    with pytest.raises(UntrustedCheckpointError) as e:
+        if path_kind == 'load_from':
+            run_inprocess('tools/train.py', cfg, '--cfg-options',
+                          f'load_from={path}')
+        elif path_kind == 'resume':
+            run_inprocess('tools/train.py', cfg, '--resume', path)
+        elif path_kind == 'auto_resume':
+            work = tmp_path / 'run'
+            work.mkdir()
+            (work / 'last_checkpoint').write_text(path)
+            run_inprocess('tools/train.py', cfg, '--resume')
+        elif path_kind == 'test':
+            run_inprocess('tools/test.py', cfg, path)
+        else:
+            from mmaction.apis import init_recognizer
+            init_recognizer(Config.fromfile(cfg), path, device='cpu')
+    _refused(e, path, marker)
+
+
+def test_the_payload_is_real(evil):
+    path, marker = evil
+    torch.load(path, weights_only=False)  # what an unsafe loader would do
+    assert osp.exists(marker)

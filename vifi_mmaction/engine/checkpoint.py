@@ -1,0 +1,310 @@
+"""Crash-safe checkpoints: atomic writes and a resume that skips bad files.
+
+mmengine's ``LocalBackend.put`` writes a checkpoint in place, so a job killed
+mid-write leaves a truncated ``iter_N.pth`` and, once ``last_checkpoint`` is
+updated, auto-resume (``find_latest_checkpoint``) picks it and fails. Its
+``CheckpointHook`` also deletes the oldest checkpoint *before* writing the
+new one, so with ``max_keep_ckpts=1`` a kill during the write leaves none.
+
+* :class:`AtomicLocalBackend` (file backend ``'vifi_atomic_local'``) writes
+  to a hidden temporary file in the same directory, ``fsync``\\ s it and
+  renames it over the target: a reader sees the old file or the complete new
+  one, never a partial file.
+* :class:`ViFiCheckpointHook` is mmengine's ``CheckpointHook`` saving
+  through that backend, deleting outdated checkpoints only after the new one
+  is complete, refusing to write non-finite weights, and, for auto-resume
+  (``resume=True`` without a path), choosing the checkpoint itself with
+  :func:`find_resumable_checkpoint`.
+"""
+import os
+import os.path as osp
+import pickle
+import re
+import struct
+from collections import deque
+from typing import List, Optional, Tuple
+
+import torch
+from mmaction.registry import HOOKS
+from mmengine.dist import is_main_process
+from mmengine.fileio import LocalBackend, register_backend
+from mmengine.hooks import CheckpointHook
+from mmengine.logging import print_log
+
+from ..compat import UntrustedCheckpointError, load_weights_only
+
+__all__ = [
+    'AtomicLocalBackend', 'atomic_write_bytes', 'find_resumable_checkpoint',
+    'check_checkpoint', 'ViFiCheckpointHook', 'NonFiniteWeightsError',
+    'NoResumableCheckpointError', 'TEMP_FILE_PATTERN'
+]
+
+#: Name of the temporary file a write goes through (``.NAME.tmp-PID``).
+TEMP_FILE_PATTERN = re.compile(r'^\.(?P<target>.+)\.tmp-\d+$')
+_CKPT_NAME = re.compile(r'^(?P<kind>epoch|iter)_(?P<step>\d+)\.pth$')
+
+
+# What torch.load raises for a damaged file (truncated zip, garbage bytes
+# read as a legacy pickle, impossible sizes, ...). A refused global is
+# UntrustedCheckpointError and is not among them.
+_DAMAGED = (RuntimeError, EOFError, pickle.UnpicklingError, OSError,
+            ValueError, KeyError, IndexError, TypeError, AttributeError,
+            struct.error, MemoryError, OverflowError)
+
+
+class NonFiniteWeightsError(RuntimeError):
+    """A checkpoint about to be written holds NaN or Inf weights."""
+
+
+class NoResumableCheckpointError(RuntimeError):
+    """Auto-resume found checkpoints, but none of them can be loaded."""
+
+
+def _fsync_dir(path: str) -> None:
+    if not hasattr(os, 'O_DIRECTORY'):  # Windows: rename is enough
+        return
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(data: bytes, filepath: str) -> None:
+    """Write ``data`` to ``filepath`` through a temporary file and a rename.
+
+    The temporary file ``.NAME.tmp-PID`` sits in the target's directory (so
+    the rename stays on one filesystem) and is fsynced before the rename; the
+    directory is fsynced after it. A crash at any point leaves either the
+    previous ``filepath`` or the complete new one, plus possibly a stale
+    temporary file that :class:`ViFiCheckpointHook` removes on the next run.
+    """
+    filepath = str(filepath)
+    directory = osp.dirname(osp.abspath(filepath))
+    os.makedirs(directory, exist_ok=True)
+    tmp = osp.join(directory, f'.{osp.basename(filepath)}.tmp-{os.getpid()}')
+    with open(tmp, 'wb') as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, filepath)
+    _fsync_dir(directory)
+
+
+@register_backend('vifi_atomic_local')
+class AtomicLocalBackend(LocalBackend):
+    """mmengine's local file backend with atomic ``put``/``put_text``."""
+
+    def put(self, obj: bytes, filepath) -> None:
+        atomic_write_bytes(obj, filepath)
+
+    def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
+        atomic_write_bytes(obj.encode(encoding), filepath)
+
+
+# ---------------------------------------------------------------- resume
+def check_checkpoint(path: str) -> Tuple[bool, str]:
+    """Whether ``path`` is a complete checkpoint that resume can use.
+
+    Loads it weights-only on the CPU. A file that would need code execution
+    raises :class:`UntrustedCheckpointError` (it is not merely broken).
+
+    Returns:
+        (ok, reason): ``reason`` says what is wrong when not ``ok``.
+    """
+    try:
+        ckpt = load_weights_only(path, map_location='cpu')
+    except UntrustedCheckpointError:
+        raise
+    except FileNotFoundError:
+        return False, 'file not found'
+    except _DAMAGED as e:
+        lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+        if lines and lines[0].startswith('Weights only load failed'):
+            lines = lines[1:]  # torch's advice, not the reason
+        first = lines[0] if lines else ''
+        return False, f'{type(e).__name__}: {first}'.rstrip(': ')
+    if not isinstance(ckpt, dict) or 'state_dict' not in ckpt or \
+            not isinstance(ckpt.get('meta'), dict) or \
+            'iter' not in ckpt['meta']:
+        return False, 'not a training checkpoint (no state_dict/meta.iter)'
+    return True, ''
+
+
+def _candidates(ckpt_dir: str, last: Optional[str]) -> List[str]:
+    """``epoch_N.pth``/``iter_N.pth`` in ``ckpt_dir`` and the file
+    ``last_checkpoint`` names, newest (modification time) first."""
+    found = {}
+    if osp.isdir(ckpt_dir):
+        for name in os.listdir(ckpt_dir):
+            m = _CKPT_NAME.match(name)
+            path = osp.join(ckpt_dir, name)
+            if m and osp.isfile(path):
+                found[path] = int(m['step'])
+    if last and osp.isfile(last):
+        found.setdefault(last, -1)
+    key = {p: (os.stat(p).st_mtime_ns, p == last, step)
+           for p, step in found.items()}
+    return sorted(found, key=key.get, reverse=True)
+
+
+def find_resumable_checkpoint(work_dir: str, ckpt_dir: Optional[str] = None,
+                              logger: str = 'current') -> Optional[str]:
+    """The checkpoint auto-resume should use, never a truncated one.
+
+    Candidates are the file named in ``work_dir/last_checkpoint`` (what
+    mmengine's ``find_latest_checkpoint`` returns) and every ``epoch_N.pth``
+    / ``iter_N.pth`` in ``ckpt_dir`` (default: that file's directory, else
+    ``work_dir``), newest first, so a job killed between writing a
+    checkpoint and updating ``last_checkpoint`` still resumes from the
+    newest one. Each candidate must load weights-only; one that does not is
+    reported by name with the reason and skipped.
+
+    Returns:
+        str | None: the checkpoint, or None when there is none at all.
+
+    Raises:
+        NoResumableCheckpointError: checkpoints exist but none loads.
+        UntrustedCheckpointError: a candidate would run code when loaded.
+    """
+    last = None
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(pointer):
+        with open(pointer, encoding='utf-8', errors='replace') as f:
+            last = f.read().strip() or None
+    if ckpt_dir is None:
+        # a half-written pointer names no file; do not trust its directory
+        ckpt_dir = osp.dirname(last) if last and osp.isfile(last) \
+            else work_dir
+    bad = []
+    if last and not osp.isfile(last):
+        bad.append(last)
+        print_log(f'auto-resume: skipping {last}: incomplete or corrupt '
+                  f'checkpoint (file not found; named in {pointer})',
+                  logger=logger, level=30)
+    for path in _candidates(ckpt_dir, last):
+        ok, reason = check_checkpoint(path)
+        if ok:
+            if bad:
+                print_log(f'auto-resume: using {path}, the newest complete '
+                          f'checkpoint', logger=logger, level=30)
+            return path
+        bad.append(path)
+        print_log(f'auto-resume: skipping {path}: incomplete or corrupt '
+                  f'checkpoint ({reason})', logger=logger, level=30)
+    if bad:
+        raise NoResumableCheckpointError(
+            f'auto-resume: no complete checkpoint in {ckpt_dir}; none of '
+            f'{", ".join(bad)} can be loaded (see the warnings above)')
+    return None
+
+
+# ------------------------------------------------------------------ hook
+def _nonfinite_keys(state_dict: dict) -> List[str]:
+    bad = []
+    for key, value in state_dict.items():
+        if torch.is_tensor(value) and value.is_floating_point() and \
+                not bool(torch.isfinite(value).all()):
+            bad.append(key)
+    return bad
+
+
+@HOOKS.register_module()
+class ViFiCheckpointHook(CheckpointHook):
+    """``CheckpointHook`` that survives being killed at any moment.
+
+    Differences from mmengine's hook (all arguments are the same):
+
+    * files are written through :class:`AtomicLocalBackend` (unless
+      ``backend_args`` names another backend, or ``out_dir`` is remote);
+    * with ``max_keep_ckpts=k`` the oldest checkpoint is deleted only after
+      the new one is complete, so ``k`` complete checkpoints exist at every
+      moment (``k + 1`` briefly);
+    * a state dict with NaN/Inf weights is never written
+      (:class:`NonFiniteWeightsError`), so the last checkpoint is always a
+      usable one;
+    * with ``resume=True`` and no path (``tools/train.py --resume``), the
+      checkpoint is chosen by :func:`find_resumable_checkpoint` before the
+      runner loads it, and stale temporary files of killed writes are
+      removed (and logged).
+
+    Args:
+        check_finite (bool): refuse to save non-finite weights.
+        **kwargs: mmengine ``CheckpointHook`` arguments.
+    """
+
+    def __init__(self, *args, check_finite: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        out_dir = '' if self.out_dir is None else str(self.out_dir)
+        if self.backend_args is None and self.file_client_args is None and \
+                '://' not in out_dir:
+            self.backend_args = dict(backend='vifi_atomic_local')
+        self.check_finite = check_finite
+        self._max_keep = self.max_keep_ckpts
+
+    def _ckpt_dir(self, runner) -> str:
+        # what mmengine's before_train will make of out_dir (before_run
+        # comes first)
+        if self.out_dir is None or str(self.out_dir) == runner.work_dir:
+            return runner.work_dir
+        return osp.join(str(self.out_dir),
+                        osp.basename(runner.work_dir.rstrip(osp.sep)))
+
+    def before_run(self, runner) -> None:
+        ckpt_dir = self._ckpt_dir(runner)
+        if is_main_process() and osp.isdir(ckpt_dir):
+            for name in sorted(os.listdir(ckpt_dir)):
+                if TEMP_FILE_PATTERN.match(name):
+                    os.remove(osp.join(ckpt_dir, name))
+                    runner.logger.warning(
+                        f'removed {osp.join(ckpt_dir, name)}, a checkpoint '
+                        f'write that did not finish (the job was killed)')
+        # Runner.load_or_resume() runs after before_run; mmengine has no
+        # public setter for the checkpoint it resumes from.
+        if getattr(runner, '_resume', False) and \
+                getattr(runner, '_load_from', None) is None:
+            path = find_resumable_checkpoint(
+                runner.work_dir, ckpt_dir if osp.isdir(ckpt_dir) else None)
+            if path is not None:
+                runner.logger.info(f'auto-resume: resuming from {path}')
+                runner._load_from = path
+
+    def before_train(self, runner) -> None:
+        super().before_train(runner)
+        if self._max_keep > 0:
+            # room for one extra id while the new file is being written
+            self.keep_ckpt_ids = deque(self.keep_ckpt_ids, self._max_keep + 1)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        if not self.check_finite:
+            return
+        bad = _nonfinite_keys(checkpoint.get('state_dict', {}))
+        if bad:
+            shown = ', '.join(bad[:5]) + (', ...' if len(bad) > 5 else '')
+            step = checkpoint.get('meta', {}).get('iter', runner.iter)
+            raise NonFiniteWeightsError(
+                f'not saving a checkpoint after iteration {step}: '
+                f'{len(bad)} weight tensors hold NaN/Inf ({shown}); the last '
+                f'checkpoint written is the last good one')
+
+    def _save_checkpoint_with_step(self, runner, step, meta):
+        if self._max_keep <= 0:
+            return super()._save_checkpoint_with_step(runner, step, meta)
+        # mmengine removes the oldest file before writing; let it keep one
+        # more, and remove the extra only once the new file is complete
+        self.max_keep_ckpts = self._max_keep + 1
+        try:
+            super()._save_checkpoint_with_step(runner, step, meta)
+        finally:
+            self.max_keep_ckpts = self._max_keep
+        while len(self.keep_ckpt_ids) > self._max_keep:
+            old = self.keep_ckpt_ids.popleft()
+            if is_main_process():
+                path = self.file_backend.join_path(
+                    self.out_dir, self.filename_tmpl.format(old))
+                if self.file_backend.isfile(path):
+                    self.file_backend.remove(path)
+                elif self.file_backend.isdir(path):
+                    self.file_backend.rmtree(path)
+        runner.message_hub.update_info('keep_ckpt_ids',
+                                       list(self.keep_ckpt_ids))

@@ -94,6 +94,16 @@ def _read_csv(path: str, text: str) -> List[str]:
     return _check_names(names, path, lines)
 
 
+def decode_utf8(path: str, data: bytes, error_cls: type) -> str:
+    """Decode a text file's bytes, or raise ``error_cls`` naming path:line."""
+    try:
+        return data.decode('utf-8')
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b'\n') + 1
+        raise error_cls(f'{path}:{line}: not valid UTF-8 (byte '
+                        f'0x{data[e.start]:02x})') from None
+
+
 def load_class_names(source: ClassNames) -> List[str]:
     """Load class names from a list, a ``.txt`` file or an ``id,name`` CSV.
 
@@ -119,12 +129,7 @@ def load_class_names(source: ClassNames) -> List[str]:
         raise FileNotFoundError(f'label file not found: {source}')
     with open(source, 'rb') as f:
         data = f.read()
-    try:
-        text = data.decode('utf-8')
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b'\n') + 1
-        raise ClassNamesError(f'{source}:{line}: not valid UTF-8 (byte '
-                              f'0x{data[e.start]:02x})') from None
+    text = decode_utf8(source, data, ClassNamesError)
     text = text[1:] if text.startswith('\ufeff') else text  # Excel's BOM
     if not text.strip():
         raise ClassNamesError(f'{source}: empty label file')

@@ -34,7 +34,7 @@ from mmaction.registry import DATASETS
 from mmaction.structures import ActionDataSample
 from mmengine.logging import print_log
 
-from .class_names import ClassNamesError, load_class_names
+from .class_names import ClassNamesError, decode_utf8, load_class_names
 from .transforms.loading import FAULT_KINDS, VideoReadError
 
 __all__ = ['ViFiVideoDataset', 'AnnotationError', 'check_class_count',
@@ -49,15 +49,6 @@ class AnnotationError(ValueError):
 
 class NoReadableVideoError(RuntimeError):
     """Not a single video of a test set could be read."""
-
-
-def _decode_utf8(path: str, data: bytes, error_cls) -> str:
-    try:
-        return data.decode('utf-8')
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b'\n') + 1
-        raise error_cls(f'{path}:{line}: not valid UTF-8 (byte '
-                        f'0x{data[e.start]:02x})') from None
 
 
 @contextlib.contextmanager
@@ -140,7 +131,7 @@ class ViFiVideoDataset(VideoDataset):
         data_list = []
         root = self.data_prefix.get('video') or ''
         with open(self.ann_file, 'rb') as f:
-            text = _decode_utf8(self.ann_file, f.read(), AnnotationError)
+            text = decode_utf8(self.ann_file, f.read(), AnnotationError)
         # '\n' only, so line numbers are those an editor shows
         for lineno, line in enumerate(text.split('\n'), start=1):
             line = line.strip()

@@ -111,6 +111,18 @@ def probe_mmaction_models():
         return err(e)
     return 'ok'
 
+def probe_compiled_zero_lr_step():
+    # mmengine compile=True traces train_step, optimizer step included
+    from mmengine.optim import OptimWrapper
+    p = torch.nn.Parameter(torch.ones(3))
+    wrapper = OptimWrapper(torch.optim.AdamW([p], lr=0.0))
+
+    def train_step():
+        wrapper.update_params((p[:2] * 2).sum())  # p[2]: zero gradient
+
+    torch.compile(train_step, backend='eager')()
+    return [float(v) for v in p.detach()]
+
 def probe_drn_build():
     from mmaction.registry import MODELS
     try:
@@ -125,6 +137,7 @@ out['load'] = probe_load()
 out['resume'] = probe_mmengine_resume()
 out['cfg'] = probe_cfg()
 out['models'] = probe_mmaction_models()
+out['zero_lr'] = probe_compiled_zero_lr_step()
 
 import importlib.util
 spec = importlib.util.spec_from_file_location('standalone_compat',
@@ -143,6 +156,9 @@ out['cfg_fixed'] = probe_cfg()
 out['drn_patched'] = compat.patch_missing_drn()
 out['models_fixed'] = probe_mmaction_models()
 out['drn_build'] = probe_drn_build()
+
+out['eager_step_patched'] = compat.keep_optimizer_step_eager()
+out['zero_lr_fixed'] = probe_compiled_zero_lr_step()
 out['package_imported'] = 'vifi_mmaction' in sys.modules
 print(json.dumps(out))
 '''
@@ -155,6 +171,7 @@ out['load'] = probe_load()
 out['resume'] = probe_mmengine_resume()
 out['evil'] = probe_evil()
 out['cfg'] = probe_cfg()
+out['zero_lr'] = probe_compiled_zero_lr_step()
 print(json.dumps(out))
 '''
 
@@ -375,3 +392,23 @@ def test_package_import_applied_every_fix():
     assert compat.MMENGINE_SAFE_GLOBALS
     from torch.serialization import get_safe_globals
     assert HistoryBuffer in get_safe_globals()
+    from mmengine.optim import AmpOptimWrapper, OptimWrapper
+    assert OptimWrapper.step._vifi_eager_step
+    assert AmpOptimWrapper.step._vifi_eager_step
+
+
+# ----------------------------------------------- 6. compiled step with lr=0
+def test_compiled_zero_lr_adamw_step_writes_nan_without_the_fix(probes):
+    value = probes['bare']['zero_lr']
+    assert value[:2] == [1.0, 1.0]
+    assert np.isnan(value[2])  # the zero-gradient entry (pytorch#126514)
+
+
+def test_eager_step_fix_alone_keeps_zero_lr_exact(probes):
+    assert probes['bare']['eager_step_patched'] is True
+    assert probes['bare']['zero_lr_fixed'] == [1.0, 1.0, 1.0]
+
+
+def test_import_vifi_mmaction_keeps_zero_lr_exact(probes):
+    assert probes['package']['zero_lr'] == [1.0, 1.0, 1.0]
+    assert compat.keep_optimizer_step_eager() is False  # idempotent

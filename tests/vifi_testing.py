@@ -35,6 +35,27 @@ VIDEO_SIZE = 64
 
 
 # ---------------------------------------------------------------- helpers
+def trained_weight_diffs(a: dict, b: dict) -> dict:
+    """Max abs difference per key of two trained state dicts.
+
+    The key third of ``attn.in_proj_bias`` is left out: its true gradient is
+    zero (softmax ignores a shift shared by all keys), so its computed
+    gradient is rounding noise that AdamW normalises into lr-sized steps,
+    and two correct runs that round differently disagree there. Non-finite
+    weights count as an infinite difference.
+    """
+    assert a.keys() == b.keys()
+    diffs = {}
+    for key in a:
+        x, y = a[key].float(), b[key].float()
+        if key.endswith('attn.in_proj_bias'):
+            q, _, v = x.chunk(3)
+            q2, _, v2 = y.chunk(3)
+            x, y = torch.cat([q, v]), torch.cat([q2, v2])
+        finite = torch.isfinite(x).all() and torch.isfinite(y).all()
+        diffs[key] = (x - y).abs().max().item() if finite else float('inf')
+    return diffs
+
 def make_tiny_clip(seed: int = 0, **kwargs):
     """A tiny open_clip CLIP with weights fixed by ``seed``."""
     torch.manual_seed(seed)

@@ -32,6 +32,15 @@ Nothing else in the package patches third-party code.
    :class:`UntrustedCheckpointError` naming the file and the offending global.
    (Remote schemes, ``http(s)://`` etc., keep mmengine's loaders and torch's
    default.)
+6. ``torch.compile`` of an Adam/AdamW step with ``lr == 0`` writes NaN into
+   every entry whose gradient is zero (pytorch/pytorch#126514): dynamo runs
+   the optimizer in its ``capturable`` form, which folds ``lr`` into a
+   denominator (``0 / 0``). mmengine's ``compile=True`` compiles the whole
+   ``train_step``, optimizer step included, and the official schedule starts
+   its warm-up at ``lr = 0`` while CLIP always has zero-gradient entries (the
+   attention key bias, unused text positions), so training died at iteration
+   2. :func:`keep_optimizer_step_eager` excludes mmengine's optimizer-wrapper
+   ``step`` from dynamo; the model's forward and backward stay compiled.
 """
 import importlib
 import importlib.metadata
@@ -49,7 +58,7 @@ __all__ = [
     'apply_all', 'patch_missing_drn', 'allowlist_mmengine_checkpoint_globals',
     'patch_pkg_resources', 'init_cpu_distributed', 'MMENGINE_SAFE_GLOBALS',
     'register_weights_only_loader', 'load_weights_only',
-    'UntrustedCheckpointError'
+    'UntrustedCheckpointError', 'keep_optimizer_step_eager'
 ]
 
 _DRN_MODULE = 'mmaction.models.localizers.drn'
@@ -324,9 +333,42 @@ def register_weights_only_loader() -> bool:
     return True
 
 
+# --------------------------------------------------------------------------
+# 6. compiled Adam(W) step with lr == 0
+# --------------------------------------------------------------------------
+COMPILE_NAN_ISSUE = 'pytorch/pytorch#126514'
+
+
+def keep_optimizer_step_eager() -> bool:
+    """Run mmengine optimizer-wrapper steps outside ``torch.compile``.
+
+    Wraps ``OptimWrapper.step`` and ``AmpOptimWrapper.step`` (which calls the
+    optimizer through the loss scaler) in ``torch._dynamo.disable``. Outside a
+    compiled region this is a plain call; inside, dynamo breaks the graph and
+    the optimizer runs eagerly, so a zero learning rate is exact again.
+
+    Returns:
+        bool: whether anything was patched (False when already applied).
+    """
+    from mmengine.optim import AmpOptimWrapper, OptimWrapper
+    patched = False
+    for cls in (OptimWrapper, AmpOptimWrapper):
+        step = cls.__dict__['step']
+        if getattr(step, '_vifi_eager_step', False):
+            continue
+        eager = torch._dynamo.disable(
+            step, reason=f'compiled Adam with lr=0 writes NaN '
+            f'({COMPILE_NAN_ISSUE})')
+        eager._vifi_eager_step = True
+        cls.step = eager
+        patched = True
+    return patched
+
+
 def apply_all() -> None:
     """Apply every import-time fix. Idempotent."""
     patch_missing_drn()
     allowlist_mmengine_checkpoint_globals()
     patch_pkg_resources()
     register_weights_only_loader()
+    keep_optimizer_step_eager()

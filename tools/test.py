@@ -17,6 +17,7 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
@@ -96,7 +97,10 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
     init_cpu_distributed(cfg, args.launcher)
-    runner = Runner.from_cfg(cfg)
+    # runner_type='FlexibleRunner' (FSDP/DeepSpeed configs) goes through
+    # the registry, as in mmaction2's tools
+    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
+        Runner.from_cfg(cfg)
     metrics = runner.test()
     if args.out_metrics and runner.rank == 0:
         os.makedirs(osp.dirname(osp.abspath(args.out_metrics)), exist_ok=True)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Train a recognizer: mmaction2's ``tools/train.py`` interface.
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]]
+        [--amp [fp16|bf16]]
         [--auto-scale-lr] [--seed N] [--deterministic]
         [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
 """
@@ -26,8 +27,10 @@ def parse_args(argv=None):
         '--resume', nargs='?', type=str, const='auto',
         help='resume from CKPT, or from the latest checkpoint in the work '
         'dir when no path is given')
-    parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed precision (fp16 on GPU)')
+    parser.add_argument(
+        '--amp', nargs='?', const='auto', choices=['auto', 'fp16', 'bf16'],
+        help='automatic mixed precision: fp16 on a GPU, bf16 on the CPU '
+        '(auto), or the named dtype')
     parser.add_argument('--no-validate', action='store_true',
                         help='skip validation during training')
     parser.add_argument('--auto-scale-lr', action='store_true',
@@ -60,9 +63,13 @@ def merge_args(cfg, args):
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
         opt = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if opt != 'AmpOptimWrapper':
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        if opt not in ('AmpOptimWrapper', 'ViFiAmpOptimWrapper'):
+            # mmengine's AmpOptimWrapper on accelerators, bf16 on the CPU
+            cfg.optim_wrapper.type = 'ViFiAmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        if args.amp != 'auto':
+            cfg.optim_wrapper.dtype = dict(fp16='float16',
+                                           bf16='bfloat16')[args.amp]
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

@@ -126,3 +126,23 @@ def test_compile_true_in_config_trains_like_eager(trained, synthetic_data,
                                  compiled['state_dict'])
     worst = max(diffs, key=diffs.get)
     assert diffs[worst] < 1e-5, (worst, diffs[worst])
+
+
+def test_amp_trains_in_bf16_on_the_cpu(trained, synthetic_data, tmp_path):
+    """``--amp`` on a CPU-only machine: bf16 autocast through
+    ViFiAmpOptimWrapper (mmengine's AmpOptimWrapper needs a GPU)."""
+    run_tool('tools/train.py', CONFIG, '--work-dir', str(tmp_path), '--amp',
+             '--cfg-options', *data_opts(synthetic_data), *epochs_opts(1))
+    load = dict(map_location='cpu', weights_only=False)
+    fp32 = torch.load(osp.join(trained, 'epoch_1.pth'), **load)
+    bf16 = torch.load(tmp_path / 'epoch_1.pth', **load)
+    assert bf16['meta']['cfg'].count("type='ViFiAmpOptimWrapper'") == 1
+    assert 'loss_scaler' in bf16['optimizer']
+    loss32 = fp32['message_hub']['log_scalars']['train/loss'].data[0]
+    loss16 = bf16['message_hub']['log_scalars']['train/loss'].data[0]
+    # bf16 keeps ~3 significant digits; an fp32 run would match to 1e-6
+    np.testing.assert_allclose(loss16, loss32, rtol=3e-2)
+    assert not np.allclose(loss16, loss32, rtol=1e-6, atol=0)
+    for key, value in bf16['state_dict'].items():
+        assert value.dtype == fp32['state_dict'][key].dtype, key
+        assert torch.isfinite(value).all(), key

@@ -1,3 +1,4 @@
+from .amp import ViFiAmpOptimWrapper, has_amp_device
 from .checkpoint import (AtomicLocalBackend, NoResumableCheckpointError,
                          NonFiniteWeightsError, ViFiCheckpointHook,
                          atomic_write_bytes, check_checkpoint,
@@ -9,6 +10,7 @@ from .resume import ViFiExactResumeHook
 from .schedulers import ViFiWarmupCosineLR, warmup_cosine_value
 
 __all__ = [
+    'ViFiAmpOptimWrapper', 'has_amp_device',
     'ViFiWarmupCosineLR', 'warmup_cosine_value', 'ViFiDataCheckHook',
     'VideoFaultReport', 'TooManyVideoFaultsError',
     'UnreadableTestVideosError', 'ViFiCheckpointHook', 'AtomicLocalBackend',

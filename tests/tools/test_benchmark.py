@@ -57,3 +57,68 @@ def test_train_benchmark_counts_backward(tmp_path):
 def pytest_approx(x):
     import pytest
     return pytest.approx(x, rel=1e-9)
+
+
+def test_sweep_cost_grows_with_classes_only_for_naive(tmp_path):
+    out, png = tmp_path / 'sweep.json', tmp_path / 'cost.png'
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT, PYTHONWARNINGS='ignore')
+    subprocess.run([
+        sys.executable, 'tools/benchmark_sweep.py', CONFIG, '--classes', '4',
+        '8', '--frames', '2', '4', '--out', str(out), '--plot', str(png)
+    ], cwd=REPO_ROOT, env=env, check=True, capture_output=True, timeout=300)
+    report = json.loads(out.read_text())
+    assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b'\x89PNG'
+    pts = {(p['num_frames'], p['num_classes']): p for p in report['points']}
+    assert set(pts) == {(2, 4), (2, 8), (4, 4), (4, 8)}
+    parts = report['parts']
+    # at full context every prompt has 77 tokens: linear in K; cut to the
+    # longest prompt among the K it is cheaper
+    assert parts['text_full']['8']['gflops'] == pytest_approx(
+        2 * parts['text_full']['4']['gflops'])
+    for k in ('4', '8'):
+        assert parts['text_cut'][k]['gflops'] < parts['text_full'][k][
+            'gflops']
+    # the per-frame encoder: visual cost is linear in T
+    assert parts['visual']['4']['gflops'] == pytest_approx(
+        2 * parts['visual']['2']['gflops'])
+    assert report['text_context']['cut'] < report['text_context']['full']
+    for t in (2, 4):
+        # ours (cached text) does not grow with K; naive does
+        assert pts[(t, 8)]['gflops']['ours'] == pts[(t, 4)]['gflops']['ours']
+        assert pts[(t, 8)]['gflops']['naive'] > pts[(t, 4)]['gflops']['naive']
+        for k in (4, 8):
+            g = pts[(t, k)]['gflops']
+            assert g['ours'] < g['ours_cold'] < g['naive']
+            assert g['naive'] == pytest_approx(
+                parts['visual'][str(t)]['gflops'] +
+                parts['text_full'][str(k)]['gflops'])
+            assert all(v > 0 for v in pts[(t, k)]['seconds'].values())
+
+
+def test_data_benchmark_reports_both_decodes(tmp_path):
+    out = tmp_path / 'data.json'
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT, PYTHONWARNINGS='ignore')
+    subprocess.run([
+        sys.executable, 'tools/benchmark_data.py', CONFIG, '--generate', '1',
+        '--size', '160x96', '--seconds', '1', '--fps', '8', '--samples', '2',
+        '--short-side', '64', '--out', str(out)
+    ], cwd=REPO_ROOT, env=env, check=True, capture_output=True, timeout=300)
+    report = json.loads(out.read_text())
+    assert set(report['variants']) == {'full-size decode', 'short side 64'}
+    for r in report['variants'].values():
+        assert r['clips_per_sec'] > 0
+        # the quickstart train pipeline: 8 frames, 32 px crops
+        assert r['output_shape'] == [1, 3, 8, 32, 32]
+        stages = r['ms_per_clip_by_transform']
+        assert list(stages)[:3] == ['0:ViFiDecordInit', '1:ViFiSampleFrames',
+                                    '2:ViFiDecordDecode']
+        assert sum(stages.values()) <= r['ms_per_clip'] * 1.01
+
+
+def test_data_benchmark_needs_one_video_source(tmp_path):
+    proc = subprocess.run([
+        sys.executable, 'tools/benchmark_data.py', CONFIG
+    ], cwd=REPO_ROOT, env=dict(os.environ, PYTHONPATH=REPO_ROOT),
+        capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert 'give exactly one of --videos DIR and --generate N' in proc.stderr

@@ -7,12 +7,14 @@ names the file, the reason and a short ``kind`` (see :data:`FAULT_KINDS`), so
 datasets can skip exactly these failures during training, count them by kind,
 and report them during testing.
 """
+import io
 import os
 import os.path as osp
 import struct
-from typing import Dict
+from typing import Dict, Optional, Tuple
 
 from decord._ffi.base import DECORDError
+from mmengine.fileio import FileClient
 from mmaction.datasets.transforms import DecordDecode, DecordInit
 from mmaction.registry import TRANSFORMS
 
@@ -116,9 +118,65 @@ class VideoReadError(RuntimeError):
         return type(self), (self.filename, self.reason, self.kind)
 
 
+def decode_size(width: int, height: int,
+                short_side: int) -> Optional[Tuple[int, int]]:
+    """``(width, height)`` with the short side scaled to ``short_side``.
+
+    Rounds like mmcv's ``Resize(scale=(-1, short_side))``, so that resize
+    then leaves the frames as they are. None when the video is not larger.
+    """
+    if min(width, height) <= short_side:
+        return None
+    factor = short_side / min(width, height)
+    return int(width * factor + 0.5), int(height * factor + 0.5)
+
+
 @TRANSFORMS.register_module()
 class ViFiDecordInit(DecordInit):
-    """``DecordInit`` raising :class:`VideoReadError` for unreadable files."""
+    """``DecordInit`` raising :class:`VideoReadError` for unreadable files.
+
+    Args:
+        short_side (int, optional): decode at reduced resolution: the decoder
+            scales every frame so that its short side is ``short_side``
+            pixels (videos that are not larger are decoded as they are).
+            Frames come out of the decoder at the size the following
+            ``Resize(scale=(-1, short_side))`` would give them, so full-size
+            frames are never converted, copied or resized. The decoder's
+            scaler interpolates differently from OpenCV's, so pixels differ
+            slightly from full-size decoding + ``Resize``; None (default)
+            decodes at full size, as the official pipeline does.
+        **kwargs: ``DecordInit`` arguments (``io_backend``, ``num_threads``,
+            file-client arguments).
+    """
+
+    def __init__(self, short_side: Optional[int] = None, **kwargs):
+        super().__init__(**kwargs)
+        if short_side is not None and (not isinstance(short_side, int)
+                                       or short_side < 1):
+            raise ValueError(f'ViFiDecordInit: short_side must be a positive '
+                             f'int or None, got {short_side!r}')
+        self.short_side = short_side
+
+    def _get_video_reader(self, filename: str):
+        if self.short_side is None:
+            return super()._get_video_reader(filename)
+        import decord
+        if osp.splitext(filename)[0] == filename:  # as DecordInit does
+            filename = filename + '.mp4'
+        if self.file_client is None:
+            self.file_client = FileClient(self.io_backend, **self.kwargs)
+        data = self.file_client.get(filename)
+        reader = decord.VideoReader(io.BytesIO(data),
+                                    num_threads=self.num_threads)
+        if len(reader) == 0:
+            return reader  # reported as no_frames by transform()
+        height, width = reader[0].shape[:2]  # decord has no size query
+        size = decode_size(width, height, self.short_side)
+        if size is None:
+            return reader
+        return decord.VideoReader(io.BytesIO(data),
+                                  num_threads=self.num_threads,
+                                  width=size[0], height=size[1])
 
     def transform(self, results: Dict) -> Dict:
         filename = results['filename']

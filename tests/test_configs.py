@@ -50,6 +50,8 @@ TABLE = {
     'fully_supervised/vifi-clip_vit-b16_clip-openai_8xb4-16f_k400-rgb.py':
     dict(frames=16, lr=2.2e-5, epochs=30, batch=512, template=FT,
          towers='both', views=12, labels=K400),
+    'sharded/vifi-clip_vit-l14_clip-openai_fsdp-8xb4-32f_k400-rgb.py':
+    dict(K400_RECIPE, towers='both', gpus=8),
 }
 for towers in ('image', 'text'):
     TABLE[f'fully_supervised/clip-{towers}-ft_vit-b16_clip-openai_8xb4-16f_'

@@ -96,8 +96,11 @@ def resolve_auto_resume(cfg):
     not ``ViFiCheckpointHook`` (which does it itself): never a truncated
     file (docs/reliability.md)."""
     hook = (cfg.get('default_hooks') or {}).get('checkpoint') or {}
+    # FlexibleRunner loads before the hook's before_run: resolve here
+    hook_resolves = str(hook.get('type', '')).endswith(
+        'ViFiCheckpointHook') and cfg.get('runner_type', 'Runner') == 'Runner'
     if not cfg.get('resume') or cfg.get('load_from') is not None or \
-            str(hook.get('type', '')).endswith('ViFiCheckpointHook'):
+            hook_resolves:
         return cfg
     path = find_resumable_checkpoint(cfg.work_dir)
     if path is not None:

@@ -8,6 +8,8 @@ from .hooks import (TooManyVideoFaultsError, UnreadableTestVideosError,
 from .numerics import NonFiniteLossError, ViFiNonFiniteLossHook
 from .resume import ViFiExactResumeHook
 from .schedulers import ViFiWarmupCosineLR, warmup_cosine_value
+from .sharding import (ViFiFSDPStrategy, promote_scalar_parameters,
+                       vifi_clip_block_wrap_policy)
 
 __all__ = [
     'ViFiAmpOptimWrapper', 'has_amp_device',
@@ -16,5 +18,7 @@ __all__ = [
     'UnreadableTestVideosError', 'ViFiCheckpointHook', 'AtomicLocalBackend',
     'atomic_write_bytes', 'check_checkpoint', 'find_resumable_checkpoint',
     'NoResumableCheckpointError', 'NonFiniteWeightsError',
-    'ViFiNonFiniteLossHook', 'NonFiniteLossError', 'ViFiExactResumeHook'
+    'ViFiNonFiniteLossHook', 'NonFiniteLossError', 'ViFiExactResumeHook',
+    'ViFiFSDPStrategy', 'promote_scalar_parameters',
+    'vifi_clip_block_wrap_policy'
 ]

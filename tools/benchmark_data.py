@@ -67,32 +67,49 @@ def pipeline_of(cfg: Config, split: str, short_side) -> list:
     return pipeline
 
 
-def run_pipeline(pipeline_cfg: list, videos: list, samples: int,
-                 warmup: int = 2) -> dict:
-    """Run the pipeline ``samples`` times; time every transform."""
+def run_pipelines(pipeline_cfgs: dict, videos: list, samples: int,
+                  warmup: int = 2) -> dict:
+    """Run each named pipeline ``samples`` times; time every transform.
+
+    The variants take turns sample by sample, so drifts of the machine's
+    speed hit them alike, and each draws from its own copy of numpy's
+    global RNG (which the random transforms use), seeded alike, so they make
+    the same random choices.
+    """
     from mmaction.registry import TRANSFORMS
-    transforms = [TRANSFORMS.build(t) for t in pipeline_cfg]
-    names = [f'{j}:{t["type"]}' for j, t in enumerate(pipeline_cfg)]
-    per_stage = defaultdict(float)
-    total = 0.0
+    built, names, stage_time, total, rng = {}, {}, {}, {}, {}
+    np.random.seed(0)
+    for variant, cfgs in pipeline_cfgs.items():
+        built[variant] = [TRANSFORMS.build(t) for t in cfgs]
+        names[variant] = [f'{j}:{t["type"]}' for j, t in enumerate(cfgs)]
+        stage_time[variant] = defaultdict(float)
+        total[variant] = 0.0
+        rng[variant] = np.random.get_state()
+    shapes = {}
     for i in range(warmup + samples):
-        results = dict(filename=videos[i % len(videos)], label=0,
-                       start_index=0, modality='RGB')
-        start = time.perf_counter()
-        for name, transform in zip(names, transforms):
-            t = time.perf_counter()
-            results = transform(results)
+        for variant, transforms in built.items():
+            np.random.set_state(rng[variant])
+            results = dict(filename=videos[i % len(videos)], label=0,
+                           start_index=0, modality='RGB')
+            start = time.perf_counter()
+            for name, transform in zip(names[variant], transforms):
+                t = time.perf_counter()
+                results = transform(results)
+                if i >= warmup:
+                    stage_time[variant][name] += time.perf_counter() - t
             if i >= warmup:
-                per_stage[name] += time.perf_counter() - t
-        if i >= warmup:
-            total += time.perf_counter() - start
-    inputs = results['inputs']
-    return dict(
-        clips_per_sec=samples / total,
-        ms_per_clip=1e3 * total / samples,
-        ms_per_clip_by_transform={
-            n: 1e3 * per_stage[n] / samples for n in names},
-        output_shape=list(inputs.shape))
+                total[variant] += time.perf_counter() - start
+            rng[variant] = np.random.get_state()
+            shapes[variant] = list(results['inputs'].shape)
+    return {
+        variant: dict(
+            clips_per_sec=samples / total[variant],
+            ms_per_clip=1e3 * total[variant] / samples,
+            ms_per_clip_by_transform={
+                n: 1e3 * stage_time[variant][n] / samples
+                for n in names[variant]},
+            output_shape=shapes[variant])
+        for variant in built}
 
 
 def parse_args(argv=None):
@@ -152,10 +169,9 @@ def main(argv=None):
         variants = {'full-size decode': None}
         if args.short_side is not None:
             variants[f'short side {args.short_side}'] = args.short_side
-        results = {
-            name: run_pipeline(pipeline_of(cfg, args.split, side), videos,
-                               args.samples)
-            for name, side in variants.items()}
+        results = run_pipelines(
+            {name: pipeline_of(cfg, args.split, side)
+             for name, side in variants.items()}, videos, args.samples)
     report = dict(
         config=args.config, split=args.split, samples=args.samples,
         videos=dict(count=len(videos), generated=bool(args.generate),

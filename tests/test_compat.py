@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
-from vifi_testing import REPO_ROOT, collect_python, start_python
+from vifi_testing import REPO_ROOT, collect_python, free_port, start_python
 
 import vifi_mmaction
 from vifi_mmaction import compat
@@ -358,14 +358,10 @@ def test_init_cpu_distributed_does_nothing_without_torchrun(monkeypatch):
 
 
 def test_init_cpu_distributed_starts_gloo_for_pytorch_launcher(monkeypatch):
-    import socket
-
     import torch.distributed as dist
     if torch.cuda.is_available():
         pytest.skip('with CUDA mmengine initialises the group itself')
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        port = s.getsockname()[1]
+    port = free_port()
     for key, value in dict(RANK='0', WORLD_SIZE='1', LOCAL_RANK='0',
                            MASTER_ADDR='127.0.0.1',
                            MASTER_PORT=str(port)).items():

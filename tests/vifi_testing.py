@@ -4,6 +4,7 @@ import copy
 import json
 import os
 import os.path as osp
+import socket
 import subprocess
 import sys
 import textwrap
@@ -55,6 +56,58 @@ def trained_weight_diffs(a: dict, b: dict) -> dict:
         finite = torch.isfinite(x).all() and torch.isfinite(y).all()
         diffs[key] = (x - y).abs().max().item() if finite else float('inf')
     return diffs
+
+
+# Tiny model trained on a ``tools/data/make_synthetic_dataset.py`` folder:
+# no augmentation, fixed order, checkpoint every epoch. The schedule spans
+# @EPOCHS@ epochs, so a shorter run followed by a resume equals a full run.
+_SYNTHETIC_TRAIN_CONFIG = '''
+_base_ = "@ROOT@/configs/quickstart/vifi-clip_tiny_synthetic.py"
+data = "@DATA@"
+train_dataloader = dict(
+    batch_size=@BATCH@,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type="DefaultSampler", shuffle=False),
+    dataset=dict(
+        ann_file=data + "/base_train.txt",
+        class_names=data + "/base_labels.csv",
+        data_prefix=dict(video=data + "/videos"),
+        pipeline={{_base_.test_pipeline}}))
+val_dataloader = dict(dataset=dict(
+    ann_file=data + "/base_val.txt",
+    class_names=data + "/base_labels.csv",
+    data_prefix=dict(video=data + "/videos")), num_workers=0)
+test_dataloader = val_dataloader
+model = dict(cls_head=dict(class_names=data + "/base_labels.csv"))
+train_cfg = dict(max_epochs=@EPOCHS@, val_begin=@EPOCHS@ + 1)
+param_scheduler = [dict(type="ViFiWarmupCosineLR", warmup=0, begin=0,
+                        end=@EPOCHS@, by_epoch=True,
+                        convert_to_iter_based=True)]
+default_hooks = dict(checkpoint=dict(interval=1, save_best=None,
+                                     max_keep_ckpts=2))
+'''
+
+
+def synthetic_train_config(data: str, batch: int, epochs: int = 1) -> str:
+    """Config text for an exact-comparison training run on generated videos.
+
+    Args:
+        data: folder written by ``tools/data/make_synthetic_dataset.py``.
+        batch: per-process batch size.
+        epochs: epochs of the schedule (and of the run, unless overridden).
+    """
+    text = _SYNTHETIC_TRAIN_CONFIG.replace('@ROOT@', REPO_ROOT)
+    text = text.replace('@DATA@', data).replace('@BATCH@', str(batch))
+    return text.replace('@EPOCHS@', str(epochs))
+
+
+def free_port() -> int:
+    """A TCP port that was free a moment ago (for torchrun's rendezvous)."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
 
 def make_tiny_clip(seed: int = 0, **kwargs):
     """A tiny open_clip CLIP with weights fixed by ``seed``."""

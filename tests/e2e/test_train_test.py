@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from e2e_utils import CONFIG, data_opts, epochs_opts, run_tool
-from vifi_testing import trained_weight_diffs
+from vifi_testing import free_port, trained_weight_diffs
 
 
 def test_train_writes_checkpoint_and_skip_report(trained):
@@ -49,7 +49,8 @@ def test_resume_continues_from_last_epoch(trained, synthetic_data):
 def test_dist_train_two_cpu_processes(synthetic_data, tmp_path):
     run_tool('bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir',
              str(tmp_path), '--cfg-options', *data_opts(synthetic_data),
-             *epochs_opts(1), env=dict(PYTHON=sys.executable, PORT='29533'))
+             *epochs_opts(1),
+             env=dict(PYTHON=sys.executable, PORT=str(free_port())))
     assert osp.isfile(osp.join(tmp_path, 'epoch_1.pth'))
 
 
@@ -59,20 +60,23 @@ def test_mmaction_inference_api(trained, synthetic_data):
         'from mmaction.apis import init_recognizer, inference_recognizer\n'
         'from mmengine.config import Config\n'
         f'cfg = Config.fromfile("{CONFIG}")\n'
-        f'cfg.model.cls_head.class_names = "{synthetic_data}/base_labels.csv"\n'
+        'cfg.model.cls_head.class_names = '
+        f'"{synthetic_data}/base_labels.csv"\n'
         f'm = init_recognizer(cfg, "{trained}/epoch_1.pth", device="cpu")\n'
         'r = inference_recognizer(m, '
         f'"{synthetic_data}/videos/red_up_and_down/val_0.mp4")\n'
         'print("SCORES", r.pred_score.shape[0], float(r.pred_score.sum()))\n')
     proc = run_tool(sys.executable, '-c', code)
-    line = [l for l in proc.stdout.splitlines() if l.startswith('SCORES')][0]
+    line = [ln for ln in proc.stdout.splitlines()
+            if ln.startswith('SCORES')][0]
     _, k, total = line.split()
     assert int(k) == 8 and abs(float(total) - 1) < 1e-5
 
 
 def test_label_out_of_range_is_one_clear_line(synthetic_data, tmp_path):
     ann = tmp_path / 'bad.txt'
-    ann.write_text('red_up_and_down/train_0.mp4 0\nred_up_and_down/train_1.mp4 99\n')
+    ann.write_text('red_up_and_down/train_0.mp4 0\n'
+                   'red_up_and_down/train_1.mp4 99\n')
     proc = run_tool('tools/train.py', CONFIG, '--work-dir', str(tmp_path),
                     '--cfg-options', *data_opts(synthetic_data),
                     f'train_dataloader.dataset.ann_file={ann}',
@@ -102,7 +106,7 @@ def test_quickstart_summary(synthetic_data, tmp_path, epochs):
 
 
 def test_compile_true_in_config_trains_like_eager(trained, synthetic_data,
-                                                   tmp_path):
+                                                  tmp_path):
     """mmengine ``compile=True`` compiles the whole train_step. The warm-up
     starts at lr=0, which used to turn the compiled AdamW step into NaN
     (compat fix 6); now the weights match the eager run of ``trained``."""

@@ -11,7 +11,6 @@ One run covers both distributed faults:
 """
 import os
 import pickle
-import socket
 import subprocess
 import sys
 import time
@@ -19,14 +18,9 @@ import time
 import pytest
 
 from faults_utils import ROOT, child_env, make_cfg, write_cfg
+from vifi_testing import free_port
 
 BOUND_S = 60  # torchrun notices a dead worker within a second or two
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def _alive(pid):
@@ -60,7 +54,7 @@ def test_rank_failure_ends_every_rank_and_eval_counts_each_once(
 
     proc = subprocess.run(
         ['bash', 'tools/dist_train.sh', cfg_path, '2'], cwd=ROOT,
-        env=child_env(dict(PYTHON=sys.executable, PORT=str(_free_port()))),
+        env=child_env(dict(PYTHON=sys.executable, PORT=str(free_port()))),
         capture_output=True, text=True, timeout=400)
     ended = time.time()
     log = proc.stdout + proc.stderr

@@ -4,37 +4,16 @@ import subprocess
 import sys
 
 import torch
-from vifi_testing import REPO_ROOT, trained_weight_diffs
-
-CONFIG = '''
-_base_ = "@ROOT@/configs/quickstart/vifi-clip_tiny_synthetic.py"
-data = "@DATA@"
-train_dataloader = dict(
-    batch_size=@BATCH@,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type="DefaultSampler", shuffle=False),
-    dataset=dict(
-        ann_file=data + "/base_train.txt",
-        class_names=data + "/base_labels.csv",
-        data_prefix=dict(video=data + "/videos"),
-        pipeline={{_base_.test_pipeline}}))
-model = dict(cls_head=dict(class_names=data + "/base_labels.csv"))
-train_cfg = dict(max_epochs=1, val_begin=2)
-param_scheduler = [dict(type="ViFiWarmupCosineLR", warmup=0, begin=0, end=1,
-                        by_epoch=True, convert_to_iter_based=True)]
-default_hooks = dict(checkpoint=dict(interval=1, save_best=None))
-'''
+from vifi_testing import (REPO_ROOT, free_port, synthetic_train_config,
+                          trained_weight_diffs)
 
 
 def _train(tmp_path, data, batch, procs):
     cfg = tmp_path / f'cfg_{procs}.py'
-    cfg.write_text(
-        CONFIG.replace('@ROOT@', REPO_ROOT).replace('@DATA@', data).replace(
-            '@BATCH@', str(batch)))
+    cfg.write_text(synthetic_train_config(data, batch))
     work = tmp_path / f'work_{procs}'
     env = dict(os.environ, PYTHONPATH=REPO_ROOT, PYTHONWARNINGS='ignore',
-               PYTHON=sys.executable, PORT='29561')
+               PYTHON=sys.executable, PORT=str(free_port()))
     if procs == 1:
         cmd = [sys.executable, 'tools/train.py', str(cfg)]
     else:

@@ -12,7 +12,6 @@ import math
 import os
 import os.path as osp
 import re
-import socket
 import subprocess
 import sys
 
@@ -24,7 +23,9 @@ from mmengine.registry import FUNCTIONS, STRATEGIES
 from mmengine.runner import load_checkpoint
 from open_clip.transformer import ResidualAttentionBlock
 from torch.distributed.fsdp import StateDictType
-from vifi_testing import REPO_ROOT, trained_weight_diffs
+from vifi_testing import (REPO_ROOT, free_port, synthetic_train_config,
+                          trained_weight_diffs)
+
 
 from vifi_mmaction.engine.sharding import (promote_scalar_parameters,
                                            resolve_fsdp_device_id)
@@ -34,45 +35,10 @@ L14_CONFIG = osp.join(
     'configs/sharded/vifi-clip_vit-l14_clip-openai_fsdp-8xb4-32f_k400-rgb.py')
 INIT_LOGIT_SCALE = math.log(1 / 0.07)  # open_clip's initial value
 
-# Tiny model, generated videos, no augmentation, fixed order: 16 videos,
-# 4 iterations an epoch at global batch 4. The schedule spans 2 epochs in
-# every run, so a 1-epoch run followed by a resume equals a 2-epoch run.
-CONFIG = '''
-_base_ = "@ROOT@/configs/quickstart/vifi-clip_tiny_synthetic.py"
-data = "@DATA@"
-train_dataloader = dict(
-    batch_size=@BATCH@,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type="DefaultSampler", shuffle=False),
-    dataset=dict(
-        ann_file=data + "/base_train.txt",
-        class_names=data + "/base_labels.csv",
-        data_prefix=dict(video=data + "/videos"),
-        pipeline={{_base_.test_pipeline}}))
-val_dataloader = dict(dataset=dict(
-    ann_file=data + "/base_val.txt",
-    class_names=data + "/base_labels.csv",
-    data_prefix=dict(video=data + "/videos")), num_workers=0)
-test_dataloader = val_dataloader
-model = dict(cls_head=dict(class_names=data + "/base_labels.csv"))
-train_cfg = dict(max_epochs=2, val_begin=3)
-param_scheduler = [dict(type="ViFiWarmupCosineLR", warmup=0, begin=0, end=2,
-                        by_epoch=True, convert_to_iter_based=True)]
-default_hooks = dict(checkpoint=dict(interval=1, save_best=None,
-                                     max_keep_ckpts=2))
-'''
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
 
 def _write_config(tmp_path, data, name, batch, sharded):
-    text = CONFIG.replace('@ROOT@', REPO_ROOT).replace('@DATA@', data)
-    text = text.replace('@BATCH@', str(batch))
+    # 16 videos: 4 iterations an epoch at global batch 4, 2 epochs
+    text = synthetic_train_config(data, batch, epochs=2)
     if sharded:
         l14 = Config.fromfile(L14_CONFIG)
         # the ViT-L/14 config's runner and strategy, verbatim
@@ -86,7 +52,7 @@ def _write_config(tmp_path, data, name, batch, sharded):
 
 def _run(cmd, timeout=300):
     env = dict(os.environ, PYTHONPATH=REPO_ROOT, PYTHONWARNINGS='ignore',
-               PYTHON=sys.executable, PORT=str(_free_port()))
+               PYTHON=sys.executable, PORT=str(free_port()))
     proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True,
                           text=True, timeout=timeout)
     assert proc.returncode == 0, (

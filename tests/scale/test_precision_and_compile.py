@@ -1,7 +1,6 @@
-"""Mixed precision, activation checkpointing and torch.compile on a tiny model."""
+"""Mixed precision, activation checkpointing and torch.compile, tiny model."""
 import copy
 
-import pytest
 import torch
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample

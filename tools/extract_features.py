@@ -28,8 +28,8 @@ from mmengine.config import Config
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import (FeatureStoreError, ViFiZeroShotInferencer,
-                                extract_features, logs_to_stderr,
-                                parse_labels, read_video_items)
+                                extract_features, parse_labels,
+                                read_video_items, run_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,40 +79,35 @@ def config_has_labels(config: str) -> bool:
 
 
 def main(argv=None) -> int:
-    with logs_to_stderr():
-        return _main(argv)
+    return run_cli(build_parser(), _setup, _run, argv)
 
 
-def _main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    prog = parser.prog
-    try:
-        if args.batch_size < 1 or args.num_workers < 0:
-            raise ValueError('--batch-size must be >= 1 and --num-workers '
-                             '>= 0')
-        labels = None
-        if args.labels is not None or args.labels_file is not None:
-            labels = parse_labels(args.labels, args.labels_file)
-        elif osp.isdir(args.source) and not config_has_labels(args.config):
-            labels = ['video']  # a folder needs no label set: placeholder
-        inferencer = ViFiZeroShotInferencer(
-            args.config, args.checkpoint, device=args.device, labels=labels,
-            num_frames=args.num_frames, views=args.views)
-        items = read_video_items(args.source, inferencer.class_names,
-                                 args.data_prefix)
-        settings = dict(config=osp.abspath(args.config), checkpoint=None)
-        if args.checkpoint:
-            stat = os.stat(args.checkpoint)
-            settings['checkpoint'] = [osp.abspath(args.checkpoint),
-                                      stat.st_size, int(stat.st_mtime)]
-        run = dict(inferencer=inferencer, items=items, out_dir=args.out_dir,
-                   frame_embeddings=args.frame_embeddings,
-                   batch_size=args.batch_size, num_workers=args.num_workers,
-                   overwrite=args.overwrite, settings=settings)
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        print(f'{prog}: error: {e}', file=sys.stderr)
-        return 2
+def _setup(args) -> dict:
+    if args.batch_size < 1 or args.num_workers < 0:
+        raise ValueError('--batch-size must be >= 1 and --num-workers >= 0')
+    labels = None
+    if args.labels is not None or args.labels_file is not None:
+        labels = parse_labels(args.labels, args.labels_file)
+    elif osp.isdir(args.source) and not config_has_labels(args.config):
+        labels = ['video']  # a folder needs no label set: placeholder
+    inferencer = ViFiZeroShotInferencer(
+        args.config, args.checkpoint, device=args.device, labels=labels,
+        num_frames=args.num_frames, views=args.views)
+    items = read_video_items(args.source, inferencer.class_names,
+                             args.data_prefix)
+    settings = dict(config=osp.abspath(args.config), checkpoint=None)
+    if args.checkpoint:
+        stat = os.stat(args.checkpoint)
+        settings['checkpoint'] = [osp.abspath(args.checkpoint),
+                                  stat.st_size, int(stat.st_mtime)]
+    return dict(inferencer=inferencer, items=items, out_dir=args.out_dir,
+                frame_embeddings=args.frame_embeddings,
+                batch_size=args.batch_size, num_workers=args.num_workers,
+                overwrite=args.overwrite, settings=settings)
+
+
+def _run(args, run: dict) -> int:
+    prog = osp.basename(__file__)
     try:
         summary = extract_features(**run)
     except FeatureStoreError as e:

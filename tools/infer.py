@@ -23,8 +23,8 @@ import torch
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import (ViFiZeroShotInferencer, expand_inputs,
-                                format_prediction, logs_to_stderr,
-                                parse_labels, parse_views, save_predictions)
+                                format_prediction, parse_labels, parse_views,
+                                run_cli, save_predictions)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,31 +111,28 @@ def _end_bar_line(bar) -> None:
 
 
 def main(argv=None) -> int:
-    with logs_to_stderr():
-        return _main(argv)
+    return run_cli(build_parser(), _setup, _run, argv)
 
 
-def _main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    prog = parser.prog
-    try:
-        check_args(args)
-        labels = None
-        if args.labels is not None or args.labels_file is not None:
-            labels = parse_labels(args.labels, args.labels_file)
-        videos = expand_inputs(args.inputs)
-        inferencer = ViFiZeroShotInferencer(
-            args.config,
-            args.checkpoint,
-            device=args.device,
-            labels=labels,
-            template=args.template,
-            num_frames=args.num_frames,
-            views=args.views)
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        print(f'{prog}: error: {e}', file=sys.stderr)
-        return 2
+def _setup(args):
+    check_args(args)
+    labels = None
+    if args.labels is not None or args.labels_file is not None:
+        labels = parse_labels(args.labels, args.labels_file)
+    videos = expand_inputs(args.inputs)
+    inferencer = ViFiZeroShotInferencer(
+        args.config,
+        args.checkpoint,
+        device=args.device,
+        labels=labels,
+        template=args.template,
+        num_frames=args.num_frames,
+        views=args.views)
+    return inferencer, videos
+
+
+def _run(args, state) -> int:
+    inferencer, videos = state
     names = inferencer.class_names
     print(f'{len(videos)} video(s), {len(names)} labels, template '
           f'{inferencer.template!r}', file=sys.stderr)

@@ -24,10 +24,9 @@ import sys
 import numpy as np
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.apis import (ViFiZeroShotInferencer, logs_to_stderr,
-                                parse_labels, plot_attention_grid,
+from vifi_mmaction.apis import (ViFiZeroShotInferencer, parse_labels,
+                                plot_attention_grid, run_cli,
                                 video_attention_maps)
-from vifi_mmaction.datasets import VideoReadError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,36 +77,33 @@ def _maps(config, checkpoint, name, video, labels, args):
 
 
 def main(argv=None) -> int:
-    with logs_to_stderr():
-        return _main(argv)
+    return run_cli(build_parser(), _setup, _run, argv)
 
 
-def _main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    prog = parser.prog
-    try:
-        if args.max_frames < 1 or args.cell_size <= 0 or args.dpi <= 0:
-            raise ValueError('--max-frames, --cell-size and --dpi must be '
-                             'positive')
-        if not args.out.lower().endswith('.png'):
-            raise ValueError(f'--out must end with .png, got {args.out}')
-        if not osp.isfile(args.video):
-            raise FileNotFoundError(f'video not found: {args.video}')
-        if args.compare_checkpoint and not args.compare_config:
-            raise ValueError('--compare-checkpoint needs --compare-config')
-        labels = None
-        if args.labels is not None or args.labels_file is not None:
-            labels = parse_labels(args.labels, args.labels_file)
-        models = [_maps(args.config, args.checkpoint, args.name, args.video,
-                        labels, args)]
-        if args.compare_config:
-            models.append(
-                _maps(args.compare_config, args.compare_checkpoint,
-                      args.compare_name, args.video, labels, args))
-    except (OSError, ValueError, KeyError, TypeError, VideoReadError) as e:
-        print(f'{prog}: error: {e}', file=sys.stderr)
-        return 2
+def _setup(args) -> list:
+    if args.max_frames < 1 or args.cell_size <= 0 or args.dpi <= 0:
+        raise ValueError('--max-frames, --cell-size and --dpi must be '
+                         'positive')
+    if not args.out.lower().endswith('.png'):
+        raise ValueError(f'--out must end with .png, got {args.out}')
+    if not osp.isfile(args.video):
+        raise FileNotFoundError(f'video not found: {args.video}')
+    if args.compare_checkpoint and not args.compare_config:
+        raise ValueError('--compare-checkpoint needs --compare-config')
+    labels = None
+    if args.labels is not None or args.labels_file is not None:
+        labels = parse_labels(args.labels, args.labels_file)
+    models = [_maps(args.config, args.checkpoint, args.name, args.video,
+                    labels, args)]
+    if args.compare_config:
+        models.append(
+            _maps(args.compare_config, args.compare_checkpoint,
+                  args.compare_name, args.video, labels, args))
+    return models
+
+
+def _run(args, models: list) -> int:
+    prog = osp.basename(__file__)
     num = models[0]['frames'].shape[0]
     keep = np.unique(np.linspace(0, num - 1, min(args.max_frames, num))
                      .round().astype(int))

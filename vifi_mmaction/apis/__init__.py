@@ -1,12 +1,13 @@
 from .attention import (AttentionRecorder, attention_rollout, block_attention,
                         class_token_attention, video_attention_maps,
                         vision_blocks)
+from .cli import INPUT_ERRORS, logs_to_stderr, run_cli
 from .features import (FeatureStore, FeatureStoreError, extract_features,
                        load_features, read_video_items)
 from .inferencer import (VIDEO_EXTENSIONS, ViFiZeroShotInferencer,
                          adapt_test_pipeline, expand_inputs,
-                         format_prediction, list_videos, logs_to_stderr,
-                         parse_views, save_predictions)
+                         format_prediction, list_videos, parse_views,
+                         save_predictions)
 from .labels import parse_labels, split_label_list
 from .plots import (attention_grid_figsize, confusion_matrix, load_dump,
                     plot_attention_grid, plot_confusion_matrix, plot_tsne)
@@ -15,7 +16,8 @@ from .manifold import stratified_subsample, tsne
 __all__ = [
     'ViFiZeroShotInferencer', 'VIDEO_EXTENSIONS', 'list_videos',
     'expand_inputs', 'parse_views', 'adapt_test_pipeline', 'save_predictions',
-    'format_prediction', 'logs_to_stderr', 'parse_labels', 'split_label_list',
+    'format_prediction', 'logs_to_stderr', 'run_cli', 'INPUT_ERRORS',
+    'parse_labels', 'split_label_list',
     'read_video_items', 'FeatureStore', 'FeatureStoreError',
     'extract_features', 'load_features', 'AttentionRecorder',
     'block_attention', 'class_token_attention', 'attention_rollout',

@@ -15,7 +15,6 @@ per video. On top of that it
   while the model runs) and reports an unreadable video by name in its
   result instead of stopping.
 """
-import contextlib
 import copy
 import csv
 import json
@@ -47,7 +46,7 @@ from ..models.heads.text_contrastive_head import ViFiTextHead
 __all__ = [
     'ViFiZeroShotInferencer', 'VIDEO_EXTENSIONS', 'list_videos',
     'expand_inputs', 'parse_views', 'adapt_test_pipeline', 'save_predictions',
-    'format_prediction', 'logs_to_stderr'
+    'format_prediction'
 ]
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v', '.mpg',
@@ -677,26 +676,6 @@ class ViFiZeroShotInferencer(BaseInferencer):
 
 
 # ----------------------------------------------------------------- output
-@contextlib.contextmanager
-def logs_to_stderr() -> Iterator[None]:
-    """Within the block, send mmengine's console log (``print_log(logger=
-    'current')``) to stderr, so that a tool's stdout holds only results."""
-    import logging
-
-    from mmengine.logging import MMLogger
-    logger = MMLogger.get_current_instance()
-    moved = [h for h in logger.handlers
-             if isinstance(h, logging.StreamHandler)
-             and getattr(h, 'stream', None) is sys.stdout]
-    for handler in moved:
-        handler.setStream(sys.stderr)
-    try:
-        yield
-    finally:
-        for handler in moved:
-            handler.setStream(sys.stdout)
-
-
 def format_prediction(result: dict, class_names: Sequence[str],
                       topk: int = 5) -> str:
     """Human-readable lines: the video, then ``prob  label`` per top label."""

@@ -126,16 +126,17 @@ def gemm_peak(device, dtype, n=2048, reps=5):
     b = torch.randn(n, n, device=device, dtype=dtype)
     best = 0.0
     for i in range(reps + 1):
-        _sync(device)
+        sync(device)
         t = time.perf_counter()
         a @ b
-        _sync(device)
+        sync(device)
         if i:  # first is warm-up
             best = max(best, 2 * n**3 / (time.perf_counter() - t))
     return best
 
 
-def _sync(device):
+def sync(device):
+    """Wait for queued GPU work, so a timer around it measures the work."""
     if str(device).startswith('cuda'):
         torch.cuda.synchronize()
 
@@ -176,10 +177,10 @@ def run_variant(args):
 
     times = []
     for i in range(args.warmup + args.iters):
-        _sync(args.device)
+        sync(args.device)
         t = time.perf_counter()
         step()
-        _sync(args.device)
+        sync(args.device)
         if i >= args.warmup:
             times.append(time.perf_counter() - t)
     # After warm-up, eval forwards of `ours` hit the class-text cache: count

@@ -32,7 +32,7 @@ from mmengine.config import DictAction
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from benchmark import _sync, build_model  # noqa: E402
+from benchmark import build_model, sync  # noqa: E402
 
 from vifi_mmaction.models.text_encoder import tokenize_prompts  # noqa: E402,E501
 
@@ -50,10 +50,10 @@ def _measure(fn, device, repeats=1):
     best = float('inf')
     for _ in range(repeats):
         with torch.no_grad():
-            _sync(device)
+            sync(device)
             start = time.perf_counter()
             fn()
-            _sync(device)
+            sync(device)
         best = min(best, time.perf_counter() - start)
     return fc.get_total_flops(), best
 

@@ -1,4 +1,4 @@
-"""tools/convert_official_checkpoint.py against the official ViFi-CLIP math.
+"""vifi_mmaction.convert and its CLI against the official ViFi-CLIP math.
 
 No official code is imported. Official checkpoints are written here with the
 keys the official training script saves (``model`` = DDP state dict with
@@ -26,6 +26,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import vifi_mmaction.convert as converter
+from vifi_mmaction.convert.layout import openai_name
 from vifi_mmaction.models import build_clip
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -39,7 +41,7 @@ def _load_tool(name):
     return mod
 
 
-conv = _load_tool('convert_official_checkpoint')
+conv = _load_tool('convert_official_checkpoint')  # the command line
 
 # Official build_model: heads = width // 64 in both towers.
 ARCH = dict(
@@ -319,10 +321,10 @@ def ft_out(files, tmp_path_factory):
     """The fine-tuned checkpoint converted with its training labels."""
     out_dir = tmp_path_factory.mktemp('ft')
     log = []
-    out = conv.convert(str(files.root / 'official.pth'), str(out_dir),
-                       str(files.root / 'train.csv'),
-                       clip_weights=str(files.root / 'clip.pt'),
-                       log=log.append)
+    out = converter.convert(str(files.root / 'official.pth'), str(out_dir),
+                            str(files.root / 'train.csv'),
+                            clip_weights=str(files.root / 'clip.pt'),
+                            log=log.append)
     out['log'] = '\n'.join(log)
     return out
 
@@ -487,8 +489,8 @@ def test_video_inference_and_test_tool(files, ft_out, tmp_path):
         dict(filename=path, label=-1, start_index=0, modality='RGB'))
     frames = data['inputs'].float()  # [V=1, C, T, H, W]
     assert frames.shape == (1, 3, 16, 32, 32)  # 16 frames of a 10-frame video
-    mean = torch.tensor(conv.MEAN).view(1, 3, 1, 1, 1)
-    std = torch.tensor(conv.STD).view(1, 3, 1, 1, 1)
+    mean = torch.tensor(converter.MEAN).view(1, 3, 1, 1, 1)
+    std = torch.tensor(converter.STD).view(1, 3, 1, 1, 1)
     frames = ((frames - mean) / std).transpose(1, 2)  # [1, T, C, H, W]
     prompts = [f'a photo of a {n}.' for n in TRAIN_NAMES]
     ref = ref_probs(files.model,
@@ -517,7 +519,7 @@ def test_arch_inference_openai_sizes():
     for name in ('ViT-B/16', 'ViT-L/14'):
         with torch.device('meta'):
             state = build_clip(name).state_dict()
-        arch = conv.infer_clip_arch(state, 49408)
+        arch = converter.infer_clip_arch(state, 49408)
         ref = resolve_arch(name)
         for key in ('image_size', 'patch_size', 'width', 'layers'):
             assert arch['vision_cfg'][key] == ref['vision_cfg'][key]
@@ -528,7 +530,7 @@ def test_arch_inference_openai_sizes():
                     'layers'):
             assert arch['text_cfg'][key] == ref['text_cfg'][key]
         assert arch['embed_dim'] == ref['embed_dim']
-        assert conv._openai_name(arch) == name
+        assert openai_name(arch) == name
 
 
 def _prompt_state(n_ctx_t=3, n_ctx_v=2, depth_t=2, depth_v=2, k=2,
@@ -549,16 +551,16 @@ def _prompt_state(n_ctx_t=3, n_ctx_v=2, depth_t=2, depth_v=2, k=2,
 
 
 def test_prompt_spec_inference():
-    assert conv.infer_prompt_spec(_prompt_state()) == dict(
+    assert converter.infer_prompt_spec(_prompt_state()) == dict(
         n_ctx_text=3, n_ctx_vision=2, depth_text=2, depth_vision=2)
-    assert conv.infer_prompt_spec(_prompt_state(16, 16, 9, 9)) == dict(
+    assert converter.infer_prompt_spec(_prompt_state(16, 16, 9, 9)) == dict(
         n_ctx_text=16, n_ctx_vision=16, depth_text=9, depth_vision=9)
-    assert conv.infer_prompt_spec(_prompt_state(4, 0, 1, 0)) == dict(
+    assert converter.infer_prompt_spec(_prompt_state(4, 0, 1, 0)) == dict(
         n_ctx_text=4, n_ctx_vision=0, depth_text=1, depth_vision=0)
     bad = _prompt_state(3, 2, 4, 2)
     del bad['transformer.resblocks.2.VPT_shallow']
-    with pytest.raises(conv.ConversionError, match='blocks 1..depth-1'):
-        conv.infer_prompt_spec(bad)
+    with pytest.raises(converter.ConversionError, match='blocks 1..depth-1'):
+        converter.infer_prompt_spec(bad)
     # detection and key splitting from the official names
     official = {'prompt_learner.ctx': torch.zeros(3, 64),
                 'image_encoder.VPT': torch.zeros(2, 128),
@@ -567,8 +569,8 @@ def test_prompt_spec_inference():
                 'text_encoder.transformer.resblocks.1.VPT_shallow':
                 torch.zeros(3, 64),
                 'image_encoder.conv1.weight': torch.zeros(1)}
-    assert conv.detect_mode(official) == 'prompting'
-    clip, prompt = conv.split_official_state(official)
+    assert converter.detect_mode(official) == 'prompting'
+    clip, prompt = converter.split_official_state(official)
     assert list(clip) == ['visual.conv1.weight']
     assert set(prompt) == {'prompt_learner.ctx', 'visual.VPT',
                            'visual.transformer.resblocks.1.VPT_shallow',
@@ -754,15 +756,6 @@ def test_prompting_exact(files, video, tmp_path, capsys, case):
                       files.root / 'clip.pt', '--ctx-init', ''], capsys)
         assert msg is not None and 'does not reproduce' in msg and \
             '--ctx-init' in msg
-
-
-def test_prompting_without_package(files, tmp_path, capsys, monkeypatch):
-    model = official_prompting_model(files.clip, 5, 2, 2, 3, None)
-    save_official(tmp_path / 'prompting.pth', model)
-    monkeypatch.setattr(conv, '_prompting_support', lambda: None)
-    msg = _bad(tmp_path, capsys, tmp_path / 'prompting.pth', files=files)
-    assert 'a prompting checkpoint' in msg and \
-        'vifi_mmaction.models.prompting' in msg and "'n_ctx_text': 5" in msg
 
 
 def test_bridge_into_prompted_model(files, ft_out):

@@ -367,8 +367,14 @@ def test_init_cpu_distributed_starts_gloo_for_pytorch_launcher(monkeypatch):
                            MASTER_PORT=str(port)).items():
         monkeypatch.setenv(key, value)
     cfg = _runner_cfg()
+    cfg.env_cfg.dist_cfg.timeout = 123  # seconds, as mmengine reads it
+    seen = []
+    real_init = dist.init_process_group
+    monkeypatch.setattr(dist, 'init_process_group',
+                        lambda **kw: seen.append(kw) or real_init(**kw))
     try:
         assert compat.init_cpu_distributed(cfg, 'pytorch') is True
+        assert seen[0]['timeout'].total_seconds() == 123
         assert dist.is_initialized()
         assert dist.get_backend() == 'gloo'
         assert dist.get_world_size() == 1

@@ -251,15 +251,23 @@ def init_cpu_distributed(cfg, launcher: str) -> bool:
     Returns:
         bool: whether a process group was started here.
     """
+    import datetime
+
     import torch.distributed as dist
     if launcher != 'pytorch' or torch.cuda.is_available():
         return False
+    dist_cfg = cfg.env_cfg.setdefault('dist_cfg', {})
     if not dist.is_initialized():
+        # env_cfg.dist_cfg.timeout (seconds), as mmengine's init_dist reads it
+        timeout = dist_cfg.get('timeout')
+        extra = {} if timeout is None else dict(
+            timeout=datetime.timedelta(seconds=timeout))
         dist.init_process_group(
             backend='gloo',
             rank=int(os.environ['RANK']),
-            world_size=int(os.environ['WORLD_SIZE']))
-    cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+            world_size=int(os.environ['WORLD_SIZE']),
+            **extra)
+    dist_cfg['backend'] = 'gloo'
     wrapper = cfg.get('model_wrapper_cfg') or dict(
         type='MMDistributedDataParallel', broadcast_buffers=False)
     wrapper['device_ids'] = None

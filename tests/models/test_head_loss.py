@@ -1,4 +1,5 @@
 """The head's loss: hard labels, label smoothing and soft (mixup) targets."""
+import pytest
 import torch
 import torch.nn.functional as F
 from mmaction.structures import ActionDataSample
@@ -14,7 +15,7 @@ def _head(eps=0.0):
 
 
 def _samples(labels):
-    return [ActionDataSample().set_gt_label(l) for l in labels]
+    return [ActionDataSample().set_gt_label(y) for y in labels]
 
 
 def test_hard_labels_match_cross_entropy():
@@ -43,3 +44,13 @@ def test_soft_targets_from_mixup():
     target = soft * 0.9 + 0.1 / 4
     expected = -(target * F.log_softmax(head(x), -1)).sum(-1).mean()
     torch.testing.assert_close(loss, expected)
+
+
+def test_soft_targets_of_another_class_count_fail_clearly():
+    head = _head()
+    x = torch.randn(2, 32)
+    soft = torch.full((2, 5), 0.2)  # blending configured for 5 classes
+    with pytest.raises(ValueError, match=r'5 entries but ViFiTextHead has 4 '
+                       r'classes: set num_classes=4 in '
+                       r'data_preprocessor.blending'):
+        head.loss(x, _samples(list(soft)))

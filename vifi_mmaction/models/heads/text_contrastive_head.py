@@ -275,3 +275,17 @@ class ViFiTextHead(BaseHead):
             x = x.float()
             x = x / x.norm(dim=-1, keepdim=True)  # [B, E]
             return self.logit_scale.exp() * x @ text.float().t()  # [B, K]
+
+    def loss_by_feat(self, cls_scores: Tensor, data_samples) -> Dict:
+        """mmaction's loss, after checking that soft labels (Mixup/CutMix
+        blending) have one entry per class of this head."""
+        for sample in data_samples:
+            label = sample.gt_label
+            if label.is_floating_point() and \
+                    label.numel() != self.num_classes:
+                raise ValueError(
+                    f'soft labels (Mixup/CutMix blending) have '
+                    f'{label.numel()} entries but {type(self).__name__} has '
+                    f'{self.num_classes} classes: set num_classes='
+                    f'{self.num_classes} in data_preprocessor.blending')
+        return super().loss_by_feat(cls_scores, data_samples)

@@ -4,10 +4,10 @@ from .attention import (AttentionRecorder, attention_rollout, block_attention,
 from .cli import INPUT_ERRORS, logs_to_stderr, run_cli
 from .features import (FeatureStore, FeatureStoreError, extract_features,
                        load_features, read_video_items)
-from .inferencer import (VIDEO_EXTENSIONS, ViFiZeroShotInferencer,
-                         adapt_test_pipeline, expand_inputs,
-                         format_prediction, list_videos, parse_views,
-                         save_predictions)
+from .inferencer import ViFiZeroShotInferencer
+from .predictions_io import format_prediction, save_predictions
+from .video_inputs import (VIDEO_EXTENSIONS, adapt_test_pipeline,
+                           expand_inputs, list_videos, parse_views)
 from .labels import parse_labels, split_label_list
 from .plots import (attention_grid_figsize, confusion_matrix, load_dump,
                     plot_attention_grid, plot_confusion_matrix, plot_tsne)

@@ -30,7 +30,8 @@ from mmengine.utils import ProgressBar
 
 from ..datasets.class_names import load_class_names
 from ..datasets.video_dataset import ViFiVideoDataset
-from .inferencer import ViFiZeroShotInferencer, list_videos
+from .inferencer import ViFiZeroShotInferencer
+from .video_inputs import list_videos
 
 __all__ = ['read_video_items', 'FeatureStore', 'extract_features',
            'load_features', 'FeatureStoreError']

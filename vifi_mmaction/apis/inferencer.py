@@ -16,14 +16,11 @@ per video. On top of that it
   result instead of stopping.
 """
 import copy
-import csv
-import json
 import os
 import os.path as osp
 import pickle
-import re
 import sys
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -34,217 +31,19 @@ from mmengine.dataset import Compose
 from mmengine.infer import BaseInferencer
 from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import _load_checkpoint
-from mmengine.utils import ProgressBar, scandir
+from mmengine.utils import ProgressBar
 from torch import Tensor, nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 
 from ..datasets.class_names import load_class_names
-from ..datasets.transforms.loading import VideoReadError
 from ..models.clip_loader import _is_torchscript
 from ..models.heads.text_contrastive_head import ViFiTextHead
 
-__all__ = [
-    'ViFiZeroShotInferencer', 'VIDEO_EXTENSIONS', 'list_videos',
-    'expand_inputs', 'parse_views', 'adapt_test_pipeline', 'save_predictions',
-    'format_prediction'
-]
+from .predictions_io import format_prediction, save_predictions
+from .video_inputs import (InputsType, _as_list, _find_test_pipeline,
+                           _VideoList, adapt_test_pipeline, expand_inputs)
 
-VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v', '.mpg',
-                    '.mpeg', '.flv', '.wmv', '.3gp', '.ogv', '.ts')
-# number of crops -> the mmaction transform that makes them
-_CROPS = {1: 'CenterCrop', 3: 'ThreeCrop', 10: 'TenCrop'}
-_DECODERS = {
-    'DecordInit': 'ViFiDecordInit',
-    'DecordDecode': 'ViFiDecordDecode'
-}
-
-InputsType = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]
-
-
-# ------------------------------------------------------------------ inputs
-def list_videos(folder: str, recursive: bool = True) -> List[str]:
-    """Video files under ``folder`` (by extension, case-insensitive), sorted.
-
-    Hidden files are skipped (mmengine's ``scandir``).
-    """
-    files = scandir(folder, VIDEO_EXTENSIONS, recursive=recursive,
-                    case_sensitive=False)
-    return [osp.join(folder, f) for f in sorted(files)]
-
-
-def expand_inputs(inputs: InputsType) -> List[str]:
-    """Turn video paths and folders into a flat list of video paths.
-
-    Folders are searched recursively for :data:`VIDEO_EXTENSIONS`; files are
-    kept as given, existing or not (a missing file is reported per video).
-
-    Raises:
-        ValueError: for a folder without videos.
-        TypeError: for an input that is not a path.
-    """
-    if isinstance(inputs, (str, os.PathLike)):
-        inputs = [inputs]
-    videos = []
-    for item in inputs:
-        if not isinstance(item, (str, os.PathLike)):
-            raise TypeError(f'inputs must be video paths or folders, got '
-                            f'{type(item).__name__}')
-        item = os.fspath(item)
-        if osp.isdir(item):
-            found = list_videos(item)
-            if not found:
-                raise ValueError(
-                    f'{item}: folder holds no video files (looked for '
-                    f'{", ".join(VIDEO_EXTENSIONS)})')
-            videos += found
-        else:
-            videos.append(item)
-    return videos
-
-
-def parse_views(views: Union[None, str, Sequence[int]]
-                ) -> Optional[Tuple[int, int]]:
-    """``'4x3'`` (clips x crops) -> ``(4, 3)``; None stays None.
-
-    Crops are 1 (centre), 3 (``ThreeCrop``) or 10 (``TenCrop``).
-    """
-    if views is None:
-        return None
-    if isinstance(views, str):
-        m = re.fullmatch(r'\s*(\d+)\s*[xX\u00d7]\s*(\d+)\s*', views)
-        if not m:
-            raise ValueError(f'--views must be CLIPSxCROPS such as 1x1 or '
-                             f'4x3, got {views!r}')
-        clips, crops = int(m.group(1)), int(m.group(2))
-    else:
-        clips, crops = (int(v) for v in views)
-    if clips < 1 or crops not in _CROPS:
-        raise ValueError(f'--views {clips}x{crops}: need at least 1 clip and '
-                         f'1, 3 or 10 crops')
-    return clips, crops
-
-
-def _type_name(step: dict) -> str:
-    t = step['type']
-    name = t if isinstance(t, str) else t.__name__
-    return name.split('.')[-1]
-
-
-def adapt_test_pipeline(pipeline: Sequence[dict],
-                        num_frames: Optional[int] = None,
-                        views: Union[None, str, Sequence[int]] = None,
-                        where: str = 'config') -> List[dict]:
-    """Copy a test pipeline config and apply the inference options.
-
-    * mmaction's ``DecordInit``/``DecordDecode`` become the ``ViFi`` versions,
-      so every read failure is a :class:`VideoReadError` naming the file.
-    * ``num_frames`` sets ``ViFiSampleFrames(num_frames=...)``.
-    * ``views = (clips, crops)`` sets ``ViFiSampleFrames(num_views=clips)``
-      and swaps the crop step for ``CenterCrop``/``ThreeCrop``/``TenCrop``
-      with the same ``crop_size``. ``ThreeCrop`` needs the short side equal
-      to the crop, so a ``Resize(scale=(-1, s))`` right before it is set to
-      the crop size (what the official 4x3 test does).
-
-    Args:
-        pipeline: list of transform configs.
-        num_frames: frames per view, ``T``.
-        views: ``(clips, crops)`` or ``'CLIPSxCROPS'``.
-        where: the config's name, for error messages.
-
-    Returns:
-        list[dict]: the adapted pipeline (the input is not modified).
-    """
-    steps = [dict(copy.deepcopy(dict(s))) for s in pipeline]
-    views = parse_views(views)
-    if num_frames is not None and int(num_frames) < 1:
-        raise ValueError(f'--num-frames must be positive, got {num_frames}')
-    for step in steps:
-        name = _type_name(step)
-        if name in _DECODERS:
-            step['type'] = _DECODERS[name]
-    samplers = [s for s in steps if _type_name(s) == 'ViFiSampleFrames']
-    if not samplers and (num_frames is not None or
-                         (views is not None and views[0] != 1)):
-        raise ValueError(f'{where}: --num-frames and --views need a '
-                         f'ViFiSampleFrames step in the test pipeline')
-    for step in samplers:
-        step['test_mode'] = True
-        if num_frames is not None:
-            step['num_frames'] = int(num_frames)
-        if views is not None:
-            step['num_views'] = views[0]
-    if views is not None:
-        crop_idx = [i for i, s in enumerate(steps)
-                    if _type_name(s) in _CROPS.values()]
-        if not crop_idx:
-            if views[1] != 1:
-                raise ValueError(f'{where}: --views with {views[1]} crops '
-                                 f'needs a CenterCrop/ThreeCrop/TenCrop step '
-                                 f'in the test pipeline')
-        else:
-            i = crop_idx[0]
-            size = steps[i]['crop_size']
-            steps[i] = dict(type=_CROPS[views[1]], crop_size=size)
-            prev = steps[i - 1] if i > 0 else None
-            if views[1] == 3 and prev is not None and \
-                    _type_name(prev) == 'Resize' and isinstance(size, int):
-                scale = tuple(prev.get('scale', ()))
-                if len(scale) == 2 and scale[0] == -1:
-                    prev['scale'] = (-1, size)
-    return steps
-
-
-def _find_test_pipeline(cfg: Config, where: str) -> List[dict]:
-    for path in (('test_dataloader', 'dataset', 'pipeline'),
-                 ('test_pipeline', ), ('val_dataloader', 'dataset',
-                                       'pipeline')):
-        node = cfg
-        for key in path:
-            node = node.get(key) if isinstance(node, (dict, Config)) else None
-            if node is None:
-                break
-        if node:
-            return list(node)
-    raise ValueError(f'{where}: no test pipeline (test_dataloader.dataset.'
-                     f'pipeline or test_pipeline)')
-
-
-def _describe(error: BaseException) -> str:
-    """One line naming what went wrong with a video."""
-    if isinstance(error, VideoReadError):
-        return str(error)
-    text = str(error).strip().splitlines()
-    return f'{type(error).__name__}: {text[0] if text else ""}'.rstrip(': ')
-
-
-# --------------------------------------------------------------- decoding
-class _VideoList(Dataset):
-    """Runs the test pipeline on each video; a failure becomes a result.
-
-    Items are ``dict(index, video, data, error)``; ``data`` is the packed
-    pipeline output or None, ``error`` None or a one-line reason.
-    """
-
-    def __init__(self, videos: Sequence[str], pipeline: Compose):
-        self.videos = list(videos)
-        self.pipeline = pipeline
-
-    def __len__(self) -> int:
-        return len(self.videos)
-
-    def __getitem__(self, index: int) -> dict:
-        video = self.videos[index]
-        try:
-            data = self.pipeline(
-                dict(filename=video, label=-1, start_index=0, modality='RGB'))
-        except Exception as e:  # noqa: BLE001  one bad video, not the run
-            return dict(index=index, video=video, data=None,
-                        error=_describe(e))
-        return dict(index=index, video=video, data=data, error=None)
-
-
-def _as_list(items: list) -> list:
-    return items
+__all__ = ['ViFiZeroShotInferencer']
 
 
 # ---------------------------------------------------------------- weights
@@ -673,59 +472,3 @@ class ViFiZeroShotInferencer(BaseInferencer):
         results = ([self._to_datasample(p) for p in preds]
                    if return_datasample else dicts)
         return dict(predictions=results, visualization=visualization)
-
-
-# ----------------------------------------------------------------- output
-def format_prediction(result: dict, class_names: Sequence[str],
-                      topk: int = 5) -> str:
-    """Human-readable lines: the video, then ``prob  label`` per top label."""
-    if result['error'] is not None:
-        return f'{result["video"]}: FAILED {result["error"]}'
-    scores = result['pred_scores']
-    lines = [result['video']]
-    for i in result['pred_labels'][:topk]:
-        lines.append(f'  {scores[i]:.4f}  {class_names[i]}')
-    return '\n'.join(lines)
-
-
-def save_predictions(results: Sequence[dict], path: str,
-                     class_names: Sequence[str]) -> None:
-    """Write every label's probability per video to ``.json`` or ``.csv``.
-
-    JSON: ``{"labels": [...], "results": [{"video", "error",
-    "probabilities": {label: p}, "top": [[label, p], ...]}]}``. CSV: one row
-    per video, columns ``video, error, top1, top1_probability`` and one
-    column per label (failed videos have an error and empty scores).
-    """
-    ext = osp.splitext(path)[1].lower()
-    if ext not in ('.json', '.csv'):
-        raise ValueError(f'output must end with .json or .csv, got {path}')
-    parent = osp.dirname(osp.abspath(path))
-    os.makedirs(parent, exist_ok=True)
-    names = list(class_names)
-    if ext == '.json':
-        rows = []
-        for r in results:
-            scores = r['pred_scores']
-            rows.append(
-                dict(video=r['video'], error=r['error'],
-                     probabilities=(dict(zip(names, scores))
-                                    if scores is not None else None),
-                     top=[[names[i], scores[i]] for i in r['pred_labels']]))
-        with open(path, 'w', encoding='utf-8') as f:
-            json.dump(dict(labels=names, results=rows), f, indent=1)
-        return
-    with open(path, 'w', encoding='utf-8', newline='') as f:
-        writer = csv.writer(f)
-        writer.writerow(['video', 'error', 'top1', 'top1_probability'] +
-                        names)
-        for r in results:
-            scores = r['pred_scores']
-            if scores is None:
-                writer.writerow([r['video'], r['error'], '', ''] +
-                                [''] * len(names))
-                continue
-            best = r['pred_labels'][0]
-            writer.writerow([r['video'], '', names[best],
-                             f'{scores[best]:.6f}'] +
-                            [f'{s:.6f}' for s in scores])

@@ -10,6 +10,12 @@ from ..models.text_encoder import _tokenizer, tokenize_prompts
 from .layout import need
 from .source import ConversionError, cfg_get
 
+__all__ = [
+    'FINETUNED_TEMPLATE', 'CLIP_TEMPLATE', 'DEFAULT_CTX_INIT', 'round16',
+    'round_like_official_build', 'load_token_table', 'check_stored_rows',
+    'official_template', 'stored_prompts', 'verify_prompts', 'prompt_tensors'
+]
+
 FINETUNED_TEMPLATE = 'a photo of a {}.'  # official CTX_INIT + ' {}.'
 CLIP_TEMPLATE = '{}'  # official ZS_EVAL prompt
 DEFAULT_CTX_INIT = 'a photo of a'  # official TRAINER.ViFi_CLIP.CTX_INIT

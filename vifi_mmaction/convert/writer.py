@@ -11,6 +11,11 @@ from mmengine.registry import init_default_scope
 from .layout import openai_name
 from .source import ConversionError, _first_line
 
+__all__ = [
+    'MEAN', 'STD', 'components', 'model_cfg', 'to_state_dict',
+    'build_and_load', 'write_config'
+]
+
 MEAN = [123.675, 116.28, 103.53]  # ImageNet, as the official pipeline
 STD = [58.395, 57.12, 57.375]
 

@@ -23,6 +23,7 @@ Class names are synthetic phrases of 1-5 words (K400-like lengths); the
 prompt template is the config's.
 """
 import argparse
+import contextlib
 import json
 import os
 import os.path as osp
@@ -93,22 +94,40 @@ def inputs_for(model, args):
     return x, samples
 
 
-def count_flops(model, x, samples, train):
-    """FLOPs of one forward (+backward in train mode), by tower."""
-    model.train(train)
-    # nn.MultiheadAttention's fused eval fast path runs a kernel the FLOP
-    # counter does not see; the unfused path does the same arithmetic.
+@contextlib.contextmanager
+def counting_flops():
+    """A ``FlopCounterMode`` that sees every FLOP of nn.MultiheadAttention.
+
+    Its fused eval fast path runs a kernel the FLOP counter does not see;
+    the unfused path, used inside the block, does the same arithmetic.
+    """
     fastpath = torch.backends.mha.get_fastpath_enabled()
     torch.backends.mha.set_fastpath_enabled(False)
     try:
         with FlopCounterMode(display=False) as fc:
-            if train:
-                model(x, samples, mode='loss')['loss_cls'].backward()
-            else:
-                with torch.no_grad():
-                    model(x, samples, mode='predict')
+            yield fc
     finally:
         torch.backends.mha.set_fastpath_enabled(fastpath)
+
+
+def timed(fn, device) -> float:
+    """Seconds one call of ``fn()`` takes, queued GPU work included."""
+    sync(device)
+    start = time.perf_counter()
+    fn()
+    sync(device)
+    return time.perf_counter() - start
+
+
+def count_flops(model, x, samples, train):
+    """FLOPs of one forward (+backward in train mode), by tower."""
+    model.train(train)
+    with counting_flops() as fc:
+        if train:
+            model(x, samples, mode='loss')['loss_cls'].backward()
+        else:
+            with torch.no_grad():
+                model(x, samples, mode='predict')
     model.zero_grad(set_to_none=True)
     counts = fc.get_flop_counts()
 
@@ -124,15 +143,8 @@ def gemm_peak(device, dtype, n=2048, reps=5):
     """Best FLOP/s of an ``n x n`` matmul on this machine, this run."""
     a = torch.randn(n, n, device=device, dtype=dtype)
     b = torch.randn(n, n, device=device, dtype=dtype)
-    best = 0.0
-    for i in range(reps + 1):
-        sync(device)
-        t = time.perf_counter()
-        a @ b
-        sync(device)
-        if i:  # first is warm-up
-            best = max(best, 2 * n**3 / (time.perf_counter() - t))
-    return best
+    a @ b  # warm-up
+    return max(2 * n**3 / timed(lambda: a @ b, device) for _ in range(reps))
 
 
 def sync(device):
@@ -175,14 +187,9 @@ def run_variant(args):
                 with torch.no_grad():
                     model(x, samples, mode='predict')
 
-    times = []
-    for i in range(args.warmup + args.iters):
-        sync(args.device)
-        t = time.perf_counter()
+    for _ in range(args.warmup):
         step()
-        sync(args.device)
-        if i >= args.warmup:
-            times.append(time.perf_counter() - t)
+    times = [timed(step, args.device) for _ in range(args.iters)]
     # After warm-up, eval forwards of `ours` hit the class-text cache: count
     # the FLOPs that actually run per iteration.
     flops_warm = count_flops(model, x, samples, train) if (

@@ -29,10 +29,9 @@ import time
 
 import torch
 from mmengine.config import DictAction
-from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from benchmark import build_model, sync  # noqa: E402
+from benchmark import build_model, counting_flops, timed  # noqa: E402
 
 from vifi_mmaction.models.text_encoder import tokenize_prompts  # noqa: E402,E501
 
@@ -40,21 +39,10 @@ from vifi_mmaction.models.text_encoder import tokenize_prompts  # noqa: E402,E50
 def _measure(fn, device, repeats=1):
     """(FLOPs, seconds) of ``fn()``: counted once, then the best of
     ``repeats`` timed calls."""
-    fastpath = torch.backends.mha.get_fastpath_enabled()
-    torch.backends.mha.set_fastpath_enabled(False)  # see benchmark.py
-    try:
-        with torch.no_grad(), FlopCounterMode(display=False) as fc:
+    with torch.no_grad():
+        with counting_flops() as fc:
             fn()
-    finally:
-        torch.backends.mha.set_fastpath_enabled(fastpath)
-    best = float('inf')
-    for _ in range(repeats):
-        with torch.no_grad():
-            sync(device)
-            start = time.perf_counter()
-            fn()
-            sync(device)
-        best = min(best, time.perf_counter() - start)
+        best = min(timed(fn, device) for _ in range(repeats))
     return fc.get_total_flops(), best
 
 

@@ -118,6 +118,24 @@ def test_short_clips_train_under_the_default_ceiling(synthetic, tmp_path):
     assert (tmp_path / 'work' / 'epoch_1.pth').exists()
 
 
+def test_ceiling_counts_a_video_once_over_epochs(synthetic, broken,
+                                                 tmp_path):
+    # one corrupt video among 17, met in both epochs: 2 skips, 1 video;
+    # the ceiling allows 1.02 videos
+    ann = tmp_path / 'train.txt'
+    with open(f'{synthetic}/base_train.txt') as f:
+        lines = f.read().strip().splitlines()
+    ann.write_text('\n'.join(lines + [f'{broken["rel"]["corrupt"]} 0']) +
+                   '\n')
+    cfg = make_cfg(synthetic, tmp_path, train_ann=str(ann), epochs=2)
+    cfg.custom_hooks[0]['max_skip_ratio'] = 0.06
+    Runner.from_cfg(cfg).train()
+    report = json.loads((tmp_path / 'video_faults.json').read_text())
+    assert report['train']['num_unreadable'] == 1
+    assert report['train']['num_skipped'] >= 2
+    assert (tmp_path / 'epoch_2.pth').exists()
+
+
 def test_test_fails_listing_every_unreadable_video(trained_with_faults,
                                                    synthetic, broken,
                                                    tmp_path):

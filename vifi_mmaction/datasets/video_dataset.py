@@ -180,6 +180,10 @@ class ViFiVideoDataset(VideoDataset):
         ``(seed, e, idx)`` and restored afterwards, so augmentation does not
         depend on worker count, worker RNG streams or where a run was
         resumed. ``None`` switches it off. Set before workers start.
+        :class:`~vifi_mmaction.engine.ViFiExactResumeHook` passes the
+        runner's seed, ``SEED + rank`` with per-rank seeding, so the same
+        sample draws differently on different ranks, as in the official
+        run.
         """
         self._sample_seed = None if seed is None else int(seed)
 

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import Compose
-
 from vifi_testing import write_video
 
 

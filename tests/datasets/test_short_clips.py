@@ -56,3 +56,15 @@ def test_short_video_decodes_looped_frames_in_training(tmp_path):
     # round(arange(8) * 3 / 8) = 0 0 1 1 2 2 2 3 -> mod 3
     assert levels == [0, 0, 1, 1, 2, 2, 2, 0]
     assert out['frame_inds'].tolist() == levels
+
+
+@pytest.mark.parametrize('total', [1, 2, 3, 5, 7, 8, 13])
+def test_test_indices_equal_the_official_ones(total):
+    num_frames = 8
+    sampler = TRANSFORMS.build(
+        dict(type='ViFiSampleFrames', num_frames=num_frames, test_mode=True))
+    ours = sampler(dict(total_frames=total, start_index=0))['frame_inds']
+    avg_interval = total / float(num_frames)  # official _get_test_clips
+    official = (np.arange(num_frames) * avg_interval +
+                avg_interval / 2.0).astype(np.int64)
+    np.testing.assert_array_equal(ours, np.mod(official, total))

@@ -227,7 +227,7 @@ def convert(src: str,
     sd = to_state_dict(clip)
     if spec is not None:
         sd.update(prompt_tensors(prompt, spec))
-    model = build_and_load(model_cfg(arch, class_ref, parts), sd)
+    model = build_and_load(model_cfg(mode, arch, class_ref, parts), sd)
     if stored is not None:
         verified, msg = verify_prompts(*stored, table16,
                                        list(model.cls_head.prompts),

@@ -8,8 +8,9 @@
         [--device cpu|cuda] [--overwrite]
 
 SOURCE is a folder of videos (searched recursively; a video's class is its
-parent folder) or an annotation file of ``relative/path label`` lines
-(paths relative to --data-prefix; classes from the label set).
+parent folder; no label set needed) or an annotation file of
+``relative/path label`` lines (paths relative to --data-prefix; classes from
+the label set).
 
 OUT_DIR receives ``embeddings.npy`` ``[N, E]``, ``frame_embeddings.npy``
 ``[N, V, T, E]`` with --frame-embeddings, ``index.csv`` (row, video, label,

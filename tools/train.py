@@ -17,7 +17,7 @@ from mmengine.runner import Runner
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.compat import init_cpu_distributed
-from vifi_mmaction.engine import find_resumable_checkpoint
+from vifi_mmaction.engine import resolve_auto_resume
 
 
 def parse_args(argv=None):
@@ -100,31 +100,16 @@ def merge_args(cfg, args):
     return cfg
 
 
-def resolve_auto_resume(cfg):
-    """Pick the auto-resume checkpoint when the config's checkpoint hook is
-    not ``ViFiCheckpointHook`` (which does it itself): never a truncated
-    file (docs/reliability.md)."""
-    hook = (cfg.get('default_hooks') or {}).get('checkpoint') or {}
-    # FlexibleRunner loads before the hook's before_run: resolve here
-    hook_resolves = str(hook.get('type', '')).endswith(
-        'ViFiCheckpointHook') and cfg.get('runner_type', 'Runner') == 'Runner'
-    if not cfg.get('resume') or cfg.get('load_from') is not None or \
-            hook_resolves:
-        return cfg
-    path = find_resumable_checkpoint(cfg.work_dir)
-    if path is not None:
-        cfg.load_from = path
-    return cfg
-
-
 def main(argv=None):
     args = parse_args(argv)
-    cfg = resolve_auto_resume(merge_args(Config.fromfile(args.config), args))
+    cfg = merge_args(Config.fromfile(args.config), args)
     init_cpu_distributed(cfg, args.launcher)
     # runner_type='FlexibleRunner' (FSDP/DeepSpeed configs) goes through
     # the registry, as in mmaction2's tools
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
         Runner.from_cfg(cfg)
+    # before train(): FlexibleRunner loads before any hook's before_run
+    resolve_auto_resume(runner)
     runner.train()
 
 

@@ -2,7 +2,7 @@ from .amp import ViFiAmpOptimWrapper, has_amp_device
 from .checkpoint import (AtomicLocalBackend, NoResumableCheckpointError,
                          NonFiniteWeightsError, ViFiCheckpointHook,
                          atomic_write_bytes, check_checkpoint,
-                         find_resumable_checkpoint)
+                         find_resumable_checkpoint, resolve_auto_resume)
 from .hooks import (TooManyVideoFaultsError, UnreadableTestVideosError,
                     VideoFaultReport, ViFiDataCheckHook)
 from .numerics import NonFiniteLossError, ViFiNonFiniteLossHook
@@ -17,6 +17,7 @@ __all__ = [
     'VideoFaultReport', 'TooManyVideoFaultsError',
     'UnreadableTestVideosError', 'ViFiCheckpointHook', 'AtomicLocalBackend',
     'atomic_write_bytes', 'check_checkpoint', 'find_resumable_checkpoint',
+    'resolve_auto_resume',
     'NoResumableCheckpointError', 'NonFiniteWeightsError',
     'ViFiNonFiniteLossHook', 'NonFiniteLossError', 'ViFiExactResumeHook',
     'ViFiFSDPStrategy', 'promote_scalar_parameters',

@@ -1,10 +1,12 @@
 """Recognizer3D with ViFi-CLIP's choice of which CLIP towers to fine-tune."""
 import copy
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
+import torch
+import torch.nn.functional as F
 from mmaction.models.recognizers import Recognizer3D
 from mmaction.registry import MODELS
-from torch import nn
+from torch import Tensor, nn
 
 __all__ = ['ViFiRecognizer', 'TRAIN_TOWERS']
 
@@ -156,3 +158,63 @@ class ViFiRecognizer(Recognizer3D):
                 f'prefix)')
         # names outside the backbone come back as the top layer
         return self.backbone.get_layer_depth(param_name, 'backbone.')
+
+    def embed_videos(self,
+                     inputs: Tensor,
+                     frame_embeddings: bool = False) -> Dict[str, Tensor]:
+        """Joint-space embeddings of preprocessed test clips.
+
+        Features come from ``extract_feat(test_mode=True)``, the path
+        ``predict`` takes (the neck, ``test_cfg.max_testing_views``), and
+        are mapped by the head's :meth:`~ViFiTextHead.embed`. With
+        ``max_testing_views`` the videos run one at a time, the batch size
+        mmaction's chunked path allows.
+
+        Args:
+            inputs (torch.Tensor): ``[N, V, C, T, H, W]`` clips (after the
+                data preprocessor).
+            frame_embeddings (bool): also embed the backbone's per-frame
+                features (the neck's input).
+
+        Returns:
+            dict: ``views`` ``[N, V, E]`` (unit-norm per-view embeddings),
+            ``video`` ``[N, E]`` (the L2-normalised mean of the views) and,
+            if asked, ``frames`` ``[N, V, T, E]`` (unit norm).
+        """
+        if inputs.dim() != 6:
+            raise ValueError(
+                f'expected [N, V, C, T, H, W] clips (FormatShape NCTHW), got '
+                f'{tuple(inputs.shape)}')
+        if not hasattr(self.cls_head, 'embed'):
+            raise TypeError(f'{type(self.cls_head).__name__} has no joint '
+                            f'embedding (embed); use a ViFiTextHead')
+        n, v = inputs.shape[:2]
+        frames: List[Tensor] = []
+        # The backbone output is the neck's input: read it on the way
+        # instead of running the backbone a second time.
+        handle = self.backbone.register_forward_hook(
+            lambda module, args, out: frames.append(out)
+        ) if frame_embeddings else None
+        try:
+            if self.test_cfg and self.test_cfg.get('max_testing_views'):
+                feats = torch.cat([
+                    self.extract_feat(clip, test_mode=True)[0]
+                    for clip in inputs.split(1)
+                ])
+            else:
+                feats = self.extract_feat(inputs, test_mode=True)[0]
+        finally:
+            if handle is not None:
+                handle.remove()
+        views = self.cls_head.embed(feats).view(n, v, -1)  # [N, V, E]
+        out = dict(views=views, video=F.normalize(views.mean(dim=1), dim=-1))
+        if frame_embeddings:
+            per_frame = torch.cat(frames)
+            if per_frame.dim() != 3:
+                raise ValueError(
+                    f'per-frame embeddings need a per-frame backbone '
+                    f'([B, T, D] output), got {tuple(per_frame.shape)}')
+            t = per_frame.shape[1]
+            out['frames'] = self.cls_head.embed(per_frame.flatten(
+                0, 1)).view(n, v, t, -1)  # [N, V, T, E]
+        return out

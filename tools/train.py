@@ -72,9 +72,10 @@ def merge_args(cfg, args):
             cfg.optim_wrapper.dtype = dict(fp16='float16',
                                            bf16='bfloat16')[args.amp]
         if cfg.optim_wrapper.type == 'ViFiAmpOptimWrapper':
-            # the paper configs' cpu_dtype='float32' is the no-`--amp` case:
-            # on a CPU, follow `dtype` (bf16; fp16 is refused there)
-            cfg.optim_wrapper.cpu_dtype = None
+            # the paper configs' cpu_dtype='float32' is the no-`--amp` case;
+            # CPU autocast is bf16 (fp16 is refused there, in one line)
+            cfg.optim_wrapper.cpu_dtype = 'float16' if args.amp == 'fp16' \
+                else 'bfloat16'
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

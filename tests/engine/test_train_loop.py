@@ -17,8 +17,7 @@ from mmengine.runner import Runner
 from timm.scheduler.cosine_lr import CosineLRScheduler
 from torch.utils.data import Dataset
 
-from vifi_mmaction.engine import (official_steps_per_epoch,
-                                  official_val_epochs)
+from vifi_mmaction.engine import official_steps_per_epoch, official_val_epochs
 
 LR, EPOCHS, WARMUP = 0.05, 3, 1
 
@@ -179,7 +178,7 @@ def test_rate_at_every_optimizer_step_is_the_official_one(tmp_path):
     assert len(set(used)) > 3  # the schedule did move
 
 
-def test_validation_epochs_and_final_report(tmp_path, caplog):
+def test_validation_epochs_and_final_report(tmp_path):
     runner, record = _runner(tmp_path, 8, 2, 1, epochs=5, val_interval=2)
     logger = MMLogger.get_current_instance()
     logger.setLevel(logging.INFO)
@@ -201,8 +200,8 @@ def test_validation_epochs_and_final_report(tmp_path, caplog):
     assert len(final) == 1
     last = runner.train_loop.last_metrics
     assert last['epoch'] == 5
-    assert f'(epoch 5,' in final[0] and f'{last["metrics"]["mse"]:.4f}' \
-        in final[0]
+    assert '(epoch 5,' in final[0]
+    assert f'{last["metrics"]["mse"]:.4f}' in final[0]
     assert 'best checkpoint kept' in final[0] and 'best_mse' in final[0]
 
 

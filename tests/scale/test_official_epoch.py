@@ -12,8 +12,7 @@ import sys
 
 import torch
 from vifi_testing import (CLASS_NAMES, REPO_ROOT, free_port,
-                          trained_weight_diffs, write_labels_csv,
-                          write_video)
+                          trained_weight_diffs, write_labels_csv, write_video)
 
 from vifi_mmaction.engine import official_steps_per_epoch
 

@@ -3,7 +3,8 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]]
         [--amp [fp16|bf16]]  (paper configs: fp16 on a GPU without it)
-        [--auto-scale-lr] [--seed N] [--deterministic]
+        [--auto-scale-lr] [--seed N] [--diff-rank-seed | --same-rank-seed]
+        [--deterministic]
         [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
 """
 import argparse
@@ -37,7 +38,15 @@ def parse_args(argv=None):
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale lr with the actual total batch size')
     parser.add_argument('--seed', type=int, default=None)
-    parser.add_argument('--diff-rank-seed', action='store_true')
+    ranks = parser.add_mutually_exclusive_group()
+    ranks.add_argument(
+        '--diff-rank-seed', action='store_true',
+        help='seed each rank with seed + rank, as the official run '
+        '(randomness.diff_rank_seed=True, the default of every config)')
+    ranks.add_argument(
+        '--same-rank-seed', action='store_true',
+        help='draw the same augmentation and Mixup/CutMix on every rank '
+        '(randomness.diff_rank_seed=False)')
     parser.add_argument('--deterministic', action='store_true')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, xxx=yyy')
@@ -90,8 +99,8 @@ def merge_args(cfg, args):
         cfg.randomness.seed = args.seed
     if args.deterministic:
         cfg.randomness.deterministic = True
-    if args.diff_rank_seed:
-        cfg.randomness.diff_rank_seed = True
+    if args.diff_rank_seed or args.same_rank_seed:
+        cfg.randomness.diff_rank_seed = args.diff_rank_seed
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     return cfg

@@ -42,4 +42,8 @@ visualizer = dict(type='ActionVisualizer', vis_backends=vis_backends)
 log_level = 'INFO'
 load_from = None
 resume = False
-randomness = dict(seed=1024, deterministic=False)  # official SEED
+# official SEED + rank: mmengine seeds each rank with seed + rank, and
+# ViFiExactResumeHook reseeds from that (seed + rank, iteration), so every
+# rank draws its own augmentation and Mixup/CutMix (the data order stays
+# shared: mmengine syncs the sampler seed over ranks)
+randomness = dict(seed=1024, diff_rank_seed=True, deterministic=False)

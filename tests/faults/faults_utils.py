@@ -158,7 +158,8 @@ def make_bad_videos(data, out_dir, good_rel):
     """Copies of one good video broken in each way the dataset reports.
 
     Returns ``{kind: path relative to data/videos}``; ``missing`` is not
-    created.
+    created. ``short`` (2 frames) is readable: it is there to show that a
+    clip shorter than the sampled frame count is not a fault.
     """
     from vifi_testing import write_video
     vids = osp.join(data, 'videos')
@@ -179,6 +180,7 @@ def make_bad_videos(data, out_dir, good_rel):
     put('truncated', blob[:len(blob) // 2])
     put('corrupt', np.random.RandomState(0).bytes(4096))  # not a video
     rel['missing'] = f'{out_dir}/missing.mp4'
-    write_video(osp.join(vids, out_dir, 'too_short.mp4'), num_frames=2)
-    rel['too_short'] = f'{out_dir}/too_short.mp4'
+    # not a fault: fewer frames than a clip samples, looped as official
+    write_video(osp.join(vids, out_dir, 'short.mp4'), num_frames=2)
+    rel['short'] = f'{out_dir}/short.mp4'
     return rel

@@ -1,9 +1,9 @@
 """Unreadable videos: skipped and counted in training, listed at test time.
 
 Fault kinds generated from one good synthetic video: zero bytes, cut in
-half, random bytes, missing, and a 2-frame video when 4 are sampled
-("too short": fewer frames than one view samples; a fault in training
-only, test sets repeat frames as the official sampler does).
+half, random bytes, missing. A 2-frame video when 4 are sampled is listed
+too and is *not* a fault: its frames loop, in training and testing, as the
+official sampler does.
 """
 import json
 import os.path as osp
@@ -16,7 +16,7 @@ from faults_utils import make_bad_videos, make_cfg, run_inprocess, write_cfg
 from vifi_mmaction.engine import (TooManyVideoFaultsError,
                                   UnreadableTestVideosError)
 
-KINDS = ('empty', 'truncated', 'corrupt', 'missing', 'too_short')
+KINDS = ('empty', 'truncated', 'corrupt', 'missing')
 
 
 @pytest.fixture(scope='module')
@@ -28,20 +28,22 @@ def broken(synthetic, tmp_path_factory):
     with open(f'{synthetic}/base_train.txt') as f:
         good = f.read().strip().splitlines()
     train.write_text('\n'.join(good + [f'{bad[k]} {i}' for i, k in
-                                       enumerate(KINDS)]) + '\n')
+                                       enumerate(KINDS)] +
+                               [f'{bad["short"]} 4']) + '\n')
     val = tmp / 'val.txt'
     with open(f'{synthetic}/base_val.txt') as f:
         good_val = f.read().strip().splitlines()
     val.write_text('\n'.join(good_val + [f'{bad["truncated"]} 1',
                                          f'{bad["missing"]} 2',
-                                         f'{bad["too_short"]} 3']) + '\n')
+                                         f'{bad["short"]} 3']) + '\n')
     return dict(train=str(train), val=str(val), rel=bad, n_train=21,
                 n_val=11, root=f'{synthetic}/videos')
 
 
 @pytest.fixture(scope='module')
 def trained_with_faults(synthetic, broken, tmp_path_factory):
-    """One epoch over 16 good + 5 broken videos, ceiling raised to 50%."""
+    """One epoch over 16 good + 1 short + 4 broken videos, ceiling raised
+    to 50%."""
     work = tmp_path_factory.mktemp('train_faults')
     cfg = make_cfg(synthetic, work, train_ann=broken['train'])
     cfg.custom_hooks[0]['max_skip_ratio'] = 0.5
@@ -63,16 +65,17 @@ def test_training_skips_logs_and_counts_each_broken_video(
         assert f"skipping unreadable video '{path}' ({kind}:" in log, kind
     report = json.loads((work / 'video_faults.json').read_text())['train']
     assert report['num_samples'] == 21
-    assert report['num_unreadable'] == 5
+    assert report['num_unreadable'] == 4
     assert report['by_kind'] == {k: 1 for k in KINDS}
     assert {(osp.relpath(v['filename'], broken['root']), v['kind'])
             for v in report['videos']} == \
         {(broken['rel'][k], k) for k in KINDS}
     counts = json.loads((work / 'skipped_videos.json').read_text())
     assert counts['num_samples'] == 21
-    assert counts['num_skipped'] >= 5  # each skip event counts
+    assert counts['num_skipped'] >= 4  # each skip event counts
     assert report['num_skipped'] == counts['num_skipped']
     assert (work / 'epoch_1.pth').exists()  # the run finished
+    assert broken['rel']['short'] not in log  # looped, not skipped
 
 
 def test_ceiling_stops_the_run_with_a_summary(synthetic, broken, tmp_path):
@@ -92,6 +95,47 @@ def test_ceiling_stops_the_run_with_a_summary(synthetic, broken, tmp_path):
     assert not (tmp_path / 'epoch_1.pth').exists()
 
 
+def test_short_clips_train_under_the_default_ceiling(synthetic, tmp_path):
+    # 1-, 2- and 3-frame videos when 4 are sampled: with the default ceiling
+    # (1 %: not a single fault allowed) a fault would stop the run
+    from vifi_testing import write_video
+    ann = tmp_path / 'train.txt'
+    with open(f'{synthetic}/base_train.txt') as f:
+        lines = f.read().strip().splitlines()
+    for n in (1, 2, 3):
+        rel = f'short_{n}/clip.mp4'
+        (tmp_path / 'videos' / f'short_{n}').mkdir(parents=True)
+        write_video(str(tmp_path / 'videos' / rel), num_frames=n)
+        lines.append(f'{tmp_path}/videos/{rel} {n}')
+    ann.write_text('\n'.join(lines) + '\n')
+    cfg = make_cfg(synthetic, tmp_path / 'work', train_ann=str(ann))
+    assert cfg.custom_hooks[0]['max_skip_ratio'] == 0.01
+    Runner.from_cfg(cfg).train()
+    report = json.loads(
+        (tmp_path / 'work' / 'video_faults.json').read_text())['train']
+    assert report['num_samples'] == 19
+    assert report['num_unreadable'] == 0 and report['num_skipped'] == 0
+    assert (tmp_path / 'work' / 'epoch_1.pth').exists()
+
+
+def test_ceiling_counts_a_video_once_over_epochs(synthetic, broken,
+                                                 tmp_path):
+    # one corrupt video among 17, met in both epochs: 2 skips, 1 video;
+    # the ceiling allows 1.02 videos
+    ann = tmp_path / 'train.txt'
+    with open(f'{synthetic}/base_train.txt') as f:
+        lines = f.read().strip().splitlines()
+    ann.write_text('\n'.join(lines + [f'{broken["rel"]["corrupt"]} 0']) +
+                   '\n')
+    cfg = make_cfg(synthetic, tmp_path, train_ann=str(ann), epochs=2)
+    cfg.custom_hooks[0]['max_skip_ratio'] = 0.06
+    Runner.from_cfg(cfg).train()
+    report = json.loads((tmp_path / 'video_faults.json').read_text())
+    assert report['train']['num_unreadable'] == 1
+    assert report['train']['num_skipped'] >= 2
+    assert (tmp_path / 'epoch_2.pth').exists()
+
+
 def test_test_fails_listing_every_unreadable_video(trained_with_faults,
                                                    synthetic, broken,
                                                    tmp_path):
@@ -106,7 +150,7 @@ def test_test_fails_listing_every_unreadable_video(trained_with_faults,
     assert msg.startswith('2 of 11 test videos could not be read')
     for kind in ('truncated', 'missing'):
         assert osp.join(broken['root'], broken['rel'][kind]) in msg
-    assert broken['rel']['too_short'] not in msg  # frames repeat in tests
+    assert broken['rel']['short'] not in msg  # frames loop
     assert '--count-unreadable-as-wrong' in msg
     report = json.loads((tmp_path / 'video_faults.json').read_text())
     assert report['test']['num_unreadable'] == 2

@@ -85,9 +85,6 @@ class ViFiVideoDataset(VideoDataset):
         class_names (str | list[str]): ``.txt``/``.csv`` label file or list.
         data_prefix (dict): ``dict(video=ROOT)`` joined to every path.
         test_mode (bool): whether this is a test/val set.
-        skip_short_videos (bool): in training, treat a video with fewer
-            frames than one view samples as unreadable (kind ``too_short``)
-            instead of repeating frames. Ignored in testing. Defaults to True.
         **kwargs: passed to :class:`mmaction.datasets.VideoDataset`.
     """
 
@@ -97,12 +94,10 @@ class ViFiVideoDataset(VideoDataset):
                  class_names: Union[str, Sequence[str]],
                  data_prefix: dict = dict(video=''),
                  test_mode: bool = False,
-                 skip_short_videos: bool = True,
                  **kwargs) -> None:
         self.class_names = load_class_names(class_names)
         self.class_source = class_names if isinstance(class_names,
                                                       str) else 'class_names'
-        self.skip_short_videos = skip_short_videos
         # Shared across dataloader workers (forked or spawned) so the main
         # process sees the totals.
         self._num_skipped = mp.Value('i', 0)
@@ -176,12 +171,6 @@ class ViFiVideoDataset(VideoDataset):
         if self._fault_table is None:
             self._fault_table = mp.Array('B', max(len(self), 1))
 
-    def get_data_info(self, idx: int) -> dict:
-        info = super().get_data_info(idx)
-        if not self.test_mode and self.skip_short_videos:
-            info['skip_short_videos'] = True
-        return info
-
     # ------------------------------------------------------ RNG and epoch
     def set_sample_seed(self, seed: Optional[int]) -> None:
         """Draw each training sample's augmentation from its own RNG.
@@ -191,6 +180,10 @@ class ViFiVideoDataset(VideoDataset):
         ``(seed, e, idx)`` and restored afterwards, so augmentation does not
         depend on worker count, worker RNG streams or where a run was
         resumed. ``None`` switches it off. Set before workers start.
+        :class:`~vifi_mmaction.engine.ViFiExactResumeHook` passes the
+        runner's seed, ``SEED + rank`` with per-rank seeding, so the same
+        sample draws differently on different ranks, as in the official
+        run.
         """
         self._sample_seed = None if seed is None else int(seed)
 

@@ -55,6 +55,15 @@ def _by_kind(records: List[dict]) -> str:
                      for k in order)
 
 
+def _gather_faults(ds) -> dict:
+    """``{dataset index: fault record}`` over all ranks (collective)."""
+    merged = {}
+    for part in all_gather_object(ds.faults()):
+        for r in part:
+            merged[r['index']] = r
+    return merged
+
+
 def _update_report(work_dir: str, stage: str, entry: dict) -> str:
     path = osp.join(work_dir, REPORT_FILE)
     report = {}
@@ -129,9 +138,11 @@ class ViFiDataCheckHook(Hook):
       must equal the head's (``val``/``test``: counts only, as the head's
       class set may be switched on purpose; ``train``: the names too).
     * Training: unreadable videos are skipped by the dataset; after every
-      iteration the number of distinct unreadable videos (summed over
-      ranks) is compared with ``max_skip_ratio`` of the dataset, and the run
-      stops with a summary by kind when it is exceeded. After training (or
+      iteration the number of distinct unreadable videos (the union of the
+      ranks' dataset indices, so a video that several ranks met over the
+      epochs counts once) is compared with ``max_skip_ratio`` of the
+      dataset, and the run stops with a summary by kind when it is
+      exceeded. After training (or
       when stopping), ``skipped_videos.json`` (counts) and the ``train``
       entry of ``video_faults.json`` (every video by name and kind) are
       written to the work dir.
@@ -167,6 +178,9 @@ class ViFiDataCheckHook(Hook):
         self.max_skip_ratio = max_skip_ratio
         self.test_faults = test_faults
         self.val_faults = val_faults
+        # (sum over ranks of per-rank distinct counts, size of the union)
+        # at the last gather; see after_train_iter
+        self._union = (0, 0)
 
     # ---------------------------------------------------------- classes
     def _head(self, runner):
@@ -199,10 +213,19 @@ class ViFiDataCheckHook(Hook):
         ds = _dataset(runner.train_dataloader)
         if not hasattr(ds, 'num_faulty') or self.max_skip_ratio is None:
             return
-        count = torch.tensor([float(ds.num_faulty)])
+        # The sum of the ranks' distinct counts bounds the union from above
+        # and is one cheap all_reduce; identities are gathered only when it
+        # exceeds the ceiling and has grown since the last gather (counts
+        # never shrink, so an unchanged sum means an unchanged union).
+        total = torch.tensor([float(ds.num_faulty)])
         if get_world_size() > 1:
-            all_reduce(count, op='sum')
-        if float(count) > self._allowed(ds):
+            all_reduce(total, op='sum')
+        total = int(total)
+        if total <= self._allowed(ds):
+            return
+        if total != self._union[0]:
+            self._union = (total, len(_gather_faults(ds)))
+        if self._union[1] > self._allowed(ds):
             records, path = self._write_train_report(runner, ds)
             pct = 100.0 * len(records) / len(ds)
             raise TooManyVideoFaultsError(
@@ -213,12 +236,8 @@ class ViFiDataCheckHook(Hook):
                 f'{path}')
 
     def _write_train_report(self, runner, ds):
-        merged = {}
-        for part in all_gather_object(ds.faults()):
-            for r in part:
-                merged[r['index']] = r
         records = [dict(filename=r['filename'], kind=r['kind'])
-                   for _, r in sorted(merged.items())]
+                   for _, r in sorted(_gather_faults(ds).items())]
         skipped = int(ds.num_skipped)
         if get_world_size() > 1:
             t = torch.tensor([float(skipped)])

@@ -23,7 +23,10 @@ epoch/iteration counters and the seed. What it does not:
    iteration, and each training sample's pipeline draws from generators
    seeded from ``(seed, epoch, index)``
    (:meth:`ViFiVideoDataset.set_sample_seed`), so nothing needs saving and
-   the result does not depend on the number of DataLoader workers;
+   the result does not depend on the number of DataLoader workers. ``seed``
+   is the runner's: ``SEED + rank`` with ``randomness.diff_rank_seed=True``
+   (every config's default, as the official run), so each rank draws its
+   own augmentation and Mixup/CutMix from ``(SEED, rank, iteration)``;
 3. partially accumulated gradients are saved in the checkpoint
    (``vifi_accumulated_grads``) and put back on resume (single process; with
    several processes each rank holds different partial sums, and only rank
@@ -53,7 +56,10 @@ _GRADS_KEY = 'vifi_accumulated_grads'
 
 
 def iteration_seed(seed: int, iteration: int) -> int:
-    """The 63-bit seed of training iteration ``iteration``."""
+    """The 63-bit seed of training iteration ``iteration``.
+
+    ``seed`` is the runner's (``SEED + rank`` with per-rank seeding).
+    """
     seq = np.random.SeedSequence([int(seed) & 0xFFFFFFFFFFFFFFFF,
                                   int(iteration), 0x5EED])
     return int(seq.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
@@ -81,7 +87,10 @@ def _train_dataset(runner):
 class ViFiExactResumeHook(Hook):
     """Make an interrupted-and-resumed run equal an uninterrupted one.
 
-    See the module docstring for what it does and why.
+    See the module docstring for what it does and why. ``seed`` below is
+    ``runner.seed``: ``SEED + rank`` when ``randomness.diff_rank_seed`` is
+    True (every config's default), so ranks draw differently; the same on
+    every rank otherwise.
 
     Args:
         reseed_iterations (bool): reseed the global RNGs from

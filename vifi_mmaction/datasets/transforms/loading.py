@@ -35,7 +35,6 @@ FAULT_KINDS = (
     'unreadable',    # the OS refused to read it (permissions, I/O error)
     'decode_error',  # the container opens but frames fail to decode
     'no_frames',     # the container reports zero frames
-    'too_short',     # fewer frames than one view samples (training only)
 )
 
 # ISO base media (MP4/MOV/3GP) top-level box types a file may start with.
@@ -196,22 +195,13 @@ class ViFiDecordInit(DecordInit):
 class ViFiDecordDecode(DecordDecode):
     """``DecordDecode`` raising :class:`VideoReadError` for broken streams.
 
-    A video with fewer frames than one view samples (``clip_len``) is *too
-    short*. When the dataset marks a sample ``skip_short_videos`` (training
-    sets do by default, see ``ViFiVideoDataset``) it raises
-    ``VideoReadError(kind='too_short')`` instead of repeating frames; test
-    sets repeat frames as the official sampler does.
+    A video with fewer frames than one view samples is not a fault: the
+    sampler has already looped its frame indices, as the official
+    ``SampleFrames`` does (see :class:`ViFiSampleFrames`).
     """
 
     def transform(self, results: Dict) -> Dict:
         filename = results.get('filename', '<unknown>')
-        total = results.get('total_frames')
-        need = results.get('clip_len')
-        if results.get('skip_short_videos') and total is not None and \
-                need is not None and total < need:
-            raise VideoReadError(
-                filename, f'too short: {total} frames, {need} sampled per '
-                f'view', 'too_short')
         try:
             return super().transform(results)
         except _READ_ERRORS as e:

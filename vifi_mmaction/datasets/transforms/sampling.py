@@ -19,6 +19,11 @@ class ViFiSampleFrames(SampleFrames):
     ``T`` (and ``num_views`` clips), so ``FormatShape('NCTHW')`` yields
     ``[V, C, T, H, W]``.
 
+    A video with fewer than ``T`` frames is sampled as the official run
+    does, in training too: the ``T`` indices are
+    ``round(arange(T) * total / T)`` (no random draw), wrapped modulo
+    ``total``, so its frames repeat in order.
+
     With ``num_views > 1`` in test mode, view ``k`` takes the frame at
     fraction ``(k + 0.5) / V`` of every segment, so views are distinct and
     deterministic. (The official multi-view test draws views with the

@@ -19,7 +19,7 @@ from mmaction.registry import MODELS
 from mmengine.config import Config
 from vifi_testing import REPO_ROOT, TINY_ARCH
 
-from vifi_mmaction.datasets import ViFiVideoDataset
+from vifi_mmaction.datasets.transforms import ViFiSampleFrames
 from vifi_mmaction.engine import (official_steps_per_epoch,
                                   official_val_epochs, resolve_amp_dtype)
 
@@ -311,13 +311,6 @@ for ds, steps in (('hmdb51', (1, 3, 6, 12)), ('ucf101', (3, 6, 12, 25)),
 VAL_EPOCHS = {10: list(range(1, 11)), 30: list(range(1, 31)),
               50: [1, 11, 21, 31, 41, 50], 11: [1, 11]}
 
-# Seeds per rank and looping short clips come with branch h14data. Until it
-# is merged the configs still have one seed for all ranks and skip short
-# clips: the RUN table holds the final values, and PRE_H14DATA what is
-# checked meanwhile. Flip H14DATA_MERGED to True when it lands.
-H14DATA_MERGED = False
-PRE_H14DATA = dict(seed='SEED', short_clips='skip')
-
 
 def _run_row(rel):
     """The expected official-run facts of a paper config (None: test-only)."""
@@ -348,10 +341,11 @@ def _run_facts(cfg, rel, videos):
     videos."""
     train = cfg.train_dataloader
     ow = cfg.optim_wrapper
-    skip = train.dataset.get(
-        'skip_short_videos',
-        inspect.signature(ViFiVideoDataset).parameters[
-            'skip_short_videos'].default)
+    sampler = _sampler(train)
+    short = sampler.get(
+        'out_of_bound_opt',
+        inspect.signature(ViFiSampleFrames).parameters[
+            'out_of_bound_opt'].default)
     tc = cfg.train_cfg
     return dict(
         steps=official_steps_per_epoch(videos, _gpus(rel)[0],
@@ -365,7 +359,7 @@ def _run_facts(cfg, rel, videos):
         val_epochs=official_val_epochs(tc.max_epochs,
                                        tc.get('val_interval', 1),
                                        tc.get('val_begin', 1)),
-        short_clips='skip' if skip else 'loop')
+        short_clips=short)
 
 
 def test_paper_configs_listed():
@@ -389,12 +383,8 @@ def test_paper_config_trains_as_the_official_run(rel):
     gpus, per_gpu = _gpus(rel)
     assert (gpus, per_gpu, train.batch_size) == (GPUS_OFFICIAL, 4, 4)
     got = _run_facts(cfg, rel, want['videos'])
-    for key in ('steps', 'precision', 'val_epochs'):
+    for key in ('steps', 'precision', 'val_epochs', 'seed', 'short_clips'):
         assert got[key] == want[key], key
     assert cfg.optim_wrapper.type == 'ViFiAmpOptimWrapper'
     assert cfg.optim_wrapper.loss_scale == 'dynamic'  # as apex O1
     assert cfg.randomness.seed == 1024  # the official SEED
-    final = ('seed', 'short_clips')
-    for key in final:
-        expected = want[key] if H14DATA_MERGED else PRE_H14DATA[key]
-        assert got[key] == expected, key

@@ -4,6 +4,7 @@ train loader drops the last partial batch, an epoch has the official
 accumulation window at its end discarded), clips shorter than the sampled
 frame count are trained on, and resuming from an epoch's checkpoint equals
 the uninterrupted run."""
+import json
 import os
 import os.path as osp
 import re
@@ -20,10 +21,6 @@ VIDEOS, RANKS, BATCH, ACC, EPOCHS = 13, 2, 2, 2, 2
 FRAMES = 8  # sampled per clip
 SHORT = (2, 7, 11)  # these videos have 4 frames, fewer than FRAMES
 
-# Short clips must be trained on, as the official pipeline loops them. Until
-# that is the dataset's default (branch h14data), the config says so.
-KEEP_SHORT_CLIPS = dict(skip_short_videos=False)
-
 CONFIG = '''
 _base_ = "{root}/configs/quickstart/vifi-clip_tiny_synthetic.py"
 data = "{data}"
@@ -37,8 +34,7 @@ train_dataloader = dict(
     dataset=dict(
         ann_file=data + "/train.txt",
         class_names=data + "/labels.csv",
-        data_prefix=dict(video=data + "/videos"),
-        **{keep_short}))
+        data_prefix=dict(video=data + "/videos")))
 train_cfg = dict(type="ViFiEpochBasedTrainLoop", max_epochs={epochs})
 optim_wrapper = dict(accumulative_counts={acc})
 param_scheduler = [dict(type="ViFiWarmupCosineLR", warmup=1, begin=0,
@@ -87,7 +83,7 @@ def test_official_epoch_on_two_ranks_and_exact_resume(tmp_path):
     config = tmp_path / 'cfg.py'
     config.write_text(
         CONFIG.format(root=REPO_ROOT, data=data, batch=BATCH, acc=ACC,
-                      epochs=EPOCHS, keep_short=KEEP_SHORT_CLIPS))
+                      epochs=EPOCHS))
     iters = -(-VIDEOS // RANKS) // BATCH  # 7 clips a rank: 3 batches
     steps = official_steps_per_epoch(VIDEOS, RANKS, BATCH, ACC)
     assert (iters, steps) == (3, 1)  # one iteration discarded an epoch
@@ -95,7 +91,9 @@ def test_official_epoch_on_two_ranks_and_exact_resume(tmp_path):
     full = tmp_path / 'full'
     log = _train(str(config), full)
     assert re.search(rf'Epoch\(train\) +\[2\]\[{iters}/{iters}\]', log)
-    assert 'too_short' not in log  # short clips were trained on
+    # short clips were trained on, not skipped as unreadable
+    with open(full / 'skipped_videos.json') as f:
+        assert json.load(f) == dict(num_skipped=0, num_samples=VIDEOS)
     for epoch in range(1, EPOCHS + 1):
         ckpt = _ckpt(full / f'epoch_{epoch}.pth')
         assert ckpt['meta']['iter'] == epoch * iters

@@ -16,7 +16,6 @@ import json
 import os
 import os.path as osp
 import pickle
-import shlex
 import subprocess
 import sys
 
@@ -24,22 +23,13 @@ import numpy as np
 import pytest
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
-from vifi_testing import REPO_ROOT, collect_python, free_port, start_python
+from vifi_testing import (REPO_ROOT, CodeOnUnpickle, collect_python,
+                          free_port, start_python)
 
 import vifi_mmaction
 from vifi_mmaction import compat
 
 COMPAT_PY = osp.join(REPO_ROOT, 'vifi_mmaction', 'compat.py')
-
-
-class _Evil:
-    """Unpickling this runs a shell command that creates ``marker``."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f'touch {shlex.quote(self.marker)}', )
 
 
 def _write_mmengine_checkpoint(path: str) -> None:
@@ -186,7 +176,7 @@ def probes(tmp_path_factory):
                  marker=str(tmp / 'pwned'), cfg=str(tmp / 'cfg.py'),
                  compat_py=COMPAT_PY)
     _write_mmengine_checkpoint(paths['ckpt'])
-    torch.save({'state_dict': _Evil(paths['marker'])}, paths['evil'])
+    torch.save({'state_dict': CodeOnUnpickle(paths['marker'])}, paths['evil'])
     with open(paths['cfg'], 'w') as f:
         f.write("_base_ = 'mmaction::_base_/default_runtime.py'\nx = 1\n")
     bare = start_python(_BARE.format(**paths))
@@ -265,7 +255,7 @@ def test_code_executing_pickle_refused_in_process_and_payload_is_real(
         tmp_path):
     marker = str(tmp_path / 'pwned')
     evil = str(tmp_path / 'evil.pth')
-    torch.save([_Evil(marker)], evil)
+    torch.save([CodeOnUnpickle(marker)], evil)
     with pytest.raises(pickle.UnpicklingError):
         torch.load(evil, weights_only=True)
     assert not osp.exists(marker)

@@ -2,9 +2,8 @@
 import numpy as np
 import pytest
 import torch
-from inference_testing import load_tool
 from PIL import Image
-from vifi_testing import make_tiny_clip
+from vifi_testing import load_tool, make_tiny_clip
 
 from vifi_mmaction.apis import (AttentionRecorder, attention_rollout,
                                 block_attention, class_token_attention)

@@ -5,7 +5,8 @@ import os.path as osp
 
 import numpy as np
 import pytest
-from inference_testing import NUM_FRAMES, load_tool
+from vifi_testing import QUICKSTART_FRAMES as NUM_FRAMES
+from vifi_testing import load_tool
 
 from vifi_mmaction.apis import ViFiZeroShotInferencer, load_features
 

@@ -4,11 +4,10 @@ inputs."""
 import numpy as np
 import pytest
 import torch
-from inference_testing import load_tool
 from mmaction.structures import ActionDataSample
 from mmengine.evaluator import DumpResults
 from PIL import Image
-from vifi_testing import CLASS_NAMES
+from vifi_testing import CLASS_NAMES, load_tool
 
 from vifi_mmaction.apis import (FeatureStore, confusion_matrix, load_dump,
                                 stratified_subsample, tsne)

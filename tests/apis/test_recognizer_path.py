@@ -6,10 +6,10 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from inference_testing import load_tool
 from mmaction.apis import inference_recognizer
 from mmengine.config import Config
 from mmengine.dataset import Compose
+from vifi_testing import load_tool
 
 from vifi_mmaction.apis import (ViFiZeroShotInferencer, load_features,
                                 video_attention_maps)

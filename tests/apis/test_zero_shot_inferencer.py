@@ -3,10 +3,10 @@ failures per video, and the weights it accepts."""
 import numpy as np
 import pytest
 import torch
-from inference_testing import NUM_FRAMES
 from mmaction.apis import inference_recognizer
 from mmengine.config import Config
 from mmengine.dataset import Compose
+from vifi_testing import QUICKSTART_FRAMES as NUM_FRAMES
 
 from vifi_mmaction.apis import ViFiZeroShotInferencer, adapt_test_pipeline
 

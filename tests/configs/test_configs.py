@@ -1,5 +1,5 @@
 """Every config under configs/ (but configs/prompting, tested with the
-prompting models, and configs/mixing, tested in tests/mixing) loads, builds
+prompting models, and configs/mixing, test_mixing_configs.py) loads, builds
 with a tiny CLIP, and carries the official hyper-parameters of its protocol
 (the table below, from the official ViFi-CLIP configs; docs/protocols.md).
 Every paper config, prompting included, trains as the official run does
@@ -252,7 +252,7 @@ def test_runner_sections_and_exact_sample_count(rel):
             continue
         # every test sample counted exactly once: no drop_last, no shuffle;
         # DefaultSampler's distributed padding is cut off again by
-        # mmengine's collect_results (tests/test_protocols_multiview.py)
+        # mmengine's collect_results (tests/configs/test_test_protocol.py)
         assert not loader.get('drop_last', False)
         assert loader.sampler.type == 'DefaultSampler'
         assert loader.sampler.shuffle is False

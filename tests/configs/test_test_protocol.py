@@ -3,7 +3,7 @@
 one count per test sample under distributed padding.
 
 Per-view softmax averaging itself is tested on the recognizer in
-tests/models/test_recognizer.py."""
+tests/models/recognizers/test_vifi_recognizer.py."""
 import os.path as osp
 import pickle
 

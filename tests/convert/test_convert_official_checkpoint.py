@@ -13,7 +13,6 @@ by ``exp(logit_scale)``.
 """
 import collections
 import copy
-import importlib.util
 import math
 import os.path as osp
 import pickle
@@ -25,23 +24,13 @@ import open_clip
 import pytest
 import torch
 import torch.nn.functional as F
+from vifi_testing import CodeOnUnpickle, load_tool
 
 import vifi_mmaction.convert as converter
 from vifi_mmaction.convert.layout import openai_name
 from vifi_mmaction.models import build_clip
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'_tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-conv = _load_tool('convert_official_checkpoint')  # the command line
+conv = load_tool('tools/convert_official_checkpoint.py')  # the command line
 
 # Official build_model: heads = width // 64 in both towers.
 ARCH = dict(
@@ -499,7 +488,7 @@ def test_video_inference_and_test_tool(files, ft_out, tmp_path):
     torch.testing.assert_close(result.pred_score, ref, atol=TOL, rtol=0)
 
     (vid_dir / 'ann.txt').write_text('v.mp4 1\n')
-    test_tool = _load_tool('test')
+    test_tool = load_tool('tools/test.py')
     dump = str(tmp_path / 'preds.pkl')
     test_tool.main([
         config, weights, '--work-dir', str(tmp_path / 'work'), '--dump', dump,
@@ -591,11 +580,6 @@ def _bad(tmp_path, capsys, src, *extra, labels=None, clip=True, files=None):
     return msg
 
 
-class Evil:
-    def __reduce__(self):
-        return (print, ('pwned', ))
-
-
 def test_errors(files, tmp_path, capsys):
     def bad(src, *args, **kwargs):
         return _bad(tmp_path, capsys, src, *args, files=files, **kwargs)
@@ -603,11 +587,12 @@ def test_errors(files, tmp_path, capsys):
     src = files.root / 'official.pth'
     # missing / unsafe / not-a-checkpoint files
     assert 'nope.pth: no such file' in bad(tmp_path / 'nope.pth')
+    marker = tmp_path / 'pwned'
     torch.save({'model': {'module.logit_scale': torch.ones(())},
-                'evil': Evil()}, tmp_path / 'evil.pth')
+                'evil': CodeOnUnpickle(str(marker))}, tmp_path / 'evil.pth')
     msg = bad(tmp_path / 'evil.pth')
-    assert 'evil.pth: refused' in msg and 'print' in msg
-    assert 'pwned' not in capsys.readouterr().out
+    assert 'evil.pth: refused' in msg and 'system' in msg
+    assert not marker.exists()
     (tmp_path / 'junk.pth').write_bytes(b'not a checkpoint')
     assert 'junk.pth' in bad(tmp_path / 'junk.pth')
     # unknown and missing keys, all listed

@@ -11,14 +11,11 @@ One run covers both distributed faults:
 """
 import os
 import pickle
-import subprocess
 import sys
 import time
 
 import pytest
-
-from faults_utils import ROOT, child_env, make_cfg, write_cfg
-from vifi_testing import free_port
+from vifi_testing import make_cfg, run_tool, write_cfg
 
 BOUND_S = 60  # torchrun notices a dead worker within a second or two
 
@@ -33,15 +30,15 @@ def _alive(pid):
 
 @pytest.mark.skipif(sys.platform != 'linux', reason='bash + torchrun')
 def test_rank_failure_ends_every_rank_and_eval_counts_each_once(
-        synthetic, tmp_path):
-    with open(f'{synthetic}/base_val.txt') as f:
+        synthetic_data, tmp_path):
+    with open(f'{synthetic_data}/base_val.txt') as f:
         val_lines = f.read().strip().splitlines()
     val_lines.append('green_sideways/train_1.mp4 2')  # 9 videos, odd
     val_ann = tmp_path / 'val9.txt'
     val_ann.write_text('\n'.join(val_lines) + '\n')
     marker = tmp_path / 'failed_at'
     dump = tmp_path / 'val_preds.pkl'
-    cfg = make_cfg(synthetic, tmp_path / 'work', epochs=2, val=True,
+    cfg = make_cfg(synthetic_data, tmp_path / 'work', epochs=2, val=True,
                    val_ann=str(val_ann), extra_hooks=[dict(
                        type='FaultRaiseOnRank', rank=1, at_iter=5,
                        marker=str(marker))])
@@ -52,10 +49,8 @@ def test_rank_failure_ends_every_rank_and_eval_counts_each_once(
                          dict(type='DumpResults', out_file_path=str(dump))]
     cfg_path = write_cfg(cfg, tmp_path / 'dist.py')
 
-    proc = subprocess.run(
-        ['bash', 'tools/dist_train.sh', cfg_path, '2'], cwd=ROOT,
-        env=child_env(dict(PYTHON=sys.executable, PORT=str(free_port()))),
-        capture_output=True, text=True, timeout=400)
+    proc = run_tool('bash', 'tools/dist_train.sh', cfg_path, '2',
+                    check=False, timeout=400)
     ended = time.time()
     log = proc.stdout + proc.stderr
 
@@ -71,7 +66,7 @@ def test_rank_failure_ends_every_rank_and_eval_counts_each_once(
     # epoch-1 validation saw each of the 9 videos exactly once, in order
     with open(dump, 'rb') as f:
         preds = pickle.load(f)
-    names = [os.path.relpath(p['filename'], f'{synthetic}/videos')
+    names = [os.path.relpath(p['filename'], f'{synthetic_data}/videos')
              for p in preds]
     assert names == [line.rsplit(' ', 1)[0] for line in val_lines]
     assert [int(p['gt_label'][0]) for p in preds] == \

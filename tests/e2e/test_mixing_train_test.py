@@ -5,7 +5,7 @@ import pickle
 
 import pytest
 import torch
-from mixing_utils import ALL, PROBE, TSN, VIT
+from vifi_testing.mixing import ALL, PROBE, TSN, VIT
 
 
 def _preds(run):

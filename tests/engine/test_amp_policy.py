@@ -4,7 +4,6 @@ on a GPU (the official apex O1 run), bf16 in one key, fp32 on a CPU unless
 decision is injected (``resolve_amp_dtype(..., accelerator=)``), so both
 sides are checked on any machine."""
 import copy
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -12,7 +11,7 @@ import torch
 from mmaction.registry import MODELS, OPTIM_WRAPPERS
 from mmaction.structures import ActionDataSample
 from mmengine.config import Config
-from vifi_testing import REPO_ROOT, TINY_ARCH
+from vifi_testing import REPO_ROOT, TINY_ARCH, load_tool
 
 from vifi_mmaction.engine import has_amp_device, resolve_amp_dtype
 
@@ -23,15 +22,7 @@ PROMPT = osp.join(
     'vifi-clip-prompt_vit-b16_k400-vifi_8xb4-32f_hmdb51-2shot-rgb.py')
 
 
-def _train_tool():
-    spec = importlib.util.spec_from_file_location(
-        'vifi_train_tool', osp.join(REPO_ROOT, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-TRAIN = _train_tool()
+TRAIN = load_tool('tools/train.py')
 
 
 def _precision(config, *argv):

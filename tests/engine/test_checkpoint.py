@@ -5,7 +5,6 @@ The end-to-end story is test_kill_resume.py; these pin the edge cases.
 import logging
 import os
 import os.path as osp
-import shlex
 from unittest import mock
 
 import pytest
@@ -15,6 +14,7 @@ from hypothesis import strategies as st
 from mmengine.logging import MessageHub, MMLogger
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
+from vifi_testing import CodeOnUnpickle
 
 from vifi_mmaction.compat import UntrustedCheckpointError
 from vifi_mmaction.engine import (AtomicLocalBackend,
@@ -134,19 +134,10 @@ def test_only_broken_checkpoints_is_an_error_naming_them(tmp_path):
     assert 'iter_1.pth' in str(e.value) and 'iter_2.pth' in str(e.value)
 
 
-class _Evil:
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f'touch {shlex.quote(self.marker)}', )
-
-
 def test_a_code_carrying_candidate_stops_auto_resume(tmp_path):
     _ckpt(tmp_path / 'iter_1.pth', 1)
     marker = str(tmp_path / 'pwned')
-    torch.save(dict(meta=dict(iter=2), state_dict={'w': _Evil(marker)}),
+    torch.save(dict(meta=dict(iter=2), state_dict={'w': CodeOnUnpickle(marker)}),
                tmp_path / 'iter_2.pth')
     with pytest.raises(UntrustedCheckpointError, match='iter_2.pth'):
         find_resumable_checkpoint(str(tmp_path))

@@ -13,25 +13,14 @@ and mmengine's ``_load_checkpoint`` with the allowlist
 and ``tools/convert_official_checkpoint.py``
 (tests/convert/test_convert_official_checkpoint.py).
 """
-import os
 import os.path as osp
-import shlex
 
 import pytest
 import torch
 from mmengine.config import Config
+from vifi_testing import CodeOnUnpickle, make_cfg, run_inprocess, write_cfg
 
-from faults_utils import make_cfg, run_inprocess, write_cfg
 from vifi_mmaction.compat import UntrustedCheckpointError
-
-
-class _Evil:
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f'touch {shlex.quote(self.marker)}', )
 
 
 @pytest.fixture
@@ -40,7 +29,7 @@ def evil(tmp_path, monkeypatch):
     marker = str(tmp_path / 'pwned')
     path = str(tmp_path / 'iter_3.pth')  # looks like one of ours
     torch.save(dict(meta=dict(epoch=0, iter=3),
-                    state_dict={'x': _Evil(marker)}), path)
+                    state_dict={'x': CodeOnUnpickle(marker)}), path)
     return path, marker
 
 
@@ -52,17 +41,17 @@ def _refused(excinfo, path, marker):
     assert not osp.exists(marker)
 
 
-def _cfg(synthetic, tmp_path, name):
-    return write_cfg(make_cfg(synthetic, tmp_path / name),
+def _cfg(synthetic_data, tmp_path, name):
+    return write_cfg(make_cfg(synthetic_data, tmp_path / name),
                      tmp_path / f'{name}.py')
 
 
 @pytest.mark.parametrize('path_kind', ['load_from', 'resume', 'auto_resume',
                                        'test', 'init_recognizer'])
-def test_crafted_checkpoint_is_refused_and_never_runs(synthetic, tmp_path,
+def test_crafted_checkpoint_is_refused_and_never_runs(synthetic_data, tmp_path,
                                                       evil, path_kind):
     path, marker = evil
-    cfg = _cfg(synthetic, tmp_path, 'run')
+    cfg = _cfg(synthetic_data, tmp_path, 'run')
     with pytest.raises(UntrustedCheckpointError) as e:
         if path_kind == 'load_from':
             run_inprocess('tools/train.py', cfg, '--cfg-options',

@@ -11,8 +11,9 @@ import pickle
 
 import pytest
 from mmengine.runner import Runner
+from vifi_testing import (load_tool, make_bad_videos, make_cfg, run_inprocess,
+                          run_log, write_cfg)
 
-from faults_utils import make_bad_videos, make_cfg, run_inprocess, write_cfg
 from vifi_mmaction.engine import (TooManyVideoFaultsError,
                                   UnreadableTestVideosError)
 
@@ -20,39 +21,39 @@ KINDS = ('empty', 'truncated', 'corrupt', 'missing')
 
 
 @pytest.fixture(scope='module')
-def broken(synthetic, tmp_path_factory):
+def broken(synthetic_data, tmp_path_factory):
     """Annotations with every kind of broken video added."""
-    bad = make_bad_videos(synthetic, 'broken', 'red_up_and_down/train_0.mp4')
+    bad = make_bad_videos(synthetic_data, 'broken',
+                          'red_up_and_down/train_0.mp4')
     tmp = tmp_path_factory.mktemp('broken_ann')
     train = tmp / 'train.txt'
-    with open(f'{synthetic}/base_train.txt') as f:
+    with open(f'{synthetic_data}/base_train.txt') as f:
         good = f.read().strip().splitlines()
     train.write_text('\n'.join(good + [f'{bad[k]} {i}' for i, k in
                                        enumerate(KINDS)] +
                                [f'{bad["short"]} 4']) + '\n')
     val = tmp / 'val.txt'
-    with open(f'{synthetic}/base_val.txt') as f:
+    with open(f'{synthetic_data}/base_val.txt') as f:
         good_val = f.read().strip().splitlines()
     val.write_text('\n'.join(good_val + [f'{bad["truncated"]} 1',
                                          f'{bad["missing"]} 2',
                                          f'{bad["short"]} 3']) + '\n')
     return dict(train=str(train), val=str(val), rel=bad, n_train=21,
-                n_val=11, root=f'{synthetic}/videos')
+                n_val=11, root=f'{synthetic_data}/videos')
 
 
 @pytest.fixture(scope='module')
-def trained_with_faults(synthetic, broken, tmp_path_factory):
+def trained_with_faults(synthetic_data, broken, tmp_path_factory):
     """One epoch over 16 good + 1 short + 4 broken videos, ceiling raised
     to 50%."""
     work = tmp_path_factory.mktemp('train_faults')
-    cfg = make_cfg(synthetic, work, train_ann=broken['train'])
+    cfg = make_cfg(synthetic_data, work, train_ann=broken['train'])
     cfg.custom_hooks[0]['max_skip_ratio'] = 0.5
     Runner.from_cfg(cfg).train()
     return work
 
 
 def _log(work):
-    from faults_utils import run_log
     return run_log(work)
 
 
@@ -78,9 +79,10 @@ def test_training_skips_logs_and_counts_each_broken_video(
     assert broken['rel']['short'] not in log  # looped, not skipped
 
 
-def test_ceiling_stops_the_run_with_a_summary(synthetic, broken, tmp_path):
+def test_ceiling_stops_the_run_with_a_summary(synthetic_data, broken,
+                                              tmp_path):
     # default ceiling: 1% of 21 videos, i.e. not a single one
-    cfg = make_cfg(synthetic, tmp_path, train_ann=broken['train'])
+    cfg = make_cfg(synthetic_data, tmp_path, train_ann=broken['train'])
     with pytest.raises(TooManyVideoFaultsError) as e:
         Runner.from_cfg(cfg).train()
     msg = str(e.value)
@@ -95,12 +97,12 @@ def test_ceiling_stops_the_run_with_a_summary(synthetic, broken, tmp_path):
     assert not (tmp_path / 'epoch_1.pth').exists()
 
 
-def test_short_clips_train_under_the_default_ceiling(synthetic, tmp_path):
+def test_short_clips_train_under_the_default_ceiling(synthetic_data, tmp_path):
     # 1-, 2- and 3-frame videos when 4 are sampled: with the default ceiling
     # (1 %: not a single fault allowed) a fault would stop the run
     from vifi_testing import write_video
     ann = tmp_path / 'train.txt'
-    with open(f'{synthetic}/base_train.txt') as f:
+    with open(f'{synthetic_data}/base_train.txt') as f:
         lines = f.read().strip().splitlines()
     for n in (1, 2, 3):
         rel = f'short_{n}/clip.mp4'
@@ -108,7 +110,7 @@ def test_short_clips_train_under_the_default_ceiling(synthetic, tmp_path):
         write_video(str(tmp_path / 'videos' / rel), num_frames=n)
         lines.append(f'{tmp_path}/videos/{rel} {n}')
     ann.write_text('\n'.join(lines) + '\n')
-    cfg = make_cfg(synthetic, tmp_path / 'work', train_ann=str(ann))
+    cfg = make_cfg(synthetic_data, tmp_path / 'work', train_ann=str(ann))
     assert cfg.custom_hooks[0]['max_skip_ratio'] == 0.01
     Runner.from_cfg(cfg).train()
     report = json.loads(
@@ -118,16 +120,16 @@ def test_short_clips_train_under_the_default_ceiling(synthetic, tmp_path):
     assert (tmp_path / 'work' / 'epoch_1.pth').exists()
 
 
-def test_ceiling_counts_a_video_once_over_epochs(synthetic, broken,
+def test_ceiling_counts_a_video_once_over_epochs(synthetic_data, broken,
                                                  tmp_path):
     # one corrupt video among 17, met in both epochs: 2 skips, 1 video;
     # the ceiling allows 1.02 videos
     ann = tmp_path / 'train.txt'
-    with open(f'{synthetic}/base_train.txt') as f:
+    with open(f'{synthetic_data}/base_train.txt') as f:
         lines = f.read().strip().splitlines()
     ann.write_text('\n'.join(lines + [f'{broken["rel"]["corrupt"]} 0']) +
                    '\n')
-    cfg = make_cfg(synthetic, tmp_path, train_ann=str(ann), epochs=2)
+    cfg = make_cfg(synthetic_data, tmp_path, train_ann=str(ann), epochs=2)
     cfg.custom_hooks[0]['max_skip_ratio'] = 0.06
     Runner.from_cfg(cfg).train()
     report = json.loads((tmp_path / 'video_faults.json').read_text())
@@ -137,9 +139,9 @@ def test_ceiling_counts_a_video_once_over_epochs(synthetic, broken,
 
 
 def test_test_fails_listing_every_unreadable_video(trained_with_faults,
-                                                   synthetic, broken,
+                                                   synthetic_data, broken,
                                                    tmp_path):
-    cfg = write_cfg(make_cfg(synthetic, tmp_path, val_ann=broken['val']),
+    cfg = write_cfg(make_cfg(synthetic_data, tmp_path, val_ann=broken['val']),
                     tmp_path / 'cfg.py')
     with pytest.raises(UnreadableTestVideosError) as e:
         run_inprocess('tools/test.py', cfg,
@@ -158,9 +160,9 @@ def test_test_fails_listing_every_unreadable_video(trained_with_faults,
 
 
 def test_option_counts_unreadable_videos_as_wrong(trained_with_faults,
-                                                  synthetic, broken,
+                                                  synthetic_data, broken,
                                                   tmp_path):
-    cfg = write_cfg(make_cfg(synthetic, tmp_path, val_ann=broken['val']),
+    cfg = write_cfg(make_cfg(synthetic_data, tmp_path, val_ann=broken['val']),
                     tmp_path / 'cfg.py')
     dump = tmp_path / 'preds.pkl'
     metrics = run_inprocess(
@@ -189,7 +191,7 @@ def test_option_counts_unreadable_videos_as_wrong(trained_with_faults,
 
 
 def test_test_option_is_a_config_key_too(tmp_path):
-    tool = __import__('faults_utils').load_tool('tools/test.py')
+    tool = load_tool('tools/test.py')
     from mmengine.config import Config
     cfg = Config(dict(custom_hooks=[dict(type='ViFiDataCheckHook'),
                                     dict(type='ViFiExactResumeHook')],

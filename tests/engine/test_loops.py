@@ -3,7 +3,8 @@ drop_last batches, an accumulation window that restarts every epoch (a
 partial one discarded), the timm rate at every optimizer step, validation
 after epoch 1, every SAVE_FREQ epochs and the last; resume inside an
 accumulation window equals an uninterrupted run. A toy regression model
-keeps it fast; the 2-process run on videos is in tests/scale."""
+keeps it fast; the 2-process run on videos is in
+test_loops_official_epoch.py."""
 import copy
 import logging
 

@@ -8,11 +8,9 @@ import json
 import os
 import os.path as osp
 import re
-import subprocess
-import sys
 
 import torch
-from vifi_testing import (CLASS_NAMES, REPO_ROOT, free_port,
+from vifi_testing import (CLASS_NAMES, REPO_ROOT, run_tool,
                           trained_weight_diffs, write_labels_csv, write_video)
 
 from vifi_mmaction.engine import official_steps_per_epoch
@@ -59,13 +57,8 @@ def _dataset(root):
 
 
 def _train(config, work, *extra):
-    env = dict(os.environ, PYTHONPATH=REPO_ROOT, PYTHONWARNINGS='ignore',
-               PYTHON=sys.executable, PORT=str(free_port()))
-    cmd = ['bash', 'tools/dist_train.sh', config, str(RANKS), '--work-dir',
-           str(work), '--no-validate', *extra]
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True,
-                          text=True, timeout=600)
-    assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-4000:])
+    proc = run_tool('bash', 'tools/dist_train.sh', config, str(RANKS),
+                    '--work-dir', work, '--no-validate', *extra)
     return proc.stdout + proc.stderr
 
 

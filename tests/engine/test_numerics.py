@@ -7,16 +7,16 @@ import pytest
 import torch
 from mmengine.optim import AmpOptimWrapper
 from mmengine.runner import Runner
+from vifi_testing import make_cfg
 
-from faults_utils import make_cfg
 from vifi_mmaction.engine import (NonFiniteLossError, NonFiniteWeightsError,
                                   ViFiCheckpointHook, ViFiNonFiniteLossHook)
 
 
 def test_nan_loss_stops_naming_iteration_and_last_good_checkpoint(
-        synthetic, tmp_path):
+        synthetic_data, tmp_path):
     # weights turn NaN just before the 4th iteration (runner.iter == 3)
-    cfg = make_cfg(synthetic, tmp_path, iter_ckpt=1, extra_hooks=[
+    cfg = make_cfg(synthetic_data, tmp_path, iter_ckpt=1, extra_hooks=[
         dict(type='FaultNaNWeights', at_iter=3)])
     cfg.default_hooks.checkpoint.max_keep_ckpts = 1
     with pytest.raises(NonFiniteLossError) as e:

@@ -28,8 +28,7 @@ import signal
 import time
 
 import torch
-
-from faults_utils import make_cfg, run_inprocess, run_log, write_cfg
+from vifi_testing import make_cfg, run_inprocess, run_log, write_cfg
 
 ITERS_PER_EPOCH = 4  # 16 videos, batch 4
 # as the K400 configs: random per-batch mixing, drawn in the main process
@@ -62,12 +61,13 @@ def _weights(path):
 
 
 def test_sigkill_mid_checkpoint_then_resume_equals_uninterrupted(
-        synthetic, tmp_path):
+        synthetic_data, tmp_path):
     work_a, work_b = tmp_path / 'a', tmp_path / 'b'
     marker = tmp_path / 'writing'
-    cfg_a = write_cfg(_cfg(synthetic, work_a, every=8), tmp_path / 'a.py')
+    cfg_a = write_cfg(_cfg(synthetic_data, work_a, every=8),
+                      tmp_path / 'a.py')
     cfg_b = write_cfg(
-        _cfg(synthetic, work_b, workers=1, extra_hooks=[dict(
+        _cfg(synthetic_data, work_b, workers=1, extra_hooks=[dict(
             type='FaultStallCheckpointWrite', at_iter=KILL_AT,
             marker=str(marker))]), tmp_path / 'b.py')
     seed = ['--seed', '0', '--deterministic']
@@ -105,7 +105,8 @@ def test_sigkill_mid_checkpoint_then_resume_equals_uninterrupted(
     resumed_from.write_bytes(full)
 
     # C resumes with the plain config (no fault hook), as a user would
-    cfg_c = write_cfg(_cfg(synthetic, work_b, workers=1), tmp_path / 'c.py')
+    cfg_c = write_cfg(_cfg(synthetic_data, work_b, workers=1),
+                      tmp_path / 'c.py')
     run_inprocess('tools/train.py', cfg_c, '--resume', *seed)
     log_c = run_log(work_b)
 

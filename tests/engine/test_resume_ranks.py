@@ -2,7 +2,7 @@
 
 2 CPU processes (gloo, ``tools/dist_train.sh``) train the tiny model on
 generated videos with random frame sampling, random crops and
-Mixup/CutMix; ``rank_draws.RecordRankDraws`` (a test hook in this folder)
+Mixup/CutMix; ``RecordRankDraws`` (a test hook, ``vifi_testing.hooks``)
 records every rank's draws (see its docstring). Checked:
 
 * A (default config, per-rank seeds as the official ``SEED + rank``):
@@ -14,14 +14,9 @@ records every rank's draws (see its docstring). Checked:
   the differences in A come from the rank.
 """
 import json
-import os
 import os.path as osp
-import subprocess
-import sys
 
-from vifi_testing import REPO_ROOT, free_port
-
-HERE = osp.dirname(osp.abspath(__file__))
+from vifi_testing import REPO_ROOT, run_tool
 
 _CONFIG = '''
 _base_ = "@ROOT@/configs/quickstart/vifi-clip_tiny_synthetic.py"
@@ -58,7 +53,7 @@ default_hooks = dict(
     logger=dict(interval=1),
     checkpoint=dict(by_epoch=False, interval=3, save_best=None,
                     max_keep_ckpts=3))
-custom_imports = dict(imports=["vifi_mmaction", "rank_draws"],
+custom_imports = dict(imports=["vifi_mmaction", "vifi_testing.hooks"],
                       allow_failed_imports=False)
 custom_hooks = [
     dict(type="ViFiDataCheckHook"),
@@ -71,16 +66,8 @@ RESUME_AT = 3  # iter_3.pth: 1 batch into epoch 2
 
 
 def _train(cfg, work, *extra):
-    env = dict(os.environ, PYTHONWARNINGS='ignore', PYTHON=sys.executable,
-               PORT=str(free_port()), OMP_NUM_THREADS='1',
-               PYTHONPATH=os.pathsep.join([REPO_ROOT, HERE]))
-    cmd = ['bash', 'tools/dist_train.sh', str(cfg), '2', '--work-dir',
-           str(work), '--no-validate', *extra]
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True,
-                          text=True, timeout=600)
-    assert proc.returncode == 0, (
-        f'{" ".join(cmd)} failed ({proc.returncode}):\n'
-        f'{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
+    run_tool('bash', 'tools/dist_train.sh', cfg, '2', '--work-dir', work,
+             '--no-validate', *extra)
 
 
 def _draws(work):
@@ -98,15 +85,11 @@ def _draws(work):
     return out
 
 
-def test_ranks_draw_their_own_and_repeat_after_resume(tmp_path):
-    data = str(tmp_path / 'data')
-    subprocess.run([
-        sys.executable, 'tools/data/make_synthetic_dataset.py', data,
-        '--train-per-class', '2', '--val-per-class', '1', '--frames', '8'
-    ], cwd=REPO_ROOT, check=True, capture_output=True)
+def test_ranks_draw_their_own_and_repeat_after_resume(synthetic_data,
+                                                      tmp_path):
     cfg = tmp_path / 'cfg.py'
     cfg.write_text(_CONFIG.replace('@ROOT@', REPO_ROOT).replace(
-        '@DATA@', data))
+        '@DATA@', synthetic_data))
     work_a, work_b, work_c = (tmp_path / n for n in 'abc')
 
     _train(cfg, work_a)

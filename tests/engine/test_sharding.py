@@ -9,11 +9,8 @@ The ViT-L/14 config itself is checked on the meta device (no weights).
 """
 import copy
 import math
-import os
 import os.path as osp
 import re
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -23,9 +20,8 @@ from mmengine.registry import FUNCTIONS, STRATEGIES
 from mmengine.runner import load_checkpoint
 from open_clip.transformer import ResidualAttentionBlock
 from torch.distributed.fsdp import StateDictType
-from vifi_testing import (REPO_ROOT, free_port, synthetic_train_config,
-                          trained_weight_diffs)
-
+from vifi_testing import (QUICKSTART_CONFIG, REPO_ROOT, make_cfg, run_tool,
+                          trained_weight_diffs, write_cfg)
 
 from vifi_mmaction.engine.sharding import (promote_scalar_parameters,
                                            resolve_fsdp_device_id)
@@ -37,27 +33,22 @@ INIT_LOGIT_SCALE = math.log(1 / 0.07)  # open_clip's initial value
 
 
 def _write_config(tmp_path, data, name, batch, sharded):
-    # 16 videos: 4 iterations an epoch at global batch 4, 2 epochs
-    text = synthetic_train_config(data, batch, epochs=2)
+    # 16 videos: 4 iterations an epoch at global batch 4, 2 epochs; no
+    # augmentation and a fixed order, so the rank count cannot matter
+    cfg = make_cfg(data, epochs=2, batch_size=batch, num_frames=None,
+                   augment=False, shuffle=False)
+    cfg.default_hooks.checkpoint.interval = 1
     if sharded:
         l14 = Config.fromfile(L14_CONFIG)
         # the ViT-L/14 config's runner and strategy, verbatim
-        text += (f'runner_type = {l14.runner_type!r}\n'
-                 f'strategy = {l14.strategy.to_dict()!r}\n'
-                 'model.update(clip=dict(grad_checkpointing=True))\n')
-    path = tmp_path / f'{name}.py'
-    path.write_text(text)
-    return str(path)
+        cfg.runner_type = l14.runner_type
+        cfg.strategy = l14.strategy.to_dict()
+        cfg.model.clip.grad_checkpointing = True
+    return write_cfg(cfg, tmp_path / f'{name}.py')
 
 
-def _run(cmd, timeout=300):
-    env = dict(os.environ, PYTHONPATH=REPO_ROOT, PYTHONWARNINGS='ignore',
-               PYTHON=sys.executable, PORT=str(free_port()))
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout)
-    assert proc.returncode == 0, (
-        f'{" ".join(cmd)} failed ({proc.returncode}):\n'
-        f'{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
+def _run(*cmd):
+    proc = run_tool(*cmd, timeout=300)
     return proc.stdout + proc.stderr
 
 
@@ -65,27 +56,25 @@ def _state(path):
     return torch.load(path, map_location='cpu', weights_only=True)
 
 
-def test_fsdp_on_two_cpu_processes_matches_one_process(tmp_path):
-    data = str(tmp_path / 'data')
-    _run([sys.executable, 'tools/data/make_synthetic_dataset.py', data,
-          '--train-per-class', '2', '--val-per-class', '1', '--frames', '8'])
+def test_fsdp_on_two_cpu_processes_matches_one_process(synthetic_data,
+                                                       tmp_path):
+    data = synthetic_data
     plain = _write_config(tmp_path, data, 'plain', batch=4, sharded=False)
     fsdp = _write_config(tmp_path, data, 'fsdp', batch=2, sharded=True)
     single, sharded = tmp_path / 'single', tmp_path / 'sharded'
 
-    _run([sys.executable, 'tools/train.py', plain, '--work-dir', str(single),
-          '--no-validate'])
+    _run('tools/train.py', plain, '--work-dir', single, '--no-validate')
     # epoch 1 sharded, then a resume from its checkpoint for epoch 2
-    log = _run(['bash', 'tools/dist_train.sh', fsdp, '2', '--work-dir',
-                str(sharded), '--no-validate', '--cfg-options',
-                'train_cfg.max_epochs=1'])
+    log = _run('bash', 'tools/dist_train.sh', fsdp, '2', '--work-dir',
+               sharded, '--no-validate', '--cfg-options',
+               'train_cfg.max_epochs=1')
     held = re.search(r'FSDP: 5 units; this rank holds (\d+) of (\d+) ', log)
     assert held, log[-3000:]  # root + 2 image + 2 text blocks
     assert 0 < int(held[1]) < int(held[2])  # sharded, not replicated
     first = _state(sharded / 'epoch_1.pth')
-    log = _run(['bash', 'tools/dist_train.sh', fsdp, '2', '--work-dir',
-                str(sharded), '--no-validate', '--resume',
-                str(sharded / 'epoch_1.pth')])
+    log = _run('bash', 'tools/dist_train.sh', fsdp, '2', '--work-dir',
+               sharded, '--no-validate', '--resume',
+               sharded / 'epoch_1.pth')
     assert 'resumed epoch: 1, iter: 4' in log
     second = _state(sharded / 'epoch_2.pth')
 
@@ -113,8 +102,7 @@ def test_fsdp_on_two_cpu_processes_matches_one_process(tmp_path):
 
 
 def test_promoted_scalars_keep_the_unsharded_state_dict():
-    cfg = Config.fromfile(
-        osp.join(REPO_ROOT, 'configs/quickstart/vifi-clip_tiny_synthetic.py'))
+    cfg = Config.fromfile(QUICKSTART_CONFIG)
     cfg.model.cls_head.class_names = ['a', 'b', 'c']
     torch.manual_seed(0)
     model = MODELS.build(cfg.model).eval()

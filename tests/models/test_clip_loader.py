@@ -5,15 +5,14 @@ downloaded.
 """
 import copy
 import hashlib
-import os
 import os.path as osp
-import shlex
 import warnings
 
 import pytest
 import torch
 from open_clip.model import resize_pos_embed
-from vifi_testing import TINY_ARCH, deterministic_init_, make_tiny_clip
+from vifi_testing import (TINY_ARCH, CodeOnUnpickle, deterministic_init_,
+                          make_tiny_clip)
 
 from vifi_mmaction.models import (CLIPWeightsError, ViFiCLIPBackbone,
                                   ViFiTextHead, build_clip,
@@ -308,20 +307,11 @@ def test_sha256_is_checked_before_reading(source, tmp_path):
     _towers(path, sha256=digest)  # the right digest loads
 
 
-class _Evil:
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f'touch {shlex.quote(self.marker)}', )
-
-
 def test_malicious_pickle_is_refused_without_running(tmp_path):
     marker = str(tmp_path / 'pwned')
     path = str(tmp_path / 'ViT-B-16.pt')
     torch.save({'state_dict': {'visual.proj': torch.zeros(1)},
-                'payload': _Evil(marker)}, path)
+                'payload': CodeOnUnpickle(marker)}, path)
     with pytest.raises(CLIPWeightsError) as e:
         load_clip_state_dict(path)
     msg = str(e.value)

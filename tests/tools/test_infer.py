@@ -5,7 +5,7 @@ import json
 import os.path as osp
 
 import pytest
-from inference_testing import load_tool
+from vifi_testing import load_tool
 
 infer = load_tool('infer')
 

@@ -4,23 +4,14 @@
 ``epoch_10.pth`` into the directory every stage-2 prompting config that
 starts from the K-400 model names in ``load_from``."""
 import glob
-import importlib.util
 import os.path as osp
 
 from mmengine.config import Config
-from vifi_testing import REPO_ROOT
+from vifi_testing import REPO_ROOT, load_tool
 
 CONFIGS = osp.join(REPO_ROOT, 'configs')
 SHORT = osp.join(CONFIGS, 'vifi_k400.py')
 LONG = osp.join(CONFIGS, 'vifi-clip_vit-b16_clip-openai_8xb4-32f_k400-rgb.py')
-
-
-def _train_tool():
-    spec = importlib.util.spec_from_file_location(
-        '_vifi_tool_train_k400', osp.join(REPO_ROOT, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _work_dir(train, config):
@@ -30,7 +21,7 @@ def _work_dir(train, config):
 
 
 def test_readme_k400_run_feeds_the_prompting_configs():
-    train = _train_tool()
+    train = load_tool('tools/train.py')
     short = _work_dir(train, SHORT)
     assert short == _work_dir(train, LONG)  # either entry point, one folder
     # the last epoch of the K-400 schedule

@@ -1,16 +1,11 @@
 """tools/report.py: harmonic means over seeds and mean ± std over splits,
 checked against numbers computed by hand."""
-import importlib.util
 import json
-import os.path as osp
 
 import pytest
-from vifi_testing import REPO_ROOT
+from vifi_testing import load_tool
 
-_spec = importlib.util.spec_from_file_location(
-    'vifi_report', osp.join(REPO_ROOT, 'tools', 'report.py'))
-report = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(report)
+report = load_tool('tools/report.py')
 
 
 def _metrics(tmp_path, name, top1, **extra):

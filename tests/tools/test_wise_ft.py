@@ -10,12 +10,11 @@ import pytest
 import torch
 from mmaction.registry import MODELS
 from mmengine.logging.history_buffer import HistoryBuffer
-from vifi_testing import REPO_ROOT, TINY_ARCH
+from vifi_testing import REPO_ROOT, TINY_ARCH, load_tool
 
-_TOOL = runpy.run_path(osp.join(REPO_ROOT, 'tools', 'wise_ft.py'),
-                       run_name='wise_ft_tool')
-wise_ft = _TOOL['main']
-Incompatible = _TOOL['IncompatibleCheckpointsError']
+_TOOL = load_tool('tools/wise_ft.py')
+wise_ft = _TOOL.main
+Incompatible = _TOOL.IncompatibleCheckpointsError
 
 
 def _state(seed, **head):

@@ -1,26 +1,96 @@
-"""Helpers for end-to-end tests that run the repo tools as subprocesses."""
-import os
-import os.path as osp
-import subprocess
-import sys
+"""Tiny training configs on the synthetic dataset.
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = 'configs/quickstart/vifi-clip_tiny_synthetic.py'
+One builder, :func:`make_cfg`, for every run of the quickstart tiny
+ViFi-CLIP (in-process runners, tool runs, exact comparisons);
+:func:`data_opts` and :func:`epochs_opts` point the unmodified quickstart
+config at a dataset from the command line instead. The configs/mixing
+models at test size are in :mod:`vifi_testing.mixing`.
+"""
+import copy
+import uuid
+
+from mmengine.config import Config
+
+from .paths import QUICKSTART_CONFIG
+
+# the hooks of configs/_base_/default_runtime.py, for configs that append
+DEFAULT_CUSTOM_HOOKS = [
+    dict(type='ViFiDataCheckHook', max_skip_ratio=0.01, test_faults='fail',
+         val_faults='count_wrong'),
+    dict(type='ViFiExactResumeHook'),
+    dict(type='ViFiNonFiniteLossHook'),
+]
 
 
-def run_tool(*args, check=True, env=None, timeout=600):
-    """Run a repo tool with this interpreter; return the CompletedProcess."""
-    full_env = dict(os.environ, PYTHONPATH=ROOT, PYTHONWARNINGS='ignore')
-    full_env.update(env or {})
-    cmd = list(args)
-    if cmd[0].endswith('.py'):
-        cmd = [sys.executable] + cmd
-    proc = subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True,
-                          text=True, timeout=timeout)
-    if check and proc.returncode != 0:
-        raise AssertionError(f'{" ".join(cmd)} failed ({proc.returncode}):\n'
-                             f'{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
-    return proc
+def make_cfg(data, work_dir=None, *, epochs=1, val=False, iter_ckpt=None,
+             extra_hooks=(), train_ann=None, val_ann=None, workers=0,
+             batch_size=2, num_frames=4, augment=True, shuffle=True):
+    """An in-memory Config of the quickstart tiny model on ``data``.
+
+    Args:
+        data: folder written by ``tools/data/make_synthetic_dataset.py``.
+        work_dir: the run's work dir (``None``: left to the tool).
+        epochs: length of the run and of its cosine schedule.
+        val: keep the validation loop (once, after the last epoch).
+        iter_ckpt: checkpoint every that many iterations instead of at
+            the end.
+        extra_hooks: custom hooks after the default ones (the test hooks
+            of :mod:`vifi_testing.hooks` are importable).
+        train_ann, val_ann: annotation files other than the base split's.
+        workers, batch_size: of both loaders.
+        num_frames: frames per clip; 4 instead of the config's 8 keep
+            every step a few milliseconds (``None``: the config's).
+        augment: ``False`` trains on the test pipeline (no random crop or
+            frame offsets), for exact comparisons across rank counts.
+        shuffle: of the training sampler.
+    """
+    # no yapf: mmengine formats the whole config on every checkpoint save,
+    # which is most of a tiny run's time (only the text layout changes)
+    cfg = Config.fromfile(QUICKSTART_CONFIG, format_python_code=False)
+    labels = f'{data}/base_labels.csv'
+    cfg.model.cls_head.class_names = labels
+    anns = dict(train_dataloader=train_ann or f'{data}/base_train.txt',
+                val_dataloader=val_ann or f'{data}/base_val.txt')
+    for key, ann in anns.items():
+        loader = cfg[key]
+        loader.update(batch_size=batch_size, num_workers=workers,
+                      persistent_workers=False)
+        loader.dataset.update(ann_file=ann, class_names=labels,
+                              data_prefix=dict(video=f'{data}/videos'))
+    if not augment:
+        cfg.train_dataloader.dataset.pipeline = copy.deepcopy(
+            cfg.val_dataloader.dataset.pipeline)
+    if num_frames is not None:
+        for key in anns:
+            cfg[key].dataset.pipeline[1].num_frames = num_frames
+    cfg.train_dataloader.sampler.shuffle = shuffle
+    cfg.test_dataloader = copy.deepcopy(cfg.val_dataloader)
+    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=epochs,
+                         val_begin=epochs, val_interval=epochs)
+    cfg.param_scheduler[0].end = epochs
+    if not val:
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    ckpt = cfg.default_hooks.checkpoint
+    if iter_ckpt:
+        ckpt.update(by_epoch=False, interval=iter_ckpt)
+    else:
+        ckpt.update(interval=epochs)
+    cfg.default_hooks.logger.interval = 1
+    cfg.custom_hooks = [dict(h) for h in DEFAULT_CUSTOM_HOOKS] + \
+        [dict(h) for h in extra_hooks]
+    cfg.custom_imports = dict(imports=['vifi_mmaction', 'vifi_testing.hooks'],
+                              allow_failed_imports=False)
+    if work_dir is not None:
+        cfg.work_dir = str(work_dir)
+    cfg.experiment_name = f'vifi_test_{uuid.uuid4().hex[:10]}'
+    cfg.launcher = 'none'
+    return cfg
+
+
+def write_cfg(cfg, path) -> str:
+    """Dump an in-memory config for a tool run; returns the path."""
+    Config(dict(cfg)).dump(str(path))
+    return str(path)
 
 
 def data_opts(data, split='base', train=True):
@@ -41,8 +111,8 @@ def data_opts(data, split='base', train=True):
 
 
 def epochs_opts(n):
+    """--cfg-options for an ``n``-epoch run, validated and saved at its
+    end (and every epoch)."""
     return [f'train_cfg.max_epochs={n}', f'train_cfg.val_begin={n}',
             f'train_cfg.val_interval={n}', f'param_scheduler.0.end={n}',
             'default_hooks.checkpoint.interval=1']
-
-

@@ -4,7 +4,8 @@ import copy
 import os.path as osp
 import pprint
 
-from vifi_testing import REPO_ROOT, TINY_ARCH
+from .models import TINY_ARCH
+from .paths import REPO_ROOT
 
 MIXING = osp.join(REPO_ROOT, 'configs', 'mixing')
 TSN = 'open-vocab-tsn_r50_clip-vit-b16-text_8xb4-16f_k400-rgb.py'

@@ -1,51 +1,60 @@
-"""Helpers for the fault suite: tiny configs, tool runs, broken videos.
+"""Running the repository's tools: as child processes, in this process, or
+as fresh interpreters that report JSON.
 
-Every run uses the quickstart tiny ViFi-CLIP on a generated synthetic set
-(2 training videos per class). Child processes get ``tests/faults`` on
-``PYTHONPATH`` so configs can import :mod:`fault_injection`.
+Children get the repository and the test tree on ``PYTHONPATH`` (configs
+import the test hooks as ``vifi_testing.hooks``), one thread, and a free
+``PORT`` for ``tools/dist_train.sh``.
 """
 import contextlib
-import copy
 import glob
 import importlib.util
+import json
 import os
 import os.path as osp
+import socket
 import subprocess
 import sys
-import uuid
+import textwrap
 from unittest import mock
 
-import numpy as np
 import torch
 from mmengine.config import Config
 
-FAULTS_DIR = osp.dirname(osp.abspath(__file__))
-ROOT = osp.dirname(osp.dirname(FAULTS_DIR))
-CONFIG = osp.join(ROOT, 'configs/quickstart/vifi-clip_tiny_synthetic.py')
-
-# the hooks of configs/_base_/default_runtime.py, for configs that append
-DEFAULT_CUSTOM_HOOKS = [
-    dict(type='ViFiDataCheckHook', max_skip_ratio=0.01, test_faults='fail',
-         val_faults='count_wrong'),
-    dict(type='ViFiExactResumeHook'),
-    dict(type='ViFiNonFiniteLossHook'),
-]
+from .paths import REPO_ROOT, TESTS_DIR
 
 
-def child_env(extra=None):
+def free_port() -> int:
+    """A TCP port that was free a moment ago (for torchrun's rendezvous)."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def child_env(extra: dict = None) -> dict:
+    """The environment of a tool run (see the module docstring)."""
     env = dict(os.environ, PYTHONWARNINGS='ignore', OMP_NUM_THREADS='1',
-               MKL_NUM_THREADS='1')
-    env['PYTHONPATH'] = os.pathsep.join([ROOT, FAULTS_DIR])
+               MKL_NUM_THREADS='1', PYTHON=sys.executable,
+               PORT=str(free_port()))
+    env['PYTHONPATH'] = os.pathsep.join([REPO_ROOT, TESTS_DIR])
     env.update(extra or {})
     return env
 
 
-def tool_cmd(tool, *args):
-    return [sys.executable, osp.join(ROOT, tool), *map(str, args)]
+def run_tool(*cmd, check: bool = True, timeout: float = 600,
+             env: dict = None) -> subprocess.CompletedProcess:
+    """Run a command from the repository root; a leading ``*.py`` runs with
+    this interpreter (``run_tool('tools/train.py', cfg, ...)``).
 
-
-def run(cmd, check=True, timeout=300, env=None):
-    proc = subprocess.run(cmd, cwd=ROOT, env=child_env(env),
+    Args:
+        cmd: the command line; non-strings are converted.
+        check: raise ``AssertionError`` with the output tail on failure.
+        timeout: seconds.
+        env: variables added to :func:`child_env`.
+    """
+    cmd = [str(c) for c in cmd]
+    if cmd[0].endswith('.py'):
+        cmd = [sys.executable] + cmd
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=child_env(env),
                           capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(
@@ -54,62 +63,22 @@ def run(cmd, check=True, timeout=300, env=None):
     return proc
 
 
-def make_cfg(data, work_dir, *, epochs=1, val=False, iter_ckpt=None,
-             extra_hooks=(), train_ann=None, val_ann=None, workers=0,
-             batch_size=2, num_frames=4):
-    """An in-memory Config of the tiny model on ``data``.
+def load_tool(path: str):
+    """Import a script of the repository as a module (their ``main(argv)``
+    is the command line and returns the exit status).
 
-    4 frames per clip instead of 8 keep every step a few milliseconds.
+    Args:
+        path: relative to the repository root (``tools/data/x.py``); a bare
+            name means ``tools/<name>.py``.
     """
-    # no yapf: mmengine formats the whole config on every checkpoint save,
-    # which is most of a tiny run's time (only the text layout changes)
-    cfg = Config.fromfile(CONFIG, format_python_code=False)
-    labels = f'{data}/base_labels.csv'
-    cfg.model.cls_head.class_names = labels
-    anns = dict(train_dataloader=train_ann or f'{data}/base_train.txt',
-                val_dataloader=val_ann or f'{data}/base_val.txt')
-    for key, ann in anns.items():
-        loader = cfg[key]
-        loader.update(batch_size=batch_size, num_workers=workers,
-                      persistent_workers=False)
-        loader.dataset.update(ann_file=ann, class_names=labels,
-                              data_prefix=dict(video=f'{data}/videos'))
-        loader.dataset.pipeline[1].num_frames = num_frames
-    cfg.test_dataloader = copy.deepcopy(cfg.val_dataloader)
-    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=epochs,
-                         val_begin=epochs, val_interval=epochs)
-    cfg.param_scheduler[0].end = epochs
-    if not val:
-        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    ckpt = cfg.default_hooks.checkpoint
-    if iter_ckpt:
-        ckpt.update(by_epoch=False, interval=iter_ckpt)
-    else:
-        ckpt.update(interval=epochs)
-    cfg.default_hooks.logger.interval = 1
-    cfg.custom_hooks = [dict(h) for h in DEFAULT_CUSTOM_HOOKS] + \
-        [dict(h) for h in extra_hooks]
-    cfg.custom_imports = dict(imports=['vifi_mmaction', 'fault_injection'],
-                              allow_failed_imports=False)
-    cfg.work_dir = str(work_dir)
-    cfg.experiment_name = f'faults_{uuid.uuid4().hex[:10]}'
-    cfg.launcher = 'none'
-    return cfg
-
-
-def write_cfg(cfg, path):
-    """Dump an in-memory config for a tool run."""
-    Config(dict(cfg)).dump(str(path))
-    return str(path)
-
-
-def load_tool(tool):
-    """Import ``tools/<name>.py`` as a module (they are scripts)."""
-    name = 'faults_tool_' + osp.splitext(osp.basename(tool))[0]
-    spec = importlib.util.spec_from_file_location(name, osp.join(ROOT, tool))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    if '/' not in path and not path.endswith('.py'):
+        path = f'tools/{path}.py'
+    name = '_vifi_tool_' + path[:-3].replace('/', '_')
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(REPO_ROOT, path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @contextlib.contextmanager
@@ -117,7 +86,8 @@ def like_a_child():
     """Run a tool in this process as a ``child_env`` process would: one
     thread, and leave the global determinism switches as they were.
 
-    Configs are read without yapf formatting (see :func:`make_cfg`).
+    Configs are read without yapf formatting (mmengine formats the whole
+    config on every checkpoint save, most of a tiny run's time).
     """
     threads = torch.get_num_threads()
     deterministic = torch.are_deterministic_algorithms_enabled()
@@ -137,14 +107,14 @@ def like_a_child():
         torch.use_deterministic_algorithms(deterministic)
 
 
-def run_inprocess(tool, *argv):
-    """``tools/<tool>.py argv`` in this process (saves ~20 s of imports
-    per run on a loaded 2-core box); returns what ``main`` returns."""
+def run_inprocess(tool: str, *argv):
+    """``<tool> argv`` in this process (saves ~20 s of imports per run on a
+    loaded 2-core box); returns what its ``main`` returns."""
     with like_a_child():
         return load_tool(tool).main([str(a) for a in argv])
 
 
-def run_log(work_dir):
+def run_log(work_dir: str) -> str:
     """Text of the newest mmengine log file under ``work_dir``."""
     logs = sorted(glob.glob(osp.join(str(work_dir), '*', '*.log')),
                   key=osp.getmtime)
@@ -153,34 +123,33 @@ def run_log(work_dir):
         return f.read()
 
 
-# ------------------------------------------------------------ bad videos
-def make_bad_videos(data, out_dir, good_rel):
-    """Copies of one good video broken in each way the dataset reports.
+def start_python(code: str) -> subprocess.Popen:
+    """Start ``code`` in a fresh interpreter (see :func:`collect_python`).
 
-    Returns ``{kind: path relative to data/videos}``; ``missing`` is not
-    created. ``short`` (2 frames) is readable: it is there to show that a
-    clip shorter than the sampled frame count is not a fault.
+    The child sees the repository on ``PYTHONPATH`` but imports nothing of it
+    unless the code does.
     """
-    from vifi_testing import write_video
-    vids = osp.join(data, 'videos')
-    bad = osp.join(vids, out_dir)
-    os.makedirs(bad, exist_ok=True)
-    src = osp.join(vids, good_rel)
-    with open(src, 'rb') as f:
-        blob = f.read()
-    rel = {}
+    env = dict(os.environ)
+    env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
+    env['PYTHONWARNINGS'] = 'ignore'
+    return subprocess.Popen([sys.executable, '-c', textwrap.dedent(code)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env, cwd=REPO_ROOT)
 
-    def put(kind, data_bytes):
-        name = f'{out_dir}/{kind}.mp4'
-        with open(osp.join(vids, name), 'wb') as f:
-            f.write(data_bytes)
-        rel[kind] = name
 
-    put('empty', b'')
-    put('truncated', blob[:len(blob) // 2])
-    put('corrupt', np.random.RandomState(0).bytes(4096))  # not a video
-    rel['missing'] = f'{out_dir}/missing.mp4'
-    # not a fault: fewer frames than a clip samples, looped as official
-    write_video(osp.join(vids, out_dir, 'short.mp4'), num_frames=2)
-    rel['short'] = f'{out_dir}/short.mp4'
-    return rel
+def collect_python(proc: subprocess.Popen, timeout: float = 240) -> dict:
+    """Wait for a child; its last stdout line starting with ``{`` is JSON."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    lines = [ln for ln in out.splitlines() if ln.startswith('{')]
+    assert proc.returncode == 0 and lines, (
+        f'child failed (rc={proc.returncode}):\n{out}\n{err}')
+    return json.loads(lines[-1])
+
+
+def run_python(code: str, timeout: float = 240) -> dict:
+    """Run ``code`` in a fresh interpreter; it must print a JSON line last."""
+    return collect_python(start_python(code), timeout)

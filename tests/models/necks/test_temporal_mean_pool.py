@@ -1,4 +1,5 @@
 """ViFiTemporalMeanPool: mean over time, mmaction's neck protocol."""
+import pytest
 import torch
 
 from mmaction.registry import MODELS
@@ -27,3 +28,15 @@ def test_built_from_registry_has_no_parameters():
     neck = MODELS.build(dict(type='ViFiTemporalMeanPool'))
     assert isinstance(neck, ViFiTemporalMeanPool)
     assert list(neck.parameters()) == []
+
+
+def test_mean_pool_over_several_axes():
+    x = torch.randn(2, 48, 3, 4, 4)  # [N, C, T, h, w] from a 3D backbone
+    out, aux = ViFiTemporalMeanPool(dim=(2, 3, 4))(x)
+    torch.testing.assert_close(out, x.mean(dim=(2, 3, 4)))
+    assert out.shape == (2, 48) and aux == {}
+    neck = MODELS.build(dict(type='ViFiTemporalMeanPool', dim=[1, 3, 4]))
+    assert neck.dim == (1, 3, 4)
+    for bad in ((), (1, 1)):
+        with pytest.raises(ValueError, match='distinct'):
+            ViFiTemporalMeanPool(dim=bad)

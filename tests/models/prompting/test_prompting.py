@@ -18,6 +18,7 @@ from mmengine.dataset import pseudo_collate
 from mmengine.optim import build_optim_wrapper
 from mmengine.runner import Runner, load_checkpoint
 from torch.utils.data import DataLoader
+from vifi_testing import REPO_ROOT, TINY_MODEL_CONFIG
 
 import vifi_mmaction  # noqa: F401
 from vifi_mmaction.models import (CLIPTextEncoder, PromptBridgeError,
@@ -28,9 +29,7 @@ from vifi_mmaction.models.text_encoder import _tokenizer
 
 register_all_modules()
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TINY = Config.fromfile(osp.join(
-    ROOT, 'configs/_base_/models/vifi-clip_tiny.py')).tiny_clip_arch.to_dict()
+TINY = Config.fromfile(TINY_MODEL_CONFIG).tiny_clip_arch.to_dict()
 CLASSES = ['run', 'jump rope', 'brush_hair']
 PROMPT_PARAMS = {
     'backbone.visual_prompts.ctx', 'backbone.visual_prompts.deep_ctx.0',
@@ -378,7 +377,7 @@ def test_prompt_shape_mismatch_gives_clear_error(tmp_path, kwargs, pattern):
 
 
 # ----------------------------------------------------------------- configs
-CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs/prompting/*.py')))
+CONFIGS = sorted(glob.glob(osp.join(REPO_ROOT, 'configs/prompting/*.py')))
 
 
 def test_prompting_config_set_is_complete():

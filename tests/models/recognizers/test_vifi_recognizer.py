@@ -1,6 +1,5 @@
 """ViFiRecognizer: trainable towers, the shared clip entry, multi-view test."""
 import copy
-import os.path as osp
 
 import pytest
 import torch
@@ -8,13 +7,12 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 from mmengine.config import Config
-from vifi_testing import REPO_ROOT, TINY_ARCH
+from vifi_testing import TINY_ARCH
+from vifi_testing import TINY_MODEL_CONFIG as TINY_CONFIG
 
 from vifi_mmaction.models import TRAIN_TOWERS, ViFiRecognizer
 
 NAMES = ['archery', 'juggling balls', 'surfing']
-TINY_CONFIG = osp.join(REPO_ROOT, 'configs', '_base_', 'models',
-                       'vifi-clip_tiny.py')
 PREPROCESSOR = dict(type='ActionDataPreprocessor',
                     mean=[123.675, 116.28, 103.53],
                     std=[58.395, 57.12, 57.375], format_shape='NCTHW')

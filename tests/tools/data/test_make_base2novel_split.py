@@ -1,49 +1,19 @@
-"""tools/data/make_base2novel_split.py and make_few_shot_split.py."""
-import csv
-import importlib.util
-import os.path as osp
-
+"""tools/data/make_base2novel_split.py: the base half is the most frequent
+classes, annotations are reindexed, label files quoted as needed."""
 import pytest
-from vifi_testing import REPO_ROOT
+from vifi_testing import annotation_lines as _ann
+from vifi_testing import load_tool
+from vifi_testing import write_labels_csv as _write_labels
 
 from vifi_mmaction.datasets import load_class_names
 
-
-def _tool(name):
-    path = osp.join(REPO_ROOT, 'tools', 'data', f'{name}.py')
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-b2n = _tool('make_base2novel_split')
-fs = _tool('make_few_shot_split')
+b2n = load_tool('tools/data/make_base2novel_split.py')
 
 NAMES = ['archery', 'pretending to put something, then taking it',
          'juggling balls', 'say "hi"', 'surfing']
 # videos per class in the training annotation: class 1 is the most frequent,
 # classes 2, 3 and 4 tie, class 0 is the rarest
 COUNTS = [1, 3, 2, 2, 2]
-
-
-def _write_labels(path, names):
-    with open(path, 'w', newline='') as f:
-        w = csv.writer(f)
-        w.writerow(['id', 'name'])
-        for i, n in enumerate(names):
-            w.writerow([i, n])
-
-
-def _ann(counts, prefix):
-    # paths with spaces, as the official HMDB-51 names have none but others
-    # do; classes interleaved so grouping is not given for free
-    lines = []
-    for k in range(max(counts)):
-        for c, n in enumerate(counts):
-            if k < n:
-                lines.append(f'{prefix} dir/c{c} v{k}.avi {c}')
-    return lines
 
 
 @pytest.fixture
@@ -62,7 +32,6 @@ def _read(path):
         return f.read().splitlines()
 
 
-# ------------------------------------------------------------ base/novel
 def test_base_is_the_most_frequent_half_ties_by_class_id(data):
     tmp, train, labels, val = data
     out = tmp / 'split'
@@ -129,64 +98,3 @@ def test_out_of_range_label_names_the_line(data, capsys):
     assert b2n.main([train, labels, str(tmp / 'o')]) == 1
     err = capsys.readouterr().err
     assert f'{train}:{sum(COUNTS) + 1}' in err and 'out of range' in err
-
-
-# --------------------------------------------------------------- few-shot
-FS_COUNTS = [5, 4, 3]
-
-
-@pytest.fixture
-def fs_ann(tmp_path):
-    ann = tmp_path / 'ann.txt'
-    ann.write_text('\n'.join(_ann(FS_COUNTS, 'clip')) + '\n')
-    return str(ann)
-
-
-def _few_shot(ann, out, *args):
-    return fs.main([ann, str(out), *args])
-
-
-def test_k_per_class_lines_unchanged_grouped_by_class(fs_ann, tmp_path):
-    out = tmp_path / 'fs.txt'
-    assert _few_shot(fs_ann, out, '--shots', '3', '--seed', '0') == 0
-    lines = _read(out)
-    source = _read(fs_ann)
-    assert len(lines) == 9 and len(set(lines)) == 9
-    assert set(lines) <= set(source)
-    labels = [int(line.rsplit(maxsplit=1)[1]) for line in lines]
-    assert labels == [0] * 3 + [1] * 3 + [2] * 3
-    # within a class, in annotation order
-    for c in range(3):
-        picked = [source.index(line) for line in lines
-                  if line.endswith(f' {c}')]
-        assert picked == sorted(picked)
-
-
-def test_seed_reproducibility(fs_ann, tmp_path):
-    draws = {}
-    for seed in (0, 0, 1, 2, 3):
-        out = tmp_path / f'fs{seed}.txt'
-        _few_shot(fs_ann, out, '--shots', '2', '--seed', str(seed))
-        text = out.read_text()
-        assert draws.setdefault(seed, text) == text  # same seed, same file
-    assert len(set(draws.values())) > 1  # seeds matter
-
-
-def test_too_few_videos_names_the_class(fs_ann, tmp_path, capsys):
-    out = tmp_path / 'fs.txt'
-    assert _few_shot(fs_ann, out, '--shots', '4', '--seed', '0') == 1
-    err = capsys.readouterr().err
-    assert 'class 2' in err and 'fewer than 4' in err and 'class 0' not in err
-    assert not out.exists()
-
-
-def test_labels_name_short_and_missing_classes(fs_ann, tmp_path, capsys):
-    labels = tmp_path / 'labels.csv'
-    _write_labels(labels, NAMES[:4])  # class 3 has no video
-    assert _few_shot(fs_ann, tmp_path / 'o.txt', '--shots', '3', '--seed',
-                     '0', '--labels', str(labels)) == 1
-    err = capsys.readouterr().err
-    assert "class 3 ('say \"hi\"'): 0" in err
-    assert _few_shot(fs_ann, tmp_path / 'o.txt', '--shots', '4', '--seed',
-                     '0', '--labels', str(labels)) == 1
-    assert "'juggling balls'" in capsys.readouterr().err

@@ -1,0 +1,38 @@
+"""Helpers shared by the tests, imported by name (``from vifi_testing
+import make_tiny_clip``): tests/conftest.py puts the test tree on
+``sys.path``, and tool runs get it on ``PYTHONPATH``.
+
+* :mod:`.paths`: the repository, the test tree, the tiny configs;
+* :mod:`.models`: a tiny seeded CLIP, comparisons of trained weights;
+* :mod:`.media`: generated videos, label files, the synthetic dataset;
+* :mod:`.processes`: tool runs (child, in-process) and Python probes;
+* :mod:`.configs`: tiny training configs on the synthetic dataset;
+* :mod:`.mixing`: the configs/mixing models at test size;
+* :mod:`.pickles`: a code-carrying checkpoint payload;
+* :mod:`.hooks`: test-only hooks (faults, draw recorders) for configs.
+"""
+from .configs import (DEFAULT_CUSTOM_HOOKS, data_opts, epochs_opts, make_cfg,
+                      write_cfg)
+from .media import (CLASS_NAMES, VIDEO_FRAMES, VIDEO_SIZE, annotation_lines,
+                    make_bad_videos, make_synthetic_dataset,
+                    write_labels_csv, write_video)
+from .models import (TINY_ARCH, clip_state, deterministic_init_,
+                     make_tiny_clip, text_state, trained_weight_diffs)
+from .paths import (QUICKSTART_CONFIG, QUICKSTART_FRAMES, REPO_ROOT,
+                    TESTS_DIR, TINY_MODEL_CONFIG)
+from .pickles import CodeOnUnpickle
+from .processes import (child_env, collect_python, free_port, like_a_child,
+                        load_tool, run_inprocess, run_log, run_python,
+                        run_tool, start_python)
+
+__all__ = [
+    'DEFAULT_CUSTOM_HOOKS', 'data_opts', 'epochs_opts', 'make_cfg',
+    'write_cfg', 'CLASS_NAMES', 'VIDEO_FRAMES', 'VIDEO_SIZE', 'annotation_lines',
+    'make_bad_videos', 'make_synthetic_dataset', 'write_labels_csv',
+    'write_video', 'TINY_ARCH', 'clip_state', 'deterministic_init_',
+    'make_tiny_clip', 'text_state', 'trained_weight_diffs',
+    'QUICKSTART_CONFIG', 'QUICKSTART_FRAMES', 'REPO_ROOT', 'TESTS_DIR', 'TINY_MODEL_CONFIG',
+    'CodeOnUnpickle', 'child_env', 'collect_python', 'free_port',
+    'like_a_child', 'load_tool', 'run_inprocess', 'run_log', 'run_python',
+    'run_tool', 'start_python'
+]

@@ -191,12 +191,14 @@ EXPECTED_LOAD = dict(loss=0.5, mean=0.625, lr=pytest.approx(1e-3),
 
 
 # ------------------------------------------------------------------ 1. DRN
+@pytest.mark.slow
 def test_mmaction_models_import_fails_without_the_drn_fix(probes):
     bare = probes['bare']
     assert 'localizers.drn' in bare['models'], bare['models']
     assert bare['package_imported'] is False
 
 
+@pytest.mark.slow
 def test_drn_fix_alone_makes_mmaction_models_importable(probes):
     bare = probes['bare']
     assert bare['drn_patched'] is True
@@ -205,6 +207,7 @@ def test_drn_fix_alone_makes_mmaction_models_importable(probes):
     assert '2714' in bare['drn_build']
 
 
+@pytest.mark.slow
 def test_import_vifi_mmaction_first_makes_mmaction_models_importable(probes):
     pkg = probes['package']
     assert pkg['models'] == 'ok'
@@ -221,6 +224,7 @@ def test_building_drn_in_process_names_the_issue():
 
 
 # -------------------------------------------------------- 2. weights-only
+@pytest.mark.slow
 def test_weights_only_load_of_mmengine_checkpoint_fails_without_allowlist(
         probes):
     bare = probes['bare']
@@ -230,18 +234,21 @@ def test_weights_only_load_of_mmengine_checkpoint_fails_without_allowlist(
     assert bare['resume'].startswith('UnpicklingError'), bare['resume']
 
 
+@pytest.mark.slow
 def test_allowlist_alone_makes_mmengine_checkpoint_loadable(probes):
     bare = probes['bare']
     assert bare['load_fixed'] == EXPECTED_LOAD
     assert bare['resume_fixed'] == 42
 
 
+@pytest.mark.slow
 def test_import_vifi_mmaction_makes_mmengine_checkpoint_loadable(probes):
     pkg = probes['package']
     assert pkg['load'] == EXPECTED_LOAD
     assert pkg['resume'] == 42
 
 
+@pytest.mark.slow
 def test_code_executing_pickle_is_still_refused(probes):
     for result in (probes['bare']['evil_fixed'], probes['package']['evil']):
         assert result['error'] is not None
@@ -300,18 +307,21 @@ def test_getattr_in_checkpoints_reaches_only_history_buffer_methods(
 
 
 # ----------------------------------------------------------- 3. pkg_resources
+@pytest.mark.slow
 def test_mmaction_base_config_fails_without_pkg_resources(probes):
     cfg = probes['bare']['cfg']
     assert isinstance(cfg, str), cfg
     assert 'pkg_resources' in cfg
 
 
+@pytest.mark.slow
 def test_patch_pkg_resources_alone_restores_mmaction_base_configs(probes):
     bare = probes['bare']
     assert bare['pkg_patched'] is True
     assert bare['cfg_fixed'] == dict(default_scope='mmaction', x=1)
 
 
+@pytest.mark.slow
 def test_import_vifi_mmaction_restores_mmaction_base_configs(probes):
     assert probes['package']['cfg'] == dict(default_scope='mmaction', x=1)
 
@@ -393,17 +403,20 @@ def test_package_import_applied_every_fix():
 
 
 # ----------------------------------------------- 6. compiled step with lr=0
+@pytest.mark.slow
 def test_compiled_zero_lr_adamw_step_writes_nan_without_the_fix(probes):
     value = probes['bare']['zero_lr']
     assert value[:2] == [1.0, 1.0]
     assert np.isnan(value[2])  # the zero-gradient entry (pytorch#126514)
 
 
+@pytest.mark.slow
 def test_eager_step_fix_alone_keeps_zero_lr_exact(probes):
     assert probes['bare']['eager_step_patched'] is True
     assert probes['bare']['zero_lr_fixed'] == [1.0, 1.0, 1.0]
 
 
+@pytest.mark.slow
 def test_import_vifi_mmaction_keeps_zero_lr_exact(probes):
     assert probes['package']['zero_lr'] == [1.0, 1.0, 1.0]
     assert compat.keep_optimizer_step_eager() is False  # idempotent
@@ -454,17 +467,20 @@ def _exit_probe(fix, fork=False, crash=False):
     return proc.returncode, json.loads(lines[-1])['alive_at_exit'], err
 
 
+@pytest.mark.slow
 def test_process_group_outlives_the_script_without_the_fix():
     rc, alive, _ = _exit_probe(fix=False)
     assert alive is True  # what CPython's finalization then tears down
 
 
+@pytest.mark.slow
 def test_exit_fix_destroys_the_group_before_finalization():
     rc, alive, err = _exit_probe(fix=True, fork=True)
     assert rc == 0, err
     assert alive is False
 
 
+@pytest.mark.slow
 def test_exit_fix_leaves_a_crashing_process_alone():
     # work in flight could wait forever for peers in the destructor
     rc, alive, err = _exit_probe(fix=True, crash=True)

@@ -451,6 +451,7 @@ def test_fp16_handling_in_weights(files, ft_out, tmp_path, capsys):
                        files.tuned['visual.conv1.weight'])
 
 
+@pytest.mark.slow
 def test_video_inference_and_test_tool(files, ft_out, tmp_path):
     """The written config runs init_recognizer + inference_recognizer on an
     mp4 and tools/test.py, both equal to the official math on the frames

@@ -1,6 +1,9 @@
 """2 CPU processes (gloo) x batch 2 == 1 process x batch 4, step for step."""
+import pytest
 import torch
 from vifi_testing import make_cfg, run_tool, trained_weight_diffs, write_cfg
+
+pytestmark = pytest.mark.slow  # trains 1 and 2 processes
 
 
 def _train(tmp_path, data, batch, procs):

@@ -17,6 +17,8 @@ import time
 import pytest
 from vifi_testing import make_cfg, run_tool, write_cfg
 
+pytestmark = pytest.mark.slow  # 2 processes through tools/dist_train.sh
+
 BOUND_S = 60  # torchrun notices a dead worker within a second or two
 
 

@@ -7,6 +7,8 @@ import pytest
 import torch
 from vifi_testing.mixing import ALL, PROBE, TSN, VIT
 
+pytestmark = pytest.mark.slow  # trains every configs/mixing config
+
 
 def _preds(run):
     with open(run['dump'], 'rb') as f:

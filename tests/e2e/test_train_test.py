@@ -11,6 +11,8 @@ from vifi_testing import QUICKSTART_CONFIG as CONFIG
 from vifi_testing import (data_opts, epochs_opts, run_tool,
                           trained_weight_diffs)
 
+pytestmark = pytest.mark.slow  # runs tools/train.py and tools/test.py
+
 
 def test_train_writes_checkpoint_and_skip_report(trained):
     assert osp.isfile(osp.join(trained, 'epoch_1.pth'))

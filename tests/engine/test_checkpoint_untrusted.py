@@ -46,6 +46,7 @@ def _cfg(synthetic_data, tmp_path, name):
                      tmp_path / f'{name}.py')
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('path_kind', ['load_from', 'resume', 'auto_resume',
                                        'test', 'init_recognizer'])
 def test_crafted_checkpoint_is_refused_and_never_runs(synthetic_data, tmp_path,

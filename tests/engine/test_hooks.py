@@ -57,6 +57,7 @@ def _log(work):
     return run_log(work)
 
 
+@pytest.mark.slow
 def test_training_skips_logs_and_counts_each_broken_video(
         trained_with_faults, broken):
     work = trained_with_faults
@@ -79,6 +80,7 @@ def test_training_skips_logs_and_counts_each_broken_video(
     assert broken['rel']['short'] not in log  # looped, not skipped
 
 
+@pytest.mark.slow
 def test_ceiling_stops_the_run_with_a_summary(synthetic_data, broken,
                                               tmp_path):
     # default ceiling: 1% of 21 videos, i.e. not a single one
@@ -97,6 +99,7 @@ def test_ceiling_stops_the_run_with_a_summary(synthetic_data, broken,
     assert not (tmp_path / 'epoch_1.pth').exists()
 
 
+@pytest.mark.slow
 def test_short_clips_train_under_the_default_ceiling(synthetic_data, tmp_path):
     # 1-, 2- and 3-frame videos when 4 are sampled: with the default ceiling
     # (1 %: not a single fault allowed) a fault would stop the run
@@ -120,6 +123,7 @@ def test_short_clips_train_under_the_default_ceiling(synthetic_data, tmp_path):
     assert (tmp_path / 'work' / 'epoch_1.pth').exists()
 
 
+@pytest.mark.slow
 def test_ceiling_counts_a_video_once_over_epochs(synthetic_data, broken,
                                                  tmp_path):
     # one corrupt video among 17, met in both epochs: 2 skips, 1 video;
@@ -138,6 +142,7 @@ def test_ceiling_counts_a_video_once_over_epochs(synthetic_data, broken,
     assert (tmp_path / 'epoch_2.pth').exists()
 
 
+@pytest.mark.slow
 def test_test_fails_listing_every_unreadable_video(trained_with_faults,
                                                    synthetic_data, broken,
                                                    tmp_path):
@@ -159,6 +164,7 @@ def test_test_fails_listing_every_unreadable_video(trained_with_faults,
     assert report['test']['policy'] == 'fail'
 
 
+@pytest.mark.slow
 def test_option_counts_unreadable_videos_as_wrong(trained_with_faults,
                                                   synthetic_data, broken,
                                                   tmp_path):

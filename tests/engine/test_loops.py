@@ -156,6 +156,7 @@ def official_run(n, batch, acc, epochs=EPOCHS):
     (14, 2, 3),  # 7 iterations: one discarded every epoch
     (8, 2, 1),
 ])
+@pytest.mark.slow
 def test_training_equals_the_official_loop(tmp_path, n, batch, acc):
     runner, record = _runner(tmp_path, n, batch, acc)
     runner.train()
@@ -169,6 +170,7 @@ def test_training_equals_the_official_loop(tmp_path, n, batch, acc):
                                    atol=1e-7)
 
 
+@pytest.mark.slow
 def test_rate_at_every_optimizer_step_is_the_official_one(tmp_path):
     n, batch, acc = 11, 2, 2
     runner, record = _runner(tmp_path, n, batch, acc)
@@ -179,6 +181,7 @@ def test_rate_at_every_optimizer_step_is_the_official_one(tmp_path):
     assert len(set(used)) > 3  # the schedule did move
 
 
+@pytest.mark.slow
 def test_validation_epochs_and_final_report(tmp_path):
     runner, record = _runner(tmp_path, 8, 2, 1, epochs=5, val_interval=2)
     logger = MMLogger.get_current_instance()
@@ -219,6 +222,7 @@ def test_official_steps_per_epoch():
     assert official_steps_per_epoch(16, 2, 2, 2) == 2
 
 
+@pytest.mark.slow
 def test_resume_inside_a_window_equals_an_uninterrupted_run(tmp_path):
     # 5 iterations an epoch, windows of 2: iteration 8 is the 4th of epoch
     # 2, written with the window (iterations 3 and 4 of the epoch) half

@@ -9,11 +9,14 @@ import os
 import os.path as osp
 import re
 
+import pytest
 import torch
 from vifi_testing import (CLASS_NAMES, REPO_ROOT, run_tool,
                           trained_weight_diffs, write_labels_csv, write_video)
 
 from vifi_mmaction.engine import official_steps_per_epoch
+
+pytestmark = pytest.mark.slow  # trains 2 processes
 
 VIDEOS, RANKS, BATCH, ACC, EPOCHS = 13, 2, 2, 2, 2
 FRAMES = 8  # sampled per clip

@@ -13,6 +13,7 @@ from vifi_mmaction.engine import (NonFiniteLossError, NonFiniteWeightsError,
                                   ViFiCheckpointHook, ViFiNonFiniteLossHook)
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_naming_iteration_and_last_good_checkpoint(
         synthetic_data, tmp_path):
     # weights turn NaN just before the 4th iteration (runner.iter == 3)

@@ -27,8 +27,11 @@ import os.path as osp
 import signal
 import time
 
+import pytest
 import torch
 from vifi_testing import make_cfg, run_inprocess, run_log, write_cfg
+
+pytestmark = pytest.mark.slow  # trains, kills and resumes
 
 ITERS_PER_EPOCH = 4  # 16 videos, batch 4
 # as the K400 configs: random per-batch mixing, drawn in the main process

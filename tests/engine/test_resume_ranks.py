@@ -16,7 +16,10 @@ records every rank's draws (see its docstring). Checked:
 import json
 import os.path as osp
 
+import pytest
 from vifi_testing import REPO_ROOT, run_tool
+
+pytestmark = pytest.mark.slow  # trains 2 processes, 3 times
 
 _CONFIG = '''
 _base_ = "@ROOT@/configs/quickstart/vifi-clip_tiny_synthetic.py"

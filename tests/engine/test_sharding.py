@@ -56,6 +56,7 @@ def _state(path):
     return torch.load(path, map_location='cpu', weights_only=True)
 
 
+@pytest.mark.slow
 def test_fsdp_on_two_cpu_processes_matches_one_process(synthetic_data,
                                                        tmp_path):
     data = synthetic_data

@@ -6,6 +6,8 @@ import sys
 
 from vifi_testing import REPO_ROOT
 
+pytestmark = pytest.mark.slow  # runs the benchmark tools as processes
+
 CONFIG = 'configs/quickstart/vifi-clip_tiny_synthetic.py'
 VARIANT_KEYS = {
     'variant', 'sec_per_iter', 'sec_per_iter_all', 'clips_per_sec',

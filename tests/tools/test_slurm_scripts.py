@@ -5,7 +5,10 @@ import os.path as osp
 import stat
 import subprocess
 
+import pytest
 from vifi_testing import REPO_ROOT
+
+pytestmark = pytest.mark.slow  # runs the shell scripts as processes
 
 TOOLS = osp.join(REPO_ROOT, 'tools')
 

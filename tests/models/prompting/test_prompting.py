@@ -289,6 +289,7 @@ def _prompts(model):
             if k in PROMPT_PARAMS}
 
 
+@pytest.mark.slow
 def test_save_load_and_resume_keep_prompts(tmp_path):
     straight = _runner(tmp_path / 'a', max_iters=2)
     straight.train()

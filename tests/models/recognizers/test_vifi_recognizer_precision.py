@@ -1,6 +1,7 @@
 """Mixed precision, activation checkpointing and torch.compile, tiny model."""
 import copy
 
+import pytest
 import torch
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
@@ -65,6 +66,7 @@ def test_grad_checkpointing_gives_identical_gradients():
         torch.testing.assert_close(ga[k], gb[k], rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.slow
 def test_torch_compile_matches_eager():
     model = _model().eval()
     x, samples = _batch()

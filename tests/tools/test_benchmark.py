@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from vifi_testing import REPO_ROOT
 
 pytestmark = pytest.mark.slow  # runs the benchmark tools as processes

@@ -1,7 +1,8 @@
 """Annotation and label-file faults: one-line errors naming file and line.
 
-Complements tests/datasets (malformed lines, out-of-range labels, duplicate
-and empty names, empty files) with the remaining cases, and fuzzes both
+Complements test_video_dataset.py and test_class_names.py (malformed lines,
+out-of-range labels, duplicate and empty names, empty files) with the
+remaining cases, and fuzzes both
 parsers with hypothesis: whatever the bytes, they either parse or raise our
 own error (``AnnotationError`` / ``ClassNamesError``), never anything else.
 """
@@ -14,7 +15,6 @@ from mmengine.logging import MMLogger
 
 from vifi_mmaction.datasets import (AnnotationError, ClassNamesError,
                                     ViFiVideoDataset, load_class_names)
-from vifi_mmaction.engine import ViFiDataCheckHook
 
 LABELS = ['archery', 'bowling', 'juggling balls']
 
@@ -109,38 +109,6 @@ def test_excel_bom_is_accepted(tmp_path):
     path = tmp_path / 'labels.csv'
     path.write_bytes(b'\xef\xbb\xbfid,name\n0,a\n1,b\n')
     assert load_class_names(str(path)) == ['a', 'b']
-
-
-# ------------------------------------------------- head vs label files
-class _Head:
-    def __init__(self, names):
-        self.class_names = names
-
-
-class _Model:
-    def __init__(self, names):
-        self.cls_head = _Head(names)
-
-
-class _Runner:
-    def __init__(self, names, ds):
-        self.model = _Model(names)
-        self.train_dataloader = type('L', (), {'dataset': ds})()
-
-
-def test_training_head_must_name_the_same_classes(tmp_path, labels):
-    ann = tmp_path / 'ann.txt'
-    ann.write_text('a.mp4 0\nb.mp4 1\nc.mp4 2\n')
-    ds = _dataset(ann, labels)
-    hook = ViFiDataCheckHook()
-    hook.before_train(_Runner(list(LABELS), ds))  # same file: fine
-    with pytest.raises(ClassNamesError) as e:
-        hook.before_train(_Runner(['archery', 'bowling', 'surfing'], ds))
-    msg = _one_line(e, f'train dataset ({labels}): ')
-    assert "class 2 is 'juggling balls' in the dataset but 'surfing'" in msg
-    with pytest.raises(ClassNamesError) as e:
-        hook.before_train(_Runner(LABELS + ['surfing'], ds))
-    assert 'the dataset has 3 classes but the head has 4' in str(e.value)
 
 
 # ---------------------------------------------------------------- fuzz

@@ -1,9 +1,12 @@
-"""Unreadable videos: skipped and counted in training, listed at test time.
+"""ViFiDataCheckHook: unreadable videos are skipped and counted in
+training, listed at test time; the head must name the training set's
+classes.
 
 Fault kinds generated from one good synthetic video: zero bytes, cut in
 half, random bytes, missing. A 2-frame video when 4 are sampled is listed
 too and is *not* a fault: its frames loop, in training and testing, as the
-official sampler does.
+official sampler does. The several-rank count is in
+test_hooks_fault_ceiling.py.
 """
 import json
 import os.path as osp
@@ -12,10 +15,11 @@ import pickle
 import pytest
 from mmengine.runner import Runner
 from vifi_testing import (load_tool, make_bad_videos, make_cfg, run_inprocess,
-                          run_log, write_cfg)
+                          run_log, write_cfg, write_labels_csv)
 
+from vifi_mmaction.datasets import ClassNamesError, ViFiVideoDataset
 from vifi_mmaction.engine import (TooManyVideoFaultsError,
-                                  UnreadableTestVideosError)
+                                  UnreadableTestVideosError, ViFiDataCheckHook)
 
 KINDS = ('empty', 'truncated', 'corrupt', 'missing')
 
@@ -210,3 +214,42 @@ def test_test_option_is_a_config_key_too(tmp_path):
     cfg = tool.merge_args(Config(dict(custom_hooks=[])), args)
     assert cfg.custom_hooks == [dict(type='ViFiDataCheckHook',
                                      test_faults='count_wrong')]
+
+
+# ------------------------------------------------- head vs label files
+LABELS = ['archery', 'bowling', 'juggling balls']
+
+
+class _Head:
+    def __init__(self, names):
+        self.class_names = names
+
+
+class _Model:
+    def __init__(self, names):
+        self.cls_head = _Head(names)
+
+
+class _Runner:
+    def __init__(self, names, ds):
+        self.model = _Model(names)
+        self.train_dataloader = type('L', (), {'dataset': ds})()
+
+
+def test_training_head_must_name_the_same_classes(tmp_path):
+    labels = tmp_path / 'labels.csv'
+    write_labels_csv(str(labels), LABELS)
+    ann = tmp_path / 'ann.txt'
+    ann.write_text('a.mp4 0\nb.mp4 1\nc.mp4 2\n')
+    ds = ViFiVideoDataset(ann_file=str(ann), pipeline=[],
+                          class_names=str(labels), test_mode=True)
+    hook = ViFiDataCheckHook()
+    hook.before_train(_Runner(list(LABELS), ds))  # same file: fine
+    with pytest.raises(ClassNamesError) as e:
+        hook.before_train(_Runner(['archery', 'bowling', 'surfing'], ds))
+    msg = str(e.value)
+    assert '\n' not in msg and msg.startswith(f'train dataset ({labels}): ')
+    assert "class 2 is 'juggling balls' in the dataset but 'surfing'" in msg
+    with pytest.raises(ClassNamesError) as e:
+        hook.before_train(_Runner(LABELS + ['surfing'], ds))
+    assert 'the dataset has 3 classes but the head has 4' in str(e.value)

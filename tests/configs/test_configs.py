@@ -186,8 +186,13 @@ def test_every_config_is_in_the_table():
 
 
 @pytest.mark.parametrize('rel', BASES)
-def test_base_files_load(rel):
-    _load(rel)
+def test_base_files_load_and_are_inherited(rel):
+    assert len(_load(rel).keys()) > 0, f'{rel} defines nothing'
+    # some other config names this file in its _base_
+    name = osp.basename(rel)
+    users = [p for p in _all('**/*.py') if p != rel and name in open(
+        osp.join(CONFIG_DIR, p), encoding='utf-8').read()]
+    assert users, f'{rel} is not used by any config'
 
 
 @pytest.mark.parametrize('rel', LEAVES)

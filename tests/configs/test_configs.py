@@ -1,5 +1,5 @@
-"""Every config under configs/ (but configs/prompting, tested with the
-prompting models, and configs/mixing, test_mixing_configs.py) loads, builds
+"""Every config under configs/ (but configs/prompting and configs/mixing:
+test_prompting_configs.py, test_mixing_configs.py) loads, builds
 with a tiny CLIP, and carries the official hyper-parameters of its protocol
 (the table below, from the official ViFi-CLIP configs; docs/protocols.md).
 Every paper config, prompting included, trains as the official run does

@@ -1,11 +1,10 @@
-"""Bridge and prompt: deep vision/language prompts on a frozen ViFi-CLIP.
+"""Bridge and prompt: deep vision/language prompts on a frozen ViFi-CLIP
+(the configs/prompting configs: tests/configs/test_prompting_configs.py).
 
 CPU only, tiny CLIP (configs/_base_/models/vifi-clip_tiny.py: 2 layers per
 tower, width 64, 32 px images with 8 px patches).
 """
 import copy
-import glob
-import os.path as osp
 import re
 
 import pytest
@@ -18,11 +17,11 @@ from mmengine.dataset import pseudo_collate
 from mmengine.optim import build_optim_wrapper
 from mmengine.runner import Runner, load_checkpoint
 from torch.utils.data import DataLoader
-from vifi_testing import REPO_ROOT, TINY_MODEL_CONFIG
+from vifi_testing import TINY_MODEL_CONFIG
 
 import vifi_mmaction  # noqa: F401
-from vifi_mmaction.models import (CLIPTextEncoder, PromptBridgeError,
-                                  ViFiCLIPBackbone, ViFiPromptedCLIPBackbone,
+from vifi_mmaction.models import (PromptBridgeError, ViFiCLIPBackbone,
+                                  ViFiPromptedCLIPBackbone,
                                   ViFiPromptedTextHead, ViFiRecognizer,
                                   ViFiTextHead, tokenize_prompts)
 from vifi_mmaction.models.text_encoder import _tokenizer
@@ -375,49 +374,3 @@ def test_prompt_shape_mismatch_gives_clear_error(tmp_path, kwargs, pattern):
     model = _build(**kwargs)
     with pytest.raises(PromptBridgeError, match=pattern):
         load_checkpoint(model, path, map_location='cpu')
-
-
-# ----------------------------------------------------------------- configs
-CONFIGS = sorted(glob.glob(osp.join(REPO_ROOT, 'configs/prompting/*.py')))
-
-
-def test_prompting_config_set_is_complete():
-    names = {osp.basename(c) for c in CONFIGS}
-    pre = 'vifi-clip-prompt_vit-b16_k400-vifi_8xb4-32f'
-    for ds in ('hmdb51', 'ucf101', 'ssv2'):
-        for s in ('s1', 's2', 's3', 'novel-eval'):
-            assert f'{pre}_{ds}-base2novel-{s}-rgb.py' in names
-        for k in (2, 4, 8, 16):
-            assert f'{pre}_{ds}-{k}shot-rgb.py' in names
-    assert len(names) == 24
-
-
-@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
-def test_prompting_configs_build(path):
-    cfg = Config.fromfile(path)
-    few_shot = 'shot' in osp.basename(path)
-    # official settings (full-size values, before the tiny override)
-    n_ctx, depth = (10, 12) if few_shot else (16, 9)
-    for part in (cfg.model.backbone, cfg.model.cls_head):
-        assert (part.n_ctx, part.depth) == (n_ctx, depth)
-    assert cfg.model.clip.arch == 'ViT-B/16'
-    assert cfg.model.train_towers == 'prompts'
-    assert cfg.optim_wrapper.optimizer.lr == (8e-3 if few_shot else 4e-2)
-    assert cfg.train_cfg.max_epochs == (50 if few_shot else 11)
-    assert cfg.param_scheduler[0].end == cfg.train_cfg.max_epochs
-    assert cfg.optim_wrapper.accumulative_counts == 2
-    assert cfg.train_dataloader.batch_size == 4
-    assert cfg.train_dataloader.dataset.pipeline[1].num_frames == 32
-    assert cfg.load_from  # the stage-1 checkpoint
-    assert cfg.test_dataloader.dataset.class_names == \
-        cfg.model.cls_head.class_names
-
-    cfg.model.clip.arch = TINY
-    cfg.model.cls_head.class_names = ['a', 'b', 'c']
-    model = MODELS.build(cfg.model)
-    assert isinstance(model.backbone, ViFiPromptedCLIPBackbone)
-    assert isinstance(model.cls_head, ViFiPromptedTextHead)
-    assert isinstance(model.cls_head.text, CLIPTextEncoder)
-    assert model.backbone.n_ctx == model.cls_head.n_ctx == n_ctx
-    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
-    assert trainable == PROMPT_PARAMS  # depth clamped to the 2 tiny layers

@@ -2,6 +2,9 @@ from .attention import (AttentionRecorder, attention_rollout, block_attention,
                         class_token_attention, video_attention_maps,
                         vision_blocks)
 from .cli import INPUT_ERRORS, logs_to_stderr, run_cli
+from .folders import (check_videos, folder_config_text, folder_outputs,
+                      make_folder_dataset, scan_class_folders,
+                      stratified_split)
 from .features import (FeatureStore, FeatureStoreError, extract_features,
                        load_features, read_video_items)
 from .inferencer import ViFiZeroShotInferencer
@@ -23,5 +26,7 @@ __all__ = [
     'block_attention', 'class_token_attention', 'attention_rollout',
     'vision_blocks', 'video_attention_maps', 'tsne', 'stratified_subsample',
     'load_dump', 'confusion_matrix', 'plot_confusion_matrix', 'plot_tsne',
-    'plot_attention_grid', 'attention_grid_figsize'
+    'plot_attention_grid', 'attention_grid_figsize', 'folder_outputs',
+    'scan_class_folders', 'check_videos', 'stratified_split',
+    'folder_config_text', 'make_folder_dataset'
 ]

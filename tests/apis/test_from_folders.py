@@ -77,6 +77,7 @@ def test_outputs_and_config(tree, tmp_path, capsys):
     assert [a.num_classes for a in
             cfg.model.data_preprocessor.blending.augments] == [2, 2]
     assert cfg.load_from == tool.K400_CHECKPOINT
+    assert cfg.model.clip.pretrained is None  # all weights from load_from
     assert 'does not exist yet' in captured.err
 
 

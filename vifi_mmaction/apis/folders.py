@@ -202,7 +202,9 @@ def folder_config_text(base_config: str, config_path: str, data_root: str,
 
     Paths come first (absolute, so the config works from any directory);
     ``_base_`` is relative to the config's own folder, as mmengine resolves
-    it. The base's Mixup/CutMix ``num_classes`` is set to ``num_classes``
+    it. With ``load_from`` the base's CLIP weights are not read
+    (``model.clip.pretrained=None``): the checkpoint holds every weight.
+    The base's Mixup/CutMix ``num_classes`` is set to ``num_classes``
     (mmengine merges dicts but replaces lists, so the whole blending entry
     is written out).
 
@@ -232,6 +234,9 @@ def folder_config_text(base_config: str, config_path: str, data_root: str,
                   f'load_from = {load_from!r}']
     lines += ['# ' + '-' * 75, '']
     model = 'model = dict(\n    cls_head=dict(class_names=label_file)'
+    if load_from and 'clip' in base.get('model', {}):
+        # every weight comes from load_from: no CLIP file needed
+        model += ',\n    clip=dict(pretrained=None)'
     blending = _blending(base, num_classes)
     if blending is not None:
         model += f',\n    data_preprocessor=dict(blending={_py(blending)})'

@@ -91,6 +91,10 @@ def test_split_is_seeded_and_per_class():
     # a class's split does not depend on the other classes
     alone = stratified_split([1] * 5, 0.2, seed=7)[1]
     assert [i - 10 for i in val if labels[i] == 1] == alone
+    names = ['b'] * 6 + ['c'] * 6
+    val_c = [i - 6 for i in stratified_split(names, 0.5, 1)[1] if i >= 6]
+    assert stratified_split(['a'] * 4 + ['c'] * 6, 0.5, 1)[1][2:] == \
+        [i + 4 for i in val_c]
 
 
 def test_refuses_to_overwrite(tree, tmp_path, capsys):

@@ -6,11 +6,11 @@ from .export import (DEFAULT_OPSET, ONNX_REQUIREMENTS, ExportDependencyError,
                      ViFiTextExport, ViFiVisionExport, clip_shape,
                      export_description, export_onnx, export_recognizer,
                      export_torchscript, require_module, run_onnx)
+from .features import (FeatureStore, FeatureStoreError, extract_features,
+                       load_features, read_video_items)
 from .folders import (check_videos, folder_config_text, folder_outputs,
                       make_folder_dataset, scan_class_folders,
                       stratified_split)
-from .features import (FeatureStore, FeatureStoreError, extract_features,
-                       load_features, read_video_items)
 from .inferencer import ViFiZeroShotInferencer
 from .predictions_io import format_prediction, save_predictions
 from .video_inputs import (VIDEO_EXTENSIONS, adapt_test_pipeline,

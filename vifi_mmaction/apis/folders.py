@@ -11,7 +11,8 @@ import io
 import os
 import os.path as osp
 import sys
-from typing import Dict, List, Optional, Sequence, Tuple
+import zlib
+from typing import Dict, Hashable, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.config import Config
@@ -26,7 +27,6 @@ __all__ = [
     'folder_outputs', 'scan_class_folders', 'check_videos',
     'stratified_split', 'folder_config_text', 'make_folder_dataset'
 ]
-
 
 
 def folder_outputs(out_dir: str) -> Dict[str, str]:
@@ -90,10 +90,11 @@ def scan_class_folders(root: str) -> Tuple[List[str], List[dict]]:
     return names, items
 
 
-def _probe(path: str) -> Tuple[Optional[int], Optional[str]]:
+def _probe(opener: ViFiDecordInit,
+           path: str) -> Tuple[Optional[int], Optional[str]]:
     """``(num_frames, None)`` for a readable video, ``(None, reason)``."""
     try:
-        results = ViFiDecordInit().transform(
+        results = opener.transform(
             dict(filename=path, start_index=0, modality='RGB'))
     except VideoReadError as e:
         return None, f'{e.kind}: {e.reason}'
@@ -115,9 +116,9 @@ def check_videos(paths: Sequence[str],
     """
     bar = (ProgressBar(len(paths), file=sys.stderr)
            if show_progress and paths else None)
-    out = {}
+    out, opener = {}, ViFiDecordInit()
     for path in paths:
-        frames, error = _probe(path)
+        frames, error = _probe(opener, path)
         out[path] = dict(frames=frames, error=error)
         if bar is not None:
             bar.update()
@@ -126,16 +127,17 @@ def check_videos(paths: Sequence[str],
     return out
 
 
-def stratified_split(labels: Sequence[int], val_ratio: float,
+def stratified_split(labels: Sequence[Hashable], val_ratio: float,
                      seed: int = 0) -> Tuple[List[int], List[int]]:
     """Split indices per class: ``round(n * val_ratio)`` of each class to
     validation, at least one of each side for classes with two or more.
 
     Each class is shuffled by its own generator, seeded from ``seed`` and
-    the label, so the split of one class does not depend on the others.
+    the label's text, so the split of one class does not depend on the
+    others (pass class names, and adding a class changes no other split).
 
     Args:
-        labels: class label of each item.
+        labels: class label (index or name) of each item.
         val_ratio: fraction for validation, in (0, 1).
         seed: the split's seed.
 
@@ -144,12 +146,13 @@ def stratified_split(labels: Sequence[int], val_ratio: float,
     """
     if not 0 < val_ratio < 1:
         raise ValueError(f'--val-ratio must lie in (0, 1), got {val_ratio}')
-    by_class: Dict[int, List[int]] = {}
+    by_class: Dict[Hashable, List[int]] = {}
     for i, label in enumerate(labels):
-        by_class.setdefault(int(label), []).append(i)
+        by_class.setdefault(label, []).append(i)
     train, val = [], []
-    for label, idx in sorted(by_class.items()):
-        rng = np.random.default_rng([int(seed), label])
+    for label, idx in by_class.items():
+        salt = zlib.crc32(str(label).encode('utf-8'))
+        rng = np.random.default_rng([int(seed), salt])
         order = [idx[j] for j in rng.permutation(len(idx))]
         n_val = int(round(len(idx) * val_ratio))
         n_val = min(max(n_val, 1 if len(idx) > 1 else 0), len(idx) - 1)
@@ -346,8 +349,8 @@ def make_folder_dataset(root: str,
             raise ValueError(f'{osp.join(root, _class_folder(items, label))}: '
                              f'no readable video of class {name!r} (see the '
                              f'unreadable videos: {len(unreadable)})')
-    train, val = stratified_split([it['label'] for it in good], val_ratio,
-                                  seed)
+    train, val = stratified_split([names[it['label']] for it in good],
+                                  val_ratio, seed)
     val_labels = {good[i]['label'] for i in val}
     train_only = [names[c] for c in sorted(left - val_labels)]
 

@@ -3,7 +3,8 @@
 
     python tools/export.py CONFIG OUT_DIR [--checkpoint CKPT]
         [--labels "a,b" | --labels-file F] [--template T] [--num-frames T]
-        [--format onnx torchscript] [--opset 17] [--no-verify] [--overwrite]
+        [--format onnx torchscript] [--opset 17] [--no-text] [--no-verify]
+        [--overwrite]
 
 OUT_DIR receives
 
@@ -27,7 +28,8 @@ import os.path as osp
 import sys
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.apis import (DEFAULT_OPSET, ViFiZeroShotInferencer,
+from vifi_mmaction.apis import (DEFAULT_OPSET, ViFiTextExport,
+                                ViFiVisionExport, ViFiZeroShotInferencer,
                                 clip_shape, export_description,
                                 export_recognizer, parse_labels,
                                 require_module, run_cli)
@@ -63,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--opset', type=int, default=DEFAULT_OPSET,
                         help=f'ONNX opset (default {DEFAULT_OPSET}, the '
                         'tested one)')
+    parser.add_argument('--no-text', action='store_true',
+                        help='export the vision model only (needed for '
+                        'prompted text heads)')
     parser.add_argument('--no-verify', action='store_true',
                         help='skip running the exports against PyTorch')
     parser.add_argument('--overwrite', action='store_true',
@@ -78,7 +83,7 @@ def _outputs(args) -> list:
     names = ['export.json']
     for fmt in args.format:
         ext = '.onnx' if fmt == 'onnx' else '.torchscript.pt'
-        names += [f'vision{ext}', f'text{ext}']
+        names += [f'vision{ext}'] + ([] if args.no_text else [f'text{ext}'])
     return [osp.join(args.out_dir, n) for n in names]
 
 
@@ -99,6 +104,10 @@ def _setup(args) -> dict:
         args.config, args.checkpoint, device='cpu', labels=labels,
         template=args.template, num_frames=args.num_frames)
     shape = clip_shape(inferencer.pipeline_cfg, args.config)
+    # what the exports refuse (clip layout, prompted text), said up front
+    ViFiVisionExport(inferencer.model)
+    if not args.no_text:
+        ViFiTextExport(inferencer.model.cls_head)
     return dict(model=inferencer.model, shape=shape)
 
 
@@ -106,7 +115,8 @@ def _run(args, state: dict) -> int:
     os.makedirs(args.out_dir, exist_ok=True)
     result = export_recognizer(state['model'], args.out_dir, state['shape'],
                                formats=args.format, opset=args.opset,
-                               verify=not args.no_verify)
+                               verify=not args.no_verify,
+                               text=not args.no_text)
     desc = export_description(state['model'], state['shape'], args.opset,
                               result['files'], result['max_diff'])
     with open(osp.join(args.out_dir, 'export.json'), 'w') as f:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from inference_testing import load_tool
+from mmengine.config import Config
 
 from vifi_mmaction.apis import ViFiZeroShotInferencer, run_onnx
 from vifi_mmaction.models.heads.text_contrastive_head import format_prompts
@@ -130,3 +131,27 @@ def test_setup_errors_are_one_line(zs, tmp_path, monkeypatch, capsys, case):
     assert rc == 2 and len(err) == 1, err
     assert err[0].startswith('export.py: error: ') and culprit in err[0]
     assert not (tmp_path / 'out').exists()
+
+
+def test_prompted_text_head_exports_vision_only(zs, tmp_path, capsys):
+    # a prompted head's class embeddings depend on learned context tokens:
+    # no tokens -> embeddings graph; the vision graph still bakes them in
+    cfg = Config.fromfile(zs.config)
+    cfg.model.cls_head.update(type='ViFiPromptedTextHead', n_ctx=2, depth=1)
+    config = str(tmp_path / 'prompted.py')
+    cfg.dump(config)
+    argv = [config, str(tmp_path / 'out'), '--checkpoint', zs.clip_weights,
+            '--labels-file', zs.labels_csv, '--format', 'onnx']
+    assert export.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and 'ViFiPromptedTextHead' in err[0] and \
+        '--no-text' in err[0]
+    assert export.main(argv + ['--no-text']) == 0
+    assert sorted(os.listdir(tmp_path / 'out')) == ['export.json',
+                                                    'vision.onnx']
+    inferencer = ViFiZeroShotInferencer(config, zs.clip_weights,
+                                        labels=zs.labels_csv, device='cpu')
+    probs, _ = _predict(inferencer, zs.good)
+    got, _ = run_onnx(str(tmp_path / 'out' / 'vision.onnx'),
+                      {'pixels': _pixels(inferencer, zs.good)})
+    np.testing.assert_allclose(got, probs, atol=TOL, rtol=0)

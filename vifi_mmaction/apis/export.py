@@ -9,8 +9,8 @@ Two graphs:
   (:meth:`ViFiRecognizer.embed_videos`); the class text embeddings, times
   ``exp(logit_scale)``, are a fixed linear layer. Per-view softmax is
   averaged over the ``V`` views, as in testing.
-* the **text model**: token ids ``[B, L]`` -> L2-normalised text
-  embeddings ``[B, E]``, so a new label set needs no re-export: score the
+* the **text model**: token ids ``[B, context_length]`` -> L2-normalised
+  text embeddings ``[B, E]``, so a new label set needs no re-export: score the
   vision model's embeddings against them (``exp(logit_scale) * cos``).
 
 ONNX goes through the TorchScript-based exporter
@@ -138,6 +138,12 @@ class ViFiTextExport(nn.Module):
         super().__init__()
         if not hasattr(head, 'text'):
             raise TypeError(f'{type(head).__name__} has no text tower')
+        if hasattr(head, 'prompt_parameters'):
+            # its class embeddings also depend on learned context tokens
+            raise TypeError(
+                f'{type(head).__name__}: a prompted text head has no '
+                f'tokens -> embeddings model to export; export the vision '
+                f'model only (--no-text)')
         self.text = head.text
 
     def forward(self, tokens: Tensor) -> Tensor:
@@ -257,6 +263,7 @@ def export_recognizer(recognizer: nn.Module,
                       formats: Sequence[str] = ('onnx', 'torchscript'),
                       opset: int = DEFAULT_OPSET,
                       verify: bool = True,
+                      text: bool = True,
                       show_progress: bool = True) -> dict:
     """Export the vision model (classes baked in) and the text model.
 
@@ -274,6 +281,8 @@ def export_recognizer(recognizer: nn.Module,
         opset: ONNX opset.
         verify: run each export on inputs of another batch and view count
             than the traced ones and compare with PyTorch.
+        text: also export the text model (not possible for prompted text
+            heads).
         show_progress: progress bar over the exports, on stderr.
 
     Returns:
@@ -285,7 +294,7 @@ def export_recognizer(recognizer: nn.Module,
         raise ValueError(f'--format must be onnx and/or torchscript, got '
                          f'{sorted(formats)}')
     vision = ViFiVisionExport(recognizer).eval()
-    text = ViFiTextExport(recognizer.cls_head).eval()
+    text_model = ViFiTextExport(recognizer.cls_head).eval() if text else None
     t, h, w = shape
     channels = int(vision.mean.shape[0]) if vision.normalize else 3
     gen = torch.Generator().manual_seed(0)
@@ -298,8 +307,9 @@ def export_recognizer(recognizer: nn.Module,
         for role, module, example, names in (
                 ('vision', vision, pixels, (['pixels'],
                                             ['probs', 'embeddings'])),
-                ('text', text, tokens, (['tokens'], ['embeddings']))):
-            jobs.append((fmt, role, module, example, names))
+                ('text', text_model, tokens, (['tokens'], ['embeddings']))):
+            if module is not None:
+                jobs.append((fmt, role, module, example, names))
     bar = ProgressBar(len(jobs), file=sys.stderr) if show_progress else None
     files, staged, diffs = {}, {}, {}
     check_pixels = torch.rand(2, 2, channels, t, h, w, generator=gen) * 255

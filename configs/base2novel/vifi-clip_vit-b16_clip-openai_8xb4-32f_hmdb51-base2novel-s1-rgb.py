@@ -25,8 +25,8 @@ model = dict(
         blending=dict(
             type='RandomBatchAugment',
             augments=[
-                dict(type='MixupBlending', alpha=0.8, num_classes=26),
-                dict(type='CutmixBlending', alpha=1.0, num_classes=26)
+                dict(type='MixupBlending', alpha=0.8),
+                dict(type='CutmixBlending', alpha=1.0)
             ])))
 train_dataloader = dict(
     dataset=dict(ann_file=ann_file_train, class_names=label_file))

@@ -1,7 +1,7 @@
 # Official ViFi-CLIP few-shot fine-tuning schedule: AdamW lr 2e-6, 50 epochs
-# (5 warm-up, cosine to lr/100, stepped every iteration), 8 GPUs x 4 clips x
-# 2 accumulation steps = effective batch 64. Validation every 10 epochs (the
-# official SAVE_FREQ 10 validates after epochs 1, 11, ..., 41 and 50).
+# (5 warm-up, cosine to lr/100, counted in iterations), 8 GPUs x 4 clips x
+# 2 accumulation steps = effective batch 64. Validation as the official
+# SAVE_FREQ 10: after epochs 1, 11, 21, 31, 41 and 50.
 _base_ = ['adamw_warmup-cosine_10e.py']
 
 optim_wrapper = dict(optimizer=dict(lr=2e-6), accumulative_counts=2)

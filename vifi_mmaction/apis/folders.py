@@ -161,41 +161,6 @@ def stratified_split(labels: Sequence[Hashable], val_ratio: float,
     return sorted(train), sorted(val)
 
 
-def _py(value) -> str:
-    """A config value as Python source, ``dict(...)`` style, one line."""
-    if isinstance(value, dict):
-        if all(isinstance(k, str) and k.isidentifier() for k in value):
-            items = ', '.join(f'{k}={_py(v)}' for k, v in value.items())
-            return f'dict({items})'
-        return repr(dict(value))
-    if isinstance(value, list):
-        return '[' + ', '.join(_py(v) for v in value) + ']'
-    if isinstance(value, tuple):
-        return '(' + ', '.join(_py(v) for v in value) + \
-            (',)' if len(value) == 1 else ')')
-    return repr(value)
-
-
-def _blending(base: Config, num_classes: int) -> Optional[dict]:
-    """The base's Mixup/CutMix blending with our number of classes."""
-    blending = base.get('model', {}).get('data_preprocessor',
-                                         {}).get('blending')
-    if not blending:
-        return None
-    blending = blending.to_dict() if hasattr(blending, 'to_dict') else dict(
-        blending)
-
-    def fix(node):
-        if isinstance(node, dict):
-            return {k: (num_classes if k == 'num_classes' else fix(v))
-                    for k, v in node.items()}
-        if isinstance(node, (list, tuple)):
-            return type(node)(fix(v) for v in node)
-        return node
-
-    return fix(blending)
-
-
 def folder_config_text(base_config: str, config_path: str, data_root: str,
                        ann_file_train: str, ann_file_val: str,
                        label_file: str, num_classes: int,
@@ -207,9 +172,9 @@ def folder_config_text(base_config: str, config_path: str, data_root: str,
     ``_base_`` is relative to the config's own folder, as mmengine resolves
     it. With ``load_from`` the base's CLIP weights are not read
     (``model.clip.pretrained=None``): the checkpoint holds every weight.
-    The base's Mixup/CutMix ``num_classes`` is set to ``num_classes``
-    (mmengine merges dicts but replaces lists, so the whole blending entry
-    is written out).
+    Mixup/CutMix need no class count here: ``ViFiRecognizer`` takes it
+    from the head, i.e. from ``label_file``; ``num_classes`` is only named
+    in the comment beside it.
 
     Raises:
         FileNotFoundError: ``base_config`` does not exist.
@@ -240,9 +205,6 @@ def folder_config_text(base_config: str, config_path: str, data_root: str,
     if load_from and 'clip' in base.get('model', {}):
         # every weight comes from load_from: no CLIP file needed
         model += ',\n    clip=dict(pretrained=None)'
-    blending = _blending(base, num_classes)
-    if blending is not None:
-        model += f',\n    data_preprocessor=dict(blending={_py(blending)})'
     lines += [model + ')']
     for split, ann in (('train', 'ann_file_train'), ('val', 'ann_file_val')):
         lines.append(

@@ -13,6 +13,7 @@ optim_wrapper = dict(
         type='AdamW', lr=8e-6, betas=(0.9, 0.98), eps=1e-8,
         weight_decay=0.001),
     accumulative_counts=1)
+# the other schedules reuse this scheduler with their own `end`
 param_scheduler = [
     dict(
         type='ViFiWarmupCosineLR',

@@ -6,14 +6,6 @@
 _base_ = ['adamw_warmup-cosine_10e.py']
 
 optim_wrapper = dict(optimizer=dict(lr=8e-6), accumulative_counts=8)
-param_scheduler = [
-    dict(
-        type='ViFiWarmupCosineLR',
-        warmup=5,
-        min_ratio=0.01,
-        begin=0,
-        end=30,
-        by_epoch=True,
-        convert_to_iter_based=True)
-]
+# the shared warm-up + cosine scheduler, ending with the run
+param_scheduler = [dict(_base_.param_scheduler[0], end=30)]
 train_cfg = dict(max_epochs=30)

@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 import torch
-from inference_testing import load_tool
 from mmengine.config import Config
+from vifi_testing import load_tool
 
 from vifi_mmaction.apis import ViFiZeroShotInferencer, run_onnx
 from vifi_mmaction.models.heads.text_contrastive_head import format_prompts

@@ -4,20 +4,16 @@ tools/train.py trains on."""
 import csv
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 import torch
-from inference_testing import load_tool
 from mmengine.config import Config
-from vifi_testing import REPO_ROOT, write_video
+from vifi_testing import QUICKSTART_CONFIG as TINY_BASE
+from vifi_testing import load_tool, run_tool, write_video
 
 from vifi_mmaction.apis import folder_outputs, stratified_split
 
-tool = load_tool(osp.join('data', 'from_folders'))
-TINY_BASE = osp.join(REPO_ROOT, 'configs', 'quickstart',
-                     'vifi-clip_tiny_synthetic.py')
+tool = load_tool('tools/data/from_folders.py')
 
 
 @pytest.fixture(scope='module')
@@ -158,15 +154,12 @@ def test_written_dataset_trains(tree, tmp_path):
     assert tool.main([tree, out, '--base', TINY_BASE, '--load-from',
                       'none']) == 0
     work = str(tmp_path / 'work')
-    env = dict(os.environ, PYTHONPATH=REPO_ROOT, PYTHONWARNINGS='ignore')
-    proc = subprocess.run(
-        [sys.executable, 'tools/train.py', folder_outputs(out)['config'],
-         '--work-dir', work, '--cfg-options', 'train_cfg.max_epochs=1',
-         'train_cfg.val_begin=1', 'train_cfg.val_interval=1',
-         'param_scheduler.0.end=1', 'train_dataloader.batch_size=2',
-         'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0'],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = run_tool(
+        'tools/train.py', folder_outputs(out)['config'], '--work-dir', work,
+        '--cfg-options', 'train_cfg.max_epochs=1', 'train_cfg.val_begin=1',
+        'train_cfg.val_interval=1', 'param_scheduler.0.end=1',
+        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+        'val_dataloader.num_workers=0')
     log = proc.stdout + proc.stderr
     assert 'Epoch(val) [1][' in log and 'acc/top1' in log
     ckpt = torch.load(osp.join(work, 'epoch_1.pth'), map_location='cpu',

@@ -16,8 +16,7 @@ import textwrap
 
 import pytest
 from vifi_testing import QUICKSTART_CONFIG as CONFIG
-from vifi_testing import (REPO_ROOT, child_env, data_opts, epochs_opts,
-                          run_tool)
+from vifi_testing import REPO_ROOT, child_env, data_opts, epochs_opts, run_tool
 from vifi_testing.mixing import ALL, TSN, write_tiny_config
 
 

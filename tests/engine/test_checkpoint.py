@@ -137,7 +137,8 @@ def test_only_broken_checkpoints_is_an_error_naming_them(tmp_path):
 def test_a_code_carrying_candidate_stops_auto_resume(tmp_path):
     _ckpt(tmp_path / 'iter_1.pth', 1)
     marker = str(tmp_path / 'pwned')
-    torch.save(dict(meta=dict(iter=2), state_dict={'w': CodeOnUnpickle(marker)}),
+    torch.save(dict(meta=dict(iter=2),
+                    state_dict={'w': CodeOnUnpickle(marker)}),
                tmp_path / 'iter_2.pth')
     with pytest.raises(UntrustedCheckpointError, match='iter_2.pth'):
         find_resumable_checkpoint(str(tmp_path))

@@ -14,12 +14,12 @@ import make_tiny_clip``): tests/conftest.py puts the test tree on
 from .configs import (DEFAULT_CUSTOM_HOOKS, data_opts, epochs_opts, make_cfg,
                       write_cfg)
 from .media import (CLASS_NAMES, VIDEO_FRAMES, VIDEO_SIZE, annotation_lines,
-                    make_bad_videos, make_synthetic_dataset,
-                    write_labels_csv, write_video)
+                    make_bad_videos, make_synthetic_dataset, write_labels_csv,
+                    write_video)
 from .models import (TINY_ARCH, clip_state, deterministic_init_,
                      make_tiny_clip, text_state, trained_weight_diffs)
-from .paths import (QUICKSTART_CONFIG, QUICKSTART_FRAMES, REPO_ROOT,
-                    TESTS_DIR, TINY_MODEL_CONFIG)
+from .paths import (QUICKSTART_CONFIG, QUICKSTART_FRAMES, REPO_ROOT, TESTS_DIR,
+                    TINY_MODEL_CONFIG)
 from .pickles import CodeOnUnpickle
 from .processes import (child_env, collect_python, free_port, like_a_child,
                         load_tool, run_inprocess, run_log, run_python,
@@ -27,12 +27,12 @@ from .processes import (child_env, collect_python, free_port, like_a_child,
 
 __all__ = [
     'DEFAULT_CUSTOM_HOOKS', 'data_opts', 'epochs_opts', 'make_cfg',
-    'write_cfg', 'CLASS_NAMES', 'VIDEO_FRAMES', 'VIDEO_SIZE', 'annotation_lines',
-    'make_bad_videos', 'make_synthetic_dataset', 'write_labels_csv',
-    'write_video', 'TINY_ARCH', 'clip_state', 'deterministic_init_',
-    'make_tiny_clip', 'text_state', 'trained_weight_diffs',
-    'QUICKSTART_CONFIG', 'QUICKSTART_FRAMES', 'REPO_ROOT', 'TESTS_DIR', 'TINY_MODEL_CONFIG',
-    'CodeOnUnpickle', 'child_env', 'collect_python', 'free_port',
-    'like_a_child', 'load_tool', 'run_inprocess', 'run_log', 'run_python',
-    'run_tool', 'start_python'
+    'write_cfg', 'CLASS_NAMES', 'VIDEO_FRAMES', 'VIDEO_SIZE',
+    'annotation_lines', 'make_bad_videos', 'make_synthetic_dataset',
+    'write_labels_csv', 'write_video', 'TINY_ARCH', 'clip_state',
+    'deterministic_init_', 'make_tiny_clip', 'text_state',
+    'trained_weight_diffs', 'QUICKSTART_CONFIG', 'QUICKSTART_FRAMES',
+    'REPO_ROOT', 'TESTS_DIR', 'TINY_MODEL_CONFIG', 'CodeOnUnpickle',
+    'child_env', 'collect_python', 'free_port', 'like_a_child', 'load_tool',
+    'run_inprocess', 'run_log', 'run_python', 'run_tool', 'start_python'
 ]

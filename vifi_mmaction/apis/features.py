@@ -28,7 +28,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from mmengine.utils import ProgressBar
 
-from ..datasets.class_names import load_class_names
+from ..utils.class_names import load_class_names
 from ..datasets.video_dataset import ViFiVideoDataset
 from .inferencer import ViFiZeroShotInferencer
 from .video_inputs import list_videos

@@ -6,8 +6,8 @@ from typing import Optional
 
 import torch
 
-from ..datasets import load_class_names
 from ..models.heads.text_contrastive_head import format_prompts
+from ..utils import load_class_names
 from .layout import (check_against_arch, detect_mode, infer_clip_arch,
                      infer_prompt_spec, need, openai_name,
                      split_official_state)

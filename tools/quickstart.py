@@ -34,9 +34,17 @@ def main(argv=None):
     parser.add_argument('--work-dir', default='work_dirs/quickstart')
     parser.add_argument('--epochs', type=int, default=None,
                         help='override the config (for smoke tests)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='train and test again over an earlier run in '
+                        'the work dir')
     args = parser.parse_args(argv)
 
     data, work = args.data, args.work_dir
+    again = ['--overwrite'] if args.overwrite else []
+    if not args.overwrite and osp.exists(osp.join(ROOT, work,
+                                                  'last_checkpoint')):
+        sys.exit(f'quickstart.py: error: {work} holds an earlier run; pass '
+                 f'--overwrite (or `make clean`) to run the demo again')
     if not osp.exists(osp.join(ROOT, data, 'novel_val.txt')):
         run(['tools/data/make_synthetic_dataset.py', data])
     train_opts = [f'train_dataloader.dataset.ann_file={data}/base_train.txt',
@@ -51,8 +59,8 @@ def main(argv=None):
                        f'train_cfg.val_begin={args.epochs}',
                        f'param_scheduler.0.end={args.epochs}',
                        f'default_hooks.checkpoint.interval={args.epochs}']
-    run(['tools/train.py', CONFIG, '--work-dir', work, '--cfg-options'] +
-        train_opts)
+    run(['tools/train.py', CONFIG, '--work-dir', work] + again +
+        ['--cfg-options'] + train_opts)
     with open(osp.join(ROOT, work, 'last_checkpoint')) as f:
         ckpt = f.read().strip()
 
@@ -61,7 +69,7 @@ def main(argv=None):
         out = osp.join(work, f'{split}_metrics.json')
         labels = f'{data}/{split}_labels.csv'
         run(['tools/test.py', CONFIG, ckpt, '--work-dir', work,
-             '--out-metrics', out, '--cfg-options',
+             '--out-metrics', out] + again + ['--cfg-options',
              f'model.cls_head.class_names={labels}',
              f'test_dataloader.dataset.class_names={labels}',
              f'test_dataloader.dataset.ann_file={data}/{split}_val.txt',

@@ -18,7 +18,8 @@ import os.path as osp
 import pickle
 import re
 import struct
-from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence
+from typing import (Collection, Dict, List, Mapping, NamedTuple, Optional,
+                    Sequence)
 
 import torch
 
@@ -192,7 +193,8 @@ def check_state_fits(own: Mapping[str, torch.Tensor],
                      state: Mapping[str, object],
                      source: str,
                      allow_partial: bool = False,
-                     hint: str = '') -> LoadReport:
+                     hint: str = '',
+                     optional: Collection[str] = ()) -> LoadReport:
     """Check that ``state`` is a full, finite state dict for ``own``.
 
     Args:
@@ -204,6 +206,8 @@ def check_state_fits(own: Mapping[str, torch.Tensor],
             Non-finite weights are refused either way.
         hint: appended to a misfit error, e.g. the flag allowing partial
             loading.
+        optional: model keys that may be missing (prompt parameters when a
+            stage-1 checkpoint is loaded into a prompted model).
 
     Returns:
         LoadReport: the keys that do not fit (empty lists for a full fit).
@@ -218,7 +222,7 @@ def check_state_fits(own: Mapping[str, torch.Tensor],
             f'{source}: {len(bad)} weight tensors hold NaN/Inf '
             f'({_listed(bad)}); refusing to compute with them')
     report = LoadReport(
-        missing=[k for k in own if k not in state],
+        missing=[k for k in own if k not in state and k not in optional],
         unexpected=[k for k in state if k not in own],
         mismatched=[
             f'{k} {tuple(state[k].shape)} vs model {tuple(own[k].shape)}'

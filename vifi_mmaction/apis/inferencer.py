@@ -35,6 +35,7 @@ from torch.utils.data import DataLoader
 
 from ..checkpoint_io import (load_state_strict, load_weights_only,
                              state_dict_of, strip_module_prefix)
+from ..engine.config_checks import check_config, load_config
 from ..errors import InputError
 from ..models.clip_loader import _is_torchscript
 from ..models.heads.text_contrastive_head import ViFiTextHead
@@ -141,7 +142,8 @@ class ViFiZeroShotInferencer(BaseInferencer):
             where = os.fspath(model)
             if not osp.isfile(where):
                 raise FileNotFoundError(f'config not found: {where}')
-            cfg = Config.fromfile(where)
+            cfg = load_config(where)
+            check_config(cfg, where)
         elif isinstance(model, (Config, ConfigDict, dict)):
             where = 'config'
             cfg = Config(copy.deepcopy(dict(model))) if not isinstance(
@@ -156,7 +158,7 @@ class ViFiZeroShotInferencer(BaseInferencer):
                                                        str) else head_type
         if not (isinstance(head_cls, type)
                 and issubclass(head_cls, ViFiTextHead)):
-            raise ValueError(
+            raise InputError(
                 f'{where}: zero-shot inference needs a ViFiTextHead model '
                 f'(cls_head), got {head_type!r}')
         if labels is not None:
@@ -165,7 +167,7 @@ class ViFiZeroShotInferencer(BaseInferencer):
             names = head_cfg.get('class_names')
             if names is None or (isinstance(names, str)
                                  and not osp.isfile(names)):
-                raise ValueError(
+                raise InputError(
                     f'{where}: no labels given and the config\'s class names '
                     f'({names!r}) are not available; pass labels '
                     f'(--labels / --labels-file)')
@@ -257,7 +259,7 @@ class ViFiZeroShotInferencer(BaseInferencer):
         while the model runs on the current batch.
         """
         if batch_size < 1:
-            raise ValueError(f'batch_size must be positive, got {batch_size}')
+            raise InputError(f'batch_size must be positive, got {batch_size}')
         num_workers = max(0, min(int(num_workers), len(inputs)))
         loader = DataLoader(
             _VideoList(inputs, self.pipeline),

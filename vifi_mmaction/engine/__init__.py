@@ -3,6 +3,7 @@ from .checkpoint import (AtomicLocalBackend, NoResumableCheckpointError,
                          NonFiniteWeightsError, ViFiCheckpointHook,
                          atomic_write_bytes, check_checkpoint,
                          find_resumable_checkpoint)
+from .config_checks import check_config, load_config
 from .hooks import (TooManyVideoFaultsError, UnreadableTestVideosError,
                     VideoFaultReport, ViFiDataCheckHook)
 from .numerics import NonFiniteLossError, ViFiNonFiniteLossHook
@@ -10,6 +11,7 @@ from .resume import ViFiExactResumeHook
 from .schedulers import ViFiWarmupCosineLR, warmup_cosine_value
 from .sharding import (ViFiFSDPStrategy, promote_scalar_parameters,
                        vifi_clip_block_wrap_policy)
+from .strict_load import ViFiStrictLoadHook
 
 __all__ = [
     'ViFiAmpOptimWrapper', 'has_amp_device',
@@ -20,5 +22,6 @@ __all__ = [
     'NoResumableCheckpointError', 'NonFiniteWeightsError',
     'ViFiNonFiniteLossHook', 'NonFiniteLossError', 'ViFiExactResumeHook',
     'ViFiFSDPStrategy', 'promote_scalar_parameters',
-    'vifi_clip_block_wrap_policy'
+    'vifi_clip_block_wrap_policy', 'ViFiStrictLoadHook', 'load_config',
+    'check_config'
 ]

@@ -19,7 +19,9 @@ from mmengine.runner import Runner
 
 from ..errors import ConfigError
 
-__all__ = ['load_config', 'check_config', 'known_types']
+__all__ = [
+    'load_config', 'merge_cfg_options', 'check_config', 'known_types'
+]
 
 # Keys of typed config dicts that the builder consumes before calling the
 # class (mmengine's optimizer-wrapper constructor, param-scheduler builder).
@@ -38,14 +40,11 @@ def _closest(word: str, known) -> str:
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """``Config.fromfile`` plus ``--cfg-options``, with one-line errors.
 
-    A top-level key in ``cfg_options`` must already be in the config or be
-    one mmengine's runner reads; otherwise it is a typo (mmengine would
-    ignore it).
-
     Raises:
         FileNotFoundError: no config at ``path``.
         ConfigError: a syntax error (file:line), a missing ``_base_`` or
-            import, or an unknown top-level key in ``cfg_options``.
+            import, or an unknown top-level key in ``cfg_options`` (see
+            :func:`merge_cfg_options`).
     """
     path = str(path)
     if not osp.isfile(path):
@@ -61,15 +60,29 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     except (NameError, ImportError) as e:
         raise ConfigError(f'{path}: {type(e).__name__}: {e}') from None
     if cfg_options:
-        known = set(cfg.keys()) | _runner_keys()
-        for key in cfg_options:
-            top = str(key).split('.', 1)[0]
-            if top not in known:
-                raise ConfigError(
-                    f'--cfg-options {key}: {path} has no top-level key '
-                    f'{top!r} and the runner does not read one'
-                    f'{_closest(top, known)}')
-        cfg.merge_from_dict(cfg_options)
+        merge_cfg_options(cfg, cfg_options, path)
+    return cfg
+
+
+def merge_cfg_options(cfg: Config, cfg_options: Optional[dict],
+                      where: str) -> Config:
+    """``cfg.merge_from_dict(cfg_options)`` after checking the top-level
+    keys: each must already be in the config or be one mmengine's runner
+    reads; any other is a typo that mmengine would silently ignore.
+
+    Raises:
+        ConfigError: naming the option and the closest known key.
+    """
+    if not cfg_options:
+        return cfg
+    known = set(cfg.keys()) | _runner_keys()
+    for key in cfg_options:
+        top = str(key).split('.', 1)[0]
+        if top not in known:
+            raise ConfigError(
+                f'--cfg-options {key}: {where} has no top-level key {top!r} '
+                f'and the runner reads none{_closest(top, known)}')
+    cfg.merge_from_dict(cfg_options)
     return cfg
 
 

@@ -15,7 +15,14 @@ from torch.distributed.fsdp import FullyShardedDataParallel
 
 from ..checkpoint_io import check_state_fits, strip_module_prefix
 
-__all__ = ['ViFiStrictLoadHook']
+__all__ = ['ViFiStrictLoadHook', 'add_strict_load_hook']
+
+
+def _prompt_keys(model) -> set:
+    """State-dict keys of the prompt parameters of prompted components."""
+    ids = {id(p) for m in model.modules() if hasattr(m, 'prompt_parameters')
+           for p in m.prompt_parameters()}
+    return {n for n, p in model.named_parameters() if id(p) in ids}
 
 
 @HOOKS.register_module()
@@ -35,6 +42,7 @@ class ViFiStrictLoadHook(Hook):
         self.allow_partial = allow_partial
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        # before mmengine copies ``checkpoint`` into the model
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         if isinstance(model, FullyShardedDataParallel) or any(
@@ -48,10 +56,15 @@ class ViFiStrictLoadHook(Hook):
         partial = self.allow_partial and not resuming
         state = strip_module_prefix(checkpoint['state_dict'])
         own = model.state_dict()
+        prompts = _prompt_keys(model)
+        # a stage-1 (unprompted) checkpoint has none of the prompt tensors:
+        # they start from their initial values (docs/bridge_and_prompt.md)
+        optional = prompts if not prompts & set(state) else set()
         report = check_state_fits(
             own, state, source, allow_partial=partial,
             hint='a resumed run must match exactly' if resuming else
-            'to fine-tune from part of it, pass --partial-load')
+            'to fine-tune from part of it, pass --partial-load',
+            optional=optional)
         if report.skipped:
             runner.logger.warning(f'partial load of {source}: '
                                   f'{report.skipped}')
@@ -59,3 +72,20 @@ class ViFiStrictLoadHook(Hook):
             checkpoint['state_dict'] = {
                 k: v for k, v in state.items()
                 if k not in own or tuple(v.shape) == tuple(own[k].shape)}
+
+
+def add_strict_load_hook(cfg, allow_partial: bool = False):
+    """Make sure ``cfg.custom_hooks`` holds a :class:`ViFiStrictLoadHook`
+    (tools/train.py and tools/test.py call this); ``allow_partial`` turns
+    on partial loading in it."""
+    hooks = list(cfg.get('custom_hooks') or [])
+    mine = [h for h in hooks if str(h.get('type', '')).endswith(
+        'ViFiStrictLoadHook')]
+    if not mine:
+        mine = [dict(type='ViFiStrictLoadHook')]
+        hooks.append(mine[0])
+    for hook in mine:
+        hook['allow_partial'] = bool(allow_partial or
+                                     hook.get('allow_partial', False))
+    cfg.custom_hooks = hooks
+    return cfg

@@ -43,8 +43,10 @@ def main(argv=None):
     again = ['--overwrite'] if args.overwrite else []
     if not args.overwrite and osp.exists(osp.join(ROOT, work,
                                                   'last_checkpoint')):
-        sys.exit(f'quickstart.py: error: {work} holds an earlier run; pass '
-                 f'--overwrite (or `make clean`) to run the demo again')
+        print(f'quickstart.py: error: {work} holds an earlier run; pass '
+              f'--overwrite (or `make clean`) to run the demo again',
+              file=sys.stderr)
+        sys.exit(2)
     if not osp.exists(osp.join(ROOT, data, 'novel_val.txt')):
         run(['tools/data/make_synthetic_dataset.py', data])
     train_opts = [f'train_dataloader.dataset.ann_file={data}/base_train.txt',

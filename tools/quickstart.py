@@ -71,11 +71,12 @@ def main(argv=None):
         out = osp.join(work, f'{split}_metrics.json')
         labels = f'{data}/{split}_labels.csv'
         run(['tools/test.py', CONFIG, ckpt, '--work-dir', work,
-             '--out-metrics', out] + again + ['--cfg-options',
-             f'model.cls_head.class_names={labels}',
-             f'test_dataloader.dataset.class_names={labels}',
-             f'test_dataloader.dataset.ann_file={data}/{split}_val.txt',
-             f'test_dataloader.dataset.data_prefix.video={data}/videos'])
+             '--out-metrics', out] + again + [
+                 '--cfg-options', f'model.cls_head.class_names={labels}',
+                 f'test_dataloader.dataset.class_names={labels}',
+                 f'test_dataloader.dataset.ann_file={data}/{split}_val.txt',
+                 f'test_dataloader.dataset.data_prefix.video={data}/videos'
+             ])
         with open(osp.join(ROOT, out)) as f:
             results[split] = json.load(f)
 

@@ -122,7 +122,7 @@ def test_alpha_out_of_range_is_refused(ckpts, capsys):
 
 
 def test_command_line_fails_with_one_clear_line(ckpts, tmp_path,
-                                               monkeypatch, capsys):
+                                                monkeypatch, capsys):
     """The script as ``__main__`` (in-process: the tool imports the whole
     plugin, which a subprocess would pay for again)."""
     missing = str(tmp_path / 'missing.pth')

@@ -1,13 +1,12 @@
 """Official ViFi-CLIP checkpoint or OpenAI CLIP -> weights.pth + config.py."""
 import datetime
-import os
 import os.path as osp
 from typing import Optional
 
 import torch
 
 from ..models.heads.text_contrastive_head import format_prompts
-from ..utils import load_class_names
+from ..utils import check_output_dir, load_class_names, staged_files
 from .layout import (check_against_arch, detect_mode, infer_clip_arch,
                      infer_prompt_spec, need, openai_name,
                      split_official_state)
@@ -33,13 +32,20 @@ def convert(src: str,
             ctx_init: Optional[str] = None,
             inline_labels: bool = False,
             skip_prompt_check: bool = False,
-            log=print) -> dict:
+            log=print,
+            overwrite: bool = False) -> dict:
     """Convert ``src`` into ``out_dir/weights.pth`` and ``out_dir/config.py``.
+
+    The two files are checked before ``src`` is read (neither may be an
+    input; existing ones are replaced only with ``overwrite``) and appear
+    together, or not at all.
 
     Returns:
         dict: the ``meta`` written into ``weights.pth`` plus ``config`` and
         ``weights`` paths.
     """
+    check_output_dir(out_dir, ('weights.pth', 'config.py'),
+                     [src, labels, clip_weights], overwrite, 'OUT_DIR')
     names = load_class_names(labels)
     state, official_cfg, _ = load_source(src)
     mode = detect_mode(state, src)
@@ -151,14 +157,14 @@ def convert(src: str,
             f'--num-frames must be positive, got {num_frames}')
     meta['num_frames'] = num_frames
 
-    os.makedirs(out_dir, exist_ok=True)
     weights_path = osp.abspath(osp.join(out_dir, 'weights.pth'))
     config_path = osp.abspath(osp.join(out_dir, 'config.py'))
-    torch.save(dict(state_dict=sd, meta=meta), weights_path)
-    write_config(config_path, source=osp.abspath(src), mode=mode,
-                 prompt_note=prompt_note, parts=parts, arch=arch,
-                 num_frames=num_frames, labels=class_ref,
-                 inline=inline_labels, weights_path=weights_path)
+    with staged_files([weights_path, config_path]) as tmp:
+        torch.save(dict(state_dict=sd, meta=meta), tmp[weights_path])
+        write_config(tmp[config_path], source=osp.abspath(src), mode=mode,
+                     prompt_note=prompt_note, parts=parts, arch=arch,
+                     num_frames=num_frames, labels=class_ref,
+                     inline=inline_labels, weights_path=weights_path)
     log(f'{src}: {mode} model, {openai_name(arch) or "custom"} CLIP, '
         f'{len(names)} classes')
     for note in notes:

@@ -26,7 +26,8 @@ import torch
 from .errors import ViFiUserError
 
 __all__ = [
-    'CheckpointError', 'UntrustedCheckpointError', 'load_weights_only',
+    'CheckpointError', 'UnreadableCheckpointError',
+    'UntrustedCheckpointError', 'load_weights_only',
     'load_from_local_weights_only', 'strip_module_prefix', 'state_dict_of',
     'nonfinite_keys', 'check_state_fits', 'load_state_strict', 'LoadReport',
     'read_model_state'
@@ -35,6 +36,20 @@ __all__ = [
 
 class CheckpointError(ViFiUserError, ValueError):
     """A checkpoint that cannot be read, or does not fit the model."""
+
+
+class UnreadableCheckpointError(CheckpointError):
+    """A file that is not a readable PyTorch checkpoint (damaged, garbage).
+
+    Attributes:
+        filename (str): the file.
+        reason (str): what torch found wrong, without its advice.
+    """
+
+    def __init__(self, filename: str, reason: str) -> None:
+        super().__init__(f'{filename}: not a readable PyTorch checkpoint '
+                         f'({reason})')
+        self.filename, self.reason = filename, reason
 
 
 class UntrustedCheckpointError(ViFiUserError, pickle.UnpicklingError):
@@ -101,7 +116,8 @@ def load_weights_only(filename: str,
         UntrustedCheckpointError: if unpickling would need a global outside
             the allow-list, i.e. the file would run code when loaded.
             Nothing from it is executed.
-        CheckpointError: if the file is not a readable checkpoint.
+        UnreadableCheckpointError: if the file is not a readable
+            checkpoint.
     """
     filename = osp.expanduser(str(filename))
     if not osp.isfile(filename):
@@ -113,13 +129,11 @@ def load_weights_only(filename: str,
     except pickle.UnpicklingError as e:
         if _REFUSAL.search(str(e)):
             raise UntrustedCheckpointError(filename, _reason(e)) from None
-        raise CheckpointError(
-            f'{filename}: not a readable PyTorch checkpoint ({_reason(e)})'
-        ) from None
+        raise UnreadableCheckpointError(
+            filename, f'UnpicklingError: {_reason(e)}') from None
     except _DAMAGED as e:
-        raise CheckpointError(
-            f'{filename}: not a readable PyTorch checkpoint '
-            f'({type(e).__name__}: {_reason(e)})') from None
+        raise UnreadableCheckpointError(
+            filename, f'{type(e).__name__}: {_reason(e)}') from None
 
 
 def load_from_local_weights_only(filename: str, map_location=None):

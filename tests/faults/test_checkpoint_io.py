@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mmengine.logging import MessageHub, MMLogger
 
-from vifi_mmaction.compat import UntrustedCheckpointError
+from vifi_mmaction.checkpoint_io import UntrustedCheckpointError
 from vifi_mmaction.engine import (AtomicLocalBackend,
                                   NoResumableCheckpointError,
                                   ViFiCheckpointHook, atomic_write_bytes,

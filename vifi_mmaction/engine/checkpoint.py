@@ -28,8 +28,9 @@ from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 
-from ..checkpoint_io import (CheckpointError, UntrustedCheckpointError,
-                             load_weights_only, nonfinite_keys)
+from ..checkpoint_io import (UnreadableCheckpointError,
+                             UntrustedCheckpointError, load_weights_only,
+                             nonfinite_keys)
 from ..errors import ViFiUserError
 
 __all__ = [
@@ -109,10 +110,8 @@ def check_checkpoint(path: str) -> Tuple[bool, str]:
         raise
     except FileNotFoundError:
         return False, 'file not found'
-    except CheckpointError as e:
-        # the message is '<path>: not a readable ... (<reason>)'
-        msg, head = str(e), osp.expanduser(path) + ': '
-        return False, msg[len(head):] if msg.startswith(head) else msg
+    except UnreadableCheckpointError as e:
+        return False, e.reason
     if not isinstance(ckpt, dict) or 'state_dict' not in ckpt or \
             not isinstance(ckpt.get('meta'), dict) or \
             'iter' not in ckpt['meta']:

@@ -228,11 +228,6 @@ def load_clip_state_dict(pretrained: str,
         if k in _OPENAI_EXTRA_KEYS:
             continue
         state[k] = v.float() if v.is_floating_point() else v
-    bad = nonfinite_keys(state)
-    if bad:
-        raise CLIPWeightsError(
-            f'{path}: {len(bad)} weight tensors hold NaN/Inf '
-            f'({", ".join(bad[:3])}); refusing to compute with them')
     return state
 
 
@@ -279,4 +274,10 @@ def load_tower_weights(module: torch.nn.Module,
             raise CLIPWeightsError(
                 f'{source}: {k} has shape {tuple(v.shape)} but the model '
                 f'expects {tuple(own[k].shape)}; check the architecture')
-    module.load_state_dict({k: v for k, v in sub.items() if k in own})
+    sub = {k: v for k, v in sub.items() if k in own}
+    bad = nonfinite_keys(sub)  # (the -inf attention mask is not loaded)
+    if bad:
+        raise CLIPWeightsError(
+            f'{source}: {len(bad)} weight tensors hold NaN/Inf '
+            f'({", ".join(bad[:3])}); refusing to compute with them')
+    module.load_state_dict(sub)

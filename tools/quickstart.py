@@ -21,7 +21,11 @@ CONFIG = 'configs/quickstart/vifi-clip_tiny_synthetic.py'
 
 def run(args):
     print('+ ' + ' '.join(args), flush=True)
-    subprocess.run([sys.executable] + args, cwd=ROOT, check=True)
+    rc = subprocess.run([sys.executable] + args, cwd=ROOT).returncode
+    if rc != 0:  # the step has printed why
+        print(f'quickstart.py: error: {args[0]} failed (exit status {rc})',
+              file=sys.stderr)
+        sys.exit(rc)
 
 
 def harmonic_mean(a: float, b: float) -> float:

@@ -164,7 +164,9 @@ def _setup(args):
     check_config(cfg, args.config)
     check_args(args, cfg)
     cfg = resolve_auto_resume(cfg)
-    add_strict_load_hook(cfg, allow_partial=args.partial_load)
+    add_strict_load_hook(
+        cfg, allow_partial=args.partial_load,
+        hint='to fine-tune from part of it, pass --partial-load')
     init_cpu_distributed(cfg, args.launcher)
     # runner_type='FlexibleRunner' (FSDP/DeepSpeed configs) goes through
     # the registry, as in mmaction2's tools

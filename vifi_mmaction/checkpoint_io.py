@@ -18,6 +18,7 @@ import os.path as osp
 import pickle
 import re
 import struct
+import warnings
 from typing import (Collection, Dict, List, Mapping, NamedTuple, Optional,
                     Sequence)
 
@@ -123,7 +124,10 @@ def load_weights_only(filename: str,
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename}: no such checkpoint file')
     try:
-        with torch.serialization.safe_globals(list(allow)):
+        with torch.serialization.safe_globals(list(allow)), \
+                warnings.catch_warnings():
+            # a raw pickle of a newer protocol: torch warns, then refuses
+            warnings.filterwarnings('ignore', message='Detected pickle')
             return torch.load(filename, map_location=map_location,
                               weights_only=True)
     except pickle.UnpicklingError as e:

@@ -159,6 +159,15 @@ def check_config(cfg: Config, where: str) -> None:
         ConfigError: naming the config, the key path and the closest known
             name.
     """
+    for key in ('custom_hooks', ):
+        for i, hook in enumerate(cfg.get(key) or []):
+            if not isinstance(hook, dict):
+                raise ConfigError(f'{where}: {key}[{i}] must be a dict with '
+                                  f'a type, got {hook!r}')
+    for key, hook in (cfg.get('default_hooks') or {}).items():
+        if hook is not None and not isinstance(hook, dict):
+            raise ConfigError(f'{where}: default_hooks.{key} must be a dict '
+                              f'with a type (or None), got {hook!r}')
     types = known_types()
     for path, node in _typed_dicts(cfg.to_dict(), ''):
         name = node['type']

@@ -34,12 +34,15 @@ class ViFiStrictLoadHook(Hook):
             (fine-tuning from a checkpoint with another head). Non-finite
             weights are refused either way, and a resumed run is always
             strict. Defaults to False.
+        hint (str): how the user allows a partial load (named in the error,
+            e.g. a tool's flag). Defaults to ''.
     """
 
     priority = 'VERY_HIGH'
 
-    def __init__(self, allow_partial: bool = False) -> None:
+    def __init__(self, allow_partial: bool = False, hint: str = '') -> None:
         self.allow_partial = allow_partial
+        self.hint = hint
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         # before mmengine copies ``checkpoint`` into the model
@@ -63,7 +66,7 @@ class ViFiStrictLoadHook(Hook):
         report = check_state_fits(
             own, state, source, allow_partial=partial,
             hint='a resumed run must match exactly' if resuming else
-            'to fine-tune from part of it, pass --partial-load',
+            self.hint,
             optional=optional)
         if report.skipped:
             runner.logger.warning(f'partial load of {source}: '
@@ -74,10 +77,10 @@ class ViFiStrictLoadHook(Hook):
                 if k not in own or tuple(v.shape) == tuple(own[k].shape)}
 
 
-def add_strict_load_hook(cfg, allow_partial: bool = False):
+def add_strict_load_hook(cfg, allow_partial: bool = False, hint: str = ''):
     """Make sure ``cfg.custom_hooks`` holds a :class:`ViFiStrictLoadHook`
     (tools/train.py and tools/test.py call this); ``allow_partial`` turns
-    on partial loading in it."""
+    on partial loading in it, ``hint`` says how to."""
     hooks = list(cfg.get('custom_hooks') or [])
     mine = [h for h in hooks if str(h.get('type', '')).endswith(
         'ViFiStrictLoadHook')]
@@ -87,5 +90,7 @@ def add_strict_load_hook(cfg, allow_partial: bool = False):
     for hook in mine:
         hook['allow_partial'] = bool(allow_partial or
                                      hook.get('allow_partial', False))
+        if hint:
+            hook.setdefault('hint', hint)
     cfg.custom_hooks = hooks
     return cfg

@@ -81,6 +81,7 @@ _DAMAGED = (RuntimeError, EOFError, pickle.UnpicklingError, ValueError,
 # the refusal of a global (a callable or class the pickle wants to call),
 # as opposed to a damaged stream ("Unsupported operand", truncation, ...).
 _REFUSAL = re.compile(r'GLOBAL|weights-only load refused')
+_GLOBAL = re.compile(r'GLOBAL (\S+) was not an allowed global')
 # Lines of torch's message that are advice, not the reason.
 _ADVICE = re.compile(r'weights_only|Weights only load failed|Check the doc|'
                      r'do those steps|file an issue|trust the source')
@@ -132,7 +133,11 @@ def load_weights_only(filename: str,
                               weights_only=True)
     except pickle.UnpicklingError as e:
         if _REFUSAL.search(str(e)):
-            raise UntrustedCheckpointError(filename, _reason(e)) from None
+            # the refused global only, not torch's how-to-allow-it advice
+            found = _GLOBAL.search(str(e))
+            detail = (f'unsupported global {found.group(1)}'
+                      if found else _reason(e))
+            raise UntrustedCheckpointError(filename, detail) from None
         raise UnreadableCheckpointError(
             filename, f'UnpicklingError: {_reason(e)}') from None
     except _DAMAGED as e:

@@ -52,8 +52,9 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     try:
         cfg = Config.fromfile(path)
     except SyntaxError as e:
-        raise ConfigError(f'{e.filename or path}:{e.lineno}: syntax error '
-                          f'in the config: {e.msg}') from None
+        where = e.filename if e.filename and osp.isfile(e.filename) else path
+        raise ConfigError(f'{where}:{e.lineno}: syntax error in the config: '
+                          f'{e.msg}') from None
     except FileNotFoundError as e:
         raise ConfigError(f'{path}: a file it reads (_base_ or import) is '
                           f'missing: {e.filename or e}') from None

@@ -85,6 +85,9 @@ def main(argv=None) -> int:
 def _setup(args) -> dict:
     if args.batch_size < 1 or args.num_workers < 0:
         raise InputError('--batch-size must be >= 1 and --num-workers >= 0')
+    if not osp.exists(args.source):
+        raise FileNotFoundError(f'no such folder or annotation file: '
+                                f'{args.source}')
     check_feature_dir(args.out_dir, args.overwrite)
     labels = None
     if args.labels is not None or args.labels_file is not None:

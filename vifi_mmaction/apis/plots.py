@@ -7,6 +7,7 @@ tight bounding box), so the size of a PNG is known in advance.
 """
 import os
 import os.path as osp
+import pickle
 import textwrap
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -72,7 +73,13 @@ def load_dump(path: str) -> Tuple[np.ndarray, np.ndarray]:
     import mmengine
     if not osp.isfile(path):
         raise FileNotFoundError(f'dump file not found: {path}')
-    items = mmengine.load(path, file_format='pkl')
+    try:
+        items = mmengine.load(path, file_format='pkl')
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError,
+            AttributeError, ImportError, IndexError) as e:
+        # only the unpickling of the user's file is guarded here
+        raise InputError(f'{path}: not a tools/test.py --dump pickle '
+                         f'({type(e).__name__}: {e})') from None
     if not isinstance(items, (list, tuple)) or not items:
         raise InputError(f'{path}: expected a non-empty list of predictions '
                          f'(tools/test.py --dump), got {type(items).__name__}')

@@ -44,6 +44,9 @@ def convert(src: str,
         dict: the ``meta`` written into ``weights.pth`` plus ``config`` and
         ``weights`` paths.
     """
+    if num_frames is not None and num_frames < 1:
+        raise ConversionError(
+            f'--num-frames must be positive, got {num_frames}')
     check_output_dir(out_dir, ('weights.pth', 'config.py'),
                      [src, labels, clip_weights], overwrite, 'OUT_DIR')
     names = load_class_names(labels)

@@ -13,7 +13,8 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from torch.distributed.fsdp import FullyShardedDataParallel
 
-from ..checkpoint_io import check_state_fits, strip_module_prefix
+from ..checkpoint_io import (CheckpointError, check_state_fits,
+                             strip_module_prefix)
 
 __all__ = ['ViFiStrictLoadHook', 'add_strict_load_hook']
 
@@ -52,9 +53,12 @@ class ViFiStrictLoadHook(Hook):
                 isinstance(m, FullyShardedDataParallel)
                 for m in model.modules()):
             return  # sharded state dicts: the strategy checks its own keys
-        if not isinstance(checkpoint.get('state_dict'), dict):
-            return  # mmengine itself reports a checkpoint without one
         source = getattr(runner, '_load_from', None) or 'the checkpoint'
+        if not (isinstance(checkpoint, dict)
+                and isinstance(checkpoint.get('state_dict'), dict)):
+            raise CheckpointError(
+                f'{source}: not an mmengine checkpoint (no state_dict; got '
+                f'{type(checkpoint).__name__})')
         resuming = bool(getattr(runner, '_resume', False))
         partial = self.allow_partial and not resuming
         state = strip_module_prefix(checkpoint['state_dict'])

@@ -5,7 +5,6 @@ import os
 import os.path as osp
 
 import pytest
-import torch
 from tools_testing import call_tool
 
 from vifi_mmaction.apis import ViFiZeroShotInferencer

@@ -34,7 +34,7 @@ from vifi_mmaction.engine.config_checks import (check_config, load_config,
                                                 merge_cfg_options)
 from vifi_mmaction.engine.strict_load import add_strict_load_hook
 from vifi_mmaction.errors import InputError
-from vifi_mmaction.utils import check_output, staged_files
+from vifi_mmaction.utils import check_output, check_output_dir, staged_files
 
 
 def build_parser():
@@ -136,6 +136,7 @@ def _setup(args):
     check_args(args)
     cfg = merge_args(load_config(args.config), args)
     check_config(cfg, args.config)
+    check_output_dir(cfg.work_dir, [], what='work dir')
     add_strict_load_hook(cfg)
     init_cpu_distributed(cfg, args.launcher)
     # runner_type='FlexibleRunner' (FSDP/DeepSpeed configs) goes through

@@ -31,6 +31,7 @@ from vifi_mmaction.engine.config_checks import (check_config, load_config,
                                                 merge_cfg_options)
 from vifi_mmaction.engine.strict_load import add_strict_load_hook
 from vifi_mmaction.errors import InputError
+from vifi_mmaction.utils import check_output_dir
 
 
 def build_parser():
@@ -145,6 +146,7 @@ def check_args(args, cfg) -> None:
     if load_from and '://' not in str(load_from) and \
             not osp.isfile(load_from):
         raise FileNotFoundError(f'load_from {load_from}: no such checkpoint')
+    check_output_dir(cfg.work_dir, [], what='work dir')
     pointer = osp.join(cfg.work_dir, 'last_checkpoint')
     if not cfg.get('resume') and not args.overwrite and osp.isfile(pointer):
         raise InputError(

@@ -210,6 +210,7 @@ def _cases(env, f, root):
             (['--out-metrics', labels], '--out-metrics'),
             (['--interval', '0'], '--interval'),
             (['--launcher', 'bogus'], '--launcher'),
+            (['--work-dir', osp.join(under_file, 'w')], 'work dir'),
     ]:
         add('arguments', 'test.py', test_argv(*extra), culprit)
 
@@ -248,6 +249,7 @@ def _cases(env, f, root):
             (['--partial-load', '--resume', good], '--partial-load'),
             (['--amp', 'fp8'], '--amp'), (['--seed', 'x'], '--seed'),
             (['--launcher', 'bogus'], '--launcher'),
+            (['--work-dir', osp.join(under_file, 'w')], 'work dir'),
     ]:
         add('arguments', 'train.py', train_argv(*extra), culprit)
     for config, culprit in [(f['syntax.py'], 'syntax.py:1'),

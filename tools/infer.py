@@ -25,6 +25,8 @@ import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import (ViFiZeroShotInferencer, expand_inputs,
                                 format_prediction, parse_labels, parse_views,
                                 run_cli, save_predictions)
+from vifi_mmaction.errors import InputError
+from vifi_mmaction.utils import check_output
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--out',
                         help='write every label\'s probability per video '
                         '(.json or .csv)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace an existing --out file')
     parser.add_argument('--device',
                         help='cpu, cuda or cuda:N (default: cuda if '
                         'available)')
@@ -77,22 +81,26 @@ def build_parser() -> argparse.ArgumentParser:
 def check_args(args) -> None:
     """Fail early, with the option named, before the model is built."""
     if args.topk < 1:
-        raise ValueError(f'--topk must be at least 1, got {args.topk}')
+        raise InputError(f'--topk must be at least 1, got {args.topk}')
     if args.batch_size < 1:
-        raise ValueError(f'--batch-size must be at least 1, got '
+        raise InputError(f'--batch-size must be at least 1, got '
                          f'{args.batch_size}')
     if args.num_workers is not None and args.num_workers < 0:
-        raise ValueError('--num-workers must be >= 0')
+        raise InputError('--num-workers must be >= 0')
     if args.out and not args.out.lower().endswith(('.json', '.csv')):
-        raise ValueError(f'--out must end with .json or .csv, got '
+        raise InputError(f'--out must end with .json or .csv, got '
                          f'{args.out}')
     if args.device and args.device.startswith('cuda') and \
             not torch.cuda.is_available():
-        raise ValueError(f'--device {args.device}: CUDA is not available')
+        raise InputError(f'--device {args.device}: CUDA is not available')
     if args.device and not args.device.startswith(('cpu', 'cuda')):
-        raise ValueError(f'--device must be cpu, cuda or cuda:N, got '
+        raise InputError(f'--device must be cpu, cuda or cuda:N, got '
                          f'{args.device}')
     parse_views(args.views)
+    if args.out:
+        check_output(args.out, [args.config, args.checkpoint,
+                                args.labels_file] + list(args.inputs),
+                     args.overwrite, '--out')
 
 
 def default_workers(num_videos: int) -> int:

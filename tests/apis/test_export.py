@@ -107,7 +107,7 @@ def test_refuses_to_overwrite(zs, exported, capsys):
     rc = export.main([zs.config, out, '--checkpoint', zs.checkpoint,
                       '--labels-file', zs.labels_csv])
     err = capsys.readouterr().err.strip().splitlines()
-    assert rc == 2 and err == [f'export.py: error: '
+    assert rc == 2 and err == [f'export.py: error: OUT_DIR {out}: file '
                                f'{osp.join(out, "export.json")} exists; '
                                f'pass --overwrite to replace it']
     assert os.stat(osp.join(out, 'vision.onnx')).st_mtime_ns == stamp

@@ -34,7 +34,8 @@ from mmaction.registry import DATASETS
 from mmaction.structures import ActionDataSample
 from mmengine.logging import print_log
 
-from .class_names import ClassNamesError, decode_utf8, load_class_names
+from .class_names import (OFFICIAL_FILES_HINT, ClassNamesError, decode_utf8,
+                          load_class_names)
 from .transforms.loading import FAULT_KINDS, VideoReadError
 
 __all__ = ['ViFiVideoDataset', 'AnnotationError', 'check_class_count',
@@ -126,7 +127,7 @@ class ViFiVideoDataset(VideoDataset):
     def load_data_list(self) -> List[dict]:
         if not osp.isfile(self.ann_file):
             raise FileNotFoundError(f'annotation file not found: '
-                                    f'{self.ann_file}')
+                                    f'{self.ann_file}; {OFFICIAL_FILES_HINT}')
         num_classes = len(self.class_names)
         data_list = []
         root = self.data_prefix.get('video') or ''

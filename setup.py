@@ -1,7 +1,6 @@
 """Install with ``pip install -e .`` (or ``mim install -e .``) next to an
 existing torch and mmcv (see README, "Install")."""
 import os.path as osp
-
 from setuptools import find_packages, setup
 
 

@@ -26,9 +26,15 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 # What a GPU user's environment holds (versions of the distributions).
 USER_ENV = {
-    'mmcv': '2.1.0', 'torch': '2.4.1', 'torchvision': '0.19.1',
-    'mmengine': '0.10.7', 'mmaction2': '1.2.0', 'mmpretrain': '1.2.0',
-    'open_clip_torch': '2.32.0', 'decord': '0.6.0', 'numpy': '1.26.4',
+    'mmcv': '2.1.0',
+    'torch': '2.4.1',
+    'torchvision': '0.19.1',
+    'mmengine': '0.10.7',
+    'mmaction2': '1.2.0',
+    'mmpretrain': '1.2.0',
+    'open_clip_torch': '2.32.0',
+    'decord': '0.6.0',
+    'numpy': '1.26.4',
     'packaging': '24.0'
 }
 
@@ -56,8 +62,9 @@ def _fake_wheel(folder: str, name: str, version: str) -> None:
     path = osp.join(folder, f'{dist}-{version}-py3-none-any.whl')
     with zipfile.ZipFile(path, 'w') as z:
         z.writestr(f'{info}/METADATA', _metadata(name, version))
-        z.writestr(f'{info}/WHEEL', 'Wheel-Version: 1.0\nGenerator: test\n'
-                   'Root-Is-Purelib: true\nTag: py3-none-any\n')
+        z.writestr(
+            f'{info}/WHEEL', 'Wheel-Version: 1.0\nGenerator: test\n'
+            'Root-Is-Purelib: true\nTag: py3-none-any\n')
         z.writestr(f'{info}/RECORD', '')
 
 
@@ -76,10 +83,13 @@ def user_env(tmp_path_factory):
     env = str(tmp / 'env')
     venv.EnvBuilder(with_pip=False, symlinks=True).create(env)
     python = osp.join(env, 'bin', 'python')
-    site = subprocess.run(
-        [python, '-c', 'import sysconfig; print(sysconfig.get_paths()'
-         '["purelib"])'], check=True, capture_output=True,
-        text=True).stdout.strip()
+    site = subprocess.run([
+        python, '-c', 'import sysconfig; print(sysconfig.get_paths()'
+        '["purelib"])'
+    ],
+                          check=True,
+                          capture_output=True,
+                          text=True).stdout.strip()
     for name, version in USER_ENV.items():
         _fake_dist(site, name, version)
     _link_setuptools(site)
@@ -93,7 +103,8 @@ def user_env(tmp_path_factory):
     for name in ('setup.py', 'README.md'):
         shutil.copy(osp.join(ROOT, name), project)
     shutil.copytree(
-        osp.join(ROOT, 'vifi_mmaction'), osp.join(project, 'vifi_mmaction'),
+        osp.join(ROOT, 'vifi_mmaction'),
+        osp.join(project, 'vifi_mmaction'),
         ignore=shutil.ignore_patterns('__pycache__'))
     return dict(python=python, index=index, project=project, tmp=str(tmp))
 
@@ -101,11 +112,13 @@ def user_env(tmp_path_factory):
 def test_editable_install_keeps_users_mmcv_and_torch(user_env):
     report = osp.join(user_env['tmp'], 'report.json')
     proc = subprocess.run([
-        sys.executable, '-m', 'pip', '--python', user_env['python'],
-        'install', '--dry-run', '--report', report, '--no-index',
-        '--find-links', user_env['index'], '--no-build-isolation',
+        sys.executable, '-m', 'pip', '--python', user_env['python'], 'install',
+        '--dry-run', '--report', report, '--no-index', '--find-links',
+        user_env['index'], '--no-build-isolation',
         '--disable-pip-version-check', '-e', user_env['project']
-    ], capture_output=True, text=True)
+    ],
+                          capture_output=True,
+                          text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with open(report) as f:
         installs = json.load(f)['install']
@@ -141,7 +154,9 @@ def _import_with_shadow(tmp_path, module: str, version: str):
     (pkg / '__init__.py').write_text(f'__version__ = {version!r}\n')
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), ROOT]))
     return subprocess.run([sys.executable, '-c', 'import vifi_mmaction'],
-                          capture_output=True, text=True, env=env,
+                          capture_output=True,
+                          text=True,
+                          env=env,
                           cwd=str(tmp_path))
 
 
@@ -160,8 +175,10 @@ def test_import_with_an_unfit_version_exits_with_one_line(
 
 
 def test_missing_mmcv_names_both_installs():
-    checks = [('vifi_no_such_mmcv', dependencies.MMCV_REQUIRES,
-               {m: h for m, _, h in dependencies.IMPORT_CHECKS}['mmcv'])]
+    checks = [('vifi_no_such_mmcv', dependencies.MMCV_REQUIRES, {
+        m: h
+        for m, _, h in dependencies.IMPORT_CHECKS
+    }['mmcv'])]
     problems = dependencies.check_dependencies(checks)
     assert len(problems) == 1
     assert 'mim install "mmcv>=2.0.0rc4,<2.2.0"' in problems[0]
@@ -179,6 +196,9 @@ def test_setup_py_reads_the_same_requirements():
         sys.argv = ['setup.py']
         exec(open('setup.py').read())
     ''')
-    out = subprocess.run([sys.executable, '-c', code], cwd=ROOT, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run([sys.executable, '-c', code],
+                         cwd=ROOT,
+                         check=True,
+                         capture_output=True,
+                         text=True).stdout
     assert eval(out) == dependencies.INSTALL_REQUIRES

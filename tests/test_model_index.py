@@ -24,8 +24,7 @@ def models():
 def config_files():
     found = glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
     return sorted(
-        osp.relpath(p, ROOT) for p in found
-        if '_base_' not in p.split(os.sep))
+        osp.relpath(p, ROOT) for p in found if '_base_' not in p.split(os.sep))
 
 
 def test_every_config_is_listed_once_and_every_listed_file_exists(models):
@@ -71,5 +70,7 @@ def test_known_paper_numbers(models):
     assert list(hmdb.metrics.values()) == [51.3]
     sup = by_name['vifi-clip_vit-b16_clip-openai_8xb4-16f_k400-rgb']
     assert sup.results[0].metrics == {
-        'Top 1 Accuracy': 83.9, 'Top 5 Accuracy': 96.3}
+        'Top 1 Accuracy': 83.9,
+        'Top 5 Accuracy': 96.3
+    }
     assert sup.metadata.data['Frames'] == 16

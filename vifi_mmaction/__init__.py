@@ -26,7 +26,7 @@ from .engine import *  # noqa: E402,F401,F403
 from .engine import __all__ as _engine_all  # noqa: E402
 from .models import *  # noqa: E402,F401,F403
 from .models import __all__ as _models_all  # noqa: E402
-from .version import __version__  # noqa: E402
+from .version import __version__  # noqa: E402,F401
 
 __all__ = (['compat', '__version__'] + _apis_all + _datasets_all +
            _engine_all + _models_all)

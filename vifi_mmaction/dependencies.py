@@ -47,10 +47,10 @@ IMPORT_CHECKS: List[Tuple[str, str, str]] = [
      'install a newer torch for your CUDA (https://pytorch.org)'),
     ('mmengine', MMENGINE_REQUIRES, f'pip install "{MMENGINE_REQUIRES}"'),
     ('mmcv', MMCV_REQUIRES,
-     _MMCV_HINT.format(spec=MMCV_REQUIRES,
-                       range=MMCV_REQUIRES[len('mmcv'):])),
+     _MMCV_HINT.format(spec=MMCV_REQUIRES, range=MMCV_REQUIRES[len('mmcv'):])),
     ('mmaction', MMACTION_REQUIRES, f'pip install "{MMACTION_REQUIRES}"'),
-    ('open_clip', OPEN_CLIP_REQUIRES, f'pip install -U "{OPEN_CLIP_REQUIRES}"'),
+    ('open_clip', OPEN_CLIP_REQUIRES,
+     f'pip install -U "{OPEN_CLIP_REQUIRES}"'),
 ]
 
 

@@ -12,8 +12,11 @@ LFS = ('version https://git-lfs.github.com/spec/v1\n'
 
 def _dataset(ann_file, class_names):
     return ViFiVideoDataset(
-        ann_file=str(ann_file), pipeline=[], class_names=class_names,
-        data_prefix=dict(video=''), test_mode=True)
+        ann_file=str(ann_file),
+        pipeline=[],
+        class_names=class_names,
+        data_prefix=dict(video=''),
+        test_mode=True)
 
 
 def _one_line_naming(message, path):

@@ -23,25 +23,27 @@ _FS = tuple(f'train1_few_shot_{k}' for k in (16, 2, 4, 8))
 OFFICIAL = [
     f'datasets_splits/base2novel_splits/{d}_splits/{n}.txt'
     for d in ('hmdb', 'k400', 'ssv2', 'ucf') for n in _B2N
-] + [f'datasets_splits/hmdb_splits/{n}.txt'
-     for n in _FS + ('val1', 'val2', 'val3')] + [
+] + [
+    f'datasets_splits/hmdb_splits/{n}.txt'
+    for n in _FS + ('val1', 'val2', 'val3')
+] + [
     'datasets_splits/k400_splits/train.txt',
     'datasets_splits/k400_splits/train_tiny.txt',
     'datasets_splits/k400_splits/val.txt',
-] + [f'datasets_splits/k600_splits/ZS_split{i}_K600_eval.txt'
-     for i in (1, 2, 3)] + [
-    f'datasets_splits/ssv2_splits/{n}.txt' for n in _FS + ('validation', )
-] + [f'datasets_splits/ucf_splits/{n}.txt'
-     for n in _FS + ('val1', 'val2', 'val3')] + [
-    f'labels/ZS_split{i}_K600.csv' for i in (1, 2, 3)
 ] + [
-    f'labels/{n}.csv' for n in (
-        'hmdb_51_base_labels', 'hmdb_51_labels', 'hmdb_51_novel_labels',
-        'kinetics_400_base_labels', 'kinetics_400_labels',
-        'kinetics_400_novel_labels', 'kinetics_600_labels',
-        'ssv2_174_base_labels', 'ssv2_174_novel_labels', 'ssv2_labels',
-        'ucf_101_base_labels', 'ucf_101_labels', 'ucf_101_novel_labels')
-]
+    f'datasets_splits/k600_splits/ZS_split{i}_K600_eval.txt' for i in (1, 2, 3)
+] + [f'datasets_splits/ssv2_splits/{n}.txt'
+     for n in _FS + ('validation', )] + [
+         f'datasets_splits/ucf_splits/{n}.txt'
+         for n in _FS + ('val1', 'val2', 'val3')
+     ] + [f'labels/ZS_split{i}_K600.csv' for i in (1, 2, 3)] + [
+         f'labels/{n}.csv' for n in
+         ('hmdb_51_base_labels', 'hmdb_51_labels', 'hmdb_51_novel_labels',
+          'kinetics_400_base_labels', 'kinetics_400_labels',
+          'kinetics_400_novel_labels', 'kinetics_600_labels',
+          'ssv2_174_base_labels', 'ssv2_174_novel_labels', 'ssv2_labels',
+          'ucf_101_base_labels', 'ucf_101_labels', 'ucf_101_novel_labels')
+     ]
 
 
 def make_checkout(root, skip=(), lfs=()):
@@ -57,14 +59,15 @@ def make_checkout(root, skip=(), lfs=()):
 
 def run_tool(*args):
     return subprocess.run([sys.executable, TOOL, *map(str, args)],
-                          capture_output=True, text=True)
+                          capture_output=True,
+                          text=True)
 
 
 def config_data_files():
     """Every label and split file a config names (``'data/...'``)."""
     found = set()
-    for cfg in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
-                         recursive=True):
+    for cfg in glob.glob(
+            osp.join(ROOT, 'configs', '**', '*.py'), recursive=True):
         with open(cfg) as f:
             found |= set(
                 re.findall(r"'data/((?:labels|[a-z0-9]+/splits)/[^']+)'",
@@ -86,8 +89,8 @@ def test_full_checkout_gives_every_file_the_configs_name(tmp_path):
     with open(data / 'kinetics400/splits/base2novel/novel_val.txt') as f:
         assert f.read() == ('contents of datasets_splits/base2novel_splits/'
                             'k400_splits/novel_val.txt\n')
-    assert len(glob.glob(str(data / '**' / '*.*'), recursive=True)) == len(
-        OFFICIAL)
+    assert len(glob.glob(str(data / '**' / '*.*'),
+                         recursive=True)) == len(OFFICIAL)
 
 
 def test_second_run_changes_nothing(tmp_path):
@@ -115,8 +118,10 @@ def test_link_mode_links_and_is_idempotent(tmp_path):
 
 def test_missing_and_lfs_files_are_each_named(tmp_path):
     train = 'datasets_splits/k400_splits/train.txt'
-    gone = ['labels/ssv2_labels.csv',
-            'datasets_splits/base2novel_splits/ucf_splits/novel_val.txt']
+    gone = [
+        'labels/ssv2_labels.csv',
+        'datasets_splits/base2novel_splits/ucf_splits/novel_val.txt'
+    ]
     checkout = make_checkout(tmp_path / 'ViFi-CLIP', skip=gone, lfs=[train])
     data = tmp_path / 'data'
     proc = run_tool(checkout, data)

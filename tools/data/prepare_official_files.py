@@ -8,7 +8,7 @@ into the layout of ``docs/datasets.md``::
     labels/*.csv                           -> DATA_ROOT/labels/
     datasets_splits/k400_splits/*          -> DATA_ROOT/kinetics400/splits/
     datasets_splits/base2novel_splits/k400_splits/*
-                                           -> DATA_ROOT/kinetics400/splits/base2novel/
+                            -> DATA_ROOT/kinetics400/splits/base2novel/
     (likewise k600, hmdb, ucf and ssv2)
 
 Every expected file that is missing from the clone is reported, and so is a
@@ -33,17 +33,16 @@ from typing import Dict, List, Tuple
 
 LFS_MAGIC = b'version https://git-lfs.github.com/spec/v1'
 
-_B2N = ['base_train.txt', 'base_val.txt', 'novel_val.txt'] + [
-    f'fs_base_s{i}_train.txt' for i in (1, 2, 3)
-]
+_B2N = ['base_train.txt', 'base_val.txt', 'novel_val.txt'
+        ] + [f'fs_base_s{i}_train.txt' for i in (1, 2, 3)]
 _FEW_SHOT = [f'train1_few_shot_{k}.txt' for k in (2, 4, 8, 16)]
 _LABELS = [f'ZS_split{i}_K600.csv' for i in (1, 2, 3)] + [
     f'{name}{kind}.csv'
     for name in ('hmdb_51', 'kinetics_400', 'ssv2_174', 'ucf_101')
     for kind in ('_base_labels', '_novel_labels')
 ] + [
-    'hmdb_51_labels.csv', 'kinetics_400_labels.csv',
-    'kinetics_600_labels.csv', 'ssv2_labels.csv', 'ucf_101_labels.csv'
+    'hmdb_51_labels.csv', 'kinetics_400_labels.csv', 'kinetics_600_labels.csv',
+    'ssv2_labels.csv', 'ucf_101_labels.csv'
 ]
 
 # official folder -> (folder under DATA_ROOT, file names)
@@ -52,14 +51,13 @@ LAYOUT: Dict[str, Tuple[str, List[str]]] = {
     'datasets_splits/k400_splits':
     ('kinetics400/splits', ['train.txt', 'train_tiny.txt', 'val.txt']),
     'datasets_splits/k600_splits':
-    ('kinetics600/splits',
-     [f'ZS_split{i}_K600_eval.txt' for i in (1, 2, 3)]),
+    ('kinetics600/splits', [f'ZS_split{i}_K600_eval.txt' for i in (1, 2, 3)]),
     'datasets_splits/hmdb_splits':
     ('hmdb51/splits', _FEW_SHOT + [f'val{i}.txt' for i in (1, 2, 3)]),
     'datasets_splits/ucf_splits':
     ('ucf101/splits', _FEW_SHOT + [f'val{i}.txt' for i in (1, 2, 3)]),
-    'datasets_splits/ssv2_splits':
-    ('ssv2/splits', _FEW_SHOT + ['validation.txt']),
+    'datasets_splits/ssv2_splits': ('ssv2/splits',
+                                    _FEW_SHOT + ['validation.txt']),
 }
 for _src, _dst in (('k400', 'kinetics400'), ('hmdb', 'hmdb51'),
                    ('ucf', 'ucf101'), ('ssv2', 'ssv2')):
@@ -110,8 +108,10 @@ def prepare(checkout: str,
         dict: lists of official paths (relative to ``checkout``) under
         ``placed``, ``unchanged``, ``missing``, ``lfs`` and ``differs``.
     """
-    result = {k: [] for k in ('placed', 'unchanged', 'missing', 'lfs',
-                              'differs')}
+    result = {
+        k: []
+        for k in ('placed', 'unchanged', 'missing', 'lfs', 'differs')
+    }
     for folder, (dst_folder, names) in LAYOUT.items():
         for name in names:
             rel = f'{folder}/{name}'
@@ -130,33 +130,48 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
         epilog='See docs/datasets.md for the layout.')
-    parser.add_argument('checkout', metavar='OFFICIAL_CHECKOUT',
-                        help='a clone of github.com/muzairkhattak/ViFi-CLIP')
-    parser.add_argument('data_root', metavar='DATA_ROOT', nargs='?',
-                        default='data', help='default: data')
-    parser.add_argument('--link', action='store_true',
-                        help='symlink the files instead of copying them')
-    parser.add_argument('--force', action='store_true',
-                        help='replace destination files that differ')
+    parser.add_argument(
+        'checkout',
+        metavar='OFFICIAL_CHECKOUT',
+        help='a clone of github.com/muzairkhattak/ViFi-CLIP')
+    parser.add_argument(
+        'data_root',
+        metavar='DATA_ROOT',
+        nargs='?',
+        default='data',
+        help='default: data')
+    parser.add_argument(
+        '--link',
+        action='store_true',
+        help='symlink the files instead of copying them')
+    parser.add_argument(
+        '--force',
+        action='store_true',
+        help='replace destination files that differ')
     args = parser.parse_args(argv)
     if not (osp.isdir(osp.join(args.checkout, 'labels'))
             or osp.isdir(osp.join(args.checkout, 'datasets_splits'))):
-        print(f'{parser.prog}: error: {args.checkout} has neither labels/ '
-              f'nor datasets_splits/; give a clone of '
-              f'https://github.com/muzairkhattak/ViFi-CLIP', file=sys.stderr)
+        print(
+            f'{parser.prog}: error: {args.checkout} has neither labels/ '
+            f'nor datasets_splits/; give a clone of '
+            f'https://github.com/muzairkhattak/ViFi-CLIP',
+            file=sys.stderr)
         return 2
 
     result = prepare(args.checkout, args.data_root, args.link, args.force)
     for rel in result['missing']:
         print(f'missing: {osp.join(args.checkout, rel)}', file=sys.stderr)
     for rel in result['lfs']:
-        print(f'Git LFS pointer, not the file: {osp.join(args.checkout, rel)}'
-              f' (run `git lfs pull` in {args.checkout})', file=sys.stderr)
+        print(
+            f'Git LFS pointer, not the file: {osp.join(args.checkout, rel)}'
+            f' (run `git lfs pull` in {args.checkout})',
+            file=sys.stderr)
     for rel in result['differs']:
         folder, name = osp.split(rel)
         dst = osp.join(args.data_root, LAYOUT[folder][0], name)
-        print(f'differs from {rel}, kept: {dst} (--force replaces it)',
-              file=sys.stderr)
+        print(
+            f'differs from {rel}, kept: {dst} (--force replaces it)',
+            file=sys.stderr)
     verb = 'linked' if args.link else 'copied'
     failed = sum(len(result[k]) for k in ('missing', 'lfs', 'differs'))
     print(f'{verb} {len(result["placed"])}, already in place '

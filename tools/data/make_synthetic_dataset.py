@@ -88,7 +88,7 @@ def trajectory(motion, rng, frames, size, radius):
 def render_video(path, colour, motion, rng, frames, size):
     """Write one clip of a shape following ``motion``."""
     shape = SHAPES[rng.integers(len(SHAPES))]
-    radius = int(rng.integers(size // 16, size // 10))
+    radius = int(rng.integers(max(1, size // 16), max(2, size // 10)))
     # ``TRAIL`` sub-steps per frame. The streak behind the object fades
     # over ``STREAK`` frames: its shape (a line of some orientation, or an
     # arc) shows the motion in every single frame, so it survives the

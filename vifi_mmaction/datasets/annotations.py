@@ -12,7 +12,7 @@ import re
 from typing import List, NamedTuple, Optional
 
 from ..errors import ViFiUserError
-from ..utils.class_names import decode_utf8
+from ..utils.class_names import OFFICIAL_FILES_HINT, decode_utf8
 
 __all__ = ['AnnotationError', 'AnnotationLine', 'read_annotation']
 
@@ -51,7 +51,8 @@ def read_annotation(ann_file: str,
             range, or no annotation at all; naming ``file:line``.
     """
     if not osp.isfile(ann_file):
-        raise FileNotFoundError(f'annotation file not found: {ann_file}')
+        raise FileNotFoundError(f'annotation file not found: {ann_file}; '
+                                f'{OFFICIAL_FILES_HINT}')
     with open(ann_file, 'rb') as f:
         text = decode_utf8(ann_file, f.read(), AnnotationError)
     in_source = f' in {class_source}' if class_source else ''

@@ -98,7 +98,8 @@ def _read_csv(path: str, text: str) -> List[str]:
         raise ClassNamesError(f'{path}: empty label file')
     if [h.strip().lower() for h in header] != ['id', 'name']:
         raise ClassNamesError(
-            f'{path}:1: expected the header "id,name", got {",".join(header)!r}')
+            f'{path}:1: expected the header "id,name", got '
+            f'{",".join(header)!r}')
     names, lines = [], []
     while True:
         try:
@@ -122,8 +123,21 @@ def _read_csv(path: str, text: str) -> List[str]:
     return _check_names(names, path, lines)
 
 
+# Where the official label and split files come from, for "not found".
+OFFICIAL_FILES_HINT = ('the official files are put in place by `python '
+                       'tools/data/prepare_official_files.py '
+                       'OFFICIAL_CHECKOUT` (docs/datasets.md)')
+# What a clone without `git lfs` holds instead of a large file.
+LFS_POINTER = b'version https://git-lfs.github.com/spec/v1'
+
+
 def decode_utf8(path: str, data: bytes, error_cls: type) -> str:
-    """Decode a text file's bytes, or raise ``error_cls`` naming path:line."""
+    """Decode a text file's bytes, or raise ``error_cls`` naming path:line
+    (or naming a Git LFS pointer found instead of the file)."""
+    if data.startswith(LFS_POINTER):
+        raise error_cls(f'{path}: a Git LFS pointer, not the file; run `git '
+                        f'lfs pull` in the official checkout, then copy it '
+                        f'again ({OFFICIAL_FILES_HINT})')
     try:
         return data.decode('utf-8')
     except UnicodeDecodeError as e:
@@ -158,7 +172,8 @@ def load_class_names(source: ClassNames) -> List[str]:
         raise TypeError(
             f'class names must be a list or a file path, got {type(source)}')
     if not osp.isfile(source):
-        raise FileNotFoundError(f'label file not found: {source}')
+        raise FileNotFoundError(
+            f'label file not found: {source}; {OFFICIAL_FILES_HINT}')
     with open(source, 'rb') as f:
         data = f.read()
     text = decode_utf8(source, data, ClassNamesError)

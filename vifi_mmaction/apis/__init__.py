@@ -12,6 +12,10 @@ from .labels import parse_labels, split_label_list
 from .plots import (attention_grid_figsize, confusion_matrix, load_dump,
                     plot_attention_grid, plot_confusion_matrix, plot_tsne)
 from .manifold import stratified_subsample, tsne
+from .windows import VideoWindows, parse_span, plan_windows
+from .timeline import (label_windows, save_timeline, segments, smooth_scores,
+                       video_timeline)
+from .timeline_plot import plot_timeline
 
 __all__ = [
     'ViFiZeroShotInferencer', 'VIDEO_EXTENSIONS', 'list_videos',
@@ -23,5 +27,7 @@ __all__ = [
     'block_attention', 'class_token_attention', 'attention_rollout',
     'vision_blocks', 'video_attention_maps', 'tsne', 'stratified_subsample',
     'load_dump', 'confusion_matrix', 'plot_confusion_matrix', 'plot_tsne',
-    'plot_attention_grid', 'attention_grid_figsize'
+    'plot_attention_grid', 'attention_grid_figsize', 'parse_span',
+    'plan_windows', 'VideoWindows', 'video_timeline', 'smooth_scores',
+    'label_windows', 'segments', 'save_timeline', 'plot_timeline'
 ]

@@ -12,7 +12,7 @@ from .labels import parse_labels, split_label_list
 from .plots import (attention_grid_figsize, confusion_matrix, load_dump,
                     plot_attention_grid, plot_confusion_matrix, plot_tsne)
 from .manifold import stratified_subsample, tsne
-from .windows import VideoWindows, parse_span, plan_windows
+from .windows import VideoWindows, WindowError, parse_span, plan_windows
 from .timeline import (label_windows, save_timeline, segments, smooth_scores,
                        video_timeline)
 from .timeline_plot import plot_timeline
@@ -28,6 +28,6 @@ __all__ = [
     'vision_blocks', 'video_attention_maps', 'tsne', 'stratified_subsample',
     'load_dump', 'confusion_matrix', 'plot_confusion_matrix', 'plot_tsne',
     'plot_attention_grid', 'attention_grid_figsize', 'parse_span',
-    'plan_windows', 'VideoWindows', 'video_timeline', 'smooth_scores',
+    'plan_windows', 'VideoWindows', 'WindowError', 'video_timeline', 'smooth_scores',
     'label_windows', 'segments', 'save_timeline', 'plot_timeline'
 ]

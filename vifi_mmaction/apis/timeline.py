@@ -137,8 +137,9 @@ def video_timeline(inferencer,
 
     Raises:
         VideoReadError: if the video cannot be read.
-        ValueError: for a bad window/stride, a window longer than the video
-            or an inferencer without labels.
+        WindowError: if the window is longer than the video.
+        ValueError: for a bad window/stride/smoothing/threshold or an
+            inferencer without labels.
     """
     if not inferencer.class_names:
         raise ValueError('a timeline needs a label set (labels=...)')

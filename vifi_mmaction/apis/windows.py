@@ -19,9 +19,13 @@ from mmengine.dataset import Compose
 from ..datasets.transforms.loading import (_READ_ERRORS, VideoReadError,
                                            decode_size, diagnose_video_file)
 
-__all__ = ['parse_span', 'plan_windows', 'VideoWindows']
+__all__ = ['parse_span', 'plan_windows', 'VideoWindows', 'WindowError']
 
 _INIT = 'ViFiDecordInit'
+
+
+class WindowError(ValueError):
+    """A video is shorter than the window asked for."""
 
 
 def parse_span(text, option: str = '--window') -> Tuple[float, str]:
@@ -78,12 +82,12 @@ def plan_windows(total_frames: int, fps: float, window: Tuple[float, str],
         np.ndarray: ``[W, 2]`` int64 ``(start, end)`` frames, end exclusive.
 
     Raises:
-        ValueError: if the window is longer than the video.
+        WindowError: if the window is longer than the video.
     """
     size = _span_frames(window, fps)
     step = _span_frames(stride, fps)
     if size > total_frames:
-        raise ValueError(
+        raise WindowError(
             f'{where}: window {_describe_span(window)} ({size} frames) is '
             f'longer than the video ({total_frames} frames, '
             f'{total_frames / fps:.2f} s at {fps:g} fps); use a shorter '
@@ -117,8 +121,8 @@ class VideoWindows:
 
     Raises:
         VideoReadError: if the video cannot be opened.
-        ValueError: for a pipeline without ``ViFiDecordInit`` or a window
-            longer than the video.
+        WindowError: if the window is longer than the video.
+        ValueError: for a pipeline without ``ViFiDecordInit``.
     """
 
     def __init__(self, video: str, pipeline: Sequence[dict],

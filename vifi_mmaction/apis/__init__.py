@@ -12,10 +12,15 @@ from .labels import parse_labels, split_label_list
 from .plots import (attention_grid_figsize, confusion_matrix, load_dump,
                     plot_attention_grid, plot_confusion_matrix, plot_tsne)
 from .manifold import stratified_subsample, tsne
-from .windows import VideoWindows, WindowError, parse_span, plan_windows
+from .windows import (VideoWindows, WindowError, open_video, parse_span,
+                      plan_windows)
 from .timeline import (label_windows, save_timeline, segments, smooth_scores,
                        video_timeline)
 from .timeline_plot import plot_timeline
+from .moments import (extract_moments, load_moments, merge_moments,
+                      window_embeddings)
+from .search import VideoIndex, text_queries, top_k
+from .contact_sheet import plot_contact_sheet
 
 __all__ = [
     'ViFiZeroShotInferencer', 'VIDEO_EXTENSIONS', 'list_videos',
@@ -28,6 +33,8 @@ __all__ = [
     'vision_blocks', 'video_attention_maps', 'tsne', 'stratified_subsample',
     'load_dump', 'confusion_matrix', 'plot_confusion_matrix', 'plot_tsne',
     'plot_attention_grid', 'attention_grid_figsize', 'parse_span',
-    'plan_windows', 'VideoWindows', 'WindowError', 'video_timeline', 'smooth_scores',
-    'label_windows', 'segments', 'save_timeline', 'plot_timeline'
+    'plan_windows', 'open_video', 'VideoWindows', 'WindowError', 'video_timeline', 'smooth_scores',
+    'label_windows', 'segments', 'save_timeline', 'plot_timeline',
+    'window_embeddings', 'extract_moments', 'merge_moments', 'load_moments',
+    'top_k', 'VideoIndex', 'text_queries', 'plot_contact_sheet'
 ]

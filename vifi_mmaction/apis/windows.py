@@ -11,7 +11,7 @@ length.
 """
 import os.path as osp
 import re
-from typing import Iterator, List, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.dataset import Compose
@@ -19,7 +19,9 @@ from mmengine.dataset import Compose
 from ..datasets.transforms.loading import (_READ_ERRORS, VideoReadError,
                                            decode_size, diagnose_video_file)
 
-__all__ = ['parse_span', 'plan_windows', 'VideoWindows', 'WindowError']
+__all__ = [
+    'parse_span', 'plan_windows', 'open_video', 'VideoWindows', 'WindowError'
+]
 
 _INIT = 'ViFiDecordInit'
 
@@ -63,9 +65,12 @@ def _describe_span(span: Tuple[float, str]) -> str:
     return f'{int(value)} frames' if unit == 'f' else f'{value:g} s'
 
 
-def plan_windows(total_frames: int, fps: float, window: Tuple[float, str],
+def plan_windows(total_frames: int,
+                 fps: float,
+                 window: Tuple[float, str],
                  stride: Tuple[float, str],
-                 where: str = 'video') -> np.ndarray:
+                 where: str = 'video',
+                 allow_short: bool = False) -> np.ndarray:
     """Frame spans of the windows of a video.
 
     Windows start every ``stride`` from frame 0; when the last one stops
@@ -77,6 +82,8 @@ def plan_windows(total_frames: int, fps: float, window: Tuple[float, str],
         fps (float): its frame rate (converts seconds to frames).
         window, stride: ``(value, unit)`` as :func:`parse_span` returns.
         where (str): the video, for the error message.
+        allow_short (bool): a video shorter than the window becomes one
+            window over all of it (feature extraction) instead of an error.
 
     Returns:
         np.ndarray: ``[W, 2]`` int64 ``(start, end)`` frames, end exclusive.
@@ -86,6 +93,8 @@ def plan_windows(total_frames: int, fps: float, window: Tuple[float, str],
     """
     size = _span_frames(window, fps)
     step = _span_frames(stride, fps)
+    if size > total_frames and allow_short:
+        size = total_frames
     if size > total_frames:
         raise WindowError(
             f'{where}: window {_describe_span(window)} ({size} frames) is '
@@ -97,6 +106,40 @@ def plan_windows(total_frames: int, fps: float, window: Tuple[float, str],
         starts.append(total_frames - size)
     starts = np.asarray(starts, dtype=np.int64)
     return np.stack([starts, starts + size], axis=1)
+
+
+def open_video(video: str, short_side: Optional[int] = None,
+               num_threads: int = 1):
+    """A decord ``VideoReader`` opened from the file's path.
+
+    Unlike ``DecordInit`` (which reads the whole file into memory first),
+    decord then reads packets as it seeks, so memory does not depend on the
+    file's size.
+
+    Args:
+        video (str): a local video file.
+        short_side (int, optional): decode with the short side scaled to
+            this many pixels, as ``ViFiDecordInit(short_side=...)`` does.
+        num_threads (int): decoder threads.
+
+    Raises:
+        VideoReadError: naming the file, if it cannot be opened.
+    """
+    import decord
+    if not osp.isfile(video):
+        raise VideoReadError(video, 'file not found', 'missing')
+    try:
+        reader = decord.VideoReader(video, num_threads=num_threads)
+        if short_side is not None and len(reader):
+            height, width = reader[0].shape[:2]  # decord has no size query
+            size = decode_size(width, height, short_side)
+            if size is not None:
+                reader = decord.VideoReader(video, num_threads=num_threads,
+                                            width=size[0], height=size[1])
+    except _READ_ERRORS as e:
+        raise VideoReadError(video, f'{type(e).__name__}: {e}',
+                             diagnose_video_file(video)) from e
+    return reader
 
 
 def _type_name(step: dict) -> str:
@@ -113,6 +156,7 @@ class VideoWindows:
             (``ViFiZeroShotInferencer.pipeline_cfg``), starting with
             ``ViFiDecordInit``.
         window, stride: ``(value, unit)`` from :func:`parse_span`.
+        allow_short (bool): see :func:`plan_windows`.
 
     Attributes:
         fps (float): the video's average frame rate.
@@ -127,7 +171,8 @@ class VideoWindows:
 
     def __init__(self, video: str, pipeline: Sequence[dict],
                  window: Tuple[float, str],
-                 stride: Tuple[float, str]) -> None:
+                 stride: Tuple[float, str],
+                 allow_short: bool = False) -> None:
         steps = [dict(s) for s in pipeline]
         if not steps or _type_name(steps[0]) != _INIT:
             raise ValueError(
@@ -136,37 +181,16 @@ class VideoWindows:
                 f'{[_type_name(s) for s in steps[:1]]}')
         init = steps[0]
         self.video = video
-        self.reader = self._open(video, init.get('short_side'),
+        self.reader = open_video(video, init.get('short_side'),
                                  init.get('num_threads', 1))
         self.total_frames = len(self.reader)
         if self.total_frames == 0:
             raise VideoReadError(video, 'video has no frames', 'no_frames')
         self.fps = float(self.reader.get_avg_fps())
         self.spans = plan_windows(self.total_frames, self.fps, window,
-                                  stride, where=video)
+                                  stride, where=video,
+                                  allow_short=allow_short)
         self.pipeline = Compose(steps[1:])
-
-    @staticmethod
-    def _open(video: str, short_side, num_threads: int):
-        import decord
-        if not osp.isfile(video):
-            raise VideoReadError(video, 'file not found', 'missing')
-        try:
-            # from the path: decord reads packets as it seeks, the file
-            # never sits in memory whole
-            reader = decord.VideoReader(video, num_threads=num_threads)
-            if short_side is not None and len(reader):
-                height, width = reader[0].shape[:2]
-                size = decode_size(width, height, short_side)
-                if size is not None:
-                    reader = decord.VideoReader(video,
-                                                num_threads=num_threads,
-                                                width=size[0],
-                                                height=size[1])
-        except _READ_ERRORS as e:
-            raise VideoReadError(video, f'{type(e).__name__}: {e}',
-                                 diagnose_video_file(video)) from e
-        return reader
 
     def __len__(self) -> int:
         return len(self.spans)

@@ -115,7 +115,6 @@ def _setup(args) -> dict:
             if raw['error'] is not None:
                 raise ValueError(f'--like: {raw["error"]}')
             queries = raw['embedding'].numpy()[None]
-            exclude = [args.like]
     return dict(index=index, names=names, queries=queries, exclude=exclude)
 
 

@@ -129,6 +129,7 @@ class VideoIndex:
             with open(osp.join(feat_dir, 'index.csv'), encoding='utf-8',
                       newline='') as f:
                 self.videos = [r['video'] for r in csv.DictReader(f)]
+        self._paths = np.array(self.videos, dtype=object)
         if not self.valid.any():
             raise ValueError(f'{feat_dir}: no extracted '
                              f'{"moments" if moments else "videos"}')
@@ -162,8 +163,9 @@ class VideoIndex:
         Args:
             queries: ``[Q, E]`` normalised query embeddings.
             k: hits per query.
-            exclude: per query, a video whose rows are left out (the query
-                video itself in "more like this"), or None.
+            exclude: per query, a video (as stored in the index) whose rows
+                are left out (the query video itself in "more like this"),
+                or None.
             chunk: rows per matrix product (see :func:`top_k`).
 
         Returns:
@@ -174,18 +176,25 @@ class VideoIndex:
         if k < 1:
             raise ValueError(f'--topk must be at least 1, got {k}')
         queries = np.atleast_2d(queries)
+        skips = [exclude[q] if q < len(exclude) else None
+                 for q in range(len(queries))]
+        valid = None if self.valid.all() else self.valid
+        if all(skip is None for skip in skips):
+            # one pass over the embeddings for all queries
+            scores, rows = top_k(self.embeddings, queries, k, chunk, valid)
+        else:
+            scores, rows = [], []
+            for query, skip in zip(queries, skips):
+                keep = self.valid.copy()
+                if skip is not None:
+                    keep &= self._paths != skip
+                s, r = top_k(self.embeddings, query[None], k, chunk, keep)
+                scores.append(s[0])
+                rows.append(r[0])
         results = []
-        for q, query in enumerate(queries):
-            valid = self.valid
-            skip = exclude[q] if q < len(exclude) else None
-            if skip is not None:
-                valid = valid & np.array(
-                    [osp.abspath(v) != osp.abspath(skip)
-                     for v in self.videos])
-            scores, rows = top_k(self.embeddings, query[None], k, chunk,
-                                 valid)
+        for q_scores, q_rows in zip(scores, rows):
             hits = []
-            for rank, (s, r) in enumerate(zip(scores[0], rows[0]), 1):
+            for rank, (s, r) in enumerate(zip(q_scores, q_rows), 1):
                 hit = dict(rank=rank, score=float(s), row=int(r),
                            video=self.videos[r])
                 if self.times is not None:

@@ -28,10 +28,10 @@ import torch
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import (ViFiZeroShotInferencer, WindowError,
-                                expand_inputs, format_prediction,
-                                parse_labels, parse_span, parse_views,
-                                plot_timeline, run_cli, save_predictions,
-                                save_timeline, segments, video_timeline)
+                                expand_inputs, format_prediction, parse_labels,
+                                parse_span, parse_views, plot_timeline,
+                                run_cli, save_predictions, save_timeline,
+                                segments, video_timeline)
 from vifi_mmaction.datasets import VideoReadError
 
 

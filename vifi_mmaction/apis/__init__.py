@@ -34,7 +34,8 @@ __all__ = [
     'load_dump', 'confusion_matrix', 'plot_confusion_matrix', 'plot_tsne',
     'plot_attention_grid', 'attention_grid_figsize', 'parse_span',
     'plan_windows', 'open_video', 'VideoWindows', 'WindowError',
-    'video_timeline', 'smooth_scores', 'label_windows', 'segments', 'save_timeline', 'plot_timeline',
+    'video_timeline', 'smooth_scores', 'label_windows', 'segments',
+    'save_timeline', 'plot_timeline',
     'window_embeddings', 'extract_moments', 'merge_moments', 'load_moments',
     'top_k', 'VideoIndex', 'text_queries', 'plot_contact_sheet'
 ]

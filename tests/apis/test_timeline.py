@@ -51,6 +51,9 @@ def test_plan_windows_covers_the_video():
         [0, 32], [32, 64]]
     with pytest.raises(WindowError, match='longer than the video'):
         plan_windows(64, 8.0, (9, 's'), (1, 's'), where='v.mp4')
+    # feature extraction: a short video is one window over all of it
+    assert plan_windows(64, 8.0, (9, 's'), (1, 's'),
+                        allow_short=True).tolist() == [[0, 64]]
 
 
 def test_smoothing_keeps_rows_probabilities():
@@ -156,6 +159,15 @@ def test_window_longer_than_the_video_is_one_line(zs, halves, capsys):
     failed = [ln for ln in cap.err.splitlines() if ln.startswith('FAILED')]
     assert len(failed) == 1
     assert 'halves.mp4' in failed[0] and 'longer than the video' in failed[0]
+
+
+def test_unreadable_video_fails_alone(zs, halves, capsys):
+    rc = infer.main([zs.bad, halves, *_args(zs), '--window', '4'])
+    cap = capsys.readouterr()
+    assert rc == 1
+    failed = [ln for ln in cap.err.splitlines() if ln.startswith('FAILED')]
+    assert len(failed) == 1 and 'broken.mp4' in failed[0]
+    assert cap.out.startswith(f'{halves}: 2 windows of 4 s every 4 s')
 
 
 @pytest.mark.parametrize('extra, words', [

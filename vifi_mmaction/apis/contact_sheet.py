@@ -12,6 +12,14 @@ from .windows import open_video
 __all__ = ['plot_contact_sheet']
 
 
+def _short_path(video: str) -> str:
+    """``folder/name.mp4``: the file name and its folder (often the
+    class)."""
+    parent = osp.basename(osp.dirname(video))
+    return f'{parent}/{osp.basename(video)}' if parent else \
+        osp.basename(video)
+
+
 def _first_frame(hit: dict, short_side: int):
     """``[H, W, 3]`` RGB at the hit's start, decoded small."""
     reader = open_video(hit['video'], short_side=short_side)
@@ -70,7 +78,7 @@ def plot_contact_sheet(hits: Sequence[dict],
             when = f' @ {hit["start"]:.1f}-{hit["end"]:.1f} s'
         fig.text((c + 0.5) * cell / width, (top - cell - 0.02) / height,
                  f'#{hit["rank"]}  {hit["score"]:.3f}{when}\n'
-                 f'{_shorten(osp.basename(hit["video"]), int(cell * 11))}',
+                 f'{_shorten(_short_path(hit["video"]), int(cell * 11))}',
                  ha='center', va='top', fontsize='x-small')
     fig.text(0.5, 1 - 0.15 / height, _shorten(title, int(width * 12)),
              ha='center', va='top', fontsize='medium')

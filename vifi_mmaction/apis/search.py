@@ -68,7 +68,8 @@ def text_queries(inferencer, queries: Sequence[str],
     """Normalised text embeddings ``[Q, E]`` of free-text queries.
 
     Each query is put into the prompt template (``template``, or the
-    model's) and encoded by the text tower in one forward.
+    model's) and encoded by the text tower in one forward. The queries
+    become the inferencer's label set (``set_labels``).
 
     Raises:
         ValueError: naming an empty query.

@@ -51,7 +51,8 @@ setup(
         'mmcv-lite>=2.0.0rc4,<2.2.0', 'mmaction2==1.2.0', 'mmpretrain>=1.2',
         'open_clip_torch>=2.24', 'decord>=0.6', 'numpy'
     ],
-    extras_require=dict(tests=['pytest']),
+    extras_require=dict(tests=['pytest'],
+                        export=['onnx>=1.23.2', 'onnxruntime>=1.32']),
     license='MIT',
     cmdclass=dict(build_py=BuildPyWithConfigs),
     zip_safe=False,

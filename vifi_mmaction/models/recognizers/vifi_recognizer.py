@@ -27,6 +27,31 @@ def _with_clip(cfg: Optional[dict], clip: dict) -> Optional[dict]:
     return cfg
 
 
+def _blending_with_classes(blending: dict, num_classes: int) -> dict:
+    """Fill ``num_classes`` into Mixup/CutMix configs that leave it out.
+
+    ``blending`` is one blending config or a ``RandomBatchAugment`` with
+    ``augments``; an explicit ``num_classes`` must equal the head's.
+    """
+    blending = copy.deepcopy(blending)
+    for aug in blending.get('augments', None) or [blending]:
+        if aug.get('type') == 'RandomBatchAugment':
+            continue
+        given = aug.get('num_classes')
+        if given is None and not num_classes:
+            raise ValueError(
+                f'data_preprocessor.blending {aug.get("type")} needs '
+                'num_classes: the head has no class set to take it from')
+        if given is None:
+            aug['num_classes'] = num_classes
+        elif given != num_classes:
+            raise ValueError(
+                f'data_preprocessor.blending {aug.get("type")} has '
+                f'num_classes={given} but the head scores {num_classes} '
+                'classes: leave num_classes out to take the head\'s')
+    return blending
+
+
 @MODELS.register_module()
 class ViFiRecognizer(Recognizer3D):
     """``Recognizer3D`` plus one switch for the trainable CLIP towers.
@@ -51,7 +76,9 @@ class ViFiRecognizer(Recognizer3D):
             embedding table never trains. Prompt parameters train in every
             mode but ``'none'`` and ``'head'``.
         **kwargs: ``neck``, ``data_preprocessor``,
-            ``train_cfg``, ``test_cfg`` as for ``Recognizer3D``.
+            ``train_cfg``, ``test_cfg`` as for ``Recognizer3D``. Mixup/CutMix
+            configs in ``data_preprocessor.blending`` take ``num_classes``
+            from the head when they leave it out.
     """
 
     def __init__(self,
@@ -63,7 +90,17 @@ class ViFiRecognizer(Recognizer3D):
         if clip:
             backbone = _with_clip(backbone, clip)
             cls_head = _with_clip(cls_head, clip)
-        super().__init__(backbone=backbone, cls_head=cls_head, **kwargs)
+        # the blending needs the head's class count, known once it is built
+        preprocessor = copy.deepcopy(kwargs.pop('data_preprocessor', None))
+        blending = None
+        if isinstance(preprocessor, dict):
+            blending = preprocessor.pop('blending', None)
+        super().__init__(backbone=backbone, cls_head=cls_head,
+                         data_preprocessor=preprocessor, **kwargs)
+        if blending is not None:
+            self.data_preprocessor.blending = MODELS.build(
+                _blending_with_classes(
+                    blending, getattr(self.cls_head, 'num_classes', None)))
         if train_towers not in TRAIN_TOWERS:
             raise ValueError(f'train_towers must be one of {TRAIN_TOWERS}, '
                              f'got {train_towers!r}')

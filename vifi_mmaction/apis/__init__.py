@@ -47,6 +47,7 @@ __all__ = [
     'export_description', 'ONNX_REQUIREMENTS', 'DEFAULT_OPSET', 'parse_span',
     'plan_windows', 'open_video', 'VideoWindows', 'WindowError',
     'video_timeline', 'smooth_scores', 'label_windows', 'segments',
-    'save_timeline', 'plot_timeline', 'window_embeddings', 'extract_moments', 'merge_moments', 'load_moments',
+    'save_timeline', 'plot_timeline', 'window_embeddings', 'extract_moments',
+    'merge_moments', 'load_moments',
     'top_k', 'VideoIndex', 'text_queries', 'plot_contact_sheet'
 ]

@@ -23,6 +23,7 @@ import json
 import os
 import os.path as osp
 import platform
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -32,6 +33,10 @@ import numpy as np
 from mmengine.config import Config, DictAction
 
 import vifi_mmaction  # noqa: F401  (registers transforms)
+from vifi_mmaction.apis import run_cli
+from vifi_mmaction.engine.config_checks import load_config
+from vifi_mmaction.errors import InputError
+from vifi_mmaction.utils import check_output, staged_files
 
 
 def write_video(path: str, width: int, height: int, frames: int, fps: int,
@@ -112,8 +117,9 @@ def run_pipelines(pipeline_cfgs: dict, videos: list, samples: int,
         for variant in built}
 
 
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+def build_parser():
+    p = argparse.ArgumentParser(prog=osp.basename(__file__),
+                                description=__doc__.split('\n')[0])
     p.add_argument('config')
     p.add_argument('--split', choices=['train', 'test'], default='train')
     p.add_argument('--videos', help='directory of videos (searched '
@@ -127,17 +133,39 @@ def parse_args(argv=None):
     p.add_argument('--short-side', type=int, default=None,
                    help='also measure decoding at this short side')
     p.add_argument('--out', help='write the results as JSON here')
+    p.add_argument('--overwrite', action='store_true',
+                   help='replace an existing --out file')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
-    args = p.parse_args(argv)
+    return p
+
+
+def parse_args(argv=None):
+    args = build_parser().parse_args(argv)
+    check_args(args)
+    return args
+
+
+def check_args(args) -> None:
+    """Every argument and the output path, before any video is made."""
     if bool(args.videos) == bool(args.generate):
-        p.error('give exactly one of --videos DIR and --generate N')
-    if args.samples < 1:
-        p.error('--samples must be at least 1')
+        raise InputError('give exactly one of --videos DIR and --generate N')
+    if args.generate < 0 or args.samples < 1:
+        raise InputError('--generate must be >= 0 and --samples >= 1')
+    if args.videos and not osp.isdir(args.videos):
+        raise FileNotFoundError(f'--videos {args.videos}: no such folder')
     try:
         args.width, args.height = (int(v) for v in args.size.split('x'))
     except ValueError:
-        p.error(f'--size must be WIDTHxHEIGHT, got {args.size!r}')
-    return args
+        raise InputError(f'--size must be WIDTHxHEIGHT, got '
+                         f'{args.size!r}') from None
+    if min(args.width, args.height) < 2 or args.fps < 1 or \
+            not args.seconds > 0 or (args.short_side is not None
+                                     and args.short_side < 1):
+        raise InputError('--size, --fps, --seconds and --short-side must '
+                         'be positive')
+    if args.out:
+        check_output(args.out, [args.config], args.overwrite, '--out')
+    return load_config(args.config, args.cfg_options)
 
 
 def _find_videos(root: str) -> list:
@@ -150,12 +178,13 @@ def _find_videos(root: str) -> list:
 
 
 def main(argv=None):
-    args = parse_args(argv)
+    """Returns the report, or exit status 2 after an input error."""
+    return run_cli(build_parser(), check_args, _run, argv)
+
+
+def _run(args, cfg):
     from mmaction.utils import register_all_modules
     register_all_modules()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
     with tempfile.TemporaryDirectory() as tmp:
         if args.generate:
             videos = []
@@ -188,11 +217,12 @@ def main(argv=None):
         for stage, ms in r['ms_per_clip_by_transform'].items():
             print(f'    {stage:28} {ms:8.1f} ms')
     if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as f:
-            json.dump(report, f, indent=2)
+        with staged_files([args.out]) as tmp:
+            with open(tmp[args.out], 'w') as f:
+                json.dump(report, f, indent=2)
     return report
 
 
 if __name__ == '__main__':
-    main()
+    result = main()
+    sys.exit(result if isinstance(result, int) else 0)

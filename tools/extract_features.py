@@ -30,10 +30,12 @@ import shutil
 import sys
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.apis import (FeatureStoreError, ViFiZeroShotInferencer,
-                                extract_features, extract_moments,
-                                parse_labels, parse_span, read_video_items,
-                                run_cli)
+from vifi_mmaction.apis import (ViFiZeroShotInferencer, extract_features,
+                                extract_moments, parse_labels, parse_span,
+                                read_video_items, run_cli)
+from vifi_mmaction.apis.features import check_feature_dir
+from vifi_mmaction.engine.config_checks import load_config
+from vifi_mmaction.errors import InputError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,12 +86,16 @@ def main(argv=None) -> int:
 
 def _setup(args) -> dict:
     if args.batch_size < 1 or args.num_workers < 0:
-        raise ValueError('--batch-size must be >= 1 and --num-workers >= 0')
+        raise InputError('--batch-size must be >= 1 and --num-workers >= 0')
     if args.stride is not None and args.window is None:
-        raise ValueError('--stride needs --window')
+        raise InputError('--stride needs --window')
     if args.window is not None:
         parse_span(args.window, '--window')
         parse_span(args.stride or args.window, '--stride')
+    if not osp.exists(args.source):
+        raise FileNotFoundError(f'no such folder or annotation file: '
+                                f'{args.source}')
+    check_feature_dir(args.out_dir, args.overwrite)
     labels = None
     if args.labels is not None or args.labels_file is not None:
         labels = parse_labels(args.labels, args.labels_file)
@@ -113,7 +119,6 @@ def _setup(args) -> dict:
 
 
 def _run(args, run: dict) -> int:
-    prog = osp.basename(__file__)
     try:
         summary = extract_features(**run)
         if args.window is not None:
@@ -127,9 +132,6 @@ def _run(args, run: dict) -> int:
                   f'videos ({moments["written"]} videos windowed now)',
                   file=sys.stderr)
             summary['failed'].update(moments['failed'])
-    except FeatureStoreError as e:
-        print(f'{prog}: error: {e}', file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print(f'\ninterrupted; written rows are kept in {args.out_dir}: run '
               f'the same command again to resume', file=sys.stderr)

@@ -33,6 +33,8 @@ from vifi_mmaction.apis import (ViFiZeroShotInferencer, WindowError,
                                 run_cli, save_predictions, save_timeline,
                                 segments, video_timeline)
 from vifi_mmaction.datasets import VideoReadError
+from vifi_mmaction.errors import InputError
+from vifi_mmaction.utils import check_output, check_output_dir
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help='write every label\'s probability per video '
                         '(.json or .csv); with --window a directory for the '
                         'timelines')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace existing --out files')
     win = parser.add_argument_group(
         'long videos', 'one prediction per window instead of per video')
     win.add_argument('--window',
@@ -99,43 +103,47 @@ def build_parser() -> argparse.ArgumentParser:
 def check_args(args) -> None:
     """Fail early, with the option named, before the model is built."""
     if args.topk < 1:
-        raise ValueError(f'--topk must be at least 1, got {args.topk}')
+        raise InputError(f'--topk must be at least 1, got {args.topk}')
     if args.batch_size < 1:
-        raise ValueError(f'--batch-size must be at least 1, got '
+        raise InputError(f'--batch-size must be at least 1, got '
                          f'{args.batch_size}')
     if args.num_workers is not None and args.num_workers < 0:
-        raise ValueError('--num-workers must be >= 0')
+        raise InputError('--num-workers must be >= 0')
     if args.window is None:
         for name in ('stride', 'threshold'):
             if getattr(args, name) is not None:
-                raise ValueError(f'--{name} needs --window')
+                raise InputError(f'--{name} needs --window')
         if args.smooth != 1:
-            raise ValueError('--smooth needs --window')
+            raise InputError('--smooth needs --window')
     else:
         parse_span(args.window, '--window')
         if args.stride is not None:
             parse_span(args.stride, '--stride')
         if args.smooth < 1 or args.smooth % 2 == 0:
-            raise ValueError(f'--smooth must be a positive odd number of '
+            raise InputError(f'--smooth must be a positive odd number of '
                              f'windows, got {args.smooth}')
         if args.threshold is not None and not 0 <= args.threshold <= 1:
-            raise ValueError(f'--threshold must be a probability in [0, 1], '
+            raise InputError(f'--threshold must be a probability in [0, 1], '
                              f'got {args.threshold}')
         if args.out and args.out.lower().endswith(('.json', '.csv')):
-            raise ValueError(f'--out with --window is a directory (it '
+            raise InputError(f'--out with --window is a directory (it '
                              f'receives <video>.timeline.json/.csv/.png), '
                              f'got {args.out}')
     if args.window is None and args.out and \
             not args.out.lower().endswith(('.json', '.csv')):
-        raise ValueError(f'--out must end with .json or .csv, got '
+        raise InputError(f'--out must end with .json or .csv, got '
                          f'{args.out}')
     if args.device and args.device.startswith('cuda') and \
             not torch.cuda.is_available():
-        raise ValueError(f'--device {args.device}: CUDA is not available')
+        raise InputError(f'--device {args.device}: CUDA is not available')
     if args.device and not args.device.startswith(('cpu', 'cuda')):
-        raise ValueError(f'--device must be cpu, cuda or cuda:N, got '
+        raise InputError(f'--device must be cpu, cuda or cuda:N, got '
                          f'{args.device}')
     parse_views(args.views)
+    if args.out and args.window is None:
+        check_output(args.out, [args.config, args.checkpoint,
+                                args.labels_file] + list(args.inputs),
+                     args.overwrite, '--out')
 
 
 def default_workers(num_videos: int) -> int:
@@ -163,6 +171,13 @@ def _setup(args):
     if args.labels is not None or args.labels_file is not None:
         labels = parse_labels(args.labels, args.labels_file)
     videos = expand_inputs(args.inputs)
+    if args.out and args.window is not None:
+        check_output_dir(
+            args.out, [f'{stem}.timeline.{ext}'
+                       for stem in _timeline_names(videos)
+                       for ext in ('json', 'csv', 'png')],
+            [args.config, args.checkpoint, args.labels_file] + videos,
+            args.overwrite, '--out')
     inferencer = ViFiZeroShotInferencer(
         args.config,
         args.checkpoint,

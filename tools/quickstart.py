@@ -21,7 +21,11 @@ CONFIG = 'configs/quickstart/vifi-clip_tiny_synthetic.py'
 
 def run(args):
     print('+ ' + ' '.join(args), flush=True)
-    subprocess.run([sys.executable] + args, cwd=ROOT, check=True)
+    rc = subprocess.run([sys.executable] + args, cwd=ROOT).returncode
+    if rc != 0:  # the step has printed why
+        print(f'quickstart.py: error: {args[0]} failed (exit status {rc})',
+              file=sys.stderr)
+        sys.exit(rc)
 
 
 def harmonic_mean(a: float, b: float) -> float:
@@ -34,9 +38,19 @@ def main(argv=None):
     parser.add_argument('--work-dir', default='work_dirs/quickstart')
     parser.add_argument('--epochs', type=int, default=None,
                         help='override the config (for smoke tests)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='train and test again over an earlier run in '
+                        'the work dir')
     args = parser.parse_args(argv)
 
     data, work = args.data, args.work_dir
+    again = ['--overwrite'] if args.overwrite else []
+    if not args.overwrite and osp.exists(osp.join(ROOT, work,
+                                                  'last_checkpoint')):
+        print(f'quickstart.py: error: {work} holds an earlier run; pass '
+              f'--overwrite (or `make clean`) to run the demo again',
+              file=sys.stderr)
+        sys.exit(2)
     if not osp.exists(osp.join(ROOT, data, 'novel_val.txt')):
         run(['tools/data/make_synthetic_dataset.py', data])
     train_opts = [f'train_dataloader.dataset.ann_file={data}/base_train.txt',
@@ -51,8 +65,8 @@ def main(argv=None):
                        f'train_cfg.val_begin={args.epochs}',
                        f'param_scheduler.0.end={args.epochs}',
                        f'default_hooks.checkpoint.interval={args.epochs}']
-    run(['tools/train.py', CONFIG, '--work-dir', work, '--cfg-options'] +
-        train_opts)
+    run(['tools/train.py', CONFIG, '--work-dir', work] + again +
+        ['--cfg-options'] + train_opts)
     with open(osp.join(ROOT, work, 'last_checkpoint')) as f:
         ckpt = f.read().strip()
 
@@ -61,11 +75,12 @@ def main(argv=None):
         out = osp.join(work, f'{split}_metrics.json')
         labels = f'{data}/{split}_labels.csv'
         run(['tools/test.py', CONFIG, ckpt, '--work-dir', work,
-             '--out-metrics', out, '--cfg-options',
-             f'model.cls_head.class_names={labels}',
-             f'test_dataloader.dataset.class_names={labels}',
-             f'test_dataloader.dataset.ann_file={data}/{split}_val.txt',
-             f'test_dataloader.dataset.data_prefix.video={data}/videos'])
+             '--out-metrics', out] + again + [
+                 '--cfg-options', f'model.cls_head.class_names={labels}',
+                 f'test_dataloader.dataset.class_names={labels}',
+                 f'test_dataloader.dataset.ann_file={data}/{split}_val.txt',
+                 f'test_dataloader.dataset.data_prefix.video={data}/videos'
+             ])
         with open(osp.join(ROOT, out)) as f:
             results[split] = json.load(f)
 

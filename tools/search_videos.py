@@ -20,7 +20,6 @@ query, unreadable --like video).
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 import time
@@ -28,6 +27,8 @@ import time
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import (VideoIndex, ViFiZeroShotInferencer,
                                 plot_contact_sheet, run_cli, text_queries)
+from vifi_mmaction.errors import InputError
+from vifi_mmaction.utils import check_output, staged_files
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--device', help='cpu, cuda or cuda:N')
     parser.add_argument('--chunk', type=int, default=65536,
                         help='embeddings per matrix product (default 65536)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace existing --out / --sheet files')
     return parser
 
 
@@ -68,7 +71,7 @@ def _model(args, index: VideoIndex) -> ViFiZeroShotInferencer:
     settings = index.meta.get('settings', {})
     config = args.config or settings.get('config')
     if not config:
-        raise ValueError(f'{args.feats}/meta.json names no config; give '
+        raise InputError(f'{args.feats}/meta.json names no config; give '
                          f'--config')
     if not osp.isfile(config):
         raise FileNotFoundError(f'config {config} (from {args.feats}/'
@@ -83,16 +86,23 @@ def _model(args, index: VideoIndex) -> ViFiZeroShotInferencer:
 
 def _setup(args) -> dict:
     if args.topk < 1:
-        raise ValueError(f'--topk must be at least 1, got {args.topk}')
+        raise InputError(f'--topk must be at least 1, got {args.topk}')
     if args.chunk < 1:
-        raise ValueError(f'--chunk must be at least 1, got {args.chunk}')
+        raise InputError(f'--chunk must be at least 1, got {args.chunk}')
     if args.out and not args.out.lower().endswith('.json'):
-        raise ValueError(f'--out must end with .json, got {args.out}')
+        raise InputError(f'--out must end with .json, got {args.out}')
     if args.query is not None:
         for i, q in enumerate(args.query, start=1):
             if not q.strip():
-                raise ValueError(f'--query {i} is empty; give some words, '
+                raise InputError(f'--query {i} is empty; give some words, '
                                  f'e.g. --query "a dog catching a frisbee"')
+    count = len(args.query) if args.query is not None else 1
+    outputs = ([args.out] if args.out else []) + (
+        [_sheet_path(args.sheet, i) for i in range(count)]
+        if args.sheet else [])
+    for path in outputs:
+        check_output(path, [args.like], args.overwrite,
+                     '--out' if path == args.out else '--sheet')
     index = VideoIndex(args.feats, moments=args.moments)
     exclude = [None]
     if args.query is not None:
@@ -113,7 +123,7 @@ def _setup(args) -> dict:
             inferencer = _model(args, index)
             (raw, ), = inferencer.iter_batches([args.like])
             if raw['error'] is not None:
-                raise ValueError(f'--like: {raw["error"]}')
+                raise InputError(f'--like: {raw["error"]}')
             queries = raw['embedding'].numpy()[None]
     return dict(index=index, names=names, queries=queries, exclude=exclude)
 
@@ -143,8 +153,8 @@ def _run(args, state: dict) -> int:
                     if 'start' in h else '')
             print(f'  {h["rank"]:>3}  {h["score"]:.4f}  {h["video"]}{when}')
     if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w', encoding='utf-8') as f:
+        with staged_files([args.out]) as tmp, \
+                open(tmp[args.out], 'w', encoding='utf-8') as f:
             json.dump([dict(kind=label, text=name, hits=hits)
                        for name, hits in zip(state['names'], results)],
                       f, indent=1)

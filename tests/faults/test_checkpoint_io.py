@@ -16,7 +16,7 @@ from mmengine.logging import MessageHub, MMLogger
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 
-from vifi_mmaction.compat import UntrustedCheckpointError
+from vifi_mmaction.checkpoint_io import UntrustedCheckpointError
 from vifi_mmaction.engine import (AtomicLocalBackend,
                                   NoResumableCheckpointError,
                                   ViFiCheckpointHook, atomic_write_bytes,

@@ -26,9 +26,14 @@ import argparse
 import csv
 import os
 import os.path as osp
+import sys
 
 import cv2
 import numpy as np
+
+from vifi_mmaction.apis import run_cli
+from vifi_mmaction.errors import InputError
+from vifi_mmaction.utils import check_output_dir, staged_files
 
 COLOURS = {'red': (40, 40, 220), 'green': (40, 200, 40), 'blue': (220, 60, 30)}
 MOTIONS = ('sideways', 'up and down', 'diagonally', 'in a circle')
@@ -115,49 +120,75 @@ def write_labels(path, names):
             w.writerow([i, n])
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+OUTPUTS = ('labels.csv', 'base_labels.csv', 'novel_labels.csv',
+           'base_train.txt', 'base_val.txt', 'novel_val.txt')
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog=osp.basename(__file__),
+                                     description=__doc__.split('\n')[0])
     parser.add_argument('out_dir')
     parser.add_argument('--train-per-class', type=int, default=24)
     parser.add_argument('--val-per-class', type=int, default=8)
     parser.add_argument('--frames', type=int, default=16)
     parser.add_argument('--size', type=int, default=64)
     parser.add_argument('--seed', type=int, default=0)
-    args = parser.parse_args(argv)
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace a dataset already in OUT_DIR')
+    return parser
 
-    os.makedirs(args.out_dir, exist_ok=True)
+
+def check_args(args) -> None:
+    for name in ('train_per_class', 'val_per_class', 'frames'):
+        if getattr(args, name) < 1:
+            raise InputError(f'--{name.replace("_", "-")} must be at least '
+                             f'1, got {getattr(args, name)}')
+    if args.size < 16:
+        raise InputError(f'--size must be at least 16, got {args.size}')
+    check_output_dir(args.out_dir, OUTPUTS, overwrite=args.overwrite,
+                     what='OUT_DIR')
+
+
+def main(argv=None) -> int:
+    return run_cli(build_parser(), check_args, _run, argv)
+
+
+def _run(args, _) -> int:
     rng = np.random.default_rng(args.seed)
     classes = class_list()
     base = [c for c in classes if c not in NOVEL]
     novel = [c for c in classes if c in NOVEL]
-    write_labels(osp.join(args.out_dir, 'labels.csv'),
-                 [class_name(*c) for c in classes])
-    write_labels(osp.join(args.out_dir, 'base_labels.csv'),
-                 [class_name(*c) for c in base])
-    write_labels(osp.join(args.out_dir, 'novel_labels.csv'),
-                 [class_name(*c) for c in novel])
-
-    splits = [('base_train.txt', base, 'train', args.train_per_class),
-              ('base_val.txt', base, 'val', args.val_per_class),
-              ('novel_val.txt', novel, 'val', args.val_per_class)]
-    total = 0
-    for ann_name, subset, split, per_class in splits:
-        lines = []
-        for label, (colour, motion) in enumerate(subset):
-            slug = f'{colour}_{motion.replace(" ", "_")}'
-            os.makedirs(osp.join(args.out_dir, 'videos', slug), exist_ok=True)
-            for i in range(per_class):
-                rel = f'{slug}/{split}_{i}.mp4'
-                path = osp.join(args.out_dir, 'videos', rel)
-                render_video(path, colour, motion, rng, args.frames,
-                             args.size)
-                lines.append(f'{rel} {label}')
-                total += 1
-        with open(osp.join(args.out_dir, ann_name), 'w') as f:
-            f.write('\n'.join(lines) + '\n')
+    # the label and annotation files appear together, after every video
+    paths = [osp.join(args.out_dir, name) for name in OUTPUTS]
+    with staged_files(paths) as tmp:
+        out = {name: tmp[path] for name, path in zip(OUTPUTS, paths)}
+        write_labels(out['labels.csv'], [class_name(*c) for c in classes])
+        write_labels(out['base_labels.csv'], [class_name(*c) for c in base])
+        write_labels(out['novel_labels.csv'],
+                     [class_name(*c) for c in novel])
+        splits = [('base_train.txt', base, 'train', args.train_per_class),
+                  ('base_val.txt', base, 'val', args.val_per_class),
+                  ('novel_val.txt', novel, 'val', args.val_per_class)]
+        total = 0
+        for ann_name, subset, split, per_class in splits:
+            lines = []
+            for label, (colour, motion) in enumerate(subset):
+                slug = f'{colour}_{motion.replace(" ", "_")}'
+                os.makedirs(osp.join(args.out_dir, 'videos', slug),
+                            exist_ok=True)
+                for i in range(per_class):
+                    rel = f'{slug}/{split}_{i}.mp4'
+                    path = osp.join(args.out_dir, 'videos', rel)
+                    render_video(path, colour, motion, rng, args.frames,
+                                 args.size)
+                    lines.append(f'{rel} {label}')
+                    total += 1
+            with open(out[ann_name], 'w') as f:
+                f.write('\n'.join(lines) + '\n')
     print(f'wrote {total} videos, {len(base)} base and {len(novel)} novel '
           f'classes to {args.out_dir}')
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -6,6 +6,7 @@ import textwrap
 from typing import Optional, Sequence
 
 from ..datasets.transforms.loading import VideoReadError
+from ..errors import InputError
 from .plots import _figure, _save, _shorten
 from .windows import open_video
 
@@ -55,7 +56,7 @@ def plot_contact_sheet(hits: Sequence[dict],
         in its cell.
     """
     if not hits:
-        raise ValueError('no hits to draw')
+        raise InputError('no hits to draw')
     cols = max(1, min(cols, len(hits)))
     rows = math.ceil(len(hits) / cols)
     width, height = cols * cell, rows * 1.3 * cell + 0.6

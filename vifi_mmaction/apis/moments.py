@@ -24,6 +24,7 @@ import torch
 from mmengine.utils import ProgressBar
 
 from ..datasets.transforms.loading import VideoReadError
+from ..errors import InputError
 from .features import FeatureStoreError
 from .windows import VideoWindows, _describe_span, parse_span
 
@@ -205,7 +206,7 @@ def load_moments(out_dir: str, mmap: bool = True) -> dict:
         lines = list(csv.DictReader(f))
     emb = np.load(emb_path, mmap_mode='r' if mmap else None)
     if len(emb) != len(lines):
-        raise ValueError(f'{csv_path}: {len(lines)} moments but '
+        raise InputError(f'{csv_path}: {len(lines)} moments but '
                          f'{emb_path} holds {len(emb)}')
     return dict(embeddings=emb,
                 rows=np.array([int(r['row']) for r in lines], np.int64),

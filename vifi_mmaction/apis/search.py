@@ -14,6 +14,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..errors import InputError
 from .moments import load_moments
 
 __all__ = ['top_k', 'VideoIndex', 'text_queries']
@@ -41,7 +42,7 @@ def top_k(matrix: np.ndarray,
     """
     queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
     if queries.shape[1] != matrix.shape[1]:
-        raise ValueError(f'queries have {queries.shape[1]} dimensions, the '
+        raise InputError(f'queries have {queries.shape[1]} dimensions, the '
                          f'embeddings {matrix.shape[1]}')
     n = matrix.shape[0]
     best_s = np.full((len(queries), 0), -np.inf, np.float32)
@@ -72,14 +73,14 @@ def text_queries(inferencer, queries: Sequence[str],
     become the inferencer's label set (``set_labels``).
 
     Raises:
-        ValueError: naming an empty query.
+        InputError: naming an empty query.
     """
     queries = list(queries)
     if not queries:
-        raise ValueError('no query given (--query TEXT or --like VIDEO)')
+        raise InputError('no query given (--query TEXT or --like VIDEO)')
     for i, q in enumerate(queries, start=1):
         if not isinstance(q, str) or not q.strip():
-            raise ValueError(f'query {i} is empty; give some words, e.g. '
+            raise InputError(f'query {i} is empty; give some words, e.g. '
                              f'--query "a dog catching a frisbee"')
     unique = list(dict.fromkeys(q.strip() for q in queries))
     inferencer.set_labels(unique, template)
@@ -132,7 +133,7 @@ class VideoIndex:
                 self.videos = [r['video'] for r in csv.DictReader(f)]
         self._paths = np.array(self.videos, dtype=object)
         if not self.valid.any():
-            raise ValueError(f'{feat_dir}: no extracted '
+            raise InputError(f'{feat_dir}: no extracted '
                              f'{"moments" if moments else "videos"}')
 
     def __len__(self) -> int:
@@ -142,7 +143,7 @@ class VideoIndex:
         """The row of ``video`` (same path, or a unique file name) or None.
 
         Raises:
-            ValueError: if the file name matches several videos.
+            InputError: if the file name matches several videos.
         """
         target = osp.abspath(video)
         for i, v in enumerate(self.videos):
@@ -151,7 +152,7 @@ class VideoIndex:
         named = [i for i, v in enumerate(self.videos)
                  if osp.basename(v) == osp.basename(video) and self.valid[i]]
         if len(named) > 1:
-            raise ValueError(
+            raise InputError(
                 f'{video}: {len(named)} indexed videos have this file name; '
                 f'give its path as extracted, e.g. {self.videos[named[0]]}')
         return named[0] if named else None
@@ -175,7 +176,7 @@ class VideoIndex:
             moments, ``start`` / ``end`` (seconds).
         """
         if k < 1:
-            raise ValueError(f'--topk must be at least 1, got {k}')
+            raise InputError(f'--topk must be at least 1, got {k}')
         queries = np.atleast_2d(queries)
         skips = [exclude[q] if q < len(exclude) else None
                  for q in range(len(queries))]

@@ -10,8 +10,6 @@ CSV.
 """
 import csv
 import json
-import os
-import os.path as osp
 import sys
 from typing import List, Optional, Sequence
 
@@ -19,6 +17,8 @@ import numpy as np
 import torch
 from mmengine.utils import ProgressBar
 
+from ..errors import InputError
+from ..utils.outputs import staged_files
 from .windows import VideoWindows, _describe_span, parse_span
 
 __all__ = [
@@ -41,7 +41,7 @@ def smooth_scores(scores: np.ndarray, width: int = 1) -> np.ndarray:
         np.ndarray: ``[W, K]`` smoothed scores.
     """
     if width < 1 or width % 2 == 0:
-        raise ValueError(f'--smooth must be a positive odd number of '
+        raise InputError(f'--smooth must be a positive odd number of '
                          f'windows, got {width}')
     scores = np.asarray(scores, dtype=np.float64)
     if width == 1:
@@ -138,18 +138,18 @@ def video_timeline(inferencer,
     Raises:
         VideoReadError: if the video cannot be read.
         WindowError: if the window is longer than the video.
-        ValueError: for a bad window/stride/smoothing/threshold or an
+        InputError: for a bad window/stride/smoothing/threshold or an
             inferencer without labels.
     """
     if not inferencer.class_names:
-        raise ValueError('a timeline needs a label set (labels=...)')
+        raise InputError('a timeline needs a label set (labels=...)')
     if threshold is not None and not 0 <= threshold <= 1:
-        raise ValueError(f'--threshold must be a probability in [0, 1], got '
+        raise InputError(f'--threshold must be a probability in [0, 1], got '
                          f'{threshold}')
     win = parse_span(window, '--window')
     step = parse_span(stride if stride is not None else window, '--stride')
     if smooth < 1 or smooth % 2 == 0:  # fail before any decoding
-        raise ValueError(f'--smooth must be a positive odd number of '
+        raise InputError(f'--smooth must be a positive odd number of '
                          f'windows, got {smooth}')
     windows = VideoWindows(video, inferencer.pipeline_cfg, win, step)
     bar = (ProgressBar(len(windows), file=sys.stderr)
@@ -210,26 +210,26 @@ def save_timeline(timeline: dict,
             score=float(scores[i].max()),
             top=[[names[j], float(scores[i, j])] for j in top],
             scores=[float(s) for s in scores[i]]))
-    for path in (json_path, csv_path):
-        if path:
-            os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    if json_path:
-        meta = {key: timeline[key] for key in (
-            'video', 'fps', 'total_frames', 'duration', 'window', 'stride',
-            'smooth', 'threshold', 'labels')}
-        with open(json_path, 'w', encoding='utf-8') as f:
-            json.dump(dict(meta, windows=rows, segments=segments(timeline)),
-                      f, indent=1)
-    if csv_path:
-        with open(csv_path, 'w', encoding='utf-8', newline='') as f:
-            writer = csv.writer(f)
-            head = ['start', 'end', 'label', 'score']
-            for j in range(1, k + 1):
-                head += [f'top{j}', f'top{j}_score']
-            writer.writerow(head)
-            for r in rows:
-                line = [f'{r["start"]:.3f}', f'{r["end"]:.3f}',
-                        r['label'] or '', f'{r["score"]:.6f}']
-                for name, s in r['top']:
-                    line += [name, f'{s:.6f}']
-                writer.writerow(line)
+    paths = [p for p in (json_path, csv_path) if p]
+    with staged_files(paths) as tmp:  # both whole, or neither
+        if json_path:
+            meta = {key: timeline[key] for key in (
+                'video', 'fps', 'total_frames', 'duration', 'window',
+                'stride', 'smooth', 'threshold', 'labels')}
+            with open(tmp[json_path], 'w', encoding='utf-8') as f:
+                json.dump(dict(meta, windows=rows,
+                               segments=segments(timeline)), f, indent=1)
+        if csv_path:
+            with open(tmp[csv_path], 'w', encoding='utf-8',
+                      newline='') as f:
+                writer = csv.writer(f)
+                head = ['start', 'end', 'label', 'score']
+                for j in range(1, k + 1):
+                    head += [f'top{j}', f'top{j}_score']
+                writer.writerow(head)
+                for r in rows:
+                    line = [f'{r["start"]:.3f}', f'{r["end"]:.3f}',
+                            r['label'] or '', f'{r["score"]:.6f}']
+                    for name, s in r['top']:
+                        line += [name, f'{s:.6f}']
+                    writer.writerow(line)

@@ -18,6 +18,7 @@ from mmengine.dataset import Compose
 
 from ..datasets.transforms.loading import (_READ_ERRORS, VideoReadError,
                                            decode_size, diagnose_video_file)
+from ..errors import InputError
 
 __all__ = [
     'parse_span', 'plan_windows', 'open_video', 'VideoWindows', 'WindowError'
@@ -26,7 +27,7 @@ __all__ = [
 _INIT = 'ViFiDecordInit'
 
 
-class WindowError(ValueError):
+class WindowError(InputError):
     """A video is shorter than the window asked for."""
 
 
@@ -39,18 +40,18 @@ def parse_span(text, option: str = '--window') -> Tuple[float, str]:
         tuple: ``(value, unit)`` with ``unit`` ``'s'`` or ``'f'``.
 
     Raises:
-        ValueError: naming ``option`` for anything else or a value <= 0.
+        InputError: naming ``option`` for anything else or a value <= 0.
     """
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         value, unit = float(text), 's'
     else:
         m = re.fullmatch(r'\s*(\d+(?:\.\d*)?|\.\d+)\s*([sf]?)\s*', str(text))
         if not m:
-            raise ValueError(f'{option} must be seconds (2, 2.5s) or frames '
+            raise InputError(f'{option} must be seconds (2, 2.5s) or frames '
                              f'(64f), got {text!r}')
         value, unit = float(m.group(1)), m.group(2) or 's'
     if value <= 0 or (unit == 'f' and value != int(value)):
-        raise ValueError(f'{option} must be a positive number of seconds or '
+        raise InputError(f'{option} must be a positive number of seconds or '
                          f'a positive whole number of frames, got {text!r}')
     return value, unit
 
@@ -166,7 +167,7 @@ class VideoWindows:
     Raises:
         VideoReadError: if the video cannot be opened.
         WindowError: if the window is longer than the video.
-        ValueError: for a pipeline without ``ViFiDecordInit``.
+        InputError: for a pipeline without ``ViFiDecordInit``.
     """
 
     def __init__(self, video: str, pipeline: Sequence[dict],
@@ -175,7 +176,7 @@ class VideoWindows:
                  allow_short: bool = False) -> None:
         steps = [dict(s) for s in pipeline]
         if not steps or _type_name(steps[0]) != _INIT:
-            raise ValueError(
+            raise InputError(
                 f'windowed inference needs a test pipeline that starts with '
                 f'{_INIT} (decord video decoding), got '
                 f'{[_type_name(s) for s in steps[:1]]}')
@@ -212,7 +213,7 @@ class VideoWindows:
         """Yield ``(window indices, packed inputs)`` ``batch_size`` at a
         time, in order."""
         if batch_size < 1:
-            raise ValueError(f'batch_size must be positive, got {batch_size}')
+            raise InputError(f'batch_size must be positive, got {batch_size}')
         for first in range(0, len(self), batch_size):
             idx = list(range(first, min(first + batch_size, len(self))))
             yield idx, [self.load(i) for i in idx]

@@ -1,4 +1,4 @@
-from .class_names import ClassNamesError, load_class_names
+from ..utils.class_names import ClassNamesError, load_class_names
 from .transforms import (VideoReadError, ViFiColorJitter, ViFiDecordDecode,
                          ViFiDecordInit, ViFiGrayScale, ViFiSampleFrames)
 from .video_dataset import AnnotationError, ViFiVideoDataset, check_class_count

@@ -2,7 +2,14 @@
 
 The CSV layout is the official ViFi-CLIP one (``labels/*.csv``): a header
 ``id,name`` and one row per class, ids ``0..K-1`` in row order. Names may be
-quoted and contain commas (the SSv2 names do).
+quoted and contain commas (the SSv2 names do). A file is read as CSV when it
+starts with that header, whatever its extension (and a ``.csv`` file must
+have it); otherwise it holds one name per line.
+
+Used by the head, the prompt learners, the dataset and the tools alike, so it
+lives outside ``models/`` and ``datasets/``. Names must be distinct after the
+cleaning CLIP's tokenizer applies (lower case, whitespace and ftfy fixes):
+two names that tokenize alike would be one class to the text encoder.
 """
 import csv
 import io
@@ -10,16 +17,33 @@ import os.path as osp
 import re
 from typing import List, Sequence, Union
 
-__all__ = ['load_class_names', 'ClassNamesError']
+from open_clip.tokenizer import get_clean_fn
+
+from ..errors import ViFiUserError
+
+__all__ = [
+    'load_class_names', 'ClassNamesError', 'decode_utf8', 'tokenizer_key'
+]
 
 ClassNames = Union[str, Sequence[str]]
 
 
-class ClassNamesError(ValueError):
+class ClassNamesError(ViFiUserError, ValueError):
     """A class-name source is malformed. The message names file and line."""
 
 
 _ID = re.compile(r'[0-9]{1,18}')
+# SimpleTokenizer's default cleaning ('lower'): ftfy, unescape, collapse
+# whitespace, lower case. Names equal after it are one class to CLIP.
+_TOKENIZER_CLEAN = get_clean_fn('lower')
+
+
+def tokenizer_key(name: str) -> str:
+    """``name`` as CLIP's tokenizer sees it; equal keys are one class."""
+    return _TOKENIZER_CLEAN(name)
+
+
+_CSV_HEADER = re.compile(r'\s*"?id"?\s*,\s*"?name"?\s*', re.IGNORECASE)
 
 
 def _check_names(names: List[str], where: str, lines: List[int]) -> List[str]:
@@ -33,11 +57,15 @@ def _check_names(names: List[str], where: str, lines: List[int]) -> List[str]:
             raise ClassNamesError(
                 f'{where}:{line}: class name {name!r} contains a line break '
                 f'or NUL character')
-        if name in seen:
+        key = tokenizer_key(name)
+        if key in seen:
+            first, line0 = seen[key]
+            same = '' if first == name else (
+                f' ({first!r}; CLIP\'s tokenizer reads both as {key!r})')
             raise ClassNamesError(
                 f'{where}:{line}: duplicate class name {name!r} '
-                f'(first at line {seen[name]})')
-        seen[name] = line
+                f'(first at line {line0}{same})')
+        seen[key] = (name, line)
     return names
 
 
@@ -119,9 +147,13 @@ def load_class_names(source: ClassNames) -> List[str]:
         FileNotFoundError: if the path does not exist.
     """
     if isinstance(source, (list, tuple)):
-        names = [str(n) for n in source]
-        return _check_names([n.strip() for n in names], 'class_names',
-                            list(range(len(names))))
+        for i, name in enumerate(source):
+            if not isinstance(name, str):
+                raise ClassNamesError(
+                    f'class_names[{i}] is a {type(name).__name__} '
+                    f'({name!r}), not a string')
+        return _check_names([n.strip() for n in source], 'class_names',
+                            list(range(len(source))))
     if not isinstance(source, str):
         raise TypeError(
             f'class names must be a list or a file path, got {type(source)}')
@@ -133,6 +165,8 @@ def load_class_names(source: ClassNames) -> List[str]:
     text = text[1:] if text.startswith('\ufeff') else text  # Excel's BOM
     if not text.strip():
         raise ClassNamesError(f'{source}: empty label file')
-    if source.lower().endswith('.csv'):
+    first = next((ln for ln in text.split('\n') if ln.strip()), '')
+    if source.lower().endswith('.csv') or _CSV_HEADER.fullmatch(
+            first.rstrip('\r')):
         return _read_csv(source, text)
     return _read_txt(source, text)

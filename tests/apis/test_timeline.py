@@ -151,6 +151,16 @@ def test_tool_writes_timeline_json_csv_png(zs, halves, tmp_path, capsys):
     png = cv2.imread(base + '.png')
     assert png.shape == (500, 1200, 3)  # figsize 12x5 at 100 dpi
 
+    # the files are there: refused before any work, unless --overwrite
+    argv = [halves, *_args(zs), '--window', '4', '--out', out]
+    assert infer.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count('\n') == 0 and 'halves.timeline.json exists' in err
+    assert infer.main(argv + ['--overwrite']) == 0
+    capsys.readouterr()
+    with open(base + '.json') as f:
+        assert len(json.load(f)['windows']) == 2
+
 
 def test_window_longer_than_the_video_is_one_line(zs, halves, capsys):
     rc = infer.main([halves, *_args(zs), '--window', '9'])

@@ -19,7 +19,7 @@ from mmengine.config import Config
 from mmengine.utils import ProgressBar
 from yapf.yapflib.yapf_api import FormatCode
 
-from ..datasets.class_names import load_class_names
+from ..utils.class_names import load_class_names
 from ..datasets.transforms.loading import VideoReadError, ViFiDecordInit
 from .video_inputs import list_videos
 

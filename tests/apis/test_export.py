@@ -121,7 +121,12 @@ def test_setup_errors_are_one_line(zs, tmp_path, monkeypatch, capsys, case):
         monkeypatch.setitem(sys.modules, 'onnx', None)  # import fails
         culprit = 'onnx is not installed; pip install onnx==1.23.2'
     elif case == 'no labels':
-        argv = argv[:-2]  # the config's label file does not exist here
+        # the config names a label file that does not exist, and none given
+        cfg = Config.fromfile(zs.config)
+        cfg.model.cls_head.class_names = str(tmp_path / 'absent.csv')
+        argv[0] = str(tmp_path / 'absent_labels.py')
+        cfg.dump(argv[0])
+        argv = argv[:-2]
         culprit = 'pass labels'
     else:
         argv[-1] = str(tmp_path / 'missing.csv')

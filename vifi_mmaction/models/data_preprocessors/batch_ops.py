@@ -126,6 +126,9 @@ def jitter_frames(x: Tensor, order: Tensor, factors: Tensor,
                   chunk: Optional[int] = None) -> Tensor:
     """Colour-jitter every frame with its own operation order and factors.
 
+    Frames that share an operation order (there are 24) are jittered
+    together, each operation with a factor per frame.
+
     Args:
         x (Tensor): ``[N, 3, H, W]`` float frames with integer values in
             ``[0, 255]``. Modified in place and returned.
@@ -133,10 +136,8 @@ def jitter_frames(x: Tensor, order: Tensor, factors: Tensor,
             in application order.
         factors (Tensor): ``[N, 4]`` factor of each operation; an identity
             factor (1, 1, 1, 0) leaves the frame out of that operation.
-        chunk (int, optional): frames processed together. 1 (the CPU
-            default of ``ViFiBatchAugPreprocessor``) keeps a frame's working
-            set in the cache and needs no gathering; None: all at once, each
-            operation on the frames that have it at that step (GPU).
+        chunk (int, optional): at most this many frames per group (keeps
+            the working set small on the CPU); None: no limit.
 
     Returns:
         Tensor: ``x``, jittered.
@@ -146,32 +147,26 @@ def jitter_frames(x: Tensor, order: Tensor, factors: Tensor,
                          f'factors {tuple(factors.shape)} must both be '
                          f'[{x.shape[0]}, 4]')
     # the schedule is decided on the host: no device syncs per operation
-    order_l = order.tolist()
-    active = [[f != e for f, e in zip(row, _IDENTITY)]
-              for row in factors.tolist()]
-    busy = [i for i, row in enumerate(active) if any(row)]
+    groups = {}
+    for i, (ops, facs) in enumerate(zip(order.tolist(), factors.tolist())):
+        steps = tuple(op for op in ops if facs[op] != _IDENTITY[op])
+        if steps:
+            groups.setdefault(steps, []).append(i)
     factors = factors.to(device=x.device, dtype=x.dtype)
-    chunk = len(busy) if chunk is None else chunk
-    for start in range(0, len(busy), max(chunk, 1)):
-        ids = busy[start:start + chunk]
-        lo, hi = ids[0], ids[-1] + 1
-        contiguous = hi - lo == len(ids)
-        index = None if contiguous else torch.tensor(ids, device=x.device)
-        frames = x[lo:hi] if contiguous else x.index_select(0, index)
-        sub_factors = factors[lo:hi] if contiguous else factors[index]
-        for step in range(4):
-            for op_id, op in enumerate(JITTER_OPS):
-                sel = [j for j, i in enumerate(ids)
-                       if order_l[i][step] == op_id and active[i][op_id]]
-                if not sel:
-                    continue
-                if len(sel) == len(ids):
-                    frames = op(frames, sub_factors[:, op_id])
-                else:
-                    rows = torch.tensor(sel, device=x.device)
-                    frames[rows] = op(frames[rows], sub_factors[rows, op_id])
-        if contiguous:
-            x[lo:hi] = frames
-        else:
-            x.index_copy_(0, index, frames)
+    for steps, members in groups.items():
+        size = len(members) if chunk is None else chunk
+        for start in range(0, len(members), size):
+            ids = members[start:start + size]
+            lo, hi = ids[0], ids[-1] + 1
+            if hi - lo == len(ids):  # a run of frames: a view, no copies
+                frames, fac = x[lo:hi], factors[lo:hi]
+            else:
+                index = torch.tensor(ids, device=x.device)
+                frames, fac = x.index_select(0, index), factors[index]
+            for op_id in steps:
+                frames = JITTER_OPS[op_id](frames, fac[:, op_id])
+            if hi - lo == len(ids):
+                x[lo:hi] = frames
+            else:
+                x.index_copy_(0, index, frames)
     return x

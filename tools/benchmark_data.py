@@ -202,8 +202,8 @@ class BatchedStage:
 
     def __init__(self, cfg: Config, device: str, batch_size: int,
                  new: str, baseline: str):
-        from mmaction.registry import MODELS
         import torch
+        from mmaction.registry import MODELS
         self.torch = torch
         prep = dict(cfg.model.get('data_preprocessor') or {})
         if prep.get('type') != 'ViFiBatchAugPreprocessor':

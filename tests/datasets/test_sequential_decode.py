@@ -11,15 +11,18 @@ from vifi_mmaction.datasets.transforms import (VideoReadError,
 FRAMES = 40
 
 
-def write_textured_video(path: str, frames: int = FRAMES, w: int = 80,
-                         h: int = 48, seed: int = 0) -> None:
+def write_textured_video(path: str,
+                         frames: int = FRAMES,
+                         w: int = 80,
+                         h: int = 48,
+                         seed: int = 0) -> None:
     """Moving colour noise (mp4v, a key frame every 12 frames)."""
     rng = np.random.default_rng(seed)
-    texture = cv2.resize(
-        rng.integers(0, 255, (h // 4, w // 2, 3), dtype=np.uint8),
-        (w * 2, h), interpolation=cv2.INTER_CUBIC)
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 10,
-                             (w, h))
+    texture = cv2.resize(rng.integers(0,
+                                      255, (h // 4, w // 2, 3),
+                                      dtype=np.uint8), (w * 2, h),
+                         interpolation=cv2.INTER_CUBIC)
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 10, (w, h))
     assert writer.isOpened(), 'cv2 cannot write mp4v here'
     for i in range(frames):
         writer.write(np.ascontiguousarray(texture[:, i:i + w]))
@@ -34,17 +37,20 @@ def video(tmp_path_factory):
 
 
 def _decode(transform, path, inds):
-    results = ViFiDecordInit()(dict(filename=path, start_index=0,
+    results = ViFiDecordInit()(dict(filename=path,
+                                    start_index=0,
                                     modality='RGB'))
     results['frame_inds'] = np.asarray(inds)
     return transform(results)
 
 
-@pytest.mark.parametrize('inds', [
-    list(range(1, FRAMES, 5)),               # sorted, across key frames
-    [30, 2, 17, 2, 39, 0],                   # any order, repeated
-    list(range(FRAMES - 3, FRAMES)) + [0, 1]  # looped short clip
-])
+@pytest.mark.parametrize(
+    'inds',
+    [
+        list(range(1, FRAMES, 5)),  # sorted, across key frames
+        [30, 2, 17, 2, 39, 0],  # any order, repeated
+        list(range(FRAMES - 3, FRAMES)) + [0, 1]  # looped short clip
+    ])
 def test_frames_equal_decord(video, inds):
     ours = _decode(ViFiSequentialDecode(), video, inds)
     ref = _decode(ViFiDecordDecode(), video, inds)

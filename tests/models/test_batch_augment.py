@@ -27,10 +27,14 @@ from PIL import Image
 from vifi_mmaction.datasets.transforms import (ViFiColorJitter,
                                                ViFiDeferredAugment,
                                                ViFiGrayScale)
-from vifi_mmaction.models.data_preprocessors import (
-    ViFiBatchAugPreprocessor, adjust_brightness, adjust_contrast, adjust_hue,
-    adjust_saturation, check_deferred_augment, jitter_frames,
-    rgb_to_grayscale_pil)
+from vifi_mmaction.models.data_preprocessors import (ViFiBatchAugPreprocessor,
+                                                     adjust_brightness,
+                                                     adjust_contrast,
+                                                     adjust_hue,
+                                                     adjust_saturation,
+                                                     check_deferred_augment,
+                                                     jitter_frames,
+                                                     rgb_to_grayscale_pil)
 
 OPS = [(adjust_brightness, 'adjust_brightness', (0.6, 1.4)),
        (adjust_contrast, 'adjust_contrast', (0.6, 1.4)),
@@ -54,12 +58,11 @@ def _from_pil(img):
 @pytest.mark.parametrize('op,name,rng', OPS)
 def test_ops_match_torchvision_per_frame(op, name, rng):
     x8 = _frames()
-    factors = torch.empty(len(x8)).uniform_(*rng,
-                                            generator=torch.Generator()
-                                            .manual_seed(1))
+    factors = torch.empty(len(x8)).uniform_(
+        *rng, generator=torch.Generator().manual_seed(1))
     ours = op(x8.float(), factors)
-    ref = torch.stack([getattr(F, name)(f, float(a))
-                       for f, a in zip(x8, factors)]).float()
+    ref = torch.stack(
+        [getattr(F, name)(f, float(a)) for f, a in zip(x8, factors)]).float()
     diff = (ours - ref).abs()
     assert diff.max() <= 1
     assert (diff > 0).float().mean() < 1e-3
@@ -72,12 +75,13 @@ def test_ops_match_torchvision_per_frame(op, name, rng):
 @pytest.mark.parametrize('op,name,rng', OPS)
 def test_ops_against_pil(op, name, rng):
     x8 = _frames(seed=2)
-    factors = torch.empty(len(x8)).uniform_(*rng,
-                                            generator=torch.Generator()
-                                            .manual_seed(3))
+    factors = torch.empty(len(x8)).uniform_(
+        *rng, generator=torch.Generator().manual_seed(3))
     ours = op(x8.float(), factors)
-    ref = torch.stack([_from_pil(getattr(TF, name)(_pil(f), float(a)))
-                       for f, a in zip(x8, factors)]).float()
+    ref = torch.stack([
+        _from_pil(getattr(TF, name)(_pil(f), float(a)))
+        for f, a in zip(x8, factors)
+    ]).float()
     diff = (ours - ref).abs()
     if name == 'adjust_brightness':
         assert diff.max() == 0
@@ -100,8 +104,8 @@ def test_jitter_frames_follows_each_frames_order(chunk):
     x8 = _frames(n=7)
     g = torch.Generator().manual_seed(4)
     order = torch.stack([torch.randperm(4, generator=g) for _ in range(7)])
-    factors = torch.stack([
-        torch.empty(4).uniform_(0.7, 1.3, generator=g) for _ in range(7)])
+    factors = torch.stack(
+        [torch.empty(4).uniform_(0.7, 1.3, generator=g) for _ in range(7)])
     factors[:, 3] -= 1.0  # hue shifts around 0
     factors[2] = torch.tensor([1., 1., 1., 0.])  # an unjittered frame
     factors[5, 1] = 1.0  # a frame without contrast change
@@ -144,8 +148,7 @@ def test_draws_follow_the_official_transforms_order():
         if jitter:
             for i, (perm, values) in enumerate(per_frame):
                 assert p['order'][i].tolist() == perm.tolist()
-                np.testing.assert_allclose(p['factors'][i], values,
-                                           rtol=1e-6)
+                np.testing.assert_allclose(p['factors'][i], values, rtol=1e-6)
         else:
             assert (p['factors'] == [1, 1, 1, 0]).all()
 
@@ -174,13 +177,15 @@ def test_draw_frequencies_and_per_frame_factors():
 
 def _colour_clip(frames=6, h=60, w=70, seed=0):
     rng = np.random.default_rng(seed)
-    return [rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
-            for _ in range(frames)]
+    return [
+        rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(frames)
+    ]
 
 
 def _cpu_pipeline(imgs, seed):
     np.random.seed(seed)
-    r = dict(imgs=[f.copy() for f in imgs], img_shape=imgs[0].shape[:2],
+    r = dict(imgs=[f.copy() for f in imgs],
+             img_shape=imgs[0].shape[:2],
              modality='RGB')
     for t in (Resize(scale=(32, 32), keep_ratio=False), Flip(flip_ratio=0.5),
               ViFiColorJitter(), ViFiGrayScale()):
@@ -216,14 +221,16 @@ def test_batched_equals_cpu_pipeline_for_the_same_seed():
 
 
 def test_preprocessor_passes_other_samples_through():
-    kwargs = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
+    kwargs = dict(mean=[123.675, 116.28, 103.53],
+                  std=[58.395, 57.12, 57.375],
                   format_shape='NCTHW')
     ours, ref = ViFiBatchAugPreprocessor(**kwargs), ActionDataPreprocessor(
         **kwargs)
-    clips = [_frames(n=4, h=8, w=8, seed=i).permute(1, 0, 2, 3)[None]
-             for i in range(2)]
-    data = dict(inputs=clips, data_samples=[ActionDataSample()
-                                            for _ in clips])
+    clips = [
+        _frames(n=4, h=8, w=8, seed=i).permute(1, 0, 2, 3)[None]
+        for i in range(2)
+    ]
+    data = dict(inputs=clips, data_samples=[ActionDataSample() for _ in clips])
     a = ours(dict(data), training=True)['inputs']
     b = ref(dict(data), training=True)['inputs']
     assert torch.equal(a, b)
@@ -254,8 +261,8 @@ def test_misconfigured_deferred_augment_is_one_clear_error():
                                ActionDataPreprocessor(), 'train dataset')
     with pytest.raises(TypeError, match="add 'vifi_aug' to its meta_keys"):
         check_deferred_augment(
-            _Dataset([ViFiDeferredAugment(), PackActionInputs()]), good,
-            'train dataset')
+            _Dataset([ViFiDeferredAugment(),
+                      PackActionInputs()]), good, 'train dataset')
 
 
 def test_python_random_is_not_used_by_the_draws():

@@ -91,9 +91,10 @@ class ViFiDeferredAugment(BaseTransform):
         """One jitter draw as (order ids ``[4]``, factors ``[4]``)."""
         order, factors = self.jitter.get_params()
         ids = np.array([_OPS.index(name) for name in order], np.int64)
-        values = np.array(
-            [factors.get(name, IDENTITY_FACTORS[i])
-             for i, name in enumerate(_OPS)], np.float32)
+        values = np.array([
+            factors.get(name, IDENTITY_FACTORS[i])
+            for i, name in enumerate(_OPS)
+        ], np.float32)
         return ids, values
 
     def draw(self, num_frames: int) -> Dict:
@@ -115,7 +116,10 @@ class ViFiDeferredAugment(BaseTransform):
             order = np.stack([d[0] for d in draws])
             factors = np.stack([d[1] for d in draws])
         gray = bool(np.random.rand() < self.gray_p)
-        return dict(size=self.size, flip=flip, order=order, factors=factors,
+        return dict(size=self.size,
+                    flip=flip,
+                    order=order,
+                    factors=factors,
                     gray=gray)
 
     def transform(self, results: Dict) -> Dict:

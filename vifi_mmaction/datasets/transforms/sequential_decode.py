@@ -63,8 +63,9 @@ class ViFiSequentialDecode(BaseTransform):
         cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 0)
         return cap
 
-    def _read(self, filename: str, wanted: np.ndarray) -> Dict[int, np.ndarray]:
-        """``{index: RGB frame}`` for the sorted distinct indices ``wanted``."""
+    def _read(self, filename: str,
+              wanted: np.ndarray) -> Dict[int, np.ndarray]:
+        """``{index: RGB frame}`` for the sorted distinct ``wanted``."""
         cap = self._open(filename)
         frames, pos = {}, 0
         try:

@@ -41,7 +41,8 @@ def _clip(frames: Tensor, shape: Optional[tuple]) -> Tensor:
     return frames.reshape(v, t, *frames.shape[1:]).permute(0, 2, 1, 3, 4)
 
 
-def apply_deferred_augment(clips: List[Tensor], params: List[Dict],
+def apply_deferred_augment(clips: List[Tensor],
+                           params: List[Dict],
                            format_shape: str = 'NCTHW',
                            chunk: Optional[int] = None) -> List[Tensor]:
     """Resize, flip, jitter and grayscale each clip with its drawn params.
@@ -126,7 +127,9 @@ class ViFiBatchAugPreprocessor(ActionDataPreprocessor):
             return apply_deferred_augment(inputs, params, self.format_shape,
                                           chunk)
 
-    def preprocess(self, inputs: List[Tensor], data_samples,
+    def preprocess(self,
+                   inputs: List[Tensor],
+                   data_samples,
                    training: bool = False) -> Tuple:
         # The parameters belong to the samples: apply them whatever the
         # mode, so a sample always looks the same for one seed.

@@ -20,8 +20,8 @@ import torch
 from torch import Tensor
 
 __all__ = [
-    'adjust_brightness', 'adjust_contrast', 'adjust_saturation',
-    'adjust_hue', 'rgb_to_grayscale_pil', 'jitter_frames', 'JITTER_OPS'
+    'adjust_brightness', 'adjust_contrast', 'adjust_saturation', 'adjust_hue',
+    'rgb_to_grayscale_pil', 'jitter_frames', 'JITTER_OPS'
 ]
 
 
@@ -122,7 +122,9 @@ JITTER_OPS = (adjust_brightness, adjust_contrast, adjust_saturation,
 _IDENTITY = (1.0, 1.0, 1.0, 0.0)
 
 
-def jitter_frames(x: Tensor, order: Tensor, factors: Tensor,
+def jitter_frames(x: Tensor,
+                  order: Tensor,
+                  factors: Tensor,
                   chunk: Optional[int] = None) -> Tensor:
     """Colour-jitter every frame with its own operation order and factors.
 

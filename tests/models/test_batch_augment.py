@@ -275,3 +275,38 @@ def test_python_random_is_not_used_by_the_draws():
     np.random.seed(5)
     b = aug.draw(3)
     assert a['flip'] == b['flip'] and (a['factors'] == b['factors']).all()
+
+
+def test_dataset_draws_are_a_function_of_seed_epoch_and_index(video_data):
+    from vifi_mmaction.datasets import ViFiVideoDataset
+    pipeline = [
+        dict(type='ViFiDecordInit'),
+        dict(type='ViFiSampleFrames', num_frames=4),
+        dict(type='ViFiSequentialDecode'),
+        dict(type='MultiScaleCrop', input_size=32,
+             scales=(1, 0.875, 0.75, 0.66), random_crop=False,
+             max_wh_scale_gap=1),
+        dict(type='ViFiDeferredAugment', size=32),
+        dict(type='FormatShape', input_format='NCTHW'),
+        dict(type='PackActionInputs', meta_keys=('img_shape', 'vifi_aug'))
+    ]
+    ds = ViFiVideoDataset(video_data.ann_file, pipeline,
+                          video_data.labels_csv,
+                          data_prefix=dict(video=video_data.root))
+
+    def draws(seed, epoch, idx):
+        ds.set_sample_seed(seed)
+        ds.set_epoch(epoch)
+        np.random.seed(1234)  # the global state must not matter
+        meta = ds[idx]['data_samples'].metainfo
+        return np.concatenate([
+            meta['vifi_aug']['factors'].ravel(),
+            [meta['vifi_aug']['flip'], meta['vifi_aug']['gray']],
+            np.ravel(meta['img_shape'])])
+
+    ref = draws(1024, 0, 1)
+    np.random.seed(99)
+    assert np.array_equal(draws(1024, 0, 1), ref)  # repeatable (resume)
+    # another rank (seed + 1), epoch or sample draws differently
+    for other in (draws(1025, 0, 1), draws(1024, 1, 1), draws(1024, 0, 2)):
+        assert not np.array_equal(other, ref)

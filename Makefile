@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: env demo test clean
+.PHONY: env demo test test-fast clean
 
 env: $(STAMP)
 
@@ -23,6 +23,13 @@ demo: env
 # pytest exits 5 when it collects no tests; that is a failure here too.
 test: env
 	$(PY) -m pytest tests -q -p no:cacheprovider; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "no tests were collected"; exit 1; fi; \
+	exit $$rc
+
+# The inner loop: everything but the tests marked slow (they train, launch
+# processes or compile).
+test-fast: env
+	$(PY) -m pytest tests -q -p no:cacheprovider -m "not slow"; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests were collected"; exit 1; fi; \
 	exit $$rc
 

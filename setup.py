@@ -1,7 +1,22 @@
 """Install with ``pip install -e .`` next to an existing torch (see README)."""
 import os.path as osp
+import shutil
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+
+class BuildPyWithConfigs(build_py):
+    """Also ship ``configs/`` as ``vifi_mmaction/.mim/configs`` (where
+    OpenMMLab packages keep theirs): configs written by the checkpoint
+    converter inherit its ``_base_`` files, and a non-editable install has
+    no source tree (``vifi_mmaction.convert.writer.config_dir``)."""
+
+    def run(self):
+        super().run()
+        target = osp.join(self.build_lib, 'vifi_mmaction', '.mim', 'configs')
+        shutil.copytree('configs', target, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns('__pycache__'))
 
 
 def read_version():
@@ -36,7 +51,9 @@ setup(
         'mmcv-lite>=2.0.0rc4,<2.2.0', 'mmaction2==1.2.0', 'mmpretrain>=1.2',
         'open_clip_torch>=2.24', 'decord>=0.6', 'numpy'
     ],
-    extras_require=dict(tests=['pytest']),
+    extras_require=dict(tests=['pytest'],
+                        export=['onnx>=1.23.2', 'onnxruntime>=1.32']),
     license='MIT',
+    cmdclass=dict(build_py=BuildPyWithConfigs),
     zip_safe=False,
 )

@@ -3,8 +3,7 @@
 # x 4 clips x 8 accumulation steps = effective batch 256, lr 8e-6, 10 epochs.
 # Its checkpoint is what configs/zero_shot/*-split*-rgb.py evaluate.
 _base_ = [
-    '_base_/default_runtime.py', '_base_/models/vifi-clip_vit-b16.py',
-    '_base_/schedules/adamw_warmup-cosine_10e.py', '_base_/datasets/k400.py'
+    '_base_/protocols/zero_shot_train.py', '_base_/datasets/k400.py'
 ]
 
 # ---- paths: edit these (docs/datasets.md) ---------------------------------
@@ -18,19 +17,7 @@ batch_size = 4  # per GPU
 accumulation = 8
 
 model = dict(
-    clip=dict(arch='ViT-B/16', pretrained=clip_weights),
-    train_towers='both',
-    cls_head=dict(class_names=label_file),
-    data_preprocessor=dict(
-        # mixup 0.8 / cutmix 1.0, chosen with probability 0.5 each; soft
-        # targets are label-smoothed by the head (label_smooth_eps=0.1).
-        blending=dict(
-            type='RandomBatchAugment',
-            augments=[
-                dict(type='MixupBlending', alpha=0.8, num_classes=400),
-                dict(type='CutmixBlending', alpha=1.0, num_classes=400)
-            ])))
-
+    clip=dict(pretrained=clip_weights), cls_head=dict(class_names=label_file))
 train_dataloader = dict(
     batch_size=batch_size,
     dataset=dict(ann_file=ann_file_train, class_names=label_file))

@@ -1,18 +1,27 @@
 """Every config under configs/ (but configs/prompting, tested with the
 prompting models, and configs/mixing, tested in tests/mixing) loads, builds
 with a tiny CLIP, and carries the official hyper-parameters of its protocol
-(the table below, from the official ViFi-CLIP configs; docs/protocols.md)."""
+(the table below, from the official ViFi-CLIP configs; docs/protocols.md).
+Every paper config, prompting included, trains as the official run does
+(the RUN table: optimizer steps, precision, seeds, validation epochs,
+short clips)."""
 import copy
 import functools
 import glob
+import inspect
 import json
 import os.path as osp
 import re
 
 import pytest
+import torch
 from mmaction.registry import MODELS
 from mmengine.config import Config
 from vifi_testing import REPO_ROOT, TINY_ARCH
+
+from vifi_mmaction.datasets.transforms import ViFiSampleFrames
+from vifi_mmaction.engine import (official_steps_per_epoch,
+                                  official_val_epochs, resolve_amp_dtype)
 
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs')
 SHORT_NAMES = ['archery', 'juggling balls', 'surfing']
@@ -210,11 +219,14 @@ def test_config_hyper_parameters(rel):
     if cfg.get('train_dataloader') is not None:
         _, per_gpu = _gpus(rel)
         assert per_gpu in (None, cfg.train_dataloader.batch_size)
-        # mixup/cutmix targets must have the head's number of classes
+        # mixup/cutmix take the head's number of classes (ViFiRecognizer
+        # fills it): no count is restated beside the label file
         blending = cfg.model.data_preprocessor.get('blending')
         if num_classes is not None:
-            assert [a.num_classes for a in blending.augments] == \
-                [num_classes] * 2
+            assert [a.type for a in blending.augments] == [
+                'MixupBlending', 'CutmixBlending']
+            assert [a.get('num_classes') for a in blending.augments] == \
+                [None, None]
         # the schedule spans the training
         for sched in cfg.param_scheduler:
             assert sched.end == cfg.train_cfg.max_epochs
@@ -310,3 +322,122 @@ def test_cpu_augmentation_baseline_is_one_line_away(tmp_path):
     assert types[-4:-2] == ['ViFiColorJitter', 'ViFiGrayScale']
     # the same model config serves it (samples without draws pass through)
     assert cfg.model.data_preprocessor.type == 'ViFiBatchAugPreprocessor'
+
+
+# ------------------------------------------------------- the training run
+# Every paper config trains as the official main.py run, at 8 GPUs x 4
+# clips: optimizer steps per epoch floor(floor(ceil(N / 8) / 4) / ACC) for
+# the official training split of N videos (line counts of the official
+# datasets_splits/*.txt); fp16 on a GPU, fp32 on a CPU; seed SEED + rank;
+# validation after epoch 1, every SAVE_FREQ epochs and the last; clips
+# shorter than the sampled frame count looped. Test-only configs: None.
+PAPER = [p for p in _all('**/*.py') if p.startswith(
+    ('zero_shot/', 'base2novel/', 'few_shot/', 'fully_supervised/',
+     'prompting/')) or re.fullmatch(r'vifi-clip_.*_k400-rgb\.py', p)]
+GPUS_OFFICIAL = 8
+# The official k400_splits/train.txt is not in the stored copy of the
+# official repository (too large) and neither its README nor the paper
+# gives an exact count: Kinetics-400's usual ~240k training videos.
+K400_TRAIN_VIDEOS = 240_000
+OFFICIAL_TRAIN_VIDEOS = {
+    'k400': {'train.txt': K400_TRAIN_VIDEOS, 'fs_base_train.txt': 3200},
+    'hmdb51': {'fs_base_train.txt': 416},
+    'ucf101': {'fs_base_train.txt': 816},
+    'ssv2': {'fs_base_train.txt': 1392},
+}
+for ds, per_class in (('hmdb51', 51), ('ucf101', 101), ('ssv2', 174)):
+    for k in (2, 4, 8, 16):
+        OFFICIAL_TRAIN_VIDEOS[ds][f'train1_few_shot_{k}.txt'] = per_class * k
+# the same protocols hand-computed (8 GPUs x 4 clips)
+STEPS_PER_EPOCH = {
+    ('k400', 'train.txt', 8): 937, ('k400', 'train.txt', 16): 468,
+    ('k400', 'fs_base_train.txt', 2): 50,
+    ('hmdb51', 'fs_base_train.txt', 2): 6,
+    ('ucf101', 'fs_base_train.txt', 2): 12,
+    ('ssv2', 'fs_base_train.txt', 2): 21,
+}
+for ds, steps in (('hmdb51', (1, 3, 6, 12)), ('ucf101', (3, 6, 12, 25)),
+                  ('ssv2', (5, 10, 21, 43))):
+    for k, n in zip((2, 4, 8, 16), steps):
+        STEPS_PER_EPOCH[(ds, f'train1_few_shot_{k}.txt', 2)] = n
+# official SAVE_FREQ: 1 (default) for K400, 10 for few-shot and base2novel
+VAL_EPOCHS = {10: list(range(1, 11)), 30: list(range(1, 31)),
+              50: [1, 11, 21, 31, 41, 50], 11: [1, 11]}
+
+
+def _run_row(rel):
+    """The expected official-run facts of a paper config (None: test-only)."""
+    cfg = _load(rel)
+    if cfg.get('train_dataloader') is None:
+        return None
+    # the last dataset named (prompting configs start from a K400 model)
+    ds = re.findall(r'_(k400|hmdb51|ucf101|ssv2)-', rel)[-1]
+    ann = re.sub(r'_s\d_', '_', osp.basename(
+        cfg.train_dataloader.dataset.ann_file))
+    acc = cfg.optim_wrapper.get('accumulative_counts', 1)
+    return dict(
+        videos=OFFICIAL_TRAIN_VIDEOS[ds][ann],
+        steps=STEPS_PER_EPOCH[(ds, ann, acc)],
+        precision=('fp16', 'fp32'),  # on a GPU, on a CPU
+        seed='SEED+rank',
+        val_epochs=VAL_EPOCHS[cfg.train_cfg.max_epochs],
+        short_clips='loop')
+
+
+def _dtype_name(dtype):
+    return {None: 'fp32', torch.float16: 'fp16',
+            torch.bfloat16: 'bf16'}[dtype]
+
+
+def _run_facts(cfg, rel, videos):
+    """The same facts as the config sets them, for ``videos`` training
+    videos."""
+    train = cfg.train_dataloader
+    ow = cfg.optim_wrapper
+    sampler = _sampler(train)
+    short = sampler.get(
+        'out_of_bound_opt',
+        inspect.signature(ViFiSampleFrames).parameters[
+            'out_of_bound_opt'].default)
+    tc = cfg.train_cfg
+    return dict(
+        steps=official_steps_per_epoch(videos, _gpus(rel)[0],
+                                       train.batch_size,
+                                       ow.get('accumulative_counts', 1)),
+        precision=tuple(
+            _dtype_name(resolve_amp_dtype(ow.get('dtype'),
+                                          ow.get('cpu_dtype'), gpu))
+            for gpu in (True, False)),
+        seed='SEED+rank' if cfg.randomness.get('diff_rank_seed') else 'SEED',
+        val_epochs=official_val_epochs(tc.max_epochs,
+                                       tc.get('val_interval', 1),
+                                       tc.get('val_begin', 1)),
+        short_clips=short)
+
+
+def test_paper_configs_listed():
+    assert len(PAPER) == 67  # 1 + 11 + 16 + 12 + 3 + 24 (prompting)
+    assert 'vifi-clip_vit-b16_clip-openai_8xb4-32f_k400-rgb.py' in PAPER
+
+
+@pytest.mark.parametrize('rel', PAPER)
+def test_paper_config_trains_as_the_official_run(rel):
+    cfg = _load(rel)
+    want = _run_row(rel)
+    if want is None:
+        assert cfg.get('train_cfg') is None and cfg.get(
+            'optim_wrapper') is None
+        return
+    train = cfg.train_dataloader
+    # the official epoch: drop_last batches, per-epoch accumulation windows,
+    # the official validation epochs (vifi_mmaction/engine/loops.py)
+    assert train.get('drop_last') is True
+    assert cfg.train_cfg.type == 'ViFiEpochBasedTrainLoop'
+    gpus, per_gpu = _gpus(rel)
+    assert (gpus, per_gpu, train.batch_size) == (GPUS_OFFICIAL, 4, 4)
+    got = _run_facts(cfg, rel, want['videos'])
+    for key in ('steps', 'precision', 'val_epochs', 'seed', 'short_clips'):
+        assert got[key] == want[key], key
+    assert cfg.optim_wrapper.type == 'ViFiAmpOptimWrapper'
+    assert cfg.optim_wrapper.loss_scale == 'dynamic'  # as apex O1
+    assert cfg.randomness.seed == 1024  # the official SEED

@@ -8,8 +8,9 @@
         [--device cpu|cuda] [--overwrite]
 
 SOURCE is a folder of videos (searched recursively; a video's class is its
-parent folder) or an annotation file of ``relative/path label`` lines
-(paths relative to --data-prefix; classes from the label set).
+parent folder; no label set needed) or an annotation file of
+``relative/path label`` lines (paths relative to --data-prefix; classes from
+the label set).
 
 OUT_DIR receives ``embeddings.npy`` ``[N, E]``, ``frame_embeddings.npy``
 ``[N, V, T, E]`` with --frame-embeddings, ``index.csv`` (row, video, label,
@@ -23,8 +24,6 @@ import argparse
 import os
 import os.path as osp
 import sys
-
-from mmengine.config import Config
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import (FeatureStoreError, ViFiZeroShotInferencer,
@@ -68,16 +67,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def config_has_labels(config: str) -> bool:
-    """Whether the config's head names class names that can be read."""
-    if not osp.isfile(config):
-        return False  # the inferencer reports the missing config
-    head = Config.fromfile(config).get('model', {}).get('cls_head') or {}
-    names = head.get('class_names')
-    return names is not None and (not isinstance(names, str)
-                                  or osp.isfile(names))
-
-
 def main(argv=None) -> int:
     return run_cli(build_parser(), _setup, _run, argv)
 
@@ -88,11 +77,12 @@ def _setup(args) -> dict:
     labels = None
     if args.labels is not None or args.labels_file is not None:
         labels = parse_labels(args.labels, args.labels_file)
-    elif osp.isdir(args.source) and not config_has_labels(args.config):
-        labels = ['video']  # a folder needs no label set: placeholder
+    # a folder needs no label set (classes are its sub-folders); an
+    # annotation file's integer labels need the class names
     inferencer = ViFiZeroShotInferencer(
         args.config, args.checkpoint, device=args.device, labels=labels,
-        num_frames=args.num_frames, views=args.views)
+        num_frames=args.num_frames, views=args.views,
+        require_labels=not osp.isdir(args.source))
     items = read_video_items(args.source, inferencer.class_names,
                              args.data_prefix)
     settings = dict(config=osp.abspath(args.config), checkpoint=None)

@@ -2,7 +2,7 @@
 """Train a recognizer: mmaction2's ``tools/train.py`` interface.
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]]
-        [--amp [fp16|bf16]]
+        [--amp [fp16|bf16]]  (paper configs: fp16 on a GPU without it)
         [--auto-scale-lr] [--seed N] [--diff-rank-seed | --same-rank-seed]
         [--deterministic]
         [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
@@ -17,7 +17,7 @@ from mmengine.runner import Runner
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.compat import init_cpu_distributed
-from vifi_mmaction.engine import find_resumable_checkpoint
+from vifi_mmaction.engine import resolve_auto_resume
 
 
 def parse_args(argv=None):
@@ -31,7 +31,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--amp', nargs='?', const='auto', choices=['auto', 'fp16', 'bf16'],
         help='automatic mixed precision: fp16 on a GPU, bf16 on the CPU '
-        '(auto), or the named dtype')
+        '(auto), or the named dtype. The paper configs already train in '
+        'fp16 on a GPU; on a CPU they train in fp32 unless this is given')
     parser.add_argument('--no-validate', action='store_true',
                         help='skip validation during training')
     parser.add_argument('--auto-scale-lr', action='store_true',
@@ -79,6 +80,11 @@ def merge_args(cfg, args):
         if args.amp != 'auto':
             cfg.optim_wrapper.dtype = dict(fp16='float16',
                                            bf16='bfloat16')[args.amp]
+        if cfg.optim_wrapper.type == 'ViFiAmpOptimWrapper':
+            # the paper configs' cpu_dtype='float32' is the no-`--amp` case;
+            # CPU autocast is bf16 (fp16 is refused there, in one line)
+            cfg.optim_wrapper.cpu_dtype = 'float16' if args.amp == 'fp16' \
+                else 'bfloat16'
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None
@@ -100,31 +106,16 @@ def merge_args(cfg, args):
     return cfg
 
 
-def resolve_auto_resume(cfg):
-    """Pick the auto-resume checkpoint when the config's checkpoint hook is
-    not ``ViFiCheckpointHook`` (which does it itself): never a truncated
-    file (docs/reliability.md)."""
-    hook = (cfg.get('default_hooks') or {}).get('checkpoint') or {}
-    # FlexibleRunner loads before the hook's before_run: resolve here
-    hook_resolves = str(hook.get('type', '')).endswith(
-        'ViFiCheckpointHook') and cfg.get('runner_type', 'Runner') == 'Runner'
-    if not cfg.get('resume') or cfg.get('load_from') is not None or \
-            hook_resolves:
-        return cfg
-    path = find_resumable_checkpoint(cfg.work_dir)
-    if path is not None:
-        cfg.load_from = path
-    return cfg
-
-
 def main(argv=None):
     args = parse_args(argv)
-    cfg = resolve_auto_resume(merge_args(Config.fromfile(args.config), args))
+    cfg = merge_args(Config.fromfile(args.config), args)
     init_cpu_distributed(cfg, args.launcher)
     # runner_type='FlexibleRunner' (FSDP/DeepSpeed configs) goes through
     # the registry, as in mmaction2's tools
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
         Runner.from_cfg(cfg)
+    # before train(): FlexibleRunner loads before any hook's before_run
+    resolve_auto_resume(runner)
     runner.train()
 
 

@@ -66,8 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _maps(config, checkpoint, name, video, labels, args):
     inferencer = ViFiZeroShotInferencer(
         config, checkpoint, device=args.device,
-        labels=labels or ['video'], template=args.template,
-        num_frames=args.num_frames, views='1x1')
+        labels=labels, template=args.template, num_frames=args.num_frames,
+        views='1x1', require_labels=False)
     maps = video_attention_maps(inferencer, video)
     caption = None
     if labels:

@@ -5,8 +5,7 @@
 # The base accuracy is `tools/test.py` of the seed's own config; then
 # `python tools/report.py hm` (docs/protocols.md).
 _base_ = [
-    '../_base_/default_runtime.py', '../_base_/models/vifi-clip_vit-b16.py',
-    '../_base_/datasets/hmdb51.py'
+    '../_base_/protocols/zero_shot_eval.py', '../_base_/datasets/hmdb51.py'
 ]
 
 # ---- paths: edit these (videos: data_root in _base_/datasets/hmdb51.py) -----
@@ -14,13 +13,7 @@ ann_file_test = 'data/hmdb51/splits/base2novel/novel_val.txt'
 label_file = 'data/labels/hmdb_51_novel_labels.csv'  # 25 novel classes
 # ---------------------------------------------------------------------------
 
-# every weight comes from the checkpoint given to tools/test.py
-model = dict(
-    clip=dict(pretrained=None), cls_head=dict(class_names=label_file))
+model = dict(cls_head=dict(class_names=label_file))
 test_dataloader = dict(
     dataset=dict(ann_file=ann_file_test, class_names=label_file))
-test_cfg = dict(type='TestLoop')
-# test only
-train_dataloader = None
-val_dataloader = None
-val_evaluator = None
+train_dataloader = val_dataloader = val_evaluator = None  # test only

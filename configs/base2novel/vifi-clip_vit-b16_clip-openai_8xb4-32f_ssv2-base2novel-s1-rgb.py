@@ -3,11 +3,7 @@
 # fs_base_s1_train.txt), 32 frames, lr 2e-6, 11 epochs, 8 GPUs x 4 clips x 2
 # accumulation steps = 64. Validated and tested on the base classes; the
 # novel classes are tested with the matching -novel-eval-rgb.py config.
-_base_ = [
-    '../_base_/default_runtime.py', '../_base_/models/vifi-clip_vit-b16.py',
-    '../_base_/schedules/adamw_warmup-cosine_11e.py',
-    '../_base_/datasets/ssv2.py'
-]
+_base_ = ['../_base_/protocols/base2novel.py', '../_base_/datasets/ssv2.py']
 
 # ---- paths: edit these (videos: data_root in _base_/datasets/ssv2.py) -----
 # official datasets_splits/base2novel_splits/ssv2_splits and labels/
@@ -18,16 +14,7 @@ clip_weights = 'data/clip/ViT-B-16.pt'  # OpenAI JIT archive or state dict
 # ---------------------------------------------------------------------------
 
 model = dict(
-    clip=dict(pretrained=clip_weights),
-    train_towers='both',
-    cls_head=dict(class_names=label_file),
-    data_preprocessor=dict(
-        blending=dict(
-            type='RandomBatchAugment',
-            augments=[
-                dict(type='MixupBlending', alpha=0.8, num_classes=87),
-                dict(type='CutmixBlending', alpha=1.0, num_classes=87)
-            ])))
+    clip=dict(pretrained=clip_weights), cls_head=dict(class_names=label_file))
 train_dataloader = dict(
     dataset=dict(ann_file=ann_file_train, class_names=label_file))
 val_dataloader = dict(

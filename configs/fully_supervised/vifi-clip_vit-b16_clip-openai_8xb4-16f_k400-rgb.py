@@ -3,8 +3,7 @@
 # clips x 16 accumulation steps = effective batch 512. Validation: one view;
 # test (tools/test.py): 4 clips x 3 crops, per-view softmax averaged.
 _base_ = [
-    '../_base_/default_runtime.py', '../_base_/models/vifi-clip_vit-b16.py',
-    '../_base_/schedules/adamw_warmup-cosine_30e.py',
+    '../_base_/protocols/fully_supervised.py',
     '../_base_/datasets/k400_16f_4x3.py'
 ]
 
@@ -16,16 +15,7 @@ clip_weights = 'data/clip/ViT-B-16.pt'  # OpenAI JIT archive or state dict
 # ---------------------------------------------------------------------------
 
 model = dict(
-    clip=dict(pretrained=clip_weights),
-    train_towers='both',
-    cls_head=dict(class_names=label_file),
-    data_preprocessor=dict(
-        blending=dict(
-            type='RandomBatchAugment',
-            augments=[
-                dict(type='MixupBlending', alpha=0.8, num_classes=400),
-                dict(type='CutmixBlending', alpha=1.0, num_classes=400)
-            ])))
+    clip=dict(pretrained=clip_weights), cls_head=dict(class_names=label_file))
 train_dataloader = dict(
     dataset=dict(ann_file=ann_file_train, class_names=label_file))
 val_dataloader = dict(

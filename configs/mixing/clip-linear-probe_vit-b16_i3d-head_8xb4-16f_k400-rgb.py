@@ -11,8 +11,7 @@
 #           (use a CLIP-sized lr then, e.g. 8e-6 as ViFi-CLIP).
 # A starting point on Kinetics-400 (16 frames), not a tuned recipe.
 _base_ = [
-    '../_base_/default_runtime.py', '../_base_/datasets/k400_16f_4x3.py',
-    '../_base_/schedules/adamw_warmup-cosine_10e.py'
+    '../_base_/protocols/mixing.py', '../_base_/datasets/k400_16f_4x3.py'
 ]
 
 # ---- paths: edit these (videos: data_root in _base_/datasets/k400.py) -----
@@ -24,23 +23,17 @@ num_classes = 400
 # ---------------------------------------------------------------------------
 
 model = dict(
-    type='ViFiRecognizer',
-    clip=dict(arch='ViT-B/16', pretrained=clip_weights),  # fills the backbone
+    clip=dict(pretrained=clip_weights),  # fills the backbone
     train_towers='head',  # 'head': linear probe | 'image': full fine-tuning
-    backbone=dict(type='ViFiCLIPBackbone'),  # [N, C, T, H, W] -> [N, T, 512]
-    neck=dict(type='ViFiTemporalMeanPool'),  # -> [N, 512]
+    # the CLIP backbone and mean-pool neck give [N, 512]
     cls_head=dict(
+        _delete_=True,  # not a text head: none of its keys
         type='I3DHead',
         num_classes=num_classes,
         in_channels=512,
         spatial_type=None,  # features are already pooled
         dropout_ratio=0.0,
-        average_clips='prob'),
-    data_preprocessor=dict(
-        type='ViFiBatchAugPreprocessor',  # applies ViFiDeferredAugment
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        format_shape='NCTHW'))
+        average_clips='prob'))
 
 train_dataloader = dict(
     dataset=dict(ann_file=ann_file_train, class_names=label_file))

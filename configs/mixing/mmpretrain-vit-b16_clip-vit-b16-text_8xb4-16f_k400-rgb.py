@@ -8,8 +8,7 @@
 # ViT's own layer depths through ViFiRecognizer.get_layer_depth.
 # A starting point on Kinetics-400 (16 frames), not a tuned recipe.
 _base_ = [
-    '../_base_/default_runtime.py', '../_base_/datasets/k400_16f_4x3.py',
-    '../_base_/schedules/adamw_warmup-cosine_10e.py'
+    '../_base_/protocols/mixing.py', '../_base_/datasets/k400_16f_4x3.py'
 ]
 
 # ---- paths: edit these (videos: data_root in _base_/datasets/k400.py) -----
@@ -23,8 +22,7 @@ vit_checkpoint = 'data/pretrained/mmpretrain_vit-base-p16_224.pth'
 # ---------------------------------------------------------------------------
 
 model = dict(
-    type='ViFiRecognizer',
-    clip=dict(arch='ViT-B/16', pretrained=clip_weights),  # fills the head
+    clip=dict(pretrained=clip_weights),  # fills the head
     train_towers='image',  # ViT + neck + projection train; text frozen
     backbone=dict(
         type='ViFiFrameWiseBackbone',  # [N, C, T, H, W] -> [N, T, 768]
@@ -37,19 +35,10 @@ model = dict(
             init_cfg=dict(
                 type='Pretrained', checkpoint=vit_checkpoint,
                 prefix='backbone.'))),
-    neck=dict(type='ViFiTemporalMeanPool'),  # -> [N, 768]
+    # the mean-pool neck gives [N, 768]
     cls_head=dict(
-        type='ViFiTextHead',
         class_names=label_file,
-        in_channels=768,  # adds the learnable 768 -> 512 projection
-        template='a photo of a {}.',
-        label_smooth_eps=0.1,
-        average_clips='prob'),
-    data_preprocessor=dict(
-        type='ViFiBatchAugPreprocessor',  # applies ViFiDeferredAugment
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        format_shape='NCTHW'))
+        in_channels=768))  # adds the learnable 768 -> 512 projection
 
 train_dataloader = dict(
     dataset=dict(ann_file=ann_file_train, class_names=label_file))

@@ -7,8 +7,7 @@
 # `model.cls_head.class_names` at test time, no retraining (docs/mixing.md).
 # A starting point on Kinetics-400 (16 frames), not a tuned recipe.
 _base_ = [
-    '../_base_/default_runtime.py', '../_base_/datasets/k400_16f_4x3.py',
-    '../_base_/schedules/adamw_warmup-cosine_10e.py'
+    '../_base_/protocols/mixing.py', '../_base_/datasets/k400_16f_4x3.py'
 ]
 
 # ---- paths: edit these (videos: data_root in _base_/datasets/k400.py) -----
@@ -19,9 +18,8 @@ clip_weights = 'data/clip/ViT-B-16.pt'  # only the text tower is used
 # ---------------------------------------------------------------------------
 
 model = dict(
-    type='ViFiRecognizer',
     # fills the head (text tower + logit scale); the ResNet takes no CLIP keys
-    clip=dict(arch='ViT-B/16', pretrained=clip_weights),
+    clip=dict(pretrained=clip_weights),
     # ResNet + neck + head projection train; CLIP text tower frozen
     train_towers='image',
     backbone=dict(
@@ -32,19 +30,10 @@ model = dict(
             pretrained='torchvision://resnet50',
             norm_eval=False)),
     # mean over time and space: [N, T, 2048, h, w] -> [N, 2048]
-    neck=dict(type='ViFiTemporalMeanPool', dim=(1, 3, 4)),
+    neck=dict(dim=(1, 3, 4)),
     cls_head=dict(
-        type='ViFiTextHead',
         class_names=label_file,
-        in_channels=2048,  # != 512: adds the learnable 2048 -> 512 projection
-        template='a photo of a {}.',
-        label_smooth_eps=0.1,
-        average_clips='prob'),
-    data_preprocessor=dict(
-        type='ViFiBatchAugPreprocessor',  # applies ViFiDeferredAugment
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        format_shape='NCTHW'))
+        in_channels=2048))  # != 512: adds the learnable 2048 -> 512 projection
 
 train_dataloader = dict(
     dataset=dict(ann_file=ann_file_train, class_names=label_file))

@@ -6,8 +6,7 @@
 # recognizer checkpoint: its backbone.* weights load, its X3DHead keys are
 # ignored). A starting point on Kinetics-400 (16 frames), not a tuned recipe.
 _base_ = [
-    '../_base_/default_runtime.py', '../_base_/datasets/k400_16f_4x3.py',
-    '../_base_/schedules/adamw_warmup-cosine_10e.py'
+    '../_base_/protocols/mixing.py', '../_base_/datasets/k400_16f_4x3.py'
 ]
 
 # ---- paths: edit these (videos: data_root in _base_/datasets/k400.py) -----
@@ -19,24 +18,14 @@ load_from = None  # e.g. an mmaction X3D-M Kinetics-400 checkpoint
 # ---------------------------------------------------------------------------
 
 model = dict(
-    type='ViFiRecognizer',
-    clip=dict(arch='ViT-B/16', pretrained=clip_weights),  # fills the head
+    clip=dict(pretrained=clip_weights),  # fills the head
     train_towers='image',  # X3D + projection train; text tower frozen
     # X3D-M: [N, C, T, H, W] -> [N, 432, T, h, w]
     backbone=dict(type='X3D', gamma_w=1, gamma_b=2.25, gamma_d=2.2),
-    neck=dict(type='ViFiTemporalMeanPool', dim=(2, 3, 4)),  # -> [N, 432]
+    neck=dict(dim=(2, 3, 4)),  # -> [N, 432]
     cls_head=dict(
-        type='ViFiTextHead',
         class_names=label_file,
-        in_channels=432,  # adds the learnable 432 -> 512 projection
-        template='a photo of a {}.',
-        label_smooth_eps=0.1,
-        average_clips='prob'),
-    data_preprocessor=dict(
-        type='ViFiBatchAugPreprocessor',  # applies ViFiDeferredAugment
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        format_shape='NCTHW'))
+        in_channels=432))  # adds the learnable 432 -> 512 projection
 
 train_dataloader = dict(
     dataset=dict(ann_file=ann_file_train, class_names=label_file))

@@ -3,39 +3,22 @@
 # 26 base classes on top of a frozen stage-1 ViFi-CLIP (K-400) and
 # validates on them. docs/bridge_and_prompt.md has the two-stage recipe.
 _base_ = [
-    '../_base_/default_runtime.py',
-    '../_base_/models/vifi-clip-prompt_vit-b16.py',
-    '../_base_/schedules/adamw_warmup-cosine_11e_prompt.py',
-    '../_base_/datasets/video_32f_224_loaders.py'
+    '../_base_/protocols/prompting_base2novel.py',
+    '../_base_/datasets/hmdb51.py'
 ]
 
-# ---- paths: edit these ----------------------------------------------------
+# ---- paths: edit these (videos: data_root in _base_/datasets/hmdb51.py) ----
 # stage-1 ViFi-CLIP checkpoint (tools/train.py on the K-400 config)
 load_from = 'work_dirs/vifi-clip_vit-b16_clip-openai_8xb4-32f_k400-rgb/epoch_10.pth'
-data_root = 'data/hmdb51/videos'
 # official ViFi-CLIP split and label files (datasets_splits/, labels/)
 ann_file_train = 'data/hmdb51/splits/base2novel/fs_base_s1_train.txt'
 ann_file_val = 'data/hmdb51/splits/base2novel/base_val.txt'
 label_file = 'data/labels/hmdb_51_base_labels.csv'  # 26 classes
 # ---------------------------------------------------------------------------
 
-model = dict(
-    cls_head=dict(class_names=label_file),
-    data_preprocessor=dict(
-        blending=dict(
-            type='RandomBatchAugment',
-            augments=[
-                dict(type='MixupBlending', alpha=0.8, num_classes=26),
-                dict(type='CutmixBlending', alpha=1.0, num_classes=26)
-            ])))
+model = dict(cls_head=dict(class_names=label_file))
 train_dataloader = dict(
-    dataset=dict(
-        ann_file=ann_file_train,
-        class_names=label_file,
-        data_prefix=dict(video=data_root)))
+    dataset=dict(ann_file=ann_file_train, class_names=label_file))
 val_dataloader = dict(
-    dataset=dict(
-        ann_file=ann_file_val,
-        class_names=label_file,
-        data_prefix=dict(video=data_root)))
+    dataset=dict(ann_file=ann_file_val, class_names=label_file))
 test_dataloader = val_dataloader

@@ -3,40 +3,21 @@
 # top of a frozen stage-1 ViFi-CLIP (K-400). Official few-shot prompting
 # settings: 10 tokens, depth 12 on both sides, lr 8e-3, 50 epochs.
 _base_ = [
-    '../_base_/default_runtime.py',
-    '../_base_/models/vifi-clip-prompt_vit-b16.py',
-    '../_base_/schedules/adamw_warmup-cosine_50e_prompt.py',
-    '../_base_/datasets/video_32f_224_loaders.py'
+    '../_base_/protocols/prompting_few_shot.py', '../_base_/datasets/ssv2.py'
 ]
 
-# ---- paths: edit these ----------------------------------------------------
+# ---- paths: edit these (videos: data_root in _base_/datasets/ssv2.py) ------
 # stage-1 ViFi-CLIP checkpoint (tools/train.py on the K-400 config)
 load_from = 'work_dirs/vifi-clip_vit-b16_clip-openai_8xb4-32f_k400-rgb/epoch_10.pth'
-data_root = 'data/ssv2/videos'
 # official ViFi-CLIP split and label files (datasets_splits/, labels/)
 ann_file_train = 'data/ssv2/splits/train1_few_shot_2.txt'
 ann_file_val = 'data/ssv2/splits/validation.txt'
 label_file = 'data/labels/ssv2_labels.csv'  # 174 classes
 # ---------------------------------------------------------------------------
 
-model = dict(
-    backbone=dict(n_ctx=10, depth=12),
-    cls_head=dict(class_names=label_file, n_ctx=10, depth=12),
-    data_preprocessor=dict(
-        blending=dict(
-            type='RandomBatchAugment',
-            augments=[
-                dict(type='MixupBlending', alpha=0.8, num_classes=174),
-                dict(type='CutmixBlending', alpha=1.0, num_classes=174)
-            ])))
+model = dict(cls_head=dict(class_names=label_file))
 train_dataloader = dict(
-    dataset=dict(
-        ann_file=ann_file_train,
-        class_names=label_file,
-        data_prefix=dict(video=data_root)))
+    dataset=dict(ann_file=ann_file_train, class_names=label_file))
 val_dataloader = dict(
-    dataset=dict(
-        ann_file=ann_file_val,
-        class_names=label_file,
-        data_prefix=dict(video=data_root)))
+    dataset=dict(ann_file=ann_file_val, class_names=label_file))
 test_dataloader = val_dataloader

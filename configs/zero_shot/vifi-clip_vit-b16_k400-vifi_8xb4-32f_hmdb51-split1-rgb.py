@@ -4,8 +4,7 @@
 #       --out-metrics work_dirs/zero_shot/hmdb51-split1.json
 # then `python tools/report.py splits` over the three splits.
 _base_ = [
-    '../_base_/default_runtime.py', '../_base_/models/vifi-clip_vit-b16.py',
-    '../_base_/datasets/hmdb51.py'
+    '../_base_/protocols/zero_shot_eval.py', '../_base_/datasets/hmdb51.py'
 ]
 
 # ---- paths: edit these (videos: data_root in _base_/datasets/hmdb51.py) -----
@@ -13,13 +12,7 @@ ann_file_test = 'data/hmdb51/splits/val1.txt'
 label_file = 'data/labels/hmdb_51_labels.csv'
 # ---------------------------------------------------------------------------
 
-# every weight comes from the checkpoint given to tools/test.py
-model = dict(
-    clip=dict(pretrained=None), cls_head=dict(class_names=label_file))
+model = dict(cls_head=dict(class_names=label_file))
 test_dataloader = dict(
     dataset=dict(ann_file=ann_file_test, class_names=label_file))
-test_cfg = dict(type='TestLoop')
-# test only
-train_dataloader = None
-val_dataloader = None
-val_evaluator = None
+train_dataloader = val_dataloader = val_evaluator = None  # test only

@@ -3,23 +3,7 @@
 #   python tools/test.py THIS_CONFIG work_dirs/<K-400 run>/epoch_10.pth \
 #       --out-metrics work_dirs/zero_shot/ucf101-split2.json
 # then `python tools/report.py splits` over the three splits.
-_base_ = [
-    '../_base_/default_runtime.py', '../_base_/models/vifi-clip_vit-b16.py',
-    '../_base_/datasets/ucf101.py'
-]
+_base_ = ['vifi-clip_vit-b16_k400-vifi_8xb4-32f_ucf101-split1-rgb.py']
 
-# ---- paths: edit these (videos: data_root in _base_/datasets/ucf101.py) -----
 ann_file_test = 'data/ucf101/splits/val2.txt'
-label_file = 'data/labels/ucf_101_labels.csv'
-# ---------------------------------------------------------------------------
-
-# every weight comes from the checkpoint given to tools/test.py
-model = dict(
-    clip=dict(pretrained=None), cls_head=dict(class_names=label_file))
-test_dataloader = dict(
-    dataset=dict(ann_file=ann_file_test, class_names=label_file))
-test_cfg = dict(type='TestLoop')
-# test only
-train_dataloader = None
-val_dataloader = None
-val_evaluator = None
+test_dataloader = dict(dataset=dict(ann_file=ann_file_test))

@@ -13,12 +13,15 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mmengine.logging import MessageHub, MMLogger
+from mmengine.model import BaseModel
+from mmengine.runner import Runner
 
 from vifi_mmaction.compat import UntrustedCheckpointError
 from vifi_mmaction.engine import (AtomicLocalBackend,
                                   NoResumableCheckpointError,
                                   ViFiCheckpointHook, atomic_write_bytes,
-                                  check_checkpoint, find_resumable_checkpoint)
+                                  check_checkpoint, find_resumable_checkpoint,
+                                  resolve_auto_resume)
 
 
 def _ckpt(path, it):
@@ -173,23 +176,50 @@ def test_fuzz_damaged_files_are_reported_not_raised(
         assert not ok and reason and '\n' not in reason
 
 
-def test_tools_train_picks_safely_without_our_checkpoint_hook(tmp_path):
-    from mmengine.config import Config
+class _Linear(BaseModel):
 
-    from faults_utils import load_tool
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(2))
+
+    def forward(self, *args, **kwargs):
+        return {}
+
+
+def _resume_runner(work_dir, hook):
+    return Runner(model=_Linear(), work_dir=str(work_dir), resume=True,
+                  default_hooks=dict(checkpoint=hook), log_level='WARNING',
+                  default_scope='mmaction')
+
+
+@pytest.mark.parametrize('hook', ['CheckpointHook', 'ViFiCheckpointHook'])
+def test_auto_resume_is_one_decision_for_any_checkpoint_hook(tmp_path, hook):
+    """tools/train.py and ViFiCheckpointHook.before_run call the same
+    decision; whichever runs first sets it, never to a truncated file."""
     good = _ckpt(tmp_path / 'epoch_1.pth', 4)
     (tmp_path / 'epoch_2.pth').write_bytes(open(good, 'rb').read()[:50])
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_2.pth'))
-    train = load_tool('tools/train.py')
-    cfg = Config(dict(resume=True, load_from=None, work_dir=str(tmp_path),
-                      default_hooks=dict(checkpoint=dict(
-                          type='CheckpointHook'))))
-    assert train.resolve_auto_resume(cfg).load_from == good
-    # ViFiCheckpointHook chooses itself, at run time
-    cfg = Config(dict(resume=True, load_from=None, work_dir=str(tmp_path),
-                      default_hooks=dict(checkpoint=dict(
-                          type='ViFiCheckpointHook'))))
-    assert train.resolve_auto_resume(cfg).load_from is None
+    runner = _resume_runner(tmp_path, dict(type=hook))
+    assert resolve_auto_resume(runner) == good and runner._load_from == good
+    assert resolve_auto_resume(runner) is None  # decided: kept
+    runner.call_hook('before_run')
+    assert runner._load_from == good
+    # a named checkpoint is not second-guessed
+    runner = _resume_runner(tmp_path, dict(type=hook))
+    runner._load_from = str(tmp_path / 'epoch_2.pth')
+    assert resolve_auto_resume(runner) is None
+    assert runner._load_from == str(tmp_path / 'epoch_2.pth')
+
+
+def test_auto_resume_looks_where_the_checkpoint_hook_writes(tmp_path):
+    """With out_dir, mmengine writes to out_dir/<work dir name>."""
+    work = tmp_path / 'run'
+    out = tmp_path / 'ckpts'
+    (out / 'run').mkdir(parents=True)
+    good = _ckpt(out / 'run' / 'epoch_3.pth', 3)
+    runner = _resume_runner(work, dict(type='CheckpointHook',
+                                       out_dir=str(out)))
+    assert resolve_auto_resume(runner) == good
 
 
 def test_killed_before_the_pointer_update_resumes_from_the_newest(tmp_path):

@@ -17,7 +17,8 @@ NAMES = ['archery', 'pretending to put something, then taking it',
 
 def _head(names=NAMES, **kwargs):
     kwargs.setdefault('arch', copy.deepcopy(TINY_ARCH))
-    return ViFiTextHead(class_names=list(names), **kwargs)
+    return ViFiTextHead(class_names=None if names is None else list(names),
+                        **kwargs)
 
 
 def _head_like(clip, names=NAMES, **kwargs):
@@ -104,6 +105,37 @@ def test_in_channels_differing_from_embed_dim_adds_projection(tiny_clip):
     torch.testing.assert_close(logits, ref, rtol=0, atol=1e-4)
     assert _head().proj is None
     assert _head(in_channels=32).proj is None
+
+
+def test_embed_and_similarity_are_the_forward(tiny_clip):
+    """``embed`` (projection + L2) then ``similarity`` is the forward; the
+    embedding is the reference's unit-norm image feature."""
+    head = _head_like(tiny_clip, in_channels=48).eval()
+    x = torch.randn(4, 48)
+    with torch.no_grad():
+        emb = head.embed(x)
+        torch.testing.assert_close(emb, F.normalize(head.proj(x), dim=-1))
+        torch.testing.assert_close(head.similarity(emb), head(x), atol=0,
+                                   rtol=0)
+        ref = head.logit_scale.exp() * emb @ head.class_embeddings().t()
+    torch.testing.assert_close(head.similarity(emb), ref)
+    with pytest.raises(ValueError, match='ViFiTemporalMeanPool'):
+        head.embed(torch.randn(2, 4, 48))
+
+
+def test_head_without_class_names_embeds_only(tiny_clip):
+    head = _head_like(tiny_clip, names=None).eval()
+    assert head.class_names == [] and head.num_classes == 0
+    x = torch.randn(2, 32)
+    torch.testing.assert_close(head.embed(x), F.normalize(x, dim=-1))
+    for call in (lambda: head(x), head.class_embeddings):
+        with pytest.raises(ValueError, match='no class names'):
+            call()
+    head.set_class_names(NAMES)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            head(x), _reference_logits(tiny_clip, x, head.prompts),
+            rtol=0, atol=1e-4)
 
 
 def test_num_classes_mismatch_raises(tmp_path):

@@ -221,3 +221,40 @@ def test_works_in_stock_recognizer3d():
     score = preds[0].pred_score
     assert score.shape == (3, )
     torch.testing.assert_close(score.sum(), torch.tensor(1.0))
+
+
+# ------------------------------------------------- Mixup/CutMix class count
+def _blending(**mixup):
+    return dict(type='RandomBatchAugment', augments=[
+        dict(type='MixupBlending', alpha=0.8, **mixup),
+        dict(type='CutmixBlending', alpha=1.0)])
+
+
+def test_blending_takes_the_class_count_from_the_head():
+    pre = dict(PREPROCESSOR, blending=_blending())
+    model = MODELS.build(_cfg(data_preprocessor=pre))
+    augments = model.data_preprocessor.blending.augments
+    assert [type(a).__name__ for a in augments] == ['MixupBlending',
+                                                    'CutmixBlending']
+    assert [a.num_classes for a in augments] == [len(NAMES)] * 2
+    # the soft targets it makes are as wide as the head's scores
+    model.train()
+    inputs = [torch.rand(1, 3, 2, 32, 32) * 255 for _ in range(2)]
+    data = model.data_preprocessor(
+        dict(inputs=inputs, data_samples=_samples([0, 2])), training=True)
+    assert data['data_samples'][0].gt_label.shape == (len(NAMES), )
+
+
+def test_blending_with_a_stale_class_count_fails_at_build():
+    pre = dict(PREPROCESSOR, blending=_blending(num_classes=400))
+    with pytest.raises(ValueError, match=r'num_classes=400 but the head '
+                       r'scores 3 classes'):
+        MODELS.build(_cfg(data_preprocessor=pre))
+
+
+def test_blending_without_a_class_set_asks_for_num_classes():
+    pre = dict(PREPROCESSOR, blending=_blending())
+    cfg = _cfg(data_preprocessor=pre)
+    cfg['cls_head']['class_names'] = None
+    with pytest.raises(ValueError, match='needs num_classes'):
+        MODELS.build(cfg)

@@ -2,8 +2,15 @@ from .attention import (AttentionRecorder, attention_rollout, block_attention,
                         class_token_attention, video_attention_maps,
                         vision_blocks)
 from .cli import INPUT_ERRORS, logs_to_stderr, run_cli
+from .export import (DEFAULT_OPSET, ONNX_REQUIREMENTS, ExportDependencyError,
+                     ViFiTextExport, ViFiVisionExport, clip_shape,
+                     export_description, export_onnx, export_recognizer,
+                     export_torchscript, require_module, run_onnx)
 from .features import (FeatureStore, FeatureStoreError, extract_features,
                        load_features, read_video_items)
+from .folders import (check_videos, folder_config_text, folder_outputs,
+                      make_folder_dataset, scan_class_folders,
+                      stratified_split)
 from .inferencer import ViFiZeroShotInferencer
 from .predictions_io import format_prediction, save_predictions
 from .video_inputs import (VIDEO_EXTENSIONS, adapt_test_pipeline,
@@ -23,5 +30,10 @@ __all__ = [
     'block_attention', 'class_token_attention', 'attention_rollout',
     'vision_blocks', 'video_attention_maps', 'tsne', 'stratified_subsample',
     'load_dump', 'confusion_matrix', 'plot_confusion_matrix', 'plot_tsne',
-    'plot_attention_grid', 'attention_grid_figsize'
+    'plot_attention_grid', 'attention_grid_figsize', 'folder_outputs',
+    'scan_class_folders', 'check_videos', 'stratified_split',
+    'folder_config_text', 'make_folder_dataset', 'ExportDependencyError',
+    'ViFiVisionExport', 'ViFiTextExport', 'export_onnx', 'export_torchscript',
+    'require_module', 'run_onnx', 'clip_shape', 'export_recognizer',
+    'export_description', 'ONNX_REQUIREMENTS', 'DEFAULT_OPSET'
 ]

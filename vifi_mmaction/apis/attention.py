@@ -183,7 +183,8 @@ def video_attention_maps(inferencer, video: str) -> dict:
     Returns:
         dict: ``frames`` uint8 ``[T, H, W, 3]`` (the model's input pixels),
         ``cls_attention`` and ``rollout`` float ``[T, gh, gw]`` (patch
-        grid), ``probs`` ``[K]``.
+        grid), ``probs`` ``[K]`` (None when the inferencer has no label
+        set).
     """
     data = inferencer.load_video(video)
     pixels = data['inputs'][:1]  # [1, C, T, H, W]: the first view
@@ -201,4 +202,4 @@ def video_attention_maps(inferencer, video: str) -> dict:
                                grid).cpu().numpy(),
         rollout=_to_grid(attention_rollout(rec.maps, num_patches),
                          grid).cpu().numpy(),
-        probs=out['probs'][0].cpu().numpy())
+        probs=out['probs'][0].cpu().numpy() if 'probs' in out else None)

@@ -23,7 +23,6 @@ import sys
 from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 import torch
-import torch.nn.functional as F
 from mmaction.registry import INFERENCERS, MODELS
 from mmaction.structures import ActionDataSample
 from mmengine.config import Config, ConfigDict
@@ -136,6 +135,10 @@ class ViFiZeroShotInferencer(BaseInferencer):
             is averaged, as in testing.
         scope (str): registry scope. Defaults to ``'mmaction'``.
         show_progress (bool): progress bar over videos in :meth:`__call__`.
+        require_labels (bool): with no ``labels`` and no readable class
+            names in the config, raise (True) or build the head without a
+            label set (False): embeddings only, no probabilities (feature
+            extraction).
 
     Example:
         >>> inferencer = ViFiZeroShotInferencer(
@@ -159,7 +162,8 @@ class ViFiZeroShotInferencer(BaseInferencer):
                  num_frames: Optional[int] = None,
                  views: Union[None, str, Sequence[int]] = None,
                  scope: str = 'mmaction',
-                 show_progress: bool = False) -> None:
+                 show_progress: bool = False,
+                 require_labels: bool = True) -> None:
         init_default_scope(scope)
         if isinstance(model, (str, os.PathLike)):
             where = os.fspath(model)
@@ -187,8 +191,11 @@ class ViFiZeroShotInferencer(BaseInferencer):
             head_cfg['class_names'] = load_class_names(labels)
         else:
             names = head_cfg.get('class_names')
-            if names is None or (isinstance(names, str)
-                                 and not osp.isfile(names)):
+            readable = names is not None and (not isinstance(names, str)
+                                              or osp.isfile(names))
+            if not readable and not require_labels:
+                head_cfg['class_names'] = None  # embeddings only
+            elif not readable:
                 raise ValueError(
                     f'{where}: no labels given and the config\'s class names '
                     f'({names!r}) are not available; pass labels '
@@ -208,6 +215,10 @@ class ViFiZeroShotInferencer(BaseInferencer):
     def _init_model(self, cfg: Config, weights: Optional[str],
                     device: str = 'cpu') -> nn.Module:
         model = MODELS.build(cfg.model)
+        if not hasattr(model, 'embed_videos'):
+            raise ValueError(
+                f'{self.where}: zero-shot inference needs a ViFiRecognizer '
+                f'model (embed_videos), got {type(model).__name__}')
         model.cfg = cfg
         self.weights_source = _load_weights(model, weights, self.where)
         return model.to(device).eval()
@@ -291,23 +302,14 @@ class ViFiZeroShotInferencer(BaseInferencer):
             collate_fn=_as_list)
         yield from loader
 
-    def _pool(self, frames: Tensor) -> Tensor:
-        """Per-frame ``[B, T, D]`` -> per-view ``[B, D]`` with the neck."""
-        if self.model.with_neck:
-            out = self.model.neck(frames)
-            return out[0] if isinstance(out, tuple) else out
-        return frames.mean(dim=1) if frames.dim() == 3 else frames
-
-    def _embed(self, feats: Tensor) -> Tensor:
-        """Visual features ``[B, D]`` -> normalised joint-space ``[B, E]``."""
-        if self.head.proj is not None:
-            feats = self.head.proj(feats)
-        return F.normalize(feats.float(), dim=-1)
-
     @torch.no_grad()
     def forward(self, inputs: dict,
                 frame_embeddings: bool = False) -> Dict[str, Tensor]:
-        """Score a collated batch.
+        """Score a collated batch through the recognizer's test path.
+
+        Embeddings come from :meth:`ViFiRecognizer.embed_videos` (the path
+        ``predict`` takes: neck, ``test_cfg.max_testing_views``), the
+        scores from the head's :meth:`~ViFiTextHead.similarity`.
 
         Args:
             inputs (dict): ``pseudo_collate`` of packed pipeline outputs.
@@ -315,32 +317,20 @@ class ViFiZeroShotInferencer(BaseInferencer):
 
         Returns:
             dict: ``probs`` ``[N, K]`` (per-view softmax averaged over the
-            ``V`` views; rows sum to 1), ``embedding`` ``[N, E]`` (the
-            L2-normalised mean of the normalised per-view embeddings) and,
-            if asked, ``frame_embeddings`` ``[N, V, T, E]`` (normalised).
+            ``V`` views; rows sum to 1; absent without a label set),
+            ``embedding`` ``[N, E]`` (the L2-normalised mean of the
+            normalised per-view embeddings) and, if asked,
+            ``frame_embeddings`` ``[N, V, T, E]`` (normalised).
         """
         data = self.model.data_preprocessor(inputs, False)
-        x = data['inputs']  # [N, V, C, T, H, W]
-        if x.dim() != 6:
-            raise ValueError(
-                f'expected [N, V, C, T, H, W] clips from the test pipeline '
-                f'(FormatShape NCTHW), got {tuple(x.shape)}')
-        n, v = x.shape[:2]
-        frames = self.model.backbone(x.flatten(0, 1))  # [N*V, T, D]
-        pooled = self._pool(frames)  # [N*V, D]
-        logits = self.head(pooled)  # [N*V, K]
-        probs = logits.float().softmax(dim=-1).view(n, v, -1).mean(dim=1)
-        views = self._embed(pooled).view(n, v, -1)  # [N, V, E]
-        out = dict(probs=probs, embedding=F.normalize(views.mean(dim=1),
-                                                      dim=-1))
+        emb = self.model.embed_videos(data['inputs'], frame_embeddings)
+        n, v = emb['views'].shape[:2]
+        out = dict(embedding=emb['video'])
+        if self.class_names:
+            logits = self.head.similarity(emb['views'].flatten(0, 1))
+            out['probs'] = logits.softmax(dim=-1).view(n, v, -1).mean(dim=1)
         if frame_embeddings:
-            if frames.dim() != 3:
-                raise ValueError(
-                    f'per-frame embeddings need a per-frame backbone '
-                    f'([B, T, D] output), got {tuple(frames.shape)}')
-            t = frames.shape[1]
-            out['frame_embeddings'] = self._embed(frames.flatten(0, 1)).view(
-                n, v, t, -1)  # [N, V, T, E]
+            out['frame_embeddings'] = emb['frames']
         return out
 
     def iter_batches(self,
@@ -431,18 +421,19 @@ class ViFiZeroShotInferencer(BaseInferencer):
         """
         out = dict(video=raw['video'], error=raw['error'], pred_scores=None,
                    pred_labels=[], pred_names=[], embedding=None)
-        probs = raw.get('probs')
-        if probs is None:
+        if raw.get('embedding') is None:
             return out
-        top = probs.topk(max(1, min(int(topk), probs.numel())))
-        names = self.class_names
-        out.update(
-            pred_scores=probs.tolist(),
-            pred_labels=top.indices.tolist(),
-            pred_names=[names[i] for i in top.indices.tolist()],
-            embedding=raw['embedding'].numpy())
+        out['embedding'] = raw['embedding'].numpy()
         if 'frame_embeddings' in raw:
             out['frame_embeddings'] = raw['frame_embeddings'].numpy()
+        probs = raw.get('probs')
+        if probs is not None:
+            top = probs.topk(max(1, min(int(topk), probs.numel())))
+            names = self.class_names
+            out.update(
+                pred_scores=probs.tolist(),
+                pred_labels=top.indices.tolist(),
+                pred_names=[names[i] for i in top.indices.tolist()])
         return out
 
     def _to_datasample(self, raw: dict) -> ActionDataSample:
@@ -451,6 +442,7 @@ class ViFiZeroShotInferencer(BaseInferencer):
         if raw.get('probs') is not None:
             sample.set_pred_score(raw['probs'])
             sample.set_pred_label(raw['probs'].argmax().reshape(1))
+        if raw.get('embedding') is not None:
             sample.set_field(raw['embedding'], 'video_embedding')
             if 'frame_embeddings' in raw:
                 sample.set_field(raw['frame_embeddings'], 'frame_embeddings')

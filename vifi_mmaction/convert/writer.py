@@ -1,28 +1,80 @@
-"""The converted model: its state dict, a built model, its test config."""
+"""The converted model: its state dict, a built model, its test config.
+
+The model config and the written ``config.py`` are derived from our own
+``configs/_base_`` files: the config inherits the runtime and the model
+defaults through ``_base_`` (absolute paths into :func:`config_dir`, so it
+loads from any working directory) and holds only what the conversion
+decides: data paths, CLIP architecture, component types, prompt settings,
+and the base test pipeline with the model's frame count and input size.
+"""
 import collections
 import os.path as osp
 import pprint
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmaction.registry import MODELS
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from .layout import openai_name
 from .source import ConversionError, _first_line
 
 __all__ = [
-    'MEAN', 'STD', 'components', 'model_cfg', 'to_state_dict',
-    'build_and_load', 'write_config'
+    'MEAN', 'STD', 'config_dir', 'base_files', 'components', 'model_cfg',
+    'to_state_dict', 'build_and_load', 'write_config'
 ]
 
-MEAN = [123.675, 116.28, 103.53]  # ImageNet, as the official pipeline
-STD = [58.395, 57.12, 57.375]
+RUNTIME_BASE = '_base_/default_runtime.py'
+PIPELINE_BASE = '_base_/datasets/video_32f_224.py'
+_MODEL_BASE = '_base_/models/vifi-clip_vit-b16.py'
+_PROMPT_MODEL_BASE = '_base_/models/vifi-clip-prompt_vit-b16.py'
+
+
+def config_dir() -> str:
+    """Our ``configs`` directory, whose ``_base_`` files converted configs
+    inherit.
+
+    A source checkout or editable install (``pip install -e .``) uses the
+    ``configs/`` beside the package; a wheel ships a copy as package data in
+    ``vifi_mmaction/.mim/configs`` (``setup.py``), the place OpenMMLab
+    packages keep theirs.
+
+    Raises:
+        ConversionError: if neither holds the ``_base_`` files.
+    """
+    package = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    roots = (osp.join(osp.dirname(package), 'configs'),
+             osp.join(package, '.mim', 'configs'))
+    for root in roots:
+        if osp.isfile(osp.join(root, RUNTIME_BASE)):
+            return root
+    raise ConversionError(
+        f'cannot find the vifi_mmaction configs ({RUNTIME_BASE}) in '
+        f'{" or ".join(roots)}; reinstall the package')
+
+
+def base_files(mode: str) -> List[str]:
+    """Absolute paths of the ``_base_`` files a converted config inherits:
+    the runtime and the model (the prompted one for ``'prompting'``)."""
+    model = _PROMPT_MODEL_BASE if mode == 'prompting' else _MODEL_BASE
+    root = config_dir()
+    return [osp.join(root, RUNTIME_BASE), osp.join(root, model)]
+
+
+def _base_model() -> dict:
+    return Config.fromfile(osp.join(config_dir(), _MODEL_BASE)).model
+
+
+_PREPROCESSOR = _base_model().data_preprocessor
+MEAN: List[float] = list(_PREPROCESSOR.mean)  # ImageNet, RGB
+STD: List[float] = list(_PREPROCESSOR.std)
 
 
 def components(mode: str, template: Optional[str], spec: Optional[dict],
                ctx_init: Optional[str]) -> Tuple[dict, dict, dict]:
-    """``(recognizer extras, backbone, head extras)`` config entries."""
+    """``(recognizer extras, backbone, head extras)``: what the conversion
+    sets on top of the base model of ``mode``."""
     if mode != 'prompting':
         return {}, dict(type='ViFiCLIPBackbone'), dict(
             type='ViFiTextHead', template=template)
@@ -33,22 +85,25 @@ def components(mode: str, template: Optional[str], spec: Optional[dict],
                  depth=spec['depth_text'], ctx_init=ctx_init))
 
 
-def model_cfg(arch: dict, class_names, parts: Tuple[dict, dict,
-                                                    dict]) -> dict:
+def _model_overrides(arch: dict, class_names,
+                     parts: Tuple[dict, dict, dict]) -> dict:
     extra, backbone, head = parts
-    head = dict(head, class_names=class_names, average_clips='prob')
     return dict(
-        type='ViFiRecognizer',
-        clip=dict(arch=arch, pretrained=None),
+        # the base names an OpenAI arch and CLIP file: replace, not merge
+        clip=dict(_delete_=True, arch=arch, pretrained=None),
         **extra,
         backbone=backbone,
-        neck=dict(type='ViFiTemporalMeanPool'),
-        cls_head=head,
-        data_preprocessor=dict(
-            type='ActionDataPreprocessor',
-            mean=MEAN,
-            std=STD,
-            format_shape='NCTHW'))
+        cls_head=dict(head, class_names=class_names))
+
+
+def model_cfg(mode: str, arch: dict, class_names,
+              parts: Tuple[dict, dict, dict]) -> dict:
+    """The converted model's config: the base model of ``mode`` with the
+    conversion's settings merged in, as the written config gets it."""
+    cfg = Config.fromfile(base_files(mode)[1])
+    cfg.merge_from_dict(
+        dict(model=_model_overrides(arch, class_names, parts)))
+    return cfg.model.to_dict()
 
 
 def to_state_dict(clip: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
@@ -94,8 +149,11 @@ _CONFIG = '''\
 #   from mmaction.apis import inference_recognizer, init_recognizer
 #   model = init_recognizer('{config_path}', '{weights_path}', device='cpu')
 #   probs = inference_recognizer(model, 'video.mp4').pred_score
-default_scope = 'mmaction'
-custom_imports = dict(imports=['vifi_mmaction'], allow_failed_imports=False)
+#
+# Runtime (hooks, logging, custom_imports) and model defaults (neck, head,
+# ImageNet data preprocessor) come from vifi_mmaction's own configs.
+_base_ = [
+{bases}]
 
 # ---- data: edit these ------------------------------------------------------
 data_root = 'data/videos'  # videos; annotation paths are relative to it
@@ -111,30 +169,16 @@ resize_short = {resize_short}  # official: int(256 / 224 * input_size)
 clip_arch = {arch}
 
 model = dict(
-    type='ViFiRecognizer',
-    clip=dict(arch=clip_arch, pretrained=None),  # weights: {weights_name}
+    # the weights: {weights_name}
+    clip=dict(_delete_=True, arch=clip_arch, pretrained=None),
 {extra}    backbone={backbone},
-    neck=dict(type='ViFiTemporalMeanPool'),
     cls_head=dict(
-{head}        class_names={class_names_ref},
-        average_clips='prob'),
-    data_preprocessor=dict(
-        type='ActionDataPreprocessor',
-        mean={mean},  # ImageNet, RGB
-        std={std},
-        format_shape='NCTHW'))
+{head}        class_names={class_names_ref}))
 
 # One view: the centre frame of each of num_frames equal segments, resize
-# the short side, centre crop (the official single-view test).
-test_pipeline = [
-    dict(type='ViFiDecordInit'),
-    dict(type='ViFiSampleFrames', num_frames=num_frames, test_mode=True),
-    dict(type='ViFiDecordDecode'),
-    dict(type='Resize', scale=(-1, resize_short)),
-    dict(type='CenterCrop', crop_size=input_size),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
+# the short side, centre crop (the official single-view test; the base
+# test pipeline with this model's sizes).
+test_pipeline = {pipeline}
 test_dataloader = dict(
     batch_size=4,
     num_workers=4,
@@ -149,26 +193,40 @@ test_dataloader = dict(
         test_mode=True))
 test_evaluator = dict(type='AccMetric')
 test_cfg = dict(type='TestLoop')
-
-default_hooks = dict(
-    runtime_info=dict(type='RuntimeInfoHook'),
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=20, ignore_last=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1),
-    sampler_seed=dict(type='DistSamplerSeedHook'))
-custom_hooks = [dict(type='ViFiDataCheckHook')]
-env_cfg = dict(
-    cudnn_benchmark=False,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'))
-log_processor = dict(type='LogProcessor', window_size=20, by_epoch=True)
-vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='ActionVisualizer', vis_backends=vis_backends)
-log_level = 'INFO'
 load_from = {weights_repr}
-resume = False
 '''
+
+# test-pipeline settings that follow the converted model, as variables of
+# the written config: (step type, key) -> source
+_PIPELINE_VARS = {
+    ('ViFiSampleFrames', 'num_frames'): 'num_frames',
+    ('Resize', 'scale'): '(-1, resize_short)',
+    ('CenterCrop', 'crop_size'): 'input_size',
+}
+
+
+def _pipeline_source() -> str:
+    """The base test pipeline as source, sizes replaced by variables."""
+    path = osp.join(config_dir(), PIPELINE_BASE)
+    steps = Config.fromfile(path).test_pipeline
+    found = set()
+    lines = []
+    for step in steps:
+        args = []
+        for key, value in step.items():
+            if key == 'type':
+                continue
+            src = _PIPELINE_VARS.get((step['type'], key))
+            if src is not None:
+                found.add((step['type'], key))
+            args.append(f'{key}={src if src is not None else repr(value)}')
+        lines.append(f"    dict(type={step['type']!r}"
+                     f"{', ' if args else ''}{', '.join(args)})")
+    missing = set(_PIPELINE_VARS) - found
+    if missing:  # our base pipeline changed: a bug here, not user input
+        raise RuntimeError(f'{path}: test_pipeline has no '
+                           f'{sorted(missing)} to set for the converted model')
+    return '[\n' + ',\n'.join(lines) + '\n]'
 
 
 def _format_arch(arch: dict) -> str:
@@ -193,7 +251,7 @@ def _call(name: str, kwargs: dict) -> str:
 def write_config(path: str, *, source: str, mode: str, prompt_note: str,
                  parts: Tuple[dict, dict, dict], arch: dict, num_frames: int,
                  labels, inline: bool, weights_path: str) -> None:
-    """Write the test config."""
+    """Write the test config (inheriting :func:`base_files`)."""
     extra, backbone, head = parts
     input_size = arch['vision_cfg']['image_size']
     name = openai_name(arch)
@@ -209,6 +267,7 @@ def write_config(path: str, *, source: str, mode: str, prompt_note: str,
                              if k == 'train_towers' else '\n')
         for k, v in extra.items())
     head_lines = ''.join(f'        {k}={v!r},\n' for k, v in head.items())
+    bases = ''.join(f'    {b!r},\n' for b in base_files(mode))
     text = _CONFIG.format(
         source=source,
         mode=mode,
@@ -217,6 +276,7 @@ def write_config(path: str, *, source: str, mode: str, prompt_note: str,
                    'inferred from tensor shapes'),
         config_path=path,
         weights_path=weights_path,
+        bases=bases,
         weights_name=osp.basename(weights_path),
         weights_repr=repr(weights_path),
         label_line=label_line,
@@ -228,7 +288,6 @@ def write_config(path: str, *, source: str, mode: str, prompt_note: str,
         backbone=_call('dict', backbone),
         head=head_lines,
         class_names_ref=ref,
-        mean=MEAN,
-        std=STD)
+        pipeline=_pipeline_source())
     with open(path, 'w', encoding='utf-8') as f:
         f.write(text)

@@ -1,22 +1,28 @@
-from .amp import ViFiAmpOptimWrapper, has_amp_device
+from .amp import ViFiAmpOptimWrapper, has_amp_device, resolve_amp_dtype
 from .checkpoint import (AtomicLocalBackend, NoResumableCheckpointError,
                          NonFiniteWeightsError, ViFiCheckpointHook,
                          atomic_write_bytes, check_checkpoint,
-                         find_resumable_checkpoint)
+                         find_resumable_checkpoint, resolve_auto_resume)
 from .hooks import (TooManyVideoFaultsError, UnreadableTestVideosError,
                     VideoFaultReport, ViFiDataCheckHook)
+from .loops import (ViFiEpochBasedTrainLoop, official_steps_per_epoch,
+                    official_val_epochs)
 from .numerics import NonFiniteLossError, ViFiNonFiniteLossHook
 from .resume import ViFiExactResumeHook
-from .schedulers import ViFiWarmupCosineLR, warmup_cosine_value
+from .schedulers import (ViFiWarmupCosineLR, official_update_index,
+                         warmup_cosine_value)
 from .sharding import (ViFiFSDPStrategy, promote_scalar_parameters,
                        vifi_clip_block_wrap_policy)
 
 __all__ = [
-    'ViFiAmpOptimWrapper', 'has_amp_device',
-    'ViFiWarmupCosineLR', 'warmup_cosine_value', 'ViFiDataCheckHook',
+    'ViFiAmpOptimWrapper', 'has_amp_device', 'resolve_amp_dtype',
+    'ViFiWarmupCosineLR', 'warmup_cosine_value', 'official_update_index',
+    'ViFiEpochBasedTrainLoop', 'official_steps_per_epoch',
+    'official_val_epochs', 'ViFiDataCheckHook',
     'VideoFaultReport', 'TooManyVideoFaultsError',
     'UnreadableTestVideosError', 'ViFiCheckpointHook', 'AtomicLocalBackend',
     'atomic_write_bytes', 'check_checkpoint', 'find_resumable_checkpoint',
+    'resolve_auto_resume',
     'NoResumableCheckpointError', 'NonFiniteWeightsError',
     'ViFiNonFiniteLossHook', 'NonFiniteLossError', 'ViFiExactResumeHook',
     'ViFiFSDPStrategy', 'promote_scalar_parameters',

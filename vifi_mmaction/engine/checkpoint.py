@@ -12,9 +12,10 @@ new one, so with ``max_keep_ckpts=1`` a kill during the write leaves none.
   one, never a partial file.
 * :class:`ViFiCheckpointHook` is mmengine's ``CheckpointHook`` saving
   through that backend, deleting outdated checkpoints only after the new one
-  is complete, refusing to write non-finite weights, and, for auto-resume
-  (``resume=True`` without a path), choosing the checkpoint itself with
-  :func:`find_resumable_checkpoint`.
+  is complete and refusing to write non-finite weights.
+* :func:`resolve_auto_resume` is the one auto-resume decision
+  (``resume=True`` without a path): it points the runner at
+  :func:`find_resumable_checkpoint`'s choice before the runner loads.
 """
 import os
 import os.path as osp
@@ -35,7 +36,8 @@ from ..compat import UntrustedCheckpointError, load_weights_only
 
 __all__ = [
     'AtomicLocalBackend', 'atomic_write_bytes', 'find_resumable_checkpoint',
-    'check_checkpoint', 'ViFiCheckpointHook', 'NonFiniteWeightsError',
+    'resolve_auto_resume', 'check_checkpoint', 'ViFiCheckpointHook',
+    'NonFiniteWeightsError',
     'NoResumableCheckpointError', 'TEMP_FILE_PATTERN'
 ]
 
@@ -199,6 +201,52 @@ def find_resumable_checkpoint(work_dir: str, ckpt_dir: Optional[str] = None,
     return None
 
 
+def _checkpoint_dir(hook: CheckpointHook, work_dir: str) -> str:
+    """Where ``hook`` will write, before its ``before_train`` resolves
+    ``out_dir`` (mmengine: ``out_dir/<work_dir name>``)."""
+    if hook.out_dir is None or str(hook.out_dir) == work_dir:
+        return work_dir
+    return osp.join(str(hook.out_dir), osp.basename(work_dir.rstrip(osp.sep)))
+
+
+def resolve_auto_resume(runner) -> Optional[str]:
+    """Choose the checkpoint auto-resume loads: the one decision.
+
+    With ``resume=True`` and no checkpoint named (``tools/train.py
+    --resume``), set the runner's checkpoint to
+    :func:`find_resumable_checkpoint`'s choice (in the directory the
+    runner's ``CheckpointHook`` writes to), never a truncated file. Called
+    by ``tools/train.py`` on the built runner (``Runner`` and
+    ``FlexibleRunner``, which loads before any hook runs; any checkpoint
+    hook) and by :meth:`ViFiCheckpointHook.before_run` (runners built by
+    other tools). Once a checkpoint is set, later calls change nothing.
+
+    Args:
+        runner: an mmengine ``Runner`` or ``FlexibleRunner``, not yet
+            loaded.
+
+    Returns:
+        str | None: the checkpoint chosen now, or None (nothing to decide,
+        already decided, or no checkpoint at all).
+    """
+    resume = getattr(runner, '_resume', False)
+    if not resume or isinstance(resume, str) or \
+            getattr(runner, '_load_from', None) is not None:
+        return None
+    ckpt_dir = None
+    for hook in getattr(runner, 'hooks', []):
+        if isinstance(hook, CheckpointHook):
+            ckpt_dir = _checkpoint_dir(hook, runner.work_dir)
+    path = find_resumable_checkpoint(
+        runner.work_dir,
+        ckpt_dir if ckpt_dir is not None and osp.isdir(ckpt_dir) else None)
+    if path is not None:
+        runner.logger.info(f'auto-resume: resuming from {path}')
+        # mmengine has no public setter for the checkpoint it resumes from
+        runner._load_from = path
+    return path
+
+
 # ------------------------------------------------------------------ hook
 def _nonfinite_keys(state_dict: dict) -> List[str]:
     bad = []
@@ -223,10 +271,10 @@ class ViFiCheckpointHook(CheckpointHook):
     * a state dict with NaN/Inf weights is never written
       (:class:`NonFiniteWeightsError`), so the last checkpoint is always a
       usable one;
-    * with ``resume=True`` and no path (``tools/train.py --resume``), the
-      checkpoint is chosen by :func:`find_resumable_checkpoint` before the
-      runner loads it, and stale temporary files of killed writes are
-      removed (and logged).
+    * stale temporary files of killed writes are removed (and logged)
+      before the run, and with ``resume=True`` and no path the checkpoint is
+      chosen by :func:`resolve_auto_resume` (a no-op when
+      ``tools/train.py`` has already done so).
 
     Args:
         check_finite (bool): refuse to save non-finite weights.
@@ -242,16 +290,8 @@ class ViFiCheckpointHook(CheckpointHook):
         self.check_finite = check_finite
         self._max_keep = self.max_keep_ckpts
 
-    def _ckpt_dir(self, runner) -> str:
-        # what mmengine's before_train will make of out_dir (before_run
-        # comes first)
-        if self.out_dir is None or str(self.out_dir) == runner.work_dir:
-            return runner.work_dir
-        return osp.join(str(self.out_dir),
-                        osp.basename(runner.work_dir.rstrip(osp.sep)))
-
     def before_run(self, runner) -> None:
-        ckpt_dir = self._ckpt_dir(runner)
+        ckpt_dir = _checkpoint_dir(self, runner.work_dir)
         if is_main_process() and osp.isdir(ckpt_dir):
             for name in sorted(os.listdir(ckpt_dir)):
                 if TEMP_FILE_PATTERN.match(name):
@@ -259,15 +299,8 @@ class ViFiCheckpointHook(CheckpointHook):
                     runner.logger.warning(
                         f'removed {osp.join(ckpt_dir, name)}, a checkpoint '
                         f'write that did not finish (the job was killed)')
-        # Runner.load_or_resume() runs after before_run; mmengine has no
-        # public setter for the checkpoint it resumes from.
-        if getattr(runner, '_resume', False) and \
-                getattr(runner, '_load_from', None) is None:
-            path = find_resumable_checkpoint(
-                runner.work_dir, ckpt_dir if osp.isdir(ckpt_dir) else None)
-            if path is not None:
-                runner.logger.info(f'auto-resume: resuming from {path}')
-                runner._load_from = path
+        # Runner.load_or_resume() runs after before_run
+        resolve_auto_resume(runner)
 
     def before_train(self, runner) -> None:
         super().before_train(runner)

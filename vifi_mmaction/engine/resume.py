@@ -31,7 +31,9 @@ epoch/iteration counters and the seed. What it does not:
    (``vifi_accumulated_grads``) and put back on resume (single process; with
    several processes each rank holds different partial sums, and only rank
    0 writes the checkpoint, so they are not restored and mmengine's warning
-   stands).
+   stands). Under ``ViFiEpochBasedTrainLoop`` a window still open at an
+   epoch's end is discarded, as in the official loop, so none is saved
+   there.
 """
 import itertools
 import random
@@ -46,6 +48,7 @@ from mmengine.runner import EpochBasedTrainLoop
 from torch.utils.data import Sampler
 
 from ..datasets.video_dataset import ViFiVideoDataset
+from .loops import ViFiEpochBasedTrainLoop
 
 __all__ = ['ViFiExactResumeHook', 'iteration_seed']
 
@@ -191,6 +194,10 @@ class ViFiExactResumeHook(Hook):
         count = getattr(wrapper, '_inner_count', 0)
         if accum <= 1 or count % accum == 0:
             return
+        loop = runner.train_loop
+        if isinstance(loop, ViFiEpochBasedTrainLoop) and \
+                count >= loop.epoch_length:
+            return  # the epoch ended: its open window is discarded
         grads = {
             name: p.grad.detach().to('cpu', copy=True)
             for name, p in self._model(runner).named_parameters()
@@ -213,8 +220,9 @@ class ViFiExactResumeHook(Hook):
             runner.logger.warning(
                 f'the checkpoint was written {saved["inner_count"]} '
                 f'iterations into a gradient-accumulation window; with '
-                f'{get_world_size()} processes the other ranks\' partial '
-                f'gradients were not saved, so the window restarts')
+                f'{get_world_size()} processes the ranks\' partial '
+                f'gradients were not saved, so the window\'s first '
+                f'iterations do not count')
             return
         params = dict(self._model(runner).named_parameters())
         missing = sorted(set(saved['grads']) - set(params))

@@ -1,23 +1,10 @@
-# HMDB-51 (official ViFi-CLIP annotation and label files). Leaf configs set
-# the annotation/label variables that differ (docs/datasets.md).
+# HMDB-51: where the videos are. Leaf configs set the annotation and label
+# files at their top: the official ViFi-CLIP datasets_splits/hmdb_splits
+# (base-to-novel: splits/base2novel/) and labels/ (docs/datasets.md).
 _base_ = ['video_32f_224_loaders.py']
 
-# ---- paths: edit these ----------------------------------------------------
-data_root = 'data/hmdb51/videos'  # all videos in one folder
-# official datasets_splits/hmdb_splits (base-to-novel: splits/base2novel/)
-ann_file_train = 'data/hmdb51/splits/train1_few_shot_16.txt'
-ann_file_val = 'data/hmdb51/splits/val1.txt'
-label_file = 'data/labels/hmdb_51_labels.csv'  # official labels/, 51
-# ---------------------------------------------------------------------------
+data_root = 'data/hmdb51/videos'  # all videos in one folder; edit this
 
-train_dataloader = dict(
-    dataset=dict(
-        ann_file=ann_file_train,
-        class_names=label_file,
-        data_prefix=dict(video=data_root)))
-val_dataloader = dict(
-    dataset=dict(
-        ann_file=ann_file_val,
-        class_names=label_file,
-        data_prefix=dict(video=data_root)))
+train_dataloader = dict(dataset=dict(data_prefix=dict(video=data_root)))
+val_dataloader = dict(dataset=dict(data_prefix=dict(video=data_root)))
 test_dataloader = val_dataloader

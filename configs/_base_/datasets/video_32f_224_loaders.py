@@ -6,6 +6,8 @@ train_dataloader = dict(
     batch_size=4,  # per GPU
     num_workers=8,
     persistent_workers=True,
+    # the official loader drops the last partial batch of every epoch
+    drop_last=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type='ViFiVideoDataset',

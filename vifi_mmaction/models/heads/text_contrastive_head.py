@@ -51,8 +51,10 @@ class ViFiTextHead(BaseHead):
     """Classify features by cosine similarity to CLIP text embeddings.
 
     Args:
-        class_names (str | list[str]): class names, or a ``.txt`` / ``id,name``
-            ``.csv`` file of them.
+        class_names (str | list[str], optional): class names, or a ``.txt`` /
+            ``id,name`` ``.csv`` file of them. None builds a head without a
+            label set: :meth:`embed` works (feature extraction), scoring
+            needs :meth:`set_class_names` first.
         arch (str | dict): CLIP architecture (see ``build_clip``); must match
             the visual backbone's embedding width.
         pretrained (str, optional): CLIP weights (file or ``open_clip:tag``),
@@ -80,7 +82,7 @@ class ViFiTextHead(BaseHead):
     takes_clip_config = True  # filled from ViFiRecognizer(clip=...)
 
     def __init__(self,
-                 class_names: Union[str, Sequence[str]],
+                 class_names: Union[None, str, Sequence[str]],
                  arch: ArchType = 'ViT-B/16',
                  pretrained: Optional[str] = None,
                  sha256: Optional[str] = None,
@@ -92,8 +94,10 @@ class ViFiTextHead(BaseHead):
                  average_clips: Optional[str] = 'prob',
                  loss_cls: Dict = dict(type='CrossEntropyLoss'),
                  **kwargs) -> None:
-        names = load_class_names(class_names)
-        if num_classes is not None and num_classes != len(names):
+        names = (None if class_names is None else
+                 load_class_names(class_names))
+        if names is not None and num_classes is not None and \
+                num_classes != len(names):
             where = class_names if isinstance(class_names, str) else \
                 'class_names'
             raise ClassNamesError(
@@ -103,7 +107,7 @@ class ViFiTextHead(BaseHead):
         embed_dim = clip.text_projection.shape[1]
         in_channels = embed_dim if in_channels is None else in_channels
         super().__init__(
-            num_classes=len(names),
+            num_classes=len(names or ()),
             in_channels=in_channels,
             loss_cls=loss_cls,
             average_clips=average_clips,
@@ -120,7 +124,15 @@ class ViFiTextHead(BaseHead):
         self._cache: Optional[Tuple[tuple, Tensor]] = None
         self._class_version = 0
         self.template = template
-        self.set_class_names(names)
+        if names is None:  # no label set: embeddings only
+            self.class_names, self.prompts = [], []
+            self.templates = resolve_templates(template)
+            self.register_buffer(
+                'class_tokens',
+                torch.zeros(0, self.text.context_length, dtype=torch.long),
+                persistent=False)
+        else:
+            self.set_class_names(names)
         self._register_load_state_dict_pre_hook(self._drop_cache_on_load)
 
     # ------------------------------------------------------------------ setup
@@ -216,6 +228,12 @@ class ViFiTextHead(BaseHead):
         return torch.is_grad_enabled() and any(
             p.requires_grad for p in self.text.parameters())
 
+    def _check_class_names(self) -> None:
+        if not self.class_names:
+            raise ValueError(
+                f'{type(self).__name__} has no class names (built with '
+                f'class_names=None): call set_class_names first')
+
     def encode_classes(self) -> Tensor:
         """Encode the class prompts into one ``[K, E]`` row per class, not
         normalised, no cache.
@@ -224,6 +242,7 @@ class ViFiTextHead(BaseHead):
         ``M`` templates it is the mean of the ``M`` L2-normalised embeddings
         of each class (one text forward over all ``M * K`` prompts).
         """
+        self._check_class_names()
         feats = self.text(self.class_tokens)  # [M*K, E]
         num_templates = feats.shape[0] // self.num_classes
         if num_templates == 1:
@@ -238,6 +257,7 @@ class ViFiTextHead(BaseHead):
         and autocast state are unchanged and no gradient is needed for the
         text tower (eval mode, or a frozen text tower in training).
         """
+        self._check_class_names()
         if self._text_needs_grad():
             feats = self.encode_classes()
             return feats / feats.norm(dim=-1, keepdim=True)
@@ -252,6 +272,44 @@ class ViFiTextHead(BaseHead):
         return feats
 
     # ---------------------------------------------------------------- forward
+    def embed(self, x: Tensor) -> Tensor:
+        """Map features into the joint space and L2-normalise them.
+
+        Args:
+            x (torch.Tensor): ``[B, C]`` features, one per view (or frame).
+
+        Returns:
+            torch.Tensor: ``[B, E]`` float32, unit norm.
+        """
+        if x.dim() != 2:
+            raise ValueError(
+                f'{type(self).__name__} expects [B, C] features, got shape '
+                f'{tuple(x.shape)}; pool time and space first (e.g. with '
+                f'ViFiTemporalMeanPool)')
+        if self.proj is not None:
+            x = self.proj(x)
+        # fp32 even under autocast: cheap, and half-precision logits break
+        # mmaction's numpy accuracy helpers.
+        with torch.autocast(x.device.type, enabled=False):
+            x = x.float()
+            return x / x.norm(dim=-1, keepdim=True)  # [B, E]
+
+    def similarity(self, embeddings: Tensor) -> Tensor:
+        """Logits of joint-space embeddings against every class.
+
+        Args:
+            embeddings (torch.Tensor): ``[B, E]`` unit-norm embeddings, as
+                :meth:`embed` returns.
+
+        Returns:
+            torch.Tensor: ``[B, K]`` float32 logits,
+            ``exp(logit_scale) * cos``.
+        """
+        text = self.class_embeddings()  # [K, E]
+        with torch.autocast(embeddings.device.type, enabled=False):
+            return self.logit_scale.exp() * embeddings.float() @ \
+                text.float().t()  # [B, K]
+
     def forward(self, x: Tensor, **kwargs) -> Tensor:
         """Score features against every class.
 
@@ -261,20 +319,7 @@ class ViFiTextHead(BaseHead):
         Returns:
             torch.Tensor: ``[B, K]`` logits.
         """
-        if x.dim() != 2:
-            raise ValueError(
-                f'ViFiTextHead expects [B, C] features, got shape '
-                f'{tuple(x.shape)}; pool time and space first (e.g. with '
-                f'ViFiTemporalMeanPool)')
-        if self.proj is not None:
-            x = self.proj(x)
-        text = self.class_embeddings()  # [K, E]
-        # Similarities in fp32 even under autocast: cheap ([B, K]), and
-        # half-precision logits break mmaction's numpy accuracy helpers.
-        with torch.autocast(x.device.type, enabled=False):
-            x = x.float()
-            x = x / x.norm(dim=-1, keepdim=True)  # [B, E]
-            return self.logit_scale.exp() * x @ text.float().t()  # [B, K]
+        return self.similarity(self.embed(x))
 
     def loss_by_feat(self, cls_scores: Tensor, data_samples) -> Dict:
         """mmaction's loss, after checking that soft labels (Mixup/CutMix

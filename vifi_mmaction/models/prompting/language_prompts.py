@@ -165,7 +165,7 @@ class ViFiPromptedTextHead(ViFiTextHead):
     """
 
     def __init__(self,
-                 class_names: Union[str, Sequence[str]],
+                 class_names: Union[None, str, Sequence[str]],
                  n_ctx: int = 16,
                  depth: int = 9,
                  ctx_init: Optional[str] = 'a photo of a',
@@ -180,7 +180,8 @@ class ViFiPromptedTextHead(ViFiTextHead):
                 n_ctx, self.depth, self.text.width, ctx_init)
             self.prompt_learner.init_from_phrase(
                 self.text.token_embedding.weight)
-            self.set_class_names(self.class_names)  # prompt texts now
+            if self.class_names:
+                self.set_class_names(self.class_names)  # prompt texts now
         else:
             self.prompt_learner = None
         self._register_load_state_dict_pre_hook(self._bridge_pre_hook)

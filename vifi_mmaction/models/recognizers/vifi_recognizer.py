@@ -1,10 +1,12 @@
 """Recognizer3D with ViFi-CLIP's choice of which CLIP towers to fine-tune."""
 import copy
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
+import torch
+import torch.nn.functional as F
 from mmaction.models.recognizers import Recognizer3D
 from mmaction.registry import MODELS
-from torch import nn
+from torch import Tensor, nn
 
 __all__ = ['ViFiRecognizer', 'TRAIN_TOWERS']
 
@@ -23,6 +25,31 @@ def _with_clip(cfg: Optional[dict], clip: dict) -> Optional[dict]:
     for key, value in clip.items():
         cfg.setdefault(key, value)
     return cfg
+
+
+def _blending_with_classes(blending: dict, num_classes: int) -> dict:
+    """Fill ``num_classes`` into Mixup/CutMix configs that leave it out.
+
+    ``blending`` is one blending config or a ``RandomBatchAugment`` with
+    ``augments``; an explicit ``num_classes`` must equal the head's.
+    """
+    blending = copy.deepcopy(blending)
+    for aug in blending.get('augments', None) or [blending]:
+        if aug.get('type') == 'RandomBatchAugment':
+            continue
+        given = aug.get('num_classes')
+        if given is None and not num_classes:
+            raise ValueError(
+                f'data_preprocessor.blending {aug.get("type")} needs '
+                'num_classes: the head has no class set to take it from')
+        if given is None:
+            aug['num_classes'] = num_classes
+        elif given != num_classes:
+            raise ValueError(
+                f'data_preprocessor.blending {aug.get("type")} has '
+                f'num_classes={given} but the head scores {num_classes} '
+                'classes: leave num_classes out to take the head\'s')
+    return blending
 
 
 @MODELS.register_module()
@@ -49,7 +76,9 @@ class ViFiRecognizer(Recognizer3D):
             embedding table never trains. Prompt parameters train in every
             mode but ``'none'`` and ``'head'``.
         **kwargs: ``neck``, ``data_preprocessor``,
-            ``train_cfg``, ``test_cfg`` as for ``Recognizer3D``.
+            ``train_cfg``, ``test_cfg`` as for ``Recognizer3D``. Mixup/CutMix
+            configs in ``data_preprocessor.blending`` take ``num_classes``
+            from the head when they leave it out.
     """
 
     def __init__(self,
@@ -61,7 +90,17 @@ class ViFiRecognizer(Recognizer3D):
         if clip:
             backbone = _with_clip(backbone, clip)
             cls_head = _with_clip(cls_head, clip)
-        super().__init__(backbone=backbone, cls_head=cls_head, **kwargs)
+        # the blending needs the head's class count, known once it is built
+        preprocessor = copy.deepcopy(kwargs.pop('data_preprocessor', None))
+        blending = None
+        if isinstance(preprocessor, dict):
+            blending = preprocessor.pop('blending', None)
+        super().__init__(backbone=backbone, cls_head=cls_head,
+                         data_preprocessor=preprocessor, **kwargs)
+        if blending is not None:
+            self.data_preprocessor.blending = MODELS.build(
+                _blending_with_classes(
+                    blending, getattr(self.cls_head, 'num_classes', None)))
         if train_towers not in TRAIN_TOWERS:
             raise ValueError(f'train_towers must be one of {TRAIN_TOWERS}, '
                              f'got {train_towers!r}')
@@ -156,3 +195,63 @@ class ViFiRecognizer(Recognizer3D):
                 f'prefix)')
         # names outside the backbone come back as the top layer
         return self.backbone.get_layer_depth(param_name, 'backbone.')
+
+    def embed_videos(self,
+                     inputs: Tensor,
+                     frame_embeddings: bool = False) -> Dict[str, Tensor]:
+        """Joint-space embeddings of preprocessed test clips.
+
+        Features come from ``extract_feat(test_mode=True)``, the path
+        ``predict`` takes (the neck, ``test_cfg.max_testing_views``), and
+        are mapped by the head's :meth:`~ViFiTextHead.embed`. With
+        ``max_testing_views`` the videos run one at a time, the batch size
+        mmaction's chunked path allows.
+
+        Args:
+            inputs (torch.Tensor): ``[N, V, C, T, H, W]`` clips (after the
+                data preprocessor).
+            frame_embeddings (bool): also embed the backbone's per-frame
+                features (the neck's input).
+
+        Returns:
+            dict: ``views`` ``[N, V, E]`` (unit-norm per-view embeddings),
+            ``video`` ``[N, E]`` (the L2-normalised mean of the views) and,
+            if asked, ``frames`` ``[N, V, T, E]`` (unit norm).
+        """
+        if inputs.dim() != 6:
+            raise ValueError(
+                f'expected [N, V, C, T, H, W] clips (FormatShape NCTHW), got '
+                f'{tuple(inputs.shape)}')
+        if not hasattr(self.cls_head, 'embed'):
+            raise TypeError(f'{type(self.cls_head).__name__} has no joint '
+                            f'embedding (embed); use a ViFiTextHead')
+        n, v = inputs.shape[:2]
+        frames: List[Tensor] = []
+        # The backbone output is the neck's input: read it on the way
+        # instead of running the backbone a second time.
+        handle = self.backbone.register_forward_hook(
+            lambda module, args, out: frames.append(out)
+        ) if frame_embeddings else None
+        try:
+            if self.test_cfg and self.test_cfg.get('max_testing_views'):
+                feats = torch.cat([
+                    self.extract_feat(clip, test_mode=True)[0]
+                    for clip in inputs.split(1)
+                ])
+            else:
+                feats = self.extract_feat(inputs, test_mode=True)[0]
+        finally:
+            if handle is not None:
+                handle.remove()
+        views = self.cls_head.embed(feats).view(n, v, -1)  # [N, V, E]
+        out = dict(views=views, video=F.normalize(views.mean(dim=1), dim=-1))
+        if frame_embeddings:
+            per_frame = torch.cat(frames)
+            if per_frame.dim() != 3:
+                raise ValueError(
+                    f'per-frame embeddings need a per-frame backbone '
+                    f'([B, T, D] output), got {tuple(per_frame.shape)}')
+            t = per_frame.shape[1]
+            out['frames'] = self.cls_head.embed(per_frame.flatten(
+                0, 1)).view(n, v, t, -1)  # [N, V, T, E]
+        return out

@@ -1,0 +1,9 @@
+# Test only: a trained ViFi-CLIP ViT-B/16 scored on a label set, one view
+# (zero-shot splits, base-to-novel novel classes, vanilla CLIP). Every weight
+# comes from the checkpoint given to tools/test.py. Leaves set their dataset
+# base, test paths and class names, and clear the train and val loaders
+# their dataset base defines.
+_base_ = ['../default_runtime.py', '../models/vifi-clip_vit-b16.py']
+
+model = dict(clip=dict(pretrained=None))
+test_cfg = dict(type='TestLoop')

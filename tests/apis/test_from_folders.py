@@ -1,0 +1,175 @@
+"""tools/data/from_folders.py: a folder-per-class tree of generated videos
+becomes annotations, a label CSV, a stratified split and a config that
+tools/train.py trains on."""
+import csv
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+from inference_testing import load_tool
+from mmengine.config import Config
+from vifi_testing import REPO_ROOT, write_video
+
+from vifi_mmaction.apis import folder_outputs, stratified_split
+
+tool = load_tool(osp.join('data', 'from_folders'))
+TINY_BASE = osp.join(REPO_ROOT, 'configs', 'quickstart',
+                     'vifi-clip_tiny_synthetic.py')
+
+
+@pytest.fixture(scope='module')
+def tree(tmp_path_factory):
+    """Two classes of 3 readable videos (one in a sub-folder, one with a
+    space in its name) plus one broken file."""
+    root = tmp_path_factory.mktemp('tree') / 'videos'
+    for cls in ('play_guitar', 'surfing'):
+        (root / cls / 'day 2').mkdir(parents=True)
+        write_video(str(root / cls / 'a.mp4'), num_frames=8)
+        write_video(str(root / cls / 'b c.mp4'), num_frames=10)
+        write_video(str(root / cls / 'day 2' / 'd.mp4'), num_frames=9)
+    (root / 'surfing' / 'broken.mp4').write_bytes(b'\x00not a video')
+    return str(root)
+
+
+def _read(path):
+    with open(path, encoding='utf-8') as f:
+        return f.read()
+
+
+def _ann(path):
+    return [line.rsplit(' ', 1) for line in _read(path).splitlines()]
+
+
+def test_outputs_and_config(tree, tmp_path, capsys):
+    out = str(tmp_path / 'mine')
+    rc = tool.main([tree, out, '--val-ratio', '0.34', '--seed', '3'])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    files = folder_outputs(out)
+    assert osp.basename(files['config']) == 'mine.py'
+    with open(files['labels'], newline='') as f:
+        assert list(csv.reader(f)) == [['id', 'name'], ['0', 'play guitar'],
+                                       ['1', 'surfing']]
+    # the broken video is listed with its reason and left out of the split
+    unreadable = _read(files['unreadable']).splitlines()
+    assert len(unreadable) == 1
+    assert unreadable[0].startswith('surfing/broken.mp4\t')
+    assert 'UNREADABLE surfing/broken.mp4' in captured.err
+    train, val = _ann(files['train']), _ann(files['val'])
+    listed = sorted(p for p, _ in train + val)
+    assert listed == sorted(f'{c}/{v}' for c in ('play_guitar', 'surfing')
+                            for v in ('a.mp4', 'b c.mp4', 'day 2/d.mp4'))
+    # stratified: one of each class's three videos validates
+    assert sorted(label for _, label in val) == ['0', '1']
+    assert all(p.startswith(('play_guitar/', 'surfing/')[int(lb)])
+               for p, lb in train + val)
+
+    # derives from the few-shot paper config, paths and class count ours
+    cfg = Config.fromfile(files['config'])
+    assert cfg.model.cls_head.class_names == osp.abspath(files['labels'])
+    assert cfg.train_dataloader.dataset.data_prefix.video == \
+        osp.abspath(tree)
+    assert cfg.val_dataloader.dataset.ann_file == osp.abspath(files['val'])
+    assert cfg.train_cfg.max_epochs == 50  # the few-shot schedule
+    # Mixup/CutMix stay the base's; the recognizer takes the class count
+    # from the head (no stale count written into the config)
+    assert [a.type for a in cfg.model.data_preprocessor.blending.augments
+            if 'num_classes' not in a] == ['MixupBlending', 'CutmixBlending']
+    assert cfg.load_from == tool.K400_CHECKPOINT
+    assert cfg.model.clip.pretrained is None  # all weights from load_from
+    assert 'does not exist yet' in captured.err
+
+
+def test_split_is_seeded_and_per_class():
+    labels = [0] * 10 + [1] * 5 + [2]
+    train, val = stratified_split(labels, 0.2, seed=7)
+    assert (train, val) == stratified_split(labels, 0.2, seed=7)
+    assert sorted(train + val) == list(range(16))
+    assert [sum(labels[i] == c for i in val) for c in (0, 1, 2)] == [2, 1, 0]
+    assert stratified_split(labels, 0.2, seed=8) != (train, val)
+    # a class's split does not depend on the other classes
+    alone = stratified_split([1] * 5, 0.2, seed=7)[1]
+    assert [i - 10 for i in val if labels[i] == 1] == alone
+    names = ['b'] * 6 + ['c'] * 6
+    val_c = [i - 6 for i in stratified_split(names, 0.5, 1)[1] if i >= 6]
+    assert stratified_split(['a'] * 4 + ['c'] * 6, 0.5, 1)[1][2:] == \
+        [i + 4 for i in val_c]
+
+
+def test_refuses_to_overwrite(tree, tmp_path, capsys):
+    out = str(tmp_path / 'again')
+    assert tool.main([tree, out, '--load-from', 'none']) == 0
+    files = folder_outputs(out)
+    before = {k: _read(p) for k, p in files.items()}
+    os.remove(files['val'])  # any one output present is enough to refuse
+    capsys.readouterr()
+    rc = tool.main([tree, out, '--seed', '5', '--load-from', 'none'])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and err[-1].startswith('from_folders.py: error: ')
+    assert 'labels.csv exists; pass --overwrite' in err[-1]
+    assert not osp.exists(files['val'])
+    assert _read(files['train']) == before['train']
+    assert tool.main([tree, out, '--seed', '5', '--load-from', 'none',
+                      '--overwrite']) == 0
+    assert osp.exists(files['val'])
+    assert 'load_from' not in _read(files['config'])
+
+
+@pytest.mark.parametrize('case', ['missing', 'loose', 'empty', 'same name',
+                                  'one class', 'base'])
+def test_bad_trees_fail_in_one_line(case, tmp_path, capsys):
+    root = tmp_path / 'root'
+    for cls in ('a_b', 'c'):
+        (root / cls).mkdir(parents=True)
+        write_video(str(root / cls / 'x.mp4'), num_frames=4)
+    extra = []
+    culprit = {'missing': 'nope', 'loose': str(root / 'y.mp4'),
+               'empty': str(root / 'd'), 'same name': "'a b'",
+               'one class': str(root), 'base': 'no_such.py'}[case]
+    if case == 'missing':
+        root = tmp_path / 'nope'
+    elif case == 'loose':
+        write_video(str(root / 'y.mp4'), num_frames=4)
+    elif case == 'empty':
+        (root / 'd').mkdir()
+    elif case == 'same name':
+        (root / 'a b').mkdir()
+        write_video(str(root / 'a b' / 'z.mp4'), num_frames=4)
+    elif case == 'one class':
+        for path in (root / 'c').iterdir():
+            path.unlink()
+        (root / 'c').rmdir()
+    else:
+        extra = ['--base', 'no_such.py']
+    out = tmp_path / 'out'
+    rc = tool.main([str(root), str(out)] + extra)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1, err
+    assert err[0].startswith('from_folders.py: error: ') and culprit in err[0]
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_written_dataset_trains(tree, tmp_path):
+    out = str(tmp_path / 'ds')
+    assert tool.main([tree, out, '--base', TINY_BASE, '--load-from',
+                      'none']) == 0
+    work = str(tmp_path / 'work')
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT, PYTHONWARNINGS='ignore')
+    proc = subprocess.run(
+        [sys.executable, 'tools/train.py', folder_outputs(out)['config'],
+         '--work-dir', work, '--cfg-options', 'train_cfg.max_epochs=1',
+         'train_cfg.val_begin=1', 'train_cfg.val_interval=1',
+         'param_scheduler.0.end=1', 'train_dataloader.batch_size=2',
+         'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0'],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = proc.stdout + proc.stderr
+    assert 'Epoch(val) [1][' in log and 'acc/top1' in log
+    ckpt = torch.load(osp.join(work, 'epoch_1.pth'), map_location='cpu',
+                      weights_only=False)
+    assert ckpt['meta']['dataset_meta']['classes'] == ('play guitar',
+                                                       'surfing')

@@ -1,13 +1,13 @@
 """Decode the sampled frames in one forward pass through the stream.
 
-decord's ``get_batch`` seeks to the key frame before every sampled frame
-and converts every decoded frame to RGB; for 32 frames spread over a whole
-clip that decodes much of the stream several times.
-:class:`ViFiSequentialDecode` instead reads the stream once, front to back,
-with OpenCV's FFmpeg reader: ``grab()`` decodes a frame without converting
-it, and only the sampled frames are converted (``retrieve()``). On the
-MPEG-4 test videos the frames are bit-identical to ``ViFiDecordDecode``'s
-(tests/datasets/test_sequential_decode.py).
+For 32 frames spread over a 300-frame clip, decord's ``get_batch`` (one
+thread) took about 3x as long as one sequential pass with OpenCV's FFmpeg
+reader on this project's CPU (docs/benchmarks.md).
+:class:`ViFiSequentialDecode` reads the stream once, front to back:
+``grab()`` decodes a frame without converting it, and only the sampled
+frames are converted (``retrieve()``).
+On the MPEG-4 test videos the frames are bit-identical to
+``ViFiDecordDecode``'s (tests/datasets/test_sequential_decode.py).
 """
 import os.path as osp
 from typing import Dict, List

@@ -310,3 +310,14 @@ def test_dataset_draws_are_a_function_of_seed_epoch_and_index(video_data):
     # another rank (seed + 1), epoch or sample draws differently
     for other in (draws(1025, 0, 1), draws(1024, 1, 1), draws(1024, 0, 2)):
         assert not np.array_equal(other, ref)
+
+
+def test_augment_ignores_an_enclosing_autocast():
+    # mmengine calls the data preprocessor inside optim_context (AMP): the
+    # result must stay exact float32
+    prep = ViFiBatchAugPreprocessor(format_shape='NCTHW')
+    clip, sample = _deferred(_colour_clip(frames=4, seed=3), 3)
+    ref = prep.augment([clip], [sample])[0]
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = prep.augment([clip], [sample])[0]
+    assert out.dtype == torch.float32 and torch.equal(out, ref)

@@ -122,8 +122,12 @@ class ViFiBatchAugPreprocessor(ActionDataPreprocessor):
         if any(p is None for p in params):
             raise ValueError(f'a batch mixes samples with and without '
                              f'{AUG_KEY!r} parameters (ViFiDeferredAugment)')
-        chunk = self.cpu_chunk if inputs[0].device.type == 'cpu' else None
-        with torch.no_grad():
+        device = inputs[0].device.type
+        chunk = self.cpu_chunk if device == 'cpu' else None
+        # mmengine runs the preprocessor inside the AMP context; keep the
+        # integer-exact float32 arithmetic out of it (today's ops are not
+        # autocast anyway; a matmul-based luma would be)
+        with torch.no_grad(), torch.autocast(device, enabled=False):
             return apply_deferred_augment(inputs, params, self.format_shape,
                                           chunk)
 

@@ -1,4 +1,4 @@
-# Two entry points: `make demo` and `make test`. Both build .venv from
+# Entry points: `make demo`, `make test` and `make lint`. Both build .venv from
 # requirements.txt on first use (Python 3.11; torch 2.14.1 is served from the
 # local wheel cache where present).
 PYTHON ?= python3
@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: env demo test test-fast clean
+.PHONY: env demo test test-fast lint clean
 
 env: $(STAMP)
 
@@ -17,8 +17,9 @@ $(STAMP): requirements.txt requirements-test.txt setup.py
 	$(PY) -m pip install --no-build-isolation --no-deps -e .
 	touch $(STAMP)
 
+# The demo's work dir holds only its own earlier run: replace it.
 demo: env
-	$(PY) tools/quickstart.py
+	$(PY) tools/quickstart.py --overwrite
 
 # pytest exits 5 when it collects no tests; that is a failure here too.
 test: env
@@ -32,6 +33,13 @@ test-fast: env
 	$(PY) -m pytest tests -q -p no:cacheprovider -m "not slow"; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests were collected"; exit 1; fi; \
 	exit $$rc
+
+# flake8, isort and yapf with the settings of setup.cfg; changes nothing.
+LINT_PATHS := vifi_mmaction tools tests configs setup.py
+lint: env
+	$(PY) -m flake8 $(LINT_PATHS)
+	$(PY) -m isort --check-only --diff $(LINT_PATHS)
+	$(PY) -m yapf --diff --recursive $(LINT_PATHS)
 
 clean:
 	rm -rf work_dirs data/synthetic

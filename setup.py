@@ -1,4 +1,5 @@
-"""Install with ``pip install -e .`` next to an existing torch (see README)."""
+"""Install with ``pip install -e .`` (or ``mim install -e .``) next to an
+existing torch and mmcv (see README, "Install")."""
 import os.path as osp
 import shutil
 
@@ -19,38 +20,26 @@ class BuildPyWithConfigs(build_py):
                         ignore=shutil.ignore_patterns('__pycache__'))
 
 
-def read_version():
+def read_module(path):
+    """Execute a stdlib-only module of the package without importing it."""
     ns = {}
-    with open(osp.join('vifi_mmaction', 'version.py')) as f:
-        exec(f.read(), ns)
-    return ns['__version__']
-
-
-def read_requirements(path='requirements.txt'):
-    reqs = []
-    with open(path) as f:
-        for line in f:
-            line = line.split('#', 1)[0].strip()
-            if line:
-                reqs.append(line)
-    return reqs
+    with open(osp.join('vifi_mmaction', path)) as f:
+        exec(compile(f.read(), path, 'exec'), ns)
+    return ns
 
 
 setup(
     name='vifi_mmaction',
-    version=read_version(),
+    version=read_module('version.py')['__version__'],
     description='ViFi-CLIP (CVPR 2023) as MMAction2 components',
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['vifi_mmaction', 'vifi_mmaction.*']),
     python_requires='>=3.9',
-    # Loose bounds here so GPU users keep their own torch; requirements.txt
-    # pins the tested stack.
-    install_requires=[
-        'torch>=2.0', 'torchvision', 'mmengine>=0.10,<0.11',
-        'mmcv-lite>=2.0.0rc4,<2.2.0', 'mmaction2==1.2.0', 'mmpretrain>=1.2',
-        'open_clip_torch>=2.24', 'decord>=0.6', 'numpy'
-    ],
+    # Lower bounds the code needs, declared in vifi_mmaction/dependencies.py
+    # and checked again at import. No mmcv distribution: the user's own
+    # mmcv (full, from mim) or mmcv-lite (requirements.txt) is kept.
+    install_requires=read_module('dependencies.py')['INSTALL_REQUIRES'],
     extras_require=dict(tests=['pytest'],
                         export=['onnx>=1.23.2', 'onnxruntime>=1.32']),
     license='MIT',

@@ -35,11 +35,15 @@ import tempfile
 import time
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from torch.utils.flop_counter import FlopCounterMode
 
 import vifi_mmaction  # noqa: F401  (registers modules)
+from vifi_mmaction.apis import run_cli
+from vifi_mmaction.engine.config_checks import load_config
+from vifi_mmaction.errors import InputError
 from vifi_mmaction.models.text_encoder import tokenize_prompts
+from vifi_mmaction.utils import check_output, staged_files
 
 _WORDS = ('playing', 'riding', 'a', 'the', 'ball', 'guitar', 'bike',
           'making', 'tea', 'dancing', 'with', 'dog', 'cutting', 'wood',
@@ -60,9 +64,7 @@ def build_model(args):
     from mmaction.registry import MODELS
     from mmaction.utils import register_all_modules
     register_all_modules()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     model_cfg = cfg.model
     if model_cfg.get('clip'):
         model_cfg.clip.pretrained = None  # random weights: no files needed
@@ -212,8 +214,9 @@ def run_variant(args):
         fraction_of_gemm_peak=flops_warm['total'] / sec / peak)
 
 
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+def build_parser():
+    p = argparse.ArgumentParser(prog=osp.basename(__file__),
+                                description=__doc__.split('\n')[0])
     p.add_argument('config')
     p.add_argument('--mode', choices=['train', 'test'], default='test')
     p.add_argument('--batch-size', type=int, default=1)
@@ -227,13 +230,29 @@ def parse_args(argv=None):
     p.add_argument('--variants', nargs='+', default=['ours', 'naive'],
                    choices=['ours', 'naive'])
     p.add_argument('--out', help='write the results as JSON here')
+    p.add_argument('--overwrite', action='store_true',
+                   help='replace an existing --out file')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     p.add_argument('--variant', help=argparse.SUPPRESS)
     p.add_argument('--variant-out', help=argparse.SUPPRESS)
-    args = p.parse_args(argv)
-    if args.iters < 1:
-        p.error('--iters must be at least 1')
-    return args
+    return p
+
+
+def parse_args(argv=None):
+    return build_parser().parse_args(argv)
+
+
+def check_args(args) -> None:
+    """Before any model is built: numbers, config keys, output path."""
+    for name in ('batch_size', 'num_frames', 'num_classes', 'iters'):
+        if getattr(args, name) < 1:
+            raise InputError(f'--{name.replace("_", "-")} must be at least '
+                             f'1, got {getattr(args, name)}')
+    if args.warmup < 0:
+        raise InputError(f'--warmup must be >= 0, got {args.warmup}')
+    load_config(args.config, args.cfg_options)
+    if args.out and not args.variant:
+        check_output(args.out, [args.config], args.overwrite, '--out')
 
 
 def _child_argv(argv, variant, out):
@@ -242,8 +261,13 @@ def _child_argv(argv, variant, out):
 
 
 def main(argv=None):
+    """Returns the report, or exit status 2 after an input error."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parse_args(argv)
+    return run_cli(build_parser(), check_args,
+                   lambda args, _: _run(args, argv), argv)
+
+
+def _run(args, argv):
     if args.variant:  # child process: one variant
         with open(args.variant_out, 'w') as f:
             json.dump(run_variant(args), f)
@@ -275,9 +299,9 @@ def main(argv=None):
                                   results['naive']['peak_memory_bytes'])
     print_table(report)
     if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as f:
-            json.dump(report, f, indent=2)
+        with staged_files([args.out]) as tmp:
+            with open(tmp[args.out], 'w') as f:
+                json.dump(report, f, indent=2)
     return report
 
 
@@ -300,4 +324,5 @@ def print_table(report):
 
 
 if __name__ == '__main__':
-    main()
+    result = main()
+    sys.exit(result if isinstance(result, int) else 0)

@@ -33,7 +33,11 @@ from mmengine.config import DictAction
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from benchmark import build_model, counting_flops, timed  # noqa: E402
 
+from vifi_mmaction.apis import run_cli  # noqa: E402
+from vifi_mmaction.engine.config_checks import load_config  # noqa: E402
+from vifi_mmaction.errors import InputError  # noqa: E402
 from vifi_mmaction.models.text_encoder import tokenize_prompts  # noqa: E402,E501
+from vifi_mmaction.utils import check_output, staged_files  # noqa: E402
 
 
 def _measure(fn, device, repeats=1):
@@ -146,8 +150,9 @@ def plot(report: dict, out: str) -> None:
     fig.savefig(out, dpi=fig.dpi)
 
 
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+def build_parser():
+    p = argparse.ArgumentParser(prog=osp.basename(__file__),
+                                description=__doc__.split('\n')[0])
     p.add_argument('config')
     p.add_argument('--classes', type=int, nargs='+',
                    default=[50, 100, 200, 400, 600])
@@ -158,21 +163,43 @@ def parse_args(argv=None):
                    help='timed calls per part; the best is kept')
     p.add_argument('--out', help='write the results as JSON here')
     p.add_argument('--plot', help='write the figure (PNG) here')
+    p.add_argument('--overwrite', action='store_true',
+                   help='replace existing --out/--plot files')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
-    args = p.parse_args(argv)
-    for name in ('classes', 'frames'):
-        bad = [v for v in getattr(args, name) if v < 1]
-        if bad:
-            p.error(f'--{name} must be positive, got {bad}')
-    if args.repeats < 1:
-        p.error('--repeats must be at least 1')
-    args.classes, args.frames = sorted(set(args.classes)), sorted(
-        set(args.frames))
+    return p
+
+
+def parse_args(argv=None):
+    args = build_parser().parse_args(argv)
+    check_args(args)
     return args
 
 
+def check_args(args) -> None:
+    """Every argument, the config and the outputs, before any timing."""
+    for name in ('classes', 'frames'):
+        bad = [v for v in getattr(args, name) if v < 1]
+        if bad:
+            raise InputError(f'--{name} must be positive, got {bad}')
+    if args.repeats < 1:
+        raise InputError('--repeats must be at least 1')
+    args.classes, args.frames = sorted(set(args.classes)), sorted(
+        set(args.frames))
+    load_config(args.config, args.cfg_options)
+    if args.plot and not args.plot.lower().endswith('.png'):
+        raise InputError(f'--plot must end with .png, got {args.plot}')
+    for flag, path in (('--out', args.out), ('--plot', args.plot)):
+        if path:
+            check_output(path, [args.config, args.out if flag == '--plot'
+                                else None], args.overwrite, flag)
+
+
 def main(argv=None):
-    args = parse_args(argv)
+    """Returns the report, or exit status 2 after an input error."""
+    return run_cli(build_parser(), check_args, _run, argv)
+
+
+def _run(args, _):
     report = sweep(args)
     print(f'{"T":>3} {"K":>5} {"GFLOP ours":>11} {"naive":>9} '
           f'{"s ours":>8} {"naive":>8}')
@@ -181,13 +208,14 @@ def main(argv=None):
               f'{p["gflops"]["ours"]:11.1f} {p["gflops"]["naive"]:9.1f} '
               f'{p["seconds"]["ours"]:8.2f} {p["seconds"]["naive"]:8.2f}')
     if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as f:
-            json.dump(report, f, indent=2)
+        with staged_files([args.out]) as tmp:
+            with open(tmp[args.out], 'w') as f:
+                json.dump(report, f, indent=2)
     if args.plot:
         plot(report, args.plot)
     return report
 
 
 if __name__ == '__main__':
-    main()
+    result = main()
+    sys.exit(result if isinstance(result, int) else 0)

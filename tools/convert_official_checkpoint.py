@@ -60,17 +60,15 @@ import argparse
 import sys
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.convert import (DEFAULT_NUM_FRAMES, ConversionError,
-                                   convert)
+from vifi_mmaction.apis import run_cli
+from vifi_mmaction.convert import DEFAULT_NUM_FRAMES, convert
 from vifi_mmaction.convert.prompts import (CLIP_TEMPLATE, DEFAULT_CTX_INIT,
                                            FINETUNED_TEMPLATE)
-from vifi_mmaction.datasets import ClassNamesError
-from vifi_mmaction.models.clip_loader import CLIPWeightsError
-from vifi_mmaction.models.text_encoder import PromptTooLongError
 
 
-def parse_args(argv=None):
+def build_parser():
     parser = argparse.ArgumentParser(
+        prog='convert_official_checkpoint',
         description='Convert an official ViFi-CLIP checkpoint or OpenAI CLIP '
         'weights into a vifi_mmaction checkpoint and test config.')
     parser.add_argument('src', help='official checkpoint, CLIP state dict or '
@@ -100,25 +98,30 @@ def parse_args(argv=None):
     parser.add_argument('--skip-prompt-check', action='store_true',
                         help='do not fail when LABELS has as many classes as '
                         'the checkpoint but other prompts')
-    return parser.parse_args(argv)
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace weights.pth/config.py in OUT_DIR')
+    return parser
+
+
+def parse_args(argv=None):
+    return build_parser().parse_args(argv)
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    try:
-        convert(args.src, args.out_dir, args.labels,
-                clip_weights=args.clip_weights,
-                num_frames=args.num_frames,
-                template=args.template,
-                ctx_init=args.ctx_init,
-                inline_labels=args.inline_labels,
-                skip_prompt_check=args.skip_prompt_check)
-    except (ConversionError, CLIPWeightsError, ClassNamesError,
-            PromptTooLongError, FileNotFoundError) as e:
-        msg = ' '.join(str(e).split())
-        sys.exit(f'convert_official_checkpoint: error: {msg}')
+    return run_cli(build_parser(), lambda args: None, _run, argv)
+
+
+def _run(args, _) -> int:
+    convert(args.src, args.out_dir, args.labels,
+            clip_weights=args.clip_weights,
+            num_frames=args.num_frames,
+            template=args.template,
+            ctx_init=args.ctx_init,
+            inline_labels=args.inline_labels,
+            skip_prompt_check=args.skip_prompt_check,
+            overwrite=args.overwrite)
     return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

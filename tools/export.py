@@ -33,6 +33,7 @@ from vifi_mmaction.apis import (DEFAULT_OPSET, ViFiTextExport,
                                 clip_shape, export_description,
                                 export_recognizer, parse_labels,
                                 require_module, run_cli)
+from vifi_mmaction.utils import check_output_dir
 
 FORMATS = ('onnx', 'torchscript')
 
@@ -88,11 +89,9 @@ def _outputs(args) -> list:
 
 
 def _setup(args) -> dict:
-    if not args.overwrite:
-        existing = [p for p in _outputs(args) if osp.exists(p)]
-        if existing:
-            raise FileExistsError(f'{existing[0]} exists; pass --overwrite '
-                                  f'to replace it')
+    check_output_dir(args.out_dir, [osp.basename(p) for p in _outputs(args)],
+                     inputs=[args.config, args.checkpoint],
+                     overwrite=args.overwrite, what='OUT_DIR')
     if 'onnx' in args.format:
         require_module('onnx')
         if not args.no_verify:

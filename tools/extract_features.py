@@ -5,7 +5,7 @@
         [--checkpoint CKPT] [--labels "a,b" | --labels-file F]
         [--data-prefix ROOT] [--frame-embeddings] [--num-frames T]
         [--views CLIPSxCROPS] [--batch-size B] [--num-workers W]
-        [--device cpu|cuda] [--overwrite]
+        [--device cpu|cuda] [--overwrite] [--window W [--stride S]]
 
 SOURCE is a folder of videos (searched recursively; a video's class is its
 parent folder; no label set needed) or an annotation file of
@@ -16,6 +16,9 @@ OUT_DIR receives ``embeddings.npy`` ``[N, E]``, ``frame_embeddings.npy``
 ``[N, V, T, E]`` with --frame-embeddings, ``index.csv`` (row, video, label,
 class, status, error) and ``meta.json``. Run the same command again after an
 interruption: rows already written are skipped (failed videos are retried).
+With --window (seconds, or frames as 64f) every extracted video is also
+embedded window by window ("moments": moment_embeddings.npy, moments.csv),
+which tools/search_videos.py --moments searches.
 
 Exit status: 0 all written; 1 some videos failed; 2 bad arguments or setup;
 130 interrupted (resumable).
@@ -23,12 +26,16 @@ Exit status: 0 all written; 1 some videos failed; 2 bad arguments or setup;
 import argparse
 import os
 import os.path as osp
+import shutil
 import sys
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.apis import (FeatureStoreError, ViFiZeroShotInferencer,
-                                extract_features, parse_labels,
+from vifi_mmaction.apis import (ViFiZeroShotInferencer, extract_features,
+                                extract_moments, parse_labels, parse_span,
                                 read_video_items, run_cli)
+from vifi_mmaction.apis.features import check_feature_dir
+from vifi_mmaction.engine.config_checks import load_config
+from vifi_mmaction.errors import InputError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--device', help='cpu, cuda or cuda:N')
     parser.add_argument('--overwrite', action='store_true',
                         help='discard results already in OUT_DIR')
+    parser.add_argument('--window',
+                        help='also embed windows of this length ("moments" '
+                        'for search): seconds (2, 2.5s) or frames (64f)')
+    parser.add_argument('--stride',
+                        help='step between window starts (default: '
+                        '--window)')
     return parser
 
 
@@ -73,7 +86,16 @@ def main(argv=None) -> int:
 
 def _setup(args) -> dict:
     if args.batch_size < 1 or args.num_workers < 0:
-        raise ValueError('--batch-size must be >= 1 and --num-workers >= 0')
+        raise InputError('--batch-size must be >= 1 and --num-workers >= 0')
+    if args.stride is not None and args.window is None:
+        raise InputError('--stride needs --window')
+    if args.window is not None:
+        parse_span(args.window, '--window')
+        parse_span(args.stride or args.window, '--stride')
+    if not osp.exists(args.source):
+        raise FileNotFoundError(f'no such folder or annotation file: '
+                                f'{args.source}')
+    check_feature_dir(args.out_dir, args.overwrite)
     labels = None
     if args.labels is not None or args.labels_file is not None:
         labels = parse_labels(args.labels, args.labels_file)
@@ -97,12 +119,19 @@ def _setup(args) -> dict:
 
 
 def _run(args, run: dict) -> int:
-    prog = osp.basename(__file__)
     try:
         summary = extract_features(**run)
-    except FeatureStoreError as e:
-        print(f'{prog}: error: {e}', file=sys.stderr)
-        return 2
+        if args.window is not None:
+            old = osp.join(args.out_dir, 'moments')
+            if args.overwrite and osp.isdir(old):
+                shutil.rmtree(old)
+            moments = extract_moments(run['inferencer'], args.out_dir,
+                                      args.window, args.stride,
+                                      batch_size=args.batch_size)
+            print(f'{moments["moments"]} moments of {moments["videos"]} '
+                  f'videos ({moments["written"]} videos windowed now)',
+                  file=sys.stderr)
+            summary['failed'].update(moments['failed'])
     except KeyboardInterrupt:
         print(f'\ninterrupted; written rows are kept in {args.out_dir}: run '
               f'the same command again to resume', file=sys.stderr)

@@ -6,8 +6,13 @@
         [--template T] [--topk K] [--num-frames T] [--views CLIPSxCROPS]
         [--out results.json|.csv] [--device cpu|cuda] [--batch-size B]
         [--num-workers W]
+    python tools/infer.py LONG_VIDEO [...] --config CFG ... \\
+        --window 2 [--stride 1] [--smooth 3] [--threshold 0.5] [--out DIR]
 
-Prints the top-K labels of every video as it finishes. Folders are searched
+Prints the top-K labels of every video as it finishes. With --window, every
+video is classified window by window (seconds, or frames as 64f) and printed
+as segments of equal labels; --out DIR then receives <video>.timeline.json,
+.csv and .png per video. Folders are searched
 recursively for video files and processed with a progress bar (on stderr).
 An unreadable video is reported by name and the others go on.
 
@@ -22,9 +27,14 @@ import sys
 import torch
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.apis import (ViFiZeroShotInferencer, expand_inputs,
-                                format_prediction, parse_labels, parse_views,
-                                run_cli, save_predictions)
+from vifi_mmaction.apis import (ViFiZeroShotInferencer, WindowError,
+                                expand_inputs, format_prediction, parse_labels,
+                                parse_span, parse_views, plot_timeline,
+                                run_cli, save_predictions, save_timeline,
+                                segments, video_timeline)
+from vifi_mmaction.datasets import VideoReadError
+from vifi_mmaction.errors import InputError
+from vifi_mmaction.utils import check_output, check_output_dir
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,7 +71,23 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: the config's)")
     parser.add_argument('--out',
                         help='write every label\'s probability per video '
-                        '(.json or .csv)')
+                        '(.json or .csv); with --window a directory for the '
+                        'timelines')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace existing --out files')
+    win = parser.add_argument_group(
+        'long videos', 'one prediction per window instead of per video')
+    win.add_argument('--window',
+                     help='window length: seconds (2, 2.5s) or frames (64f)')
+    win.add_argument('--stride',
+                     help='step between window starts, same forms '
+                     '(default: --window, no overlap)')
+    win.add_argument('--smooth', type=int, default=1,
+                     help='moving average of scores over this many windows '
+                     '(odd; default 1: none)')
+    win.add_argument('--threshold', type=float,
+                     help='label a window "none of these" when its top '
+                     'score is below this probability')
     parser.add_argument('--device',
                         help='cpu, cuda or cuda:N (default: cuda if '
                         'available)')
@@ -77,22 +103,47 @@ def build_parser() -> argparse.ArgumentParser:
 def check_args(args) -> None:
     """Fail early, with the option named, before the model is built."""
     if args.topk < 1:
-        raise ValueError(f'--topk must be at least 1, got {args.topk}')
+        raise InputError(f'--topk must be at least 1, got {args.topk}')
     if args.batch_size < 1:
-        raise ValueError(f'--batch-size must be at least 1, got '
+        raise InputError(f'--batch-size must be at least 1, got '
                          f'{args.batch_size}')
     if args.num_workers is not None and args.num_workers < 0:
-        raise ValueError('--num-workers must be >= 0')
-    if args.out and not args.out.lower().endswith(('.json', '.csv')):
-        raise ValueError(f'--out must end with .json or .csv, got '
+        raise InputError('--num-workers must be >= 0')
+    if args.window is None:
+        for name in ('stride', 'threshold'):
+            if getattr(args, name) is not None:
+                raise InputError(f'--{name} needs --window')
+        if args.smooth != 1:
+            raise InputError('--smooth needs --window')
+    else:
+        parse_span(args.window, '--window')
+        if args.stride is not None:
+            parse_span(args.stride, '--stride')
+        if args.smooth < 1 or args.smooth % 2 == 0:
+            raise InputError(f'--smooth must be a positive odd number of '
+                             f'windows, got {args.smooth}')
+        if args.threshold is not None and not 0 <= args.threshold <= 1:
+            raise InputError(f'--threshold must be a probability in [0, 1], '
+                             f'got {args.threshold}')
+        if args.out and args.out.lower().endswith(('.json', '.csv')):
+            raise InputError(f'--out with --window is a directory (it '
+                             f'receives <video>.timeline.json/.csv/.png), '
+                             f'got {args.out}')
+    if args.window is None and args.out and \
+            not args.out.lower().endswith(('.json', '.csv')):
+        raise InputError(f'--out must end with .json or .csv, got '
                          f'{args.out}')
     if args.device and args.device.startswith('cuda') and \
             not torch.cuda.is_available():
-        raise ValueError(f'--device {args.device}: CUDA is not available')
+        raise InputError(f'--device {args.device}: CUDA is not available')
     if args.device and not args.device.startswith(('cpu', 'cuda')):
-        raise ValueError(f'--device must be cpu, cuda or cuda:N, got '
+        raise InputError(f'--device must be cpu, cuda or cuda:N, got '
                          f'{args.device}')
     parse_views(args.views)
+    if args.out and args.window is None:
+        check_output(args.out, [args.config, args.checkpoint,
+                                args.labels_file] + list(args.inputs),
+                     args.overwrite, '--out')
 
 
 def default_workers(num_videos: int) -> int:
@@ -120,6 +171,13 @@ def _setup(args):
     if args.labels is not None or args.labels_file is not None:
         labels = parse_labels(args.labels, args.labels_file)
     videos = expand_inputs(args.inputs)
+    if args.out and args.window is not None:
+        check_output_dir(
+            args.out, [f'{stem}.timeline.{ext}'
+                       for stem in _timeline_names(videos)
+                       for ext in ('json', 'csv', 'png')],
+            [args.config, args.checkpoint, args.labels_file] + videos,
+            args.overwrite, '--out')
     inferencer = ViFiZeroShotInferencer(
         args.config,
         args.checkpoint,
@@ -131,8 +189,60 @@ def _setup(args):
     return inferencer, videos
 
 
+def _clock(seconds: float) -> str:
+    m, s = divmod(float(seconds), 60)
+    return f'{int(m)}:{s:04.1f}'
+
+
+def _timeline_names(videos) -> list:
+    """Output stems per video: the file name, numbered when repeated."""
+    stems, seen = [], {}
+    for video in videos:
+        stem = osp.splitext(osp.basename(video))[0]
+        seen[stem] = seen.get(stem, 0) + 1
+        stems.append(stem if seen[stem] == 1 else f'{stem}-{seen[stem]}')
+    return stems
+
+
+def _run_windows(args, inferencer, videos) -> int:
+    """One timeline per video; a video that fails is reported, the others
+    go on."""
+    failed = []
+    for video, stem in zip(videos, _timeline_names(videos)):
+        try:
+            tl = video_timeline(inferencer, video, args.window, args.stride,
+                                batch_size=args.batch_size,
+                                smooth=args.smooth, threshold=args.threshold,
+                                show_progress=True)
+        except (VideoReadError, WindowError) as e:
+            # unreadable, or shorter than the window: this video only
+            failed.append(video)
+            print(f'FAILED {video}: {e}', file=sys.stderr)
+            continue
+        lines = [f'{video}: {len(tl["times"])} windows of {tl["window"]} '
+                 f'every {tl["stride"]}']
+        for seg in segments(tl):
+            name = seg['label'] if seg['label'] is not None else \
+                '(none of these)'
+            lines.append(f'  {_clock(seg["start"])}-{_clock(seg["end"])}  '
+                         f'{seg["score"]:.4f}  {name}')
+        print('\n'.join(lines), flush=True)
+        if args.out:
+            base = osp.join(args.out, f'{stem}.timeline')
+            save_timeline(tl, base + '.json', base + '.csv', args.topk)
+            plot_timeline(tl, base + '.png')
+            print(f'wrote {base}.json, .csv, .png', file=sys.stderr)
+    if failed:
+        print(f'{len(failed)} of {len(videos)} video(s) failed: ' +
+              ', '.join(failed), file=sys.stderr)
+        return 1
+    return 0
+
+
 def _run(args, state) -> int:
     inferencer, videos = state
+    if args.window is not None:
+        return _run_windows(args, inferencer, videos)
     names = inferencer.class_names
     print(f'{len(videos)} video(s), {len(names)} labels, template '
           f'{inferencer.template!r}', file=sys.stderr)

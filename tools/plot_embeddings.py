@@ -21,11 +21,14 @@ import sys
 
 import numpy as np
 
+from vifi_mmaction.apis import run_cli
 from vifi_mmaction.apis.features import load_features
 from vifi_mmaction.apis.labels import parse_labels, split_label_list
 from vifi_mmaction.apis.plots import (confusion_matrix, load_dump,
                                       plot_confusion_matrix, plot_tsne)
 from vifi_mmaction.apis.manifold import stratified_subsample, tsne
+from vifi_mmaction.errors import InputError
+from vifi_mmaction.utils import check_output
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument('--figsize', type=float, nargs=2, metavar=('W', 'H'),
                    help='inches (default: 7 x 6.5 per panel + legend)')
     t.add_argument('--dpi', type=float, default=150)
+    t.add_argument('--overwrite', action='store_true',
+                   help='replace an existing --out file')
 
     c = sub.add_parser('confusion', help='confusion matrix of a test dump')
     c.add_argument('dump', help='pickle from tools/test.py --dump')
@@ -67,19 +72,31 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument('--figsize', type=float, nargs=2, metavar=('W', 'H'),
                    default=(8.0, 8.0), help='inches (default 8 8)')
     c.add_argument('--dpi', type=float, default=150)
+    c.add_argument('--overwrite', action='store_true',
+                   help='replace an existing --out file')
     return parser
 
 
 def _check_output(args) -> None:
     if not args.out.lower().endswith('.png'):
-        raise ValueError(f'--out must end with .png, got {args.out}')
+        raise InputError(f'--out must end with .png, got {args.out}')
     if args.dpi <= 0 or (args.figsize and min(args.figsize) <= 0):
-        raise ValueError('--dpi and --figsize must be positive')
+        raise InputError('--dpi and --figsize must be positive')
+    inputs = args.features if args.command == 'tsne' else [
+        args.dump, args.labels_file]
+    check_output(args.out, inputs, args.overwrite, '--out')
+    if args.command == 'tsne' and (args.max_points < 3
+                                   or args.perplexity <= 0
+                                   or args.iterations < 1 or
+                                   (args.max_classes is not None
+                                    and args.max_classes < 1)):
+        raise InputError('--max-points must be >= 3, --perplexity > 0, '
+                         '--iterations and --max-classes >= 1')
 
 
 def run_tsne(args) -> str:
     if args.titles and len(args.titles) != len(args.features):
-        raise ValueError(f'--titles has {len(args.titles)} entries for '
+        raise InputError(f'--titles has {len(args.titles)} entries for '
                          f'{len(args.features)} feature folders')
     titles = args.titles or [osp.basename(osp.normpath(f))
                              for f in args.features]
@@ -99,7 +116,7 @@ def run_tsne(args) -> str:
         if wanted is not None:
             missing = [w for w in wanted if w not in order]
             if missing:
-                raise ValueError(f'{folder}: no videos of class(es) '
+                raise InputError(f'{folder}: no videos of class(es) '
                                  f'{missing}')
             keep_cls = set(wanted)
         elif args.max_classes:
@@ -111,7 +128,7 @@ def run_tsne(args) -> str:
         sub = stratified_subsample(classes, args.max_points, args.seed)
         idx, classes = idx[sub], [classes[i] for i in sub]
         if len(idx) < 3:
-            raise ValueError(f'{folder}: {len(idx)} videos, t-SNE needs 3')
+            raise InputError(f'{folder}: {len(idx)} videos, t-SNE needs 3')
         points = tsne(feats['embeddings'][idx], perplexity=args.perplexity,
                       n_iter=args.iterations, seed=args.seed)
         panels.append(dict(points=points, classes=classes, title=title))
@@ -127,7 +144,7 @@ def run_confusion(args) -> str:
     names = parse_labels(labels_file=args.labels_file) \
         if args.labels_file else None
     if names is not None and len(names) != k:
-        raise ValueError(f'{args.labels_file} has {len(names)} classes but '
+        raise InputError(f'{args.labels_file} has {len(names)} classes but '
                          f'{args.dump} scores {k}')
     cm = confusion_matrix(labels, scores.argmax(axis=1), k)
     plot_confusion_matrix(cm, names, out=args.out, title=args.title,
@@ -137,15 +154,15 @@ def run_confusion(args) -> str:
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        _check_output(args)
-        out = run_tsne(args) if args.command == 'tsne' else \
-            run_confusion(args)
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        print(f'{parser.prog} {args.command}: error: {e}', file=sys.stderr)
-        return 2
+    return run_cli(build_parser(), _setup, _run, argv)
+
+
+def _setup(args):
+    _check_output(args)
+
+
+def _run(args, _) -> int:
+    out = run_tsne(args) if args.command == 'tsne' else run_confusion(args)
     print(f'wrote {out}', file=sys.stderr)
     return 0
 

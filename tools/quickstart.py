@@ -6,14 +6,20 @@
 2. trains the tiny ViFi-CLIP on the base classes with ``tools/train.py``;
 3. tests on base and on novel classes with ``tools/test.py`` (the novel
    classes are never seen in training: only their names change);
-4. writes ``work_dirs/quickstart/summary.json`` and prints it.
+4. writes ``work_dirs/quickstart/summary.json`` and prints it, and draws
+   ``work_dirs/quickstart/summary.png``: the training loss and accuracy,
+   and the base and novel confusion matrices.
 """
 import argparse
+import csv
+import glob
 import json
 import os
 import os.path as osp
 import subprocess
 import sys
+
+import numpy as np
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = 'configs/quickstart/vifi-clip_tiny_synthetic.py'
@@ -21,11 +27,89 @@ CONFIG = 'configs/quickstart/vifi-clip_tiny_synthetic.py'
 
 def run(args):
     print('+ ' + ' '.join(args), flush=True)
-    subprocess.run([sys.executable] + args, cwd=ROOT, check=True)
+    rc = subprocess.run([sys.executable] + args, cwd=ROOT).returncode
+    if rc != 0:  # the step has printed why
+        print(f'quickstart.py: error: {args[0]} failed (exit status {rc})',
+              file=sys.stderr)
+        sys.exit(rc)
 
 
 def harmonic_mean(a: float, b: float) -> float:
     return 0.0 if a + b == 0 else 2 * a * b / (a + b)
+
+
+def read_labels(path: str) -> list:
+    with open(path, newline='') as f:
+        return [row[1] for row in list(csv.reader(f))[1:]]
+
+
+def confusion(dump: str, num_classes: int) -> np.ndarray:
+    """``[true, predicted]`` counts from a ``tools/test.py --dump`` file."""
+    from mmengine import load
+    matrix = np.zeros((num_classes, num_classes), int)
+    for sample in load(dump):
+        pred = int(np.argmax(np.asarray(sample['pred_score'])))
+        matrix[int(sample['gt_label']), pred] += 1
+    return matrix
+
+
+def training_curve(work: str) -> list:
+    """The logged training steps (``scalars.json`` of the training run)."""
+    runs = sorted(glob.glob(osp.join(work, '*', 'vis_data', 'scalars.json')))
+    for path in reversed(runs):  # the last run that logged a loss
+        with open(path) as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+        rows = [r for r in rows if 'loss' in r]
+        if rows:
+            return rows
+    return []
+
+
+def plot_summary(out: str, curve: list, splits: dict) -> None:
+    """Training curve, then one confusion matrix per split, side by side.
+
+    Args:
+        out: the PNG to write.
+        curve: logged steps (``step``, ``loss``, ``top1_acc``).
+        splits: ``{split: (names, matrix [K, K], top1, chance)}``.
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(
+        1, 3, figsize=(16, 5.2), gridspec_kw=dict(width_ratios=[1, 1.2, 1]))
+    ax = axes[0]
+    steps = [r['step'] for r in curve]
+    ax.plot(steps, [r['loss'] for r in curve], color='tab:red', label='loss')
+    ax.set_xlabel('iteration')
+    ax.set_ylabel('training loss', color='tab:red')
+    ax.set_title('training on the base classes')
+    if curve and 'top1_acc' in curve[0]:
+        acc = ax.twinx()
+        acc.plot(steps, [r['top1_acc'] for r in curve], color='tab:blue',
+                 alpha=0.6, label='batch top-1')
+        acc.set_ylim(0, 1.05)
+        acc.set_ylabel('training batch top-1', color='tab:blue')
+    for ax, (split, (names, matrix, top1, chance)) in zip(
+            axes[1:], splits.items()):
+        rates = matrix / np.maximum(matrix.sum(1, keepdims=True), 1)
+        ax.imshow(rates, cmap='Greens', vmin=0, vmax=1)
+        for i in range(len(names)):
+            for j in range(len(names)):
+                if matrix[i, j]:
+                    ax.text(j, i, matrix[i, j], ha='center', va='center',
+                            color='white' if rates[i, j] > 0.5 else 'black')
+        short = [n.replace(' object moving', '') for n in names]
+        ax.set_xticks(range(len(names)), short, rotation=45, ha='right')
+        ax.set_yticks(range(len(names)), short)
+        ax.set_xlabel('predicted')
+        ax.set_ylabel('true')
+        seen = 'trained on' if split == 'base' else 'never trained on'
+        ax.set_title(f'{split} classes ({seen})\ntop-1 {top1:.3f}, chance '
+                     f'{chance:.3f}')
+    fig.tight_layout()
+    fig.savefig(out, dpi=80)
+    plt.close(fig)
 
 
 def main(argv=None):
@@ -34,25 +118,36 @@ def main(argv=None):
     parser.add_argument('--work-dir', default='work_dirs/quickstart')
     parser.add_argument('--epochs', type=int, default=None,
                         help='override the config (for smoke tests)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='train and test again over an earlier run in '
+                        'the work dir')
     args = parser.parse_args(argv)
 
     data, work = args.data, args.work_dir
+    again = ['--overwrite'] if args.overwrite else []
+    if not args.overwrite and osp.exists(osp.join(ROOT, work,
+                                                  'last_checkpoint')):
+        print(f'quickstart.py: error: {work} holds an earlier run; pass '
+              f'--overwrite (or `make clean`) to run the demo again',
+              file=sys.stderr)
+        sys.exit(2)
     if not osp.exists(osp.join(ROOT, data, 'novel_val.txt')):
         run(['tools/data/make_synthetic_dataset.py', data])
+    base_labels = f'{data}/base_labels.csv'
     train_opts = [f'train_dataloader.dataset.ann_file={data}/base_train.txt',
-                  f'train_dataloader.dataset.class_names={data}/base_labels.csv',
+                  f'train_dataloader.dataset.class_names={base_labels}',
                   f'train_dataloader.dataset.data_prefix.video={data}/videos',
                   f'val_dataloader.dataset.ann_file={data}/base_val.txt',
-                  f'val_dataloader.dataset.class_names={data}/base_labels.csv',
+                  f'val_dataloader.dataset.class_names={base_labels}',
                   f'val_dataloader.dataset.data_prefix.video={data}/videos',
-                  f'model.cls_head.class_names={data}/base_labels.csv']
+                  f'model.cls_head.class_names={base_labels}']
     if args.epochs is not None:
         train_opts += [f'train_cfg.max_epochs={args.epochs}',
                        f'train_cfg.val_begin={args.epochs}',
                        f'param_scheduler.0.end={args.epochs}',
                        f'default_hooks.checkpoint.interval={args.epochs}']
-    run(['tools/train.py', CONFIG, '--work-dir', work, '--cfg-options'] +
-        train_opts)
+    run(['tools/train.py', CONFIG, '--work-dir', work] + again +
+        ['--cfg-options'] + train_opts)
     with open(osp.join(ROOT, work, 'last_checkpoint')) as f:
         ckpt = f.read().strip()
 
@@ -61,18 +156,19 @@ def main(argv=None):
         out = osp.join(work, f'{split}_metrics.json')
         labels = f'{data}/{split}_labels.csv'
         run(['tools/test.py', CONFIG, ckpt, '--work-dir', work,
-             '--out-metrics', out, '--cfg-options',
-             f'model.cls_head.class_names={labels}',
-             f'test_dataloader.dataset.class_names={labels}',
-             f'test_dataloader.dataset.ann_file={data}/{split}_val.txt',
-             f'test_dataloader.dataset.data_prefix.video={data}/videos'])
+             '--out-metrics', out, '--dump',
+             osp.join(work, f'{split}_predictions.pkl')] + again + [
+                 '--cfg-options', f'model.cls_head.class_names={labels}',
+                 f'test_dataloader.dataset.class_names={labels}',
+                 f'test_dataloader.dataset.ann_file={data}/{split}_val.txt',
+                 f'test_dataloader.dataset.data_prefix.video={data}/videos'
+             ])
         with open(osp.join(ROOT, out)) as f:
             results[split] = json.load(f)
 
-    with open(osp.join(ROOT, data, 'base_labels.csv')) as f:
-        num_base = sum(1 for _ in f) - 1
-    with open(osp.join(ROOT, data, 'novel_labels.csv')) as f:
-        num_novel = sum(1 for _ in f) - 1
+    names = {split: read_labels(osp.join(ROOT, data, f'{split}_labels.csv'))
+             for split in ('base', 'novel')}
+    num_base, num_novel = len(names['base']), len(names['novel'])
     base, novel = results['base']['acc/top1'], results['novel']['acc/top1']
     summary = dict(
         base_top1=base,
@@ -85,6 +181,17 @@ def main(argv=None):
     with open(osp.join(ROOT, work, 'summary.json'), 'w') as f:
         json.dump(summary, f, indent=2)
     print(json.dumps(summary, indent=2))
+    picture = osp.join(ROOT, work, 'summary.png')
+    plot_summary(
+        picture, training_curve(osp.join(ROOT, work)), {
+            split: (names[split],
+                    confusion(
+                        osp.join(ROOT, work, f'{split}_predictions.pkl'),
+                        len(names[split])), results[split]['acc/top1'],
+                    1 / len(names[split]))
+            for split in ('base', 'novel')
+        })
+    print(f'wrote {picture}')
     return summary
 
 

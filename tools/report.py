@@ -27,28 +27,38 @@ deviation (``--ddof 0``, numpy's ``np.std`` default: divide by n);
 import argparse
 import json
 import math
-import os
 import os.path as osp
 import sys
 from typing import Dict, Optional, Sequence
 
+from vifi_mmaction.apis import run_cli
+from vifi_mmaction.errors import ViFiUserError
+from vifi_mmaction.utils import check_output, staged_files
+
 DEFAULT_METRIC = 'acc/top1'
 
 
-class ReportError(ValueError):
-    pass
+class ReportError(ViFiUserError, ValueError):
+    """A metric file that cannot be summarised; names the file."""
 
 
 def read_metric(path: str, metric: str, scale: float) -> float:
-    with open(path, encoding='utf-8') as f:
-        try:
-            data = json.load(f)
-        except json.JSONDecodeError as e:
-            raise ReportError(f'{path}: not a JSON file ({e})') from None
+    with open(path, 'rb') as f:
+        raw = f.read()
+    try:
+        data = json.loads(raw.decode('utf-8'))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ReportError(f'{path}: not a JSON file ({e})') from None
     if not isinstance(data, dict) or metric not in data:
-        keys = ', '.join(sorted(data)) if isinstance(data, dict) else '-'
+        keys = ', '.join(sorted(map(str, data))) if isinstance(
+            data, dict) else '-'
         raise ReportError(f'{path}: no metric {metric!r} (has: {keys})')
-    return float(data[metric]) * scale
+    value = data[metric]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not math.isfinite(value):
+        raise ReportError(f'{path}: {metric} is {value!r}, not a finite '
+                          f'number')
+    return float(value) * scale
 
 
 def harmonic_mean(base: float, novel: float) -> float:
@@ -129,13 +139,14 @@ def _stem(path: str) -> str:
 def _write(path: Optional[str], report: dict) -> None:
     if not path:
         return
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    with open(path, 'w', encoding='utf-8') as f:
-        json.dump(report, f, indent=2)
+    with staged_files([path]) as tmp:
+        with open(tmp[path], 'w', encoding='utf-8') as f:
+            json.dump(report, f, indent=2)
 
 
-def parse_args(argv=None):
+def build_parser():
     parser = argparse.ArgumentParser(
+        prog=osp.basename(__file__),
         description='Harmonic means (base-to-novel) and mean ± std over '
         'splits (zero-shot) from tools/test.py --out-metrics JSON files.')
     sub = parser.add_subparsers(dest='command', required=True)
@@ -148,6 +159,8 @@ def parse_args(argv=None):
                        'gives fractions; 100 shows percentages, 1 keeps '
                        'them)')
         p.add_argument('--out', help='also write the report to this JSON')
+        p.add_argument('--overwrite', action='store_true',
+                       help='replace an existing --out file')
 
     hm = sub.add_parser('hm', help='base, novel and harmonic mean per seed '
                         'and averaged')
@@ -166,35 +179,49 @@ def parse_args(argv=None):
                     help='0: population std (divide by n, the default); '
                     '1: sample std (divide by n - 1)')
     common(sp)
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv=None):
+    return build_parser().parse_args(argv)
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    try:
-        if args.command == 'hm':
-            base = [read_metric(p, args.metric, args.scale) for p in args.base]
-            novel = [
-                read_metric(p, args.metric, args.scale) for p in args.novel
-            ]
-            report = hm_report(base, novel, args.seeds)
-            report.update(metric=args.metric, base_files=args.base,
-                          novel_files=args.novel)
-            text = format_hm(report, args.metric)
-        else:
-            names = args.names or [_stem(p) for p in args.files]
-            if len(names) != len(args.files):
-                raise ReportError(f'{len(names)} names for '
-                                  f'{len(args.files)} files')
-            values = [
-                read_metric(p, args.metric, args.scale) for p in args.files
-            ]
-            report = splits_report(values, names, args.ddof)
-            report.update(metric=args.metric, files=args.files)
-            text = format_splits(report, args.metric)
-    except (ReportError, OSError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 1
+    return run_cli(build_parser(), _setup, _run, argv)
+
+
+def _setup(args):
+    if args.scale <= 0 or not math.isfinite(args.scale):
+        raise ReportError(f'--scale must be a positive number, got '
+                          f'{args.scale}')
+    inputs = args.base + args.novel if args.command == 'hm' else args.files
+    if args.out:
+        check_output(args.out, inputs, args.overwrite, '--out')
+    if args.command == 'hm':
+        base = [read_metric(p, args.metric, args.scale) for p in args.base]
+        novel = [
+            read_metric(p, args.metric, args.scale) for p in args.novel
+        ]
+        report = hm_report(base, novel, args.seeds)
+        report.update(metric=args.metric, base_files=args.base,
+                      novel_files=args.novel)
+        text = format_hm(report, args.metric)
+    else:
+        names = args.names or [_stem(p) for p in args.files]
+        if len(names) != len(args.files):
+            raise ReportError(f'{len(names)} names for '
+                              f'{len(args.files)} files')
+        values = [
+            read_metric(p, args.metric, args.scale) for p in args.files
+        ]
+        report = splits_report(values, names, args.ddof)
+        report.update(metric=args.metric, files=args.files)
+        text = format_splits(report, args.metric)
+    return report, text
+
+
+def _run(args, state) -> int:
+    report, text = state
     print(text)
     _write(args.out, report)
     return 0

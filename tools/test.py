@@ -2,8 +2,14 @@
 """Test a recognizer: mmaction2's ``tools/test.py`` interface.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--dump FILE.pkl]
-        [--out-metrics FILE.json] [--count-unreadable-as-wrong]
-        [--cfg-options k=v ...] [--launcher ...]
+        [--out-metrics FILE.json] [--overwrite] [--count-unreadable-as-wrong]
+        [--cfg-options k=v ...] [--launcher ...] [--debug]
+
+The checkpoint must be this config's model: missing, unexpected or
+mis-shaped keys and NaN/Inf weights stop the run before any video is read
+(``ViFiStrictLoadHook``). Arguments, output paths and config keys are
+checked first; a bad one is one ``test.py: error: ...`` line, exit status 2
+(``--debug`` or ``VIFI_DEBUG=1`` shows the traceback).
 
 An unreadable test video fails the run, listing every such file (all of
 them, after the whole set has been scored). ``--count-unreadable-as-wrong``
@@ -15,17 +21,25 @@ import argparse
 import json
 import os
 import os.path as osp
+import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
+from vifi_mmaction.apis import run_cli
 from vifi_mmaction.compat import init_cpu_distributed
+from vifi_mmaction.engine.config_checks import (check_config, load_config,
+                                                merge_cfg_options)
+from vifi_mmaction.engine.strict_load import add_strict_load_hook
+from vifi_mmaction.errors import InputError
+from vifi_mmaction.utils import check_output, check_output_dir, staged_files
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Test a ViFi-CLIP model')
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog=osp.basename(__file__), description='Test a ViFi-CLIP model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='directory for logs and metrics')
@@ -33,6 +47,8 @@ def parse_args(argv=None):
                         help='dump predictions to a pickle file (.pkl)')
     parser.add_argument('--out-metrics', type=str,
                         help='also write the metrics to this JSON file')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace existing --dump/--out-metrics files')
     parser.add_argument(
         '--count-unreadable-as-wrong', action='store_true',
         help='score unreadable test videos as wrong predictions (kept in '
@@ -47,10 +63,29 @@ def parse_args(argv=None):
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parser
+
+
+def parse_args(argv=None):
+    return build_parser().parse_args(argv)
+
+
+def check_args(args) -> None:
+    """Fail before any model work, naming the argument."""
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'{args.checkpoint}: no such checkpoint')
+    if args.dump is not None:
+        if not args.dump.endswith(('.pkl', '.pickle')):
+            raise InputError(f'--dump must end with .pkl, got {args.dump}')
+        check_output(args.dump, [args.config, args.checkpoint],
+                     args.overwrite, '--dump')
+    if args.out_metrics:
+        check_output(args.out_metrics, [args.config, args.checkpoint,
+                                        args.dump], args.overwrite,
+                     '--out-metrics')
+    if args.interval < 1:
+        raise InputError(f'--interval must be at least 1, got '
+                         f'{args.interval}')
 
 
 def merge_args(cfg, args):
@@ -70,16 +105,13 @@ def merge_args(cfg, args):
         if args.show_dir:
             vis.out_dir = args.show_dir
     if args.dump is not None:
-        if not args.dump.endswith(('.pkl', '.pickle')):
-            raise ValueError(f'--dump must end with .pkl, got {args.dump}')
         evaluator = cfg.test_evaluator
         if not isinstance(evaluator, list):
             evaluator = [evaluator]
         cfg.test_evaluator = list(evaluator) + [
             dict(type='DumpResults', out_file_path=args.dump)
         ]
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options, args.config)
     if args.count_unreadable_as_wrong:
         hooks = list(cfg.get('custom_hooks') or [])
         checks = [h for h in hooks if h.get('type') in (
@@ -94,20 +126,35 @@ def merge_args(cfg, args):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    cfg = merge_args(Config.fromfile(args.config), args)
+    """Returns the metrics dict, or exit status 2 after an input error."""
+    return run_cli(build_parser(), _setup, _run, argv)
+
+
+def _setup(args):
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    check_args(args)
+    cfg = merge_args(load_config(args.config), args)
+    check_config(cfg, args.config)
+    check_output_dir(cfg.work_dir, [], what='work dir')
+    add_strict_load_hook(cfg)
     init_cpu_distributed(cfg, args.launcher)
     # runner_type='FlexibleRunner' (FSDP/DeepSpeed configs) goes through
     # the registry, as in mmaction2's tools
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
+    return RUNNERS.build(cfg) if 'runner_type' in cfg else \
         Runner.from_cfg(cfg)
+
+
+def _run(args, runner) -> dict:
     metrics = runner.test()
     if args.out_metrics and runner.rank == 0:
-        os.makedirs(osp.dirname(osp.abspath(args.out_metrics)), exist_ok=True)
-        with open(args.out_metrics, 'w') as f:
-            json.dump({k: float(v) for k, v in metrics.items()}, f, indent=2)
+        with staged_files([args.out_metrics]) as tmp:
+            with open(tmp[args.out_metrics], 'w') as f:
+                json.dump({k: float(v) for k, v in metrics.items()}, f,
+                          indent=2)
     return metrics
 
 
 if __name__ == '__main__':
-    main()
+    result = main()
+    sys.exit(0 if isinstance(result, dict) else result)

@@ -3,25 +3,42 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]]
         [--amp [fp16|bf16]]  (paper configs: fp16 on a GPU without it)
+        [--partial-load] [--overwrite]
         [--auto-scale-lr] [--seed N] [--diff-rank-seed | --same-rank-seed]
         [--deterministic]
-        [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
+        [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi] [--debug]
+
+``load_from`` and ``--resume`` checkpoints must fit the model exactly
+(``ViFiStrictLoadHook``); ``--partial-load`` loads what fits from a
+``load_from`` checkpoint of another model (e.g. another head) and logs what
+was skipped. A work dir that already holds a run's checkpoints is not
+trained over without ``--resume`` or ``--overwrite``. Bad arguments and
+config keys stop with one ``train.py: error: ...`` line, exit status 2,
+before the model is built (``--debug`` or ``VIFI_DEBUG=1``: traceback).
 """
 import argparse
 import os
 import os.path as osp
+import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
+from vifi_mmaction.apis import run_cli
 from vifi_mmaction.compat import init_cpu_distributed
 from vifi_mmaction.engine import resolve_auto_resume
+from vifi_mmaction.engine.config_checks import (check_config, load_config,
+                                                merge_cfg_options)
+from vifi_mmaction.engine.strict_load import add_strict_load_hook
+from vifi_mmaction.errors import InputError
+from vifi_mmaction.utils import check_output_dir
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Train a ViFi-CLIP model')
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog=osp.basename(__file__), description='Train a ViFi-CLIP model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='directory for logs and models')
     parser.add_argument(
@@ -35,6 +52,14 @@ def parse_args(argv=None):
         'fp16 on a GPU; on a CPU they train in fp32 unless this is given')
     parser.add_argument('--no-validate', action='store_true',
                         help='skip validation during training')
+    parser.add_argument(
+        '--partial-load', action='store_true',
+        help='load_from: load the keys that fit and log the skipped ones '
+        '(fine-tuning from a checkpoint of another model)')
+    parser.add_argument(
+        '--overwrite', action='store_true',
+        help='train in a work dir that holds checkpoints of an earlier '
+        'run, replacing them')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale lr with the actual total batch size')
     parser.add_argument('--seed', type=int, default=None)
@@ -53,10 +78,11 @@ def parse_args(argv=None):
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parser
+
+
+def parse_args(argv=None):
+    return build_parser().parse_args(argv)
 
 
 def merge_args(cfg, args):
@@ -101,14 +127,46 @@ def merge_args(cfg, args):
         cfg.randomness.deterministic = True
     if args.diff_rank_seed or args.same_rank_seed:
         cfg.randomness.diff_rank_seed = args.diff_rank_seed
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options, args.config)
     return cfg
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    cfg = merge_args(Config.fromfile(args.config), args)
+def check_args(args, cfg) -> None:
+    """Fail before the model is built, naming the argument."""
+    if args.resume not in (None, 'auto') and not osp.isfile(args.resume):
+        raise FileNotFoundError(f'--resume {args.resume}: no such '
+                                f'checkpoint')
+    if args.partial_load and cfg.get('resume'):
+        raise InputError('--partial-load is for load_from; a resumed run '
+                         'must fit its checkpoint exactly')
+    if args.partial_load and not cfg.get('load_from'):
+        raise InputError('--partial-load needs a load_from checkpoint')
+    load_from = cfg.get('load_from')
+    if load_from and '://' not in str(load_from) and \
+            not osp.isfile(load_from):
+        raise FileNotFoundError(f'load_from {load_from}: no such checkpoint')
+    check_output_dir(cfg.work_dir, [], what='work dir')
+    pointer = osp.join(cfg.work_dir, 'last_checkpoint')
+    if not cfg.get('resume') and not args.overwrite and osp.isfile(pointer):
+        raise InputError(
+            f'{cfg.work_dir} holds the checkpoints of an earlier run '
+            f'({pointer}); pass --resume to continue it or --overwrite to '
+            f'train over it')
+
+
+def main(argv=None) -> int:
+    return run_cli(build_parser(), _setup, _run, argv)
+
+
+def _setup(args):
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    cfg = merge_args(load_config(args.config), args)
+    check_config(cfg, args.config)
+    check_args(args, cfg)
+    add_strict_load_hook(
+        cfg, allow_partial=args.partial_load,
+        hint='to fine-tune from part of it, pass --partial-load')
     init_cpu_distributed(cfg, args.launcher)
     # runner_type='FlexibleRunner' (FSDP/DeepSpeed configs) goes through
     # the registry, as in mmaction2's tools
@@ -116,8 +174,13 @@ def main(argv=None):
         Runner.from_cfg(cfg)
     # before train(): FlexibleRunner loads before any hook's before_run
     resolve_auto_resume(runner)
+    return runner
+
+
+def _run(args, runner) -> int:
     runner.train()
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -27,6 +27,8 @@ import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import (ViFiZeroShotInferencer, parse_labels,
                                 plot_attention_grid, run_cli,
                                 video_attention_maps)
+from vifi_mmaction.errors import InputError
+from vifi_mmaction.utils import check_output
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--max-frames', type=int, default=8,
                         help='frames drawn, evenly spread (default 8)')
     parser.add_argument('--out', default='attention.png', help='PNG file')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace an existing --out file')
     parser.add_argument('--cell-size', type=float, default=1.6,
                         help='inches per frame cell (default 1.6)')
     parser.add_argument('--dpi', type=float, default=100)
@@ -82,14 +86,20 @@ def main(argv=None) -> int:
 
 def _setup(args) -> list:
     if args.max_frames < 1 or args.cell_size <= 0 or args.dpi <= 0:
-        raise ValueError('--max-frames, --cell-size and --dpi must be '
+        raise InputError('--max-frames, --cell-size and --dpi must be '
                          'positive')
     if not args.out.lower().endswith('.png'):
-        raise ValueError(f'--out must end with .png, got {args.out}')
+        raise InputError(f'--out must end with .png, got {args.out}')
     if not osp.isfile(args.video):
         raise FileNotFoundError(f'video not found: {args.video}')
     if args.compare_checkpoint and not args.compare_config:
-        raise ValueError('--compare-checkpoint needs --compare-config')
+        raise InputError('--compare-checkpoint needs --compare-config')
+    check_output(args.out, [args.video, args.config, args.checkpoint,
+                            args.compare_config, args.compare_checkpoint,
+                            args.labels_file], args.overwrite, '--out')
+    if args.num_frames is not None and args.num_frames < 1:
+        raise InputError(f'--num-frames must be positive, got '
+                         f'{args.num_frames}')
     labels = None
     if args.labels is not None or args.labels_file is not None:
         labels = parse_labels(args.labels, args.labels_file)
@@ -103,16 +113,14 @@ def _setup(args) -> list:
 
 
 def _run(args, models: list) -> int:
-    prog = osp.basename(__file__)
     num = models[0]['frames'].shape[0]
     keep = np.unique(np.linspace(0, num - 1, min(args.max_frames, num))
                      .round().astype(int))
     for m in models:
         if m['frames'].shape[0] != num:
-            print(f'{prog}: error: the models sample {num} and '
-                  f'{m["frames"].shape[0]} frames; set --num-frames',
-                  file=sys.stderr)
-            return 2
+            raise InputError(f'the models sample {num} and '
+                             f'{m["frames"].shape[0]} frames; set '
+                             f'--num-frames')
         for key in ('frames', 'cls_attention', 'rollout'):
             m[key] = m[key][keep]
     plot_attention_grid(

@@ -15,9 +15,13 @@ goes to ``<stem>_alpha<A><ext>``. Any other ``OUT`` is a directory that
 receives ``wise_ft_alpha<A>.pth`` per alpha. The outputs are mmengine
 checkpoints (``state_dict`` + ``meta``) for ``tools/test.py`` and
 ``init_recognizer``. See docs/wise_ft.md.
+
+Inputs with NaN/Inf weights are refused. No output may be an input, and an
+existing output is replaced only with ``--overwrite``; all outputs are
+written, then renamed into place together (none appear if one fails). Bad
+input: one ``wise_ft.py: error: ...`` line, exit status 2.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -25,16 +29,22 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 
 import vifi_mmaction  # noqa: F401  (allowlists mmengine checkpoint globals)
+from vifi_mmaction.apis import run_cli
+from vifi_mmaction.checkpoint_io import (CheckpointError, load_weights_only,
+                                         nonfinite_keys, state_dict_of)
+from vifi_mmaction.errors import InputError, ViFiUserError
+from vifi_mmaction.utils import check_output, staged_files
 
 MAX_LISTED = 10
 
 
-class IncompatibleCheckpointsError(ValueError):
+class IncompatibleCheckpointsError(ViFiUserError, ValueError):
     """The two checkpoints do not hold the same model."""
 
 
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
+        prog=osp.basename(__file__),
         description='Interpolate the weights of a zero-shot and a fine-tuned '
         'checkpoint (WiSE-FT).')
     parser.add_argument('zero_shot', help='zero-shot checkpoint (alpha 0)')
@@ -45,7 +55,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--alpha', type=float, nargs='+', required=True,
         help='mixing coefficient(s) in [0, 1]: 0 = zero-shot, '
         '1 = fine-tuned')
-    return parser.parse_args(argv)
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace existing output files')
+    return parser
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def load_state_dict(path: str) -> Tuple[Dict[str, torch.Tensor], dict]:
@@ -53,19 +69,18 @@ def load_state_dict(path: str) -> Tuple[Dict[str, torch.Tensor], dict]:
 
     Accepts mmengine checkpoints (``{'state_dict': ..., 'meta': ...}``) and
     plain state dicts.
+
+    Raises:
+        FileNotFoundError, CheckpointError: naming the file; also for
+            NaN/Inf weights.
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{path}: no such checkpoint')
-    ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    if isinstance(ckpt, dict) and isinstance(ckpt.get('state_dict'), dict):
-        state, meta = ckpt['state_dict'], ckpt.get('meta') or {}
-    elif isinstance(ckpt, dict) and ckpt and all(
-            isinstance(v, torch.Tensor) for v in ckpt.values()):
-        state, meta = ckpt, {}
-    else:
-        raise IncompatibleCheckpointsError(
-            f'{path}: neither an mmengine checkpoint with a state_dict nor a '
-            f'plain state dict')
+    ckpt = load_weights_only(path)
+    state = state_dict_of(ckpt, path)
+    meta = ckpt.get('meta') if 'state_dict' in ckpt else None
+    bad = nonfinite_keys(state)
+    if bad:
+        raise CheckpointError(f'{path}: {len(bad)} weight tensors hold '
+                              f'NaN/Inf ({_listed(bad)})')
     return dict(state), dict(meta) if isinstance(meta, dict) else {}
 
 
@@ -145,31 +160,43 @@ def output_paths(out: str, alphas: Sequence[float]) -> List[str]:
     return [osp.join(out, f'wise_ft_alpha{a:g}.pth') for a in alphas]
 
 
-def main(argv: Optional[Sequence[str]] = None) -> List[str]:
-    args = parse_args(argv)
+def main(argv: Optional[Sequence[str]] = None):
+    """Returns the written paths, or exit status 2 after an input error."""
+    return run_cli(build_parser(), _setup, _run, argv)
+
+
+def _setup(args):
     bad = [a for a in args.alpha if not 0.0 <= a <= 1.0]
     if bad:
-        raise SystemExit(f'wise_ft: --alpha must lie in [0, 1], got {bad}')
+        raise InputError(f'--alpha must lie in [0, 1], got {bad}')
     if len(set(args.alpha)) != len(args.alpha):
-        raise SystemExit(f'wise_ft: duplicate --alpha values {args.alpha}')
+        raise InputError(f'duplicate --alpha values {args.alpha}')
+    paths = output_paths(args.out, args.alpha)
+    for path in paths:
+        check_output(path, [args.zero_shot, args.finetuned], args.overwrite,
+                     'OUT')
     zs, _ = load_state_dict(args.zero_shot)
     ft, ft_meta = load_state_dict(args.finetuned)
     check_compatible(zs, ft, (args.zero_shot, args.finetuned))
-    paths = output_paths(args.out, args.alpha)
+    return zs, ft, ft_meta, paths
+
+
+def _run(args, state) -> List[str]:
+    zs, ft, ft_meta, paths = state
+    with staged_files(paths) as tmp:
+        for alpha, path in zip(args.alpha, paths):
+            meta = dict(wise_ft=dict(alpha=alpha, zero_shot=args.zero_shot,
+                                     finetuned=args.finetuned))
+            if 'dataset_meta' in ft_meta:
+                meta['dataset_meta'] = ft_meta['dataset_meta']
+            torch.save(dict(meta=meta,
+                            state_dict=interpolate(zs, ft, alpha)),
+                       tmp[path])
     for alpha, path in zip(args.alpha, paths):
-        meta = dict(wise_ft=dict(alpha=alpha, zero_shot=args.zero_shot,
-                                 finetuned=args.finetuned))
-        if 'dataset_meta' in ft_meta:
-            meta['dataset_meta'] = ft_meta['dataset_meta']
-        os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-        torch.save(dict(meta=meta, state_dict=interpolate(zs, ft, alpha)),
-                   path)
         print(f'alpha={alpha:g}: {path}')
     return paths
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (IncompatibleCheckpointsError, FileNotFoundError) as err:
-        sys.exit(f'wise_ft: {err}')
+    result = main()
+    sys.exit(0 if isinstance(result, list) else result)

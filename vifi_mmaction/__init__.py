@@ -1,10 +1,20 @@
 """ViFi-CLIP for MMAction2.
 
-Importing the package applies the stack fixes in :mod:`vifi_mmaction.compat`
-and registers every component in mmaction's registries. Configs pull it in
+Importing the package checks the versions of torch, mmengine, mmcv,
+mmaction2 and open_clip (:mod:`vifi_mmaction.dependencies`; one line and exit
+status 1 if one does not fit), applies the stack fixes in
+:mod:`vifi_mmaction.compat` and registers every component in mmaction's
+registries. Configs pull it in
 with ``custom_imports = dict(imports=['vifi_mmaction'])``.
 """
-from . import compat
+from .dependencies import check_dependencies
+
+# One line naming what to install, instead of an error deep in an import.
+_problems = check_dependencies()
+if _problems:
+    raise SystemExit(f'vifi_mmaction: {_problems[0]}')
+
+from . import compat  # noqa: E402
 
 compat.apply_all()
 
@@ -16,7 +26,7 @@ from .engine import *  # noqa: E402,F401,F403
 from .engine import __all__ as _engine_all  # noqa: E402
 from .models import *  # noqa: E402,F401,F403
 from .models import __all__ as _models_all  # noqa: E402
-from .version import __version__  # noqa: E402
+from .version import __version__  # noqa: E402,F401
 
 __all__ = (['compat', '__version__'] + _apis_all + _datasets_all +
            _engine_all + _models_all)

@@ -27,10 +27,10 @@ Nothing else in the package patches third-party code.
    whether a checkpoint may run code when loaded depends on the torch version
    (``torch<2.6``, which ``setup.py`` allows, unpickles anything) and on the
    ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` environment variable. We register, via
-   mmengine's public ``CheckpointLoader.register_scheme``, a local loader that
-   always passes ``weights_only=True`` and refuses code-carrying pickles with
-   :class:`UntrustedCheckpointError` naming the file and the offending global.
-   (Remote schemes, ``http(s)://`` etc., keep mmengine's loaders and torch's
+   mmengine's public ``CheckpointLoader.register_scheme``, our own loader
+   (:func:`vifi_mmaction.checkpoint_io.load_weights_only`, which holds the
+   weights-only policy and its error wording) for local paths. (Remote
+   schemes, ``http(s)://`` etc., keep mmengine's loaders and torch's
    default.)
 6. ``torch.compile`` of an Adam/AdamW step with ``lr == 0`` writes NaN into
    every entry whose gradient is zero (pytorch/pytorch#126514): dynamo runs
@@ -58,7 +58,6 @@ import importlib.util
 import os
 import os.path as osp
 import pickle
-import re
 import sys
 import types
 
@@ -67,8 +66,7 @@ import torch
 __all__ = [
     'apply_all', 'patch_missing_drn', 'allowlist_mmengine_checkpoint_globals',
     'patch_pkg_resources', 'init_cpu_distributed', 'MMENGINE_SAFE_GLOBALS',
-    'register_weights_only_loader', 'load_weights_only',
-    'UntrustedCheckpointError', 'keep_optimizer_step_eager',
+    'register_weights_only_loader', 'keep_optimizer_step_eager',
     'destroy_process_group_at_exit'
 ]
 
@@ -289,54 +287,6 @@ def init_cpu_distributed(cfg, launcher: str) -> bool:
 # --------------------------------------------------------------------------
 # 5. weights-only loading on every mmengine load path
 # --------------------------------------------------------------------------
-class UntrustedCheckpointError(pickle.UnpicklingError):
-    """A checkpoint needs code execution to be unpickled and was refused."""
-
-
-# How torch's weights-only unpickler (and our getattr stand-in, fix 2) word
-# the refusal of a global (a callable or class the pickle wants to call),
-# as opposed to a damaged stream ("Unsupported operand", truncation, ...).
-_REFUSAL = re.compile(r'GLOBAL|weights-only load refused')
-
-
-def _refusal_detail(err: BaseException) -> str:
-    # torch's message is a paragraph of advice, then the actual reason, then
-    # a documentation link; keep the reason.
-    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
-    detail = [ln for ln in lines[1:] if not ln.startswith('Check the doc')]
-    return ' '.join(detail) or (lines[0] if lines else type(err).__name__)
-
-
-def load_weights_only(filename: str, map_location=None):
-    """``torch.load(filename, weights_only=True)`` with a one-line refusal.
-
-    Raises:
-        FileNotFoundError: if ``filename`` is not a file.
-        UntrustedCheckpointError: if unpickling would need a global outside
-            torch's weights-only allowlist (and ours, see fix 2), i.e. the
-            file would run code when loaded. Nothing from it is executed.
-    """
-    filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'{filename} can not be found.')
-    try:
-        return torch.load(filename, map_location=map_location,
-                          weights_only=True)
-    except pickle.UnpicklingError as e:
-        if not _REFUSAL.search(str(e)):
-            raise  # a damaged file, not a refused one
-        raise UntrustedCheckpointError(
-            f'refused to load checkpoint {filename}: it holds objects that '
-            f'weights-only loading does not allow ({_refusal_detail(e)}); '
-            f'checkpoints written by mmengine or torch.save of tensors never '
-            f'do. Nothing from the file was executed.') from e
-
-
-def load_from_local_weights_only(filename: str, map_location=None):
-    """mmengine ``CheckpointLoader`` scheme for local paths (prefix '')."""
-    return load_weights_only(filename, map_location)
-
-
 def register_weights_only_loader() -> bool:
     """Make mmengine load local checkpoints weights-only, explicitly.
 
@@ -344,6 +294,8 @@ def register_weights_only_loader() -> bool:
         bool: whether the loader was (re)registered.
     """
     from mmengine.runner.checkpoint import CheckpointLoader
+
+    from .checkpoint_io import load_from_local_weights_only
     if CheckpointLoader._get_checkpoint_loader('x.pth') is \
             load_from_local_weights_only:
         return False

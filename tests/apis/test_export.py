@@ -107,7 +107,7 @@ def test_refuses_to_overwrite(zs, exported, capsys):
     rc = export.main([zs.config, out, '--checkpoint', zs.checkpoint,
                       '--labels-file', zs.labels_csv])
     err = capsys.readouterr().err.strip().splitlines()
-    assert rc == 2 and err == [f'export.py: error: '
+    assert rc == 2 and err == [f'export.py: error: OUT_DIR {out}: file '
                                f'{osp.join(out, "export.json")} exists; '
                                f'pass --overwrite to replace it']
     assert os.stat(osp.join(out, 'vision.onnx')).st_mtime_ns == stamp
@@ -121,7 +121,12 @@ def test_setup_errors_are_one_line(zs, tmp_path, monkeypatch, capsys, case):
         monkeypatch.setitem(sys.modules, 'onnx', None)  # import fails
         culprit = 'onnx is not installed; pip install onnx==1.23.2'
     elif case == 'no labels':
-        argv = argv[:-2]  # the config's label file does not exist here
+        # the config names a label file that does not exist, and none given
+        cfg = Config.fromfile(zs.config)
+        cfg.model.cls_head.class_names = str(tmp_path / 'absent.csv')
+        argv[0] = str(tmp_path / 'absent_labels.py')
+        cfg.dump(argv[0])
+        argv = argv[:-2]
         culprit = 'pass labels'
     else:
         argv[-1] = str(tmp_path / 'missing.csv')

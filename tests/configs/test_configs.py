@@ -279,6 +279,56 @@ def test_model_builds_with_a_tiny_clip(rel):
     assert model.cls_head.template == TABLE[rel]['template']
 
 
+TRAINED = [rel for rel in LEAVES if not rel.startswith('quickstart')
+           and _load(rel).get('train_dataloader') is not None]
+
+
+def _deferred_matches_cpu(deferred, cpu):
+    """The deferred step draws what the CPU pipeline's last steps draw."""
+    by_type = {t['type']: t for t in cpu}
+    jitter = by_type['ViFiColorJitter']
+    assert deferred['flip_ratio'] == by_type['Flip']['flip_ratio']
+    assert deferred['jitter_p'] == jitter['p']
+    for k in ('brightness', 'contrast', 'saturation', 'hue'):
+        assert deferred[k] == jitter[k], k
+    assert deferred['gray_p'] == by_type['ViFiGrayScale']['p']
+    resize = [t for t in cpu if t['type'] == 'Resize'][-1]
+    assert (deferred['size'], ) * 2 == resize['scale']
+
+
+@pytest.mark.parametrize('rel', TRAINED)
+def test_training_uses_the_deferred_augmentation(rel):
+    cfg = _load(rel)
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    types = [t['type'] for t in pipeline]
+    assert 'ViFiSequentialDecode' in types
+    assert 'ViFiColorJitter' not in types
+    deferred = pipeline[types.index('ViFiDeferredAugment')]
+    assert 'vifi_aug' in pipeline[-1]['meta_keys']
+    assert cfg.model.data_preprocessor.type == 'ViFiBatchAugPreprocessor'
+    _deferred_matches_cpu(deferred, cfg.cpu_aug_train_pipeline)
+    # evaluation pipelines are the official ones, untouched
+    for key in ('val_dataloader', 'test_dataloader'):
+        if cfg.get(key):
+            test_types = [t['type'] for t in cfg[key].dataset.pipeline]
+            assert 'ViFiDecordDecode' in test_types
+            assert 'ViFiDeferredAugment' not in test_types
+
+
+def test_cpu_augmentation_baseline_is_one_line_away(tmp_path):
+    leaf = tmp_path / 'baseline.py'
+    leaf.write_text(
+        f"_base_ = ['{CONFIG_DIR}/vifi_k400.py']\n"
+        'train_dataloader = dict(dataset=dict(\n'
+        '    pipeline={{_base_.cpu_aug_train_pipeline}}))\n')
+    cfg = Config.fromfile(str(leaf))
+    types = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
+    assert types[2] == 'ViFiDecordDecode'
+    assert types[-4:-2] == ['ViFiColorJitter', 'ViFiGrayScale']
+    # the same model config serves it (samples without draws pass through)
+    assert cfg.model.data_preprocessor.type == 'ViFiBatchAugPreprocessor'
+
+
 # ------------------------------------------------------- the training run
 # Every paper config trains as the official main.py run, at 8 GPUs x 4
 # clips: optimizer steps per epoch floor(floor(ceil(N / 8) / 4) / ACC) for

@@ -325,14 +325,17 @@ def video():
 
 
 def run(args, capsys=None):
-    """Run the CLI in-process; return (exit message or None, stdout)."""
-    try:
-        conv.main([str(a) for a in args])
-        msg = None
-    except SystemExit as e:
-        msg = str(e.code)
-    out = capsys.readouterr().out if capsys is not None else ''
-    return msg, out
+    """Run the CLI in-process; return (error line or None, stdout). An
+    error is exit status 2 with one line on stderr."""
+    rc = conv.main([str(a) for a in args])
+    captured = capsys.readouterr() if capsys is not None else None
+    out = captured.out if captured is not None else ''
+    if rc == 0:
+        return None, out
+    assert rc == 2
+    err = captured.err if captured is not None else f'exit status {rc}\n'
+    assert err.endswith('\n') and err.count('\n') == 1, err
+    return err[:-1], out
 
 
 # ------------------------------------------------------------------- tests

@@ -1,6 +1,6 @@
 """Checkpoint writing and choosing, piece by piece (no training).
 
-The end-to-end story is test_kill_resume.py; these pin the edge cases.
+The end-to-end story is test_resume.py; these pin the edge cases.
 """
 import logging
 import os
@@ -16,7 +16,7 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from vifi_testing import CodeOnUnpickle
 
-from vifi_mmaction.compat import UntrustedCheckpointError
+from vifi_mmaction.checkpoint_io import UntrustedCheckpointError
 from vifi_mmaction.engine import (AtomicLocalBackend,
                                   NoResumableCheckpointError,
                                   ViFiCheckpointHook, atomic_write_bytes,

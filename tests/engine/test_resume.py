@@ -2,9 +2,12 @@
 
 Three ``tools/train.py`` runs on CPU, same seed, deterministic:
 
-* ``A`` trains 2 epochs (8 iterations of 4 videos, random crops and frame
-  sampling, mixup/cutmix, gradient accumulation 2, data loaded in the main
-  process) uninterrupted, in this process (``tools/train.py``'s ``main``);
+* ``A`` trains 2 epochs (8 iterations of 4 videos, random frame sampling,
+  the official training augmentation as the paper configs run it: crops,
+  flip/colour-jitter/grayscale drawn in the loader and applied to the batch
+  by ``ViFiBatchAugPreprocessor``, mixup/cutmix, gradient accumulation 2,
+  data loaded in the main process) uninterrupted, in this process
+  (``tools/train.py``'s ``main``);
 * ``B`` is the same run in a child process (forked from this one, then
   ``tools/train.py``'s ``main``) with one DataLoader worker, SIGKILLed by
   this test while it writes the checkpoint after iteration 6
@@ -39,6 +42,20 @@ BLENDING = dict(type='RandomBatchAugment', augments=[
     dict(type='MixupBlending', alpha=0.8, num_classes=8),
     dict(type='CutmixBlending', alpha=1.0, num_classes=8)])
 KILL_AT = 6  # writing iter_6.pth: epoch 2, 2nd batch
+# the paper configs' training pipeline (configs/_base_/datasets/
+# video_32f_224.py) at the tiny model's 32 px
+DEFERRED_PIPELINE = [
+    dict(type='ViFiDecordInit'),
+    dict(type='ViFiSampleFrames', num_frames=4),
+    dict(type='ViFiSequentialDecode'),
+    dict(type='Resize', scale=(-1, 36)),
+    dict(type='MultiScaleCrop', input_size=32,
+         scales=(1, 0.875, 0.75, 0.66), random_crop=False,
+         max_wh_scale_gap=1),
+    dict(type='ViFiDeferredAugment', size=32),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs', meta_keys=('img_shape', 'vifi_aug'))
+]
 
 
 def _cfg(data, work, extra_hooks=(), workers=0, every=1):
@@ -47,6 +64,8 @@ def _cfg(data, work, extra_hooks=(), workers=0, every=1):
     cfg.optim_wrapper.accumulative_counts = 2
     cfg.default_hooks.checkpoint.max_keep_ckpts = 2
     cfg.model.data_preprocessor.blending = BLENDING  # main-process RNG
+    assert cfg.model.data_preprocessor.type == 'ViFiBatchAugPreprocessor'
+    cfg.train_dataloader.dataset.pipeline = DEFERRED_PIPELINE
     return cfg
 
 

@@ -125,3 +125,24 @@ def test_data_benchmark_needs_one_video_source(tmp_path):
         capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert 'give exactly one of --videos DIR and --generate N' in proc.stderr
+
+
+def test_data_benchmark_baseline_summary(tmp_path):
+    """--baseline: both training pipelines on the same videos and draws,
+    the batched part timed, the summary as the last line."""
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT, PYTHONWARNINGS='ignore')
+    proc = subprocess.run([
+        sys.executable, 'tools/benchmark_data.py', 'configs/vifi_k400.py',
+        '--generate', '1', '--size', '160x96', '--seconds', '1', '--fps',
+        '8', '--samples', '2', '--batch-size', '2', '--baseline'
+    ], cwd=REPO_ROOT, env=env, check=True, capture_output=True, text=True,
+        timeout=300)
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    for key in ('baseline_clips_per_s', 'clips_per_s', 'device_ms_per_clip',
+                'removed_worker_ms_per_clip'):
+        assert summary[key] > 0, key
+    assert summary['device'] == 'cpu'
+    # same draws: the two pipelines' clips agree to about a level
+    assert summary['max_mean_abs_diff_vs_baseline'] < 1.5
+    assert 'baseline: ' in proc.stdout and '7:ViFiColorJitter' in proc.stdout
+    assert '5:ViFiDeferredAugment' in proc.stdout

@@ -76,10 +76,10 @@ def test_splits_sample_std_metric_and_scale(tmp_path):
 
 def test_errors_are_clear(tmp_path, capsys):
     good = _metrics(tmp_path, 'g', 0.5)
-    assert report.main(['hm', '--base', good, good, '--novel', good]) == 1
+    assert report.main(['hm', '--base', good, good, '--novel', good]) == 2
     assert 'one novel result per base result' in capsys.readouterr().err
-    assert report.main(['splits', good, '--metric', 'acc/top9']) == 1
+    assert report.main(['splits', good, '--metric', 'acc/top9']) == 2
     err = capsys.readouterr().err
     assert "no metric 'acc/top9'" in err and 'acc/top1' in err
-    assert report.main(['splits', good, '--ddof', '1']) == 1
+    assert report.main(['splits', good, '--ddof', '1']) == 2
     assert 'ddof=1' in capsys.readouterr().err

@@ -23,19 +23,26 @@ relative order (ascending original id), so new ids follow the old ones.
 The official benchmark trains on 16 videos per base class, drawn three times
 (seeds s1-s3): run ``tools/data/make_few_shot_split.py`` on
 ``base_train.txt`` with ``--shots 16`` and three seeds.
+
+Annotations are read by the dataset's own parser (negative or out-of-range
+labels are errors naming file:line). Every input is read and every output
+path checked before anything is written; existing outputs are replaced only
+with ``--overwrite``, and all files appear together or none does. Bad input:
+one ``make_base2novel_split.py: error: ...`` line, exit status 2.
 """
 import argparse
 import csv
 import math
-import os
 import os.path as osp
 import sys
 from collections import Counter
 from typing import Dict, List, Sequence, Tuple
 
-from tqdm import tqdm
-
+from vifi_mmaction.apis import run_cli
 from vifi_mmaction.datasets import load_class_names
+from vifi_mmaction.datasets.annotations import read_annotation as _read
+from vifi_mmaction.errors import ViFiUserError
+from vifi_mmaction.utils import check_output_dir, staged_files
 
 RULE = ('Base classes are the ceil(K/2) classes with the most videos in '
         'TRAIN_ANN (for odd K, base gets the extra class); equal counts are '
@@ -43,31 +50,13 @@ RULE = ('Base classes are the ceil(K/2) classes with the most videos in '
         'original relative class order.')
 
 
-class SplitError(ValueError):
+class SplitError(ViFiUserError, ValueError):
     """A malformed input. The message names file and line."""
 
 
 def read_annotation(path: str, num_classes: int) -> List[Tuple[str, int]]:
-    """``(line, label)`` pairs of a ``path label`` file, line unchanged."""
-    entries = []
-    with open(path, encoding='utf-8') as f:
-        lines = f.read().splitlines()
-    for lineno, line in enumerate(tqdm(lines, desc=f'reading {path}',
-                                       disable=None, leave=False), start=1):
-        if not line.strip():
-            continue
-        parts = line.strip().rsplit(maxsplit=1)
-        if len(parts) != 2 or not parts[1].lstrip('-').isdigit():
-            raise SplitError(f'{path}:{lineno}: expected "path label", got '
-                             f'{line!r}')
-        label = int(parts[1])
-        if not 0 <= label < num_classes:
-            raise SplitError(f'{path}:{lineno}: label {label} out of range '
-                             f'for {num_classes} classes')
-        entries.append((parts[0], label))
-    if not entries:
-        raise SplitError(f'{path}: no annotations')
-    return entries
+    """``(path, label)`` pairs of a ``path label`` file."""
+    return [(a.path, a.label) for a in _read(path, num_classes)]
 
 
 def choose_base(counts: Dict[int, int], num_classes: int) -> List[int]:
@@ -95,14 +84,22 @@ def write_annotation(path: str, entries: Sequence[Tuple[str, int]],
     return n
 
 
+OUTPUTS = ('base_labels.csv', 'novel_labels.csv', 'base_train.txt')
+VAL_OUTPUTS = ('base_val.txt', 'novel_val.txt')
+
+
 def make_split(train_ann: str, labels_csv: str, out_dir: str,
-               val_ann: str = None) -> dict:
+               val_ann: str = None, overwrite: bool = False) -> dict:
     """Write the split files; return a summary dict."""
     names = load_class_names(labels_csv)
     num_classes = len(names)
     if num_classes < 2:
         raise SplitError(f'{labels_csv}: need at least 2 classes')
+    outputs = OUTPUTS + (VAL_OUTPUTS if val_ann else ())
+    check_output_dir(out_dir, outputs, [train_ann, labels_csv, val_ann],
+                     overwrite, 'OUT_DIR')
     train = read_annotation(train_ann, num_classes)
+    val = read_annotation(val_ann, num_classes) if val_ann else None
     counts = Counter(label for _, label in train)
     base = choose_base(counts, num_classes)
     base_set = set(base)
@@ -110,27 +107,27 @@ def make_split(train_ann: str, labels_csv: str, out_dir: str,
     base_map = {c: i for i, c in enumerate(base)}
     novel_map = {c: i for i, c in enumerate(novel)}
 
-    os.makedirs(out_dir, exist_ok=True)
-    write_labels(osp.join(out_dir, 'base_labels.csv'),
-                 [names[c] for c in base])
-    write_labels(osp.join(out_dir, 'novel_labels.csv'),
-                 [names[c] for c in novel])
-    summary = dict(
-        num_classes=num_classes, base=[names[c] for c in base],
-        novel=[names[c] for c in novel],
-        base_train=write_annotation(osp.join(out_dir, 'base_train.txt'),
-                                    train, base_map))
-    if val_ann:
-        val = read_annotation(val_ann, num_classes)
-        summary['base_val'] = write_annotation(
-            osp.join(out_dir, 'base_val.txt'), val, base_map)
-        summary['novel_val'] = write_annotation(
-            osp.join(out_dir, 'novel_val.txt'), val, novel_map)
+    paths = [osp.join(out_dir, name) for name in outputs]
+    with staged_files(paths) as tmp:
+        out = {name: tmp[path] for name, path in zip(outputs, paths)}
+        write_labels(out['base_labels.csv'], [names[c] for c in base])
+        write_labels(out['novel_labels.csv'], [names[c] for c in novel])
+        summary = dict(
+            num_classes=num_classes, base=[names[c] for c in base],
+            novel=[names[c] for c in novel],
+            base_train=write_annotation(out['base_train.txt'], train,
+                                        base_map))
+        if val is not None:
+            summary['base_val'] = write_annotation(out['base_val.txt'], val,
+                                                   base_map)
+            summary['novel_val'] = write_annotation(out['novel_val.txt'],
+                                                    val, novel_map)
     return summary
 
 
-def parse_args(argv=None):
+def build_parser():
     parser = argparse.ArgumentParser(
+        prog=osp.basename(__file__),
         description='Split classes into base and novel halves and write '
         'the label and annotation files of a base-to-novel benchmark. ' +
         RULE,
@@ -143,17 +140,25 @@ def parse_args(argv=None):
     parser.add_argument('--val', dest='val_ann',
                         help='validation annotation to split into '
                         'base_val.txt and novel_val.txt')
-    return parser.parse_args(argv)
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace split files already in OUT_DIR')
+    return parser
+
+
+def parse_args(argv=None):
+    return build_parser().parse_args(argv)
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    try:
-        s = make_split(args.train_ann, args.labels_csv, args.out_dir,
-                       args.val_ann)
-    except (SplitError, ValueError, FileNotFoundError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 1
+    return run_cli(build_parser(), _setup, _run, argv)
+
+
+def _setup(args):
+    return make_split(args.train_ann, args.labels_csv, args.out_dir,
+                      args.val_ann, args.overwrite)
+
+
+def _run(args, s) -> int:
     msg = (f'{s["num_classes"]} classes -> {len(s["base"])} base, '
            f'{len(s["novel"])} novel; base_train.txt: {s["base_train"]} '
            f'videos')

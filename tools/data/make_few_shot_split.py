@@ -21,38 +21,36 @@ classes, drawn with three seeds:
 
     python tools/data/make_few_shot_split.py base_train.txt \\
         fs_base_s1_train.txt --shots 16 --seed 1
+
+ANN is read by the dataset's own parser (negative labels are errors naming
+file:line). OUT may not be ANN or the label file, and an existing OUT is
+replaced only with ``--overwrite`` (written to a temporary file, then
+renamed). Bad input: one ``make_few_shot_split.py: error: ...`` line, exit
+status 2.
 """
 import argparse
+import os.path as osp
 import random
 import sys
 from collections import defaultdict
 from typing import Dict, List, Optional
 
-from tqdm import tqdm
-
+from vifi_mmaction.apis import run_cli
 from vifi_mmaction.datasets import load_class_names
+from vifi_mmaction.datasets.annotations import read_annotation
+from vifi_mmaction.errors import ViFiUserError
+from vifi_mmaction.utils import check_output, staged_files
 
 
-class FewShotError(ValueError):
+class FewShotError(ViFiUserError, ValueError):
     """Too few videos in a class, or a malformed annotation."""
 
 
 def read_by_class(path: str) -> Dict[int, List[str]]:
     """Annotation lines (unchanged) grouped by label, in file order."""
     by_class = defaultdict(list)
-    with open(path, encoding='utf-8') as f:
-        lines = f.read().splitlines()
-    for lineno, line in enumerate(tqdm(lines, desc=f'reading {path}',
-                                       disable=None, leave=False), start=1):
-        if not line.strip():
-            continue
-        parts = line.strip().rsplit(maxsplit=1)
-        if len(parts) != 2 or not parts[1].isdigit():
-            raise FewShotError(f'{path}:{lineno}: expected "path label", '
-                               f'got {line!r}')
-        by_class[int(parts[1])].append(line)
-    if not by_class:
-        raise FewShotError(f'{path}: no annotations')
+    for entry in read_annotation(path):
+        by_class[entry.label].append(entry.line)
     return by_class
 
 
@@ -88,8 +86,9 @@ def few_shot(by_class: Dict[int, List[str]], shots: int, seed: int,
     return out
 
 
-def parse_args(argv=None):
+def build_parser():
     parser = argparse.ArgumentParser(
+        prog=osp.basename(__file__),
         description='Draw K videos per class from an annotation file '
         '(reproducible for a given seed; lines copied unchanged; a class '
         'with fewer than K videos is an error).')
@@ -102,20 +101,29 @@ def parse_args(argv=None):
     parser.add_argument('--labels', help='label file ("id,name" CSV or '
                         '.txt): checks that every class has K videos and '
                         'names the classes in errors')
-    return parser.parse_args(argv)
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace an existing OUT')
+    return parser
+
+
+def parse_args(argv=None):
+    return build_parser().parse_args(argv)
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    try:
-        names = load_class_names(args.labels) if args.labels else None
-        lines = few_shot(read_by_class(args.ann), args.shots, args.seed,
-                         names)
-    except (FewShotError, ValueError, FileNotFoundError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 1
-    with open(args.out, 'w', encoding='utf-8') as f:
-        f.writelines(line.rstrip('\n') + '\n' for line in lines)
+    return run_cli(build_parser(), _setup, _run, argv)
+
+
+def _setup(args) -> List[str]:
+    check_output(args.out, [args.ann, args.labels], args.overwrite, 'OUT')
+    names = load_class_names(args.labels) if args.labels else None
+    return few_shot(read_by_class(args.ann), args.shots, args.seed, names)
+
+
+def _run(args, lines: List[str]) -> int:
+    with staged_files([args.out]) as tmp:
+        with open(tmp[args.out], 'w', encoding='utf-8') as f:
+            f.writelines(line.rstrip('\n') + '\n' for line in lines)
     print(f'{len(lines)} videos ({args.shots} per class, seed {args.seed}) '
           f'written to {args.out}')
     return 0

@@ -3,15 +3,17 @@
 
 Each class is a short phrase, ``"<colour> object moving <motion>"`` (e.g.
 ``"red object moving in a circle"``): 3 colours x 4 motions = 12 classes.
-The shape (square or disc), size, speed, start point and sense of motion
-vary within a class. The motions (sideways, up and down, diagonally, in a
-circle) differ in the set of places the object visits, so they can be told
-apart after temporal mean pooling, which ignores frame order (left-to-right
-and right-to-left motion would not be), and each frame carries a motion
-trail along the direction of travel. Classes are split into 8 base and 4
-novel classes so that every colour and every motion of a novel class also
-appears among the base classes, which makes zero-shot transfer to the novel
-classes possible in principle.
+The shape (square or disc), size, speed, sense of motion and (for the
+circle) phase and radius vary within a class. Every path runs through (near)
+the frame centre, so the motions (sideways, up and down, diagonally, in a
+circle) differ in the set of places the object visits, which survives the
+temporal mean pooling that ignores frame order (left-to-right and
+right-to-left motion would not be told apart). Each frame also shows a
+fading streak over the last few frames, a line of the motion's orientation
+or an arc. Classes are split into 8 base and 4 novel classes so that every
+colour and every motion of a novel class also appears among the base
+classes, which makes zero-shot transfer to the novel classes possible in
+principle.
 
 Writes, under OUT_DIR::
 
@@ -26,14 +28,21 @@ import argparse
 import csv
 import os
 import os.path as osp
+import sys
 
 import cv2
 import numpy as np
+
+from vifi_mmaction.apis import run_cli
+from vifi_mmaction.errors import InputError
+from vifi_mmaction.utils import check_output_dir, staged_files
 
 COLOURS = {'red': (40, 40, 220), 'green': (40, 200, 40), 'blue': (220, 60, 30)}
 MOTIONS = ('sideways', 'up and down', 'diagonally', 'in a circle')
 SHAPES = ('square', 'disc')
 TRAIL = 4
+STREAK = 6  # frames of motion streak behind the object
+GHOSTS = 16  # faded copies that draw the streak
 # Novel classes; each colour and each motion also occurs among base classes.
 NOVEL = {('red', 'sideways'), ('green', 'up and down'),
          ('blue', 'diagonally'), ('red', 'in a circle')}
@@ -49,15 +58,24 @@ def class_name(colour: str, motion: str) -> str:
 
 
 def trajectory(motion, rng, frames, size, radius):
-    """Centre positions ``[(x, y)] * frames`` for one clip."""
+    """Centre positions ``[(x, y)] * frames`` for one clip.
+
+    Every path runs through (near) the frame centre, so the set of places a
+    clip visits (a row, a column, a diagonal or a ring) tells the motions
+    apart after the temporal mean pooling of frame embeddings.
+    """
     lo, hi = radius, size - radius
-    t = np.linspace(0, 1, frames) * rng.uniform(0.7, 1.0)
-    t = t if rng.random() < 0.5 else t[::-1]  # either sense of motion
+    c = size / 2
+    jitter = size / 16
+    s = np.linspace(0, 2, frames) * rng.uniform(0.7, 1.0)
+    s = s if rng.random() < 0.5 else s[::-1]  # either sense of motion
+    # the straight motions go there and back (twice the circle's speed)
+    t = 1 - np.abs(1 - s)
     if motion == 'sideways':
-        y = rng.uniform(lo, hi)
+        y = c + rng.uniform(-jitter, jitter)
         return [(lo + (hi - lo) * u, y) for u in t]
     if motion == 'up and down':
-        x = rng.uniform(lo, hi)
+        x = c + rng.uniform(-jitter, jitter)
         return [(x, lo + (hi - lo) * u) for u in t]
     if motion == 'diagonally':
         flip = rng.random() < 0.5
@@ -67,17 +85,19 @@ def trajectory(motion, rng, frames, size, radius):
     # in a circle
     r = (hi - lo) / 2 * rng.uniform(0.7, 1.0)
     phase = rng.uniform(0, 2 * np.pi)
-    c = size / 2
-    return [(c + r * np.cos(phase + 2 * np.pi * u),
-             c + r * np.sin(phase + 2 * np.pi * u)) for u in t]
+    cx, cy = c + rng.uniform(-jitter, jitter, 2)
+    return [(cx + r * np.cos(phase + np.pi * u),
+             cy + r * np.sin(phase + np.pi * u)) for u in s]
 
 
 def render_video(path, colour, motion, rng, frames, size):
     """Write one clip of a shape following ``motion``."""
     shape = SHAPES[rng.integers(len(SHAPES))]
-    radius = int(rng.integers(size // 10, size // 6))
-    # ``TRAIL`` sub-steps per frame: earlier ones are drawn fainter, a motion
-    # blur whose orientation shows the motion in every single frame.
+    radius = int(rng.integers(max(1, size // 16), max(2, size // 10)))
+    # ``TRAIL`` sub-steps per frame. The streak behind the object fades
+    # over ``STREAK`` frames: its shape (a line of some orientation, or an
+    # arc) shows the motion in every single frame, so it survives the
+    # temporal mean pooling that ignores frame order.
     path_xy = trajectory(motion, rng, frames * TRAIL, size, radius)
     bgr = np.array(COLOURS[colour], dtype=np.float64)
     bgr = np.clip(bgr + rng.normal(0, 15, 3), 0, 255)
@@ -90,11 +110,11 @@ def render_video(path, colour, motion, rng, frames, size):
         img = np.full((size, size, 3), background, np.uint8)
         noise = rng.integers(-12, 13, img.shape)
         img = np.clip(img.astype(np.int16) + noise, 0, 255).astype(np.uint8)
-        for k in range(TRAIL):
-            # ghosts up to ~2 frames back along the path
-            idx = max(0, t * TRAIL - 3 * (TRAIL - 1 - k))
-            x, y = (int(v) for v in path_xy[idx])
-            alpha = (k + 1) / TRAIL
+        for k in range(GHOSTS):
+            # ghost k of GHOSTS lies (GHOSTS-1-k)/GHOSTS of STREAK frames back
+            back = STREAK * TRAIL * (GHOSTS - 1 - k) // GHOSTS
+            x, y = (int(v) for v in path_xy[max(0, t * TRAIL - back)])
+            alpha = 0.25 + 0.75 * (k + 1) / GHOSTS
             layer = img.copy()
             color = tuple(int(v) for v in bgr)
             if shape == 'disc':
@@ -115,49 +135,75 @@ def write_labels(path, names):
             w.writerow([i, n])
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+OUTPUTS = ('labels.csv', 'base_labels.csv', 'novel_labels.csv',
+           'base_train.txt', 'base_val.txt', 'novel_val.txt')
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog=osp.basename(__file__),
+                                     description=__doc__.split('\n')[0])
     parser.add_argument('out_dir')
     parser.add_argument('--train-per-class', type=int, default=24)
     parser.add_argument('--val-per-class', type=int, default=8)
     parser.add_argument('--frames', type=int, default=16)
     parser.add_argument('--size', type=int, default=64)
     parser.add_argument('--seed', type=int, default=0)
-    args = parser.parse_args(argv)
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace a dataset already in OUT_DIR')
+    return parser
 
-    os.makedirs(args.out_dir, exist_ok=True)
+
+def check_args(args) -> None:
+    for name in ('train_per_class', 'val_per_class', 'frames'):
+        if getattr(args, name) < 1:
+            raise InputError(f'--{name.replace("_", "-")} must be at least '
+                             f'1, got {getattr(args, name)}')
+    if args.size < 16:
+        raise InputError(f'--size must be at least 16, got {args.size}')
+    check_output_dir(args.out_dir, OUTPUTS, overwrite=args.overwrite,
+                     what='OUT_DIR')
+
+
+def main(argv=None) -> int:
+    return run_cli(build_parser(), check_args, _run, argv)
+
+
+def _run(args, _) -> int:
     rng = np.random.default_rng(args.seed)
     classes = class_list()
     base = [c for c in classes if c not in NOVEL]
     novel = [c for c in classes if c in NOVEL]
-    write_labels(osp.join(args.out_dir, 'labels.csv'),
-                 [class_name(*c) for c in classes])
-    write_labels(osp.join(args.out_dir, 'base_labels.csv'),
-                 [class_name(*c) for c in base])
-    write_labels(osp.join(args.out_dir, 'novel_labels.csv'),
-                 [class_name(*c) for c in novel])
-
-    splits = [('base_train.txt', base, 'train', args.train_per_class),
-              ('base_val.txt', base, 'val', args.val_per_class),
-              ('novel_val.txt', novel, 'val', args.val_per_class)]
-    total = 0
-    for ann_name, subset, split, per_class in splits:
-        lines = []
-        for label, (colour, motion) in enumerate(subset):
-            slug = f'{colour}_{motion.replace(" ", "_")}'
-            os.makedirs(osp.join(args.out_dir, 'videos', slug), exist_ok=True)
-            for i in range(per_class):
-                rel = f'{slug}/{split}_{i}.mp4'
-                path = osp.join(args.out_dir, 'videos', rel)
-                render_video(path, colour, motion, rng, args.frames,
-                             args.size)
-                lines.append(f'{rel} {label}')
-                total += 1
-        with open(osp.join(args.out_dir, ann_name), 'w') as f:
-            f.write('\n'.join(lines) + '\n')
+    # the label and annotation files appear together, after every video
+    paths = [osp.join(args.out_dir, name) for name in OUTPUTS]
+    with staged_files(paths) as tmp:
+        out = {name: tmp[path] for name, path in zip(OUTPUTS, paths)}
+        write_labels(out['labels.csv'], [class_name(*c) for c in classes])
+        write_labels(out['base_labels.csv'], [class_name(*c) for c in base])
+        write_labels(out['novel_labels.csv'],
+                     [class_name(*c) for c in novel])
+        splits = [('base_train.txt', base, 'train', args.train_per_class),
+                  ('base_val.txt', base, 'val', args.val_per_class),
+                  ('novel_val.txt', novel, 'val', args.val_per_class)]
+        total = 0
+        for ann_name, subset, split, per_class in splits:
+            lines = []
+            for label, (colour, motion) in enumerate(subset):
+                slug = f'{colour}_{motion.replace(" ", "_")}'
+                os.makedirs(osp.join(args.out_dir, 'videos', slug),
+                            exist_ok=True)
+                for i in range(per_class):
+                    rel = f'{slug}/{split}_{i}.mp4'
+                    path = osp.join(args.out_dir, 'videos', rel)
+                    render_video(path, colour, motion, rng, args.frames,
+                                 args.size)
+                    lines.append(f'{rel} {label}')
+                    total += 1
+            with open(out[ann_name], 'w') as f:
+                f.write('\n'.join(lines) + '\n')
     print(f'wrote {total} videos, {len(base)} base and {len(novel)} novel '
           f'classes to {args.out_dir}')
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -19,6 +19,15 @@ from .labels import parse_labels, split_label_list
 from .plots import (attention_grid_figsize, confusion_matrix, load_dump,
                     plot_attention_grid, plot_confusion_matrix, plot_tsne)
 from .manifold import stratified_subsample, tsne
+from .windows import (VideoWindows, WindowError, open_video, parse_span,
+                      plan_windows)
+from .timeline import (label_windows, save_timeline, segments, smooth_scores,
+                       video_timeline)
+from .timeline_plot import plot_timeline
+from .moments import (extract_moments, load_moments, merge_moments,
+                      window_embeddings)
+from .search import VideoIndex, text_queries, top_k
+from .contact_sheet import plot_contact_sheet
 
 __all__ = [
     'ViFiZeroShotInferencer', 'VIDEO_EXTENSIONS', 'list_videos',
@@ -35,5 +44,10 @@ __all__ = [
     'folder_config_text', 'make_folder_dataset', 'ExportDependencyError',
     'ViFiVisionExport', 'ViFiTextExport', 'export_onnx', 'export_torchscript',
     'require_module', 'run_onnx', 'clip_shape', 'export_recognizer',
-    'export_description', 'ONNX_REQUIREMENTS', 'DEFAULT_OPSET'
+    'export_description', 'ONNX_REQUIREMENTS', 'DEFAULT_OPSET', 'parse_span',
+    'plan_windows', 'open_video', 'VideoWindows', 'WindowError',
+    'video_timeline', 'smooth_scores', 'label_windows', 'segments',
+    'save_timeline', 'plot_timeline', 'window_embeddings', 'extract_moments',
+    'merge_moments', 'load_moments',
+    'top_k', 'VideoIndex', 'text_queries', 'plot_contact_sheet'
 ]

@@ -29,6 +29,9 @@ import torch
 from mmengine.utils import ProgressBar
 from torch import Tensor, nn
 
+from ..errors import InputError
+from ..utils.outputs import staged_files
+
 __all__ = [
     'ExportDependencyError', 'ViFiVisionExport', 'ViFiTextExport',
     'export_onnx', 'export_torchscript', 'require_module', 'run_onnx',
@@ -42,7 +45,7 @@ ONNX_REQUIREMENTS = {'onnx': 'onnx==1.23.2',
 DEFAULT_OPSET = 17  # first opset with a fused LayerNormalization
 
 
-class ExportDependencyError(ValueError):
+class ExportDependencyError(InputError):
     """An optional package the export needs is not installed."""
 
 
@@ -91,7 +94,7 @@ class ViFiVisionExport(nn.Module):
         super().__init__()
         pre = recognizer.data_preprocessor
         if getattr(pre, 'format_shape', None) != 'NCTHW':
-            raise ValueError(f'export needs NCTHW clips, the data '
+            raise InputError(f'export needs NCTHW clips, the data '
                              f'preprocessor has format_shape='
                              f'{getattr(pre, "format_shape", None)!r}')
         head = recognizer.cls_head
@@ -137,10 +140,10 @@ class ViFiTextExport(nn.Module):
     def __init__(self, head: nn.Module) -> None:
         super().__init__()
         if not hasattr(head, 'text'):
-            raise TypeError(f'{type(head).__name__} has no text tower')
+            raise InputError(f'{type(head).__name__} has no text tower')
         if hasattr(head, 'prompt_parameters'):
             # its class embeddings also depend on learned context tokens
-            raise TypeError(
+            raise InputError(
                 f'{type(head).__name__}: a prompted text head has no '
                 f'tokens -> embeddings model to export; export the vision '
                 f'model only (--no-text)')
@@ -234,7 +237,7 @@ def clip_shape(pipeline: Sequence[dict],
             size = (int(crop), int(crop)) if isinstance(crop, int) else (
                 int(crop[1]), int(crop[0]))
     if frames is None or size is None:
-        raise ValueError(f'{where}: the test pipeline needs a frame sampler '
+        raise InputError(f'{where}: the test pipeline needs a frame sampler '
                          f'({", ".join(_SAMPLERS)}) and a crop '
                          f'({", ".join(_CROPS)}) to fix the export\'s input '
                          f'shape')
@@ -291,7 +294,7 @@ def export_recognizer(recognizer: nn.Module,
     """
     unknown = set(formats) - {'onnx', 'torchscript'}
     if unknown or not formats:
-        raise ValueError(f'--format must be onnx and/or torchscript, got '
+        raise InputError(f'--format must be onnx and/or torchscript, got '
                          f'{sorted(formats)}')
     vision = ViFiVisionExport(recognizer).eval()
     text_model = ViFiTextExport(recognizer.cls_head).eval() if text else None
@@ -311,17 +314,18 @@ def export_recognizer(recognizer: nn.Module,
             if module is not None:
                 jobs.append((fmt, role, module, example, names))
     bar = ProgressBar(len(jobs), file=sys.stderr) if show_progress else None
-    files, staged, diffs = {}, {}, {}
+    files, diffs = {}, {}
     check_pixels = torch.rand(2, 2, channels, t, h, w, generator=gen) * 255
     check_tokens = _pad(
         head.text.tokenize(['a', 'a photo of a bird flying.']), context)
-    try:
+    names = {(fmt, role): f'{role}.onnx' if fmt == 'onnx' else
+             f'{role}.torchscript.pt'
+             for fmt, role, *_ in jobs}
+    # all files appear once every export succeeded and was checked
+    with staged_files([osp.join(out_dir, n) for n in names.values()]) as tmp:
         for fmt, role, module, example, (inputs, outputs) in jobs:
-            name = f'{role}.onnx' if fmt == 'onnx' else \
-                f'{role}.torchscript.pt'
-            # written under a temporary name; renamed once all succeeded
-            path = osp.join(out_dir, f'.{name}.partial')
-            staged[osp.join(out_dir, name)] = path
+            final = osp.join(out_dir, names[fmt, role])
+            path = tmp[final]
             if fmt == 'onnx':
                 axes = ({'pixels': {0: 'batch', 1: 'views'},
                          'probs': {0: 'batch'}, 'embeddings': {0: 'batch'}}
@@ -331,7 +335,7 @@ def export_recognizer(recognizer: nn.Module,
                             axes, opset)
             else:
                 export_torchscript(module, (example, ), path)
-            files[f'{role}_{fmt}'] = osp.join(out_dir, name)
+            files[f'{role}_{fmt}'] = final
             if verify:
                 check = check_pixels if role == 'vision' else check_tokens
                 with torch.no_grad():
@@ -344,14 +348,8 @@ def export_recognizer(recognizer: nn.Module,
                     _max_diff(a, b) for a, b in zip(ref, got))
             if bar is not None:
                 bar.update()
-        for final, path in staged.items():
-            os.replace(path, final)
-    finally:
-        for path in staged.values():
-            if osp.exists(path):
-                os.remove(path)
-        if bar is not None:
-            sys.stderr.write('\n')
+    if bar is not None:
+        sys.stderr.write('\n')
     return dict(files=files, max_diff=diffs)
 
 

@@ -28,19 +28,46 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from mmengine.utils import ProgressBar
 
-from ..datasets.class_names import load_class_names
 from ..datasets.video_dataset import ViFiVideoDataset
+from ..errors import InputError, ViFiUserError
+from ..utils.class_names import load_class_names
+from ..utils.outputs import check_output_dir
 from .inferencer import ViFiZeroShotInferencer
 from .video_inputs import list_videos
 
 __all__ = ['read_video_items', 'FeatureStore', 'extract_features',
-           'load_features', 'FeatureStoreError']
+           'load_features', 'FeatureStoreError', 'check_feature_dir']
 
 META_VERSION = 1
 
 
-class FeatureStoreError(ValueError):
-    """An output directory holds features made from other inputs/settings."""
+_STORE_FILES = ('meta.json', 'embeddings.npy', 'frame_embeddings.npy',
+                'written.npy', 'index.csv')
+
+
+class FeatureStoreError(ViFiUserError, ValueError):
+    """An output directory holds features made from other inputs/settings,
+    or files this tool did not write."""
+
+
+def check_feature_dir(out_dir: str, overwrite: bool = False) -> None:
+    """Before any work: ``out_dir`` must be a folder we may write, and hold
+    no file of the store's names that an extraction did not write (no
+    ``meta.json`` beside it), unless ``overwrite``.
+
+    Raises:
+        FeatureStoreError, InputError: naming the folder and the file.
+    """
+    if osp.exists(out_dir) and not osp.isdir(out_dir):
+        raise InputError(f'output folder {out_dir} is a file')
+    check_output_dir(out_dir, [], what='output folder')
+    if overwrite or osp.isfile(osp.join(out_dir, 'meta.json')):
+        return
+    foreign = [n for n in _STORE_FILES if osp.exists(osp.join(out_dir, n))]
+    if foreign:
+        raise FeatureStoreError(
+            f'{out_dir} holds {", ".join(foreign)} that no extraction wrote '
+            f'(no meta.json); use another output folder or --overwrite')
 
 
 def read_video_items(source: str,
@@ -69,13 +96,13 @@ def read_video_items(source: str,
             items.append(dict(video=video, label=names.get(cls, -1),
                               class_name=cls))
         if not items:
-            raise ValueError(f'{source}: folder holds no video files')
+            raise InputError(f'{source}: folder holds no video files')
         return items
     if not osp.isfile(source):
         raise FileNotFoundError(f'no such folder or annotation file: '
                                 f'{source}')
     if class_names is None:
-        raise ValueError(f'{source}: an annotation file needs the class '
+        raise InputError(f'{source}: an annotation file needs the class '
                          f'names (--labels-file or the config\'s)')
     names = load_class_names(list(class_names))
     dataset = ViFiVideoDataset(source, pipeline=[], class_names=names,
@@ -119,6 +146,7 @@ class FeatureStore:
         self.out_dir = out_dir
         self.items = list(items)
         self.frame_embeddings = frame_embeddings
+        check_feature_dir(out_dir, overwrite)
         os.makedirs(out_dir, exist_ok=True)
         meta = dict(version=META_VERSION, num_items=len(self.items),
                     items_sha1=_items_digest(self.items),
@@ -126,8 +154,7 @@ class FeatureStore:
                     settings=json.loads(json.dumps(settings)))
         old = self._read_meta()
         if overwrite or old is None:
-            for name in ('embeddings.npy', 'frame_embeddings.npy',
-                         'written.npy', 'index.csv'):
+            for name in _STORE_FILES[1:]:
                 if osp.exists(self.path(name)):
                     os.remove(self.path(name))
             self.meta = meta
@@ -319,7 +346,7 @@ def load_features(out_dir: str, frames: bool = False) -> dict:
     else:
         rows = [r for r in rows if r['status'] == 'ok']
     if not rows:
-        raise ValueError(f'{index_path}: no extracted videos (status ok)')
+        raise InputError(f'{index_path}: no extracted videos (status ok)')
     idx = np.array([int(r['row']) for r in rows], dtype=np.int64)
     emb = np.load(emb_path, mmap_mode='r')
     out = dict(embeddings=np.asarray(emb[idx]),

@@ -19,8 +19,10 @@ from mmengine.config import Config
 from mmengine.utils import ProgressBar
 from yapf.yapflib.yapf_api import FormatCode
 
-from ..datasets.class_names import load_class_names
 from ..datasets.transforms.loading import VideoReadError, ViFiDecordInit
+from ..errors import InputError
+from ..utils.class_names import load_class_names
+from ..utils.outputs import check_output_dir, staged_files
 from .video_inputs import list_videos
 
 __all__ = [
@@ -63,7 +65,7 @@ def scan_class_folders(root: str) -> Tuple[List[str], List[dict]]:
         raise FileNotFoundError(f'no such folder: {root}')
     loose = list_videos(root, recursive=False)
     if loose:
-        raise ValueError(f'{loose[0]}: video outside a class folder (every '
+        raise InputError(f'{loose[0]}: video outside a class folder (every '
                          f'video must lie in ROOT/<class>/)')
     folders = sorted(e.name for e in os.scandir(root)
                      if e.is_dir() and not e.name.startswith('.'))
@@ -71,19 +73,19 @@ def scan_class_folders(root: str) -> Tuple[List[str], List[dict]]:
     for folder in folders:
         name = ' '.join(folder.replace('_', ' ').split())
         if name in seen:
-            raise ValueError(f'{osp.join(root, folder)}: class name {name!r} '
+            raise InputError(f'{osp.join(root, folder)}: class name {name!r} '
                              f'also comes from folder {seen[name]!r}')
         seen[name] = folder
         videos = list_videos(osp.join(root, folder))
         if not videos:
-            raise ValueError(f'{osp.join(root, folder)}: class folder holds '
+            raise InputError(f'{osp.join(root, folder)}: class folder holds '
                              f'no video files')
         for video in videos:
             rel = osp.relpath(video, root).replace(os.sep, '/')
             items.append(dict(path=rel, label=len(names)))
         names.append(name)
     if len(names) < 2:
-        raise ValueError(f'{root}: found {len(names)} class folder(s); a '
+        raise InputError(f'{root}: found {len(names)} class folder(s); a '
                          f'folder-per-class tree needs at least two')
     # the dataset's own checks: names usable as a label set
     load_class_names(names)
@@ -145,7 +147,7 @@ def stratified_split(labels: Sequence[Hashable], val_ratio: float,
         tuple: ``(train, val)`` item indices, each sorted.
     """
     if not 0 < val_ratio < 1:
-        raise ValueError(f'--val-ratio must lie in (0, 1), got {val_ratio}')
+        raise InputError(f'--val-ratio must lie in (0, 1), got {val_ratio}')
     by_class: Dict[Hashable, List[int]] = {}
     for i, label in enumerate(labels):
         by_class.setdefault(label, []).append(i)
@@ -221,23 +223,6 @@ def folder_config_text(base_config: str, config_path: str, data_root: str,
                                         column_limit=79))[0]
 
 
-def _write_all(files: Dict[str, str]) -> None:
-    """Write every file under a temporary name, then rename them all."""
-    tmp = {}
-    try:
-        for path, text in files.items():
-            tmp[path] = osp.join(osp.dirname(path),
-                                 f'.{osp.basename(path)}.tmp')
-            with open(tmp[path], 'w', encoding='utf-8', newline='') as f:
-                f.write(text)
-        for path, staged in tmp.items():
-            os.replace(staged, path)
-    finally:
-        for staged in tmp.values():
-            if osp.exists(staged):
-                os.remove(staged)
-
-
 def _labels_csv(names: Sequence[str]) -> str:
     rows = [['id', 'name']] + [[i, n] for i, n in enumerate(names)]
     buf = io.StringIO()
@@ -281,18 +266,16 @@ def make_folder_dataset(root: str,
         (:func:`folder_outputs`).
 
     Raises:
-        FileExistsError: an output exists and ``overwrite`` is False.
+        InputError: an output exists and ``overwrite`` is False, or is
+            not writable.
         ValueError: see :func:`scan_class_folders`; also when a class has
             no readable video left.
     """
     paths = folder_outputs(out_dir)
-    if not overwrite:
-        existing = [p for p in paths.values() if osp.exists(p)]
-        if existing:
-            raise FileExistsError(f'{existing[0]} exists; pass --overwrite '
-                                  f'to replace the outputs in {out_dir}')
+    check_output_dir(out_dir, [osp.basename(p) for p in paths.values()],
+                     inputs=[base_config], overwrite=overwrite, what='OUT')
     if not 0 < val_ratio < 1:
-        raise ValueError(f'--val-ratio must lie in (0, 1), got {val_ratio}')
+        raise InputError(f'--val-ratio must lie in (0, 1), got {val_ratio}')
     if not osp.isfile(base_config):
         raise FileNotFoundError(f'base config not found: {base_config}')
     names, items = scan_class_folders(root)
@@ -308,7 +291,7 @@ def make_folder_dataset(root: str,
     left = {it['label'] for it in good}
     for label, name in enumerate(names):
         if label not in left:
-            raise ValueError(f'{osp.join(root, _class_folder(items, label))}: '
+            raise InputError(f'{osp.join(root, _class_folder(items, label))}: '
                              f'no readable video of class {name!r} (see the '
                              f'unreadable videos: {len(unreadable)})')
     train, val = stratified_split([names[it['label']] for it in good],
@@ -335,7 +318,10 @@ def make_folder_dataset(root: str,
             header),
     }
     os.makedirs(out_dir, exist_ok=True)
-    _write_all(files)
+    with staged_files(list(files)) as tmp:
+        for path, text in files.items():
+            with open(tmp[path], 'w', encoding='utf-8', newline='') as f:
+                f.write(text)
     return dict(classes=names, num_videos=len(items), train=len(train),
                 val=len(val), unreadable=unreadable, train_only=train_only,
                 load_from=load_from, files=paths)

@@ -18,7 +18,6 @@ per video. On top of that it
 import copy
 import os
 import os.path as osp
-import pickle
 import sys
 from typing import Dict, Iterator, List, Optional, Sequence, Union
 
@@ -29,14 +28,17 @@ from mmengine.config import Config, ConfigDict
 from mmengine.dataset import Compose
 from mmengine.infer import BaseInferencer
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint
 from mmengine.utils import ProgressBar
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
-from ..datasets.class_names import load_class_names
+from ..checkpoint_io import (load_state_strict, load_weights_only,
+                             state_dict_of, strip_module_prefix)
+from ..engine.config_checks import check_config, load_config
+from ..errors import InputError
 from ..models.clip_loader import _is_torchscript
 from ..models.heads.text_contrastive_head import ViFiTextHead
+from ..utils.class_names import load_class_names
 
 from .predictions_io import format_prediction, save_predictions
 from .video_inputs import (InputsType, _as_list, _find_test_pipeline,
@@ -47,8 +49,7 @@ __all__ = ['ViFiZeroShotInferencer']
 
 # ---------------------------------------------------------------- weights
 def _is_clip_state(state: dict) -> bool:
-    keys = [k[len('module.'):] if k.startswith('module.') else k
-            for k in state]
+    keys = strip_module_prefix(state)
     return any(k.startswith('visual.') for k in keys) and not any(
         k.startswith(('backbone.', 'cls_head.')) for k in keys)
 
@@ -64,7 +65,7 @@ def _load_weights(model: nn.Module, weights: Optional[str],
     if weights is None:
         if not (getattr(backbone, 'pretrained', None)
                 and getattr(head, 'pretrained', None)):
-            raise ValueError(
+            raise InputError(
                 f'{where}: no weights; give a checkpoint, or CLIP weights in '
                 f'the config (model.clip.pretrained) for vanilla CLIP')
         model.init_weights()
@@ -73,38 +74,14 @@ def _load_weights(model: nn.Module, weights: Optional[str],
         raise FileNotFoundError(f'checkpoint not found: {weights}')
     state = None
     if not (weights.endswith('.safetensors') or _is_torchscript(weights)):
-        try:
-            ckpt = _load_checkpoint(weights, map_location='cpu',
-                                    logger='silent')
-        except (pickle.UnpicklingError, EOFError, RuntimeError) as e:
-            first = (str(e).strip().splitlines() or [''])[0]
-            raise ValueError(f'{weights}: cannot read the checkpoint '
-                             f'({type(e).__name__}: {first})') from None
-        state = ckpt.get('state_dict', ckpt) if isinstance(ckpt,
-                                                           dict) else None
-        if not isinstance(state, dict):
-            raise ValueError(f'{weights}: not a checkpoint (no state dict)')
+        state = state_dict_of(load_weights_only(weights), weights)
     if state is None or _is_clip_state(state):
         # OpenAI / open_clip CLIP weights: each tower reads its part.
         backbone.pretrained = head.pretrained = weights
         backbone.sha256 = head.sha256 = None
         model.init_weights()
         return 'clip'
-    state = {(k[len('module.'):] if k.startswith('module.') else k): v
-             for k, v in state.items()}
-    try:
-        result = model.load_state_dict(state, strict=False)
-    except RuntimeError as e:
-        lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
-        detail = next((ln for ln in lines if 'size mismatch' in ln),
-                      lines[-1] if lines else '')
-        raise ValueError(f'{weights} does not fit {where}: {detail}') from None
-    missing, unexpected = result.missing_keys, result.unexpected_keys
-    if missing or unexpected:
-        raise ValueError(
-            f'{weights} does not fit {where}: {len(missing)} missing keys '
-            f'{missing[:3]}, {len(unexpected)} unexpected keys '
-            f'{unexpected[:3]}; check that the config matches the checkpoint')
+    load_state_strict(model, state, weights, hint=f'config {where}')
     return 'checkpoint'
 
 
@@ -169,7 +146,8 @@ class ViFiZeroShotInferencer(BaseInferencer):
             where = os.fspath(model)
             if not osp.isfile(where):
                 raise FileNotFoundError(f'config not found: {where}')
-            cfg = Config.fromfile(where)
+            cfg = load_config(where)
+            check_config(cfg, where)
         elif isinstance(model, (Config, ConfigDict, dict)):
             where = 'config'
             cfg = Config(copy.deepcopy(dict(model))) if not isinstance(
@@ -184,7 +162,7 @@ class ViFiZeroShotInferencer(BaseInferencer):
                                                        str) else head_type
         if not (isinstance(head_cls, type)
                 and issubclass(head_cls, ViFiTextHead)):
-            raise ValueError(
+            raise InputError(
                 f'{where}: zero-shot inference needs a ViFiTextHead model '
                 f'(cls_head), got {head_type!r}')
         if labels is not None:
@@ -196,7 +174,7 @@ class ViFiZeroShotInferencer(BaseInferencer):
             if not readable and not require_labels:
                 head_cfg['class_names'] = None  # embeddings only
             elif not readable:
-                raise ValueError(
+                raise InputError(
                     f'{where}: no labels given and the config\'s class names '
                     f'({names!r}) are not available; pass labels '
                     f'(--labels / --labels-file)')
@@ -292,7 +270,7 @@ class ViFiZeroShotInferencer(BaseInferencer):
         while the model runs on the current batch.
         """
         if batch_size < 1:
-            raise ValueError(f'batch_size must be positive, got {batch_size}')
+            raise InputError(f'batch_size must be positive, got {batch_size}')
         num_workers = max(0, min(int(num_workers), len(inputs)))
         loader = DataLoader(
             _VideoList(inputs, self.pipeline),

@@ -3,12 +3,14 @@
 ``--labels "label one,label two"`` is the quick form; names that contain
 commas (SSv2's) go in a file: ``.txt`` with one name per line, or the
 official ``id,name`` CSV with quoted names. Files are read by
-:func:`vifi_mmaction.datasets.load_class_names`, the same reader the head and
+:func:`vifi_mmaction.utils.load_class_names`, the same reader the head and
 the dataset use.
 """
 from typing import List, Optional, Sequence, Union
 
-from ..datasets.class_names import ClassNamesError, load_class_names
+from ..errors import InputError
+from ..utils.class_names import (ClassNamesError, load_class_names,
+                                 tokenizer_key)
 
 __all__ = ['parse_labels', 'split_label_list']
 
@@ -34,11 +36,12 @@ def split_label_list(text: str, where: str = '--labels') -> List[str]:
                 f'{where}: label {i} of {text!r} is empty; separate labels '
                 f'with single commas, and put names that contain commas in '
                 f'a --labels-file')
-        if name in seen:
+        key = tokenizer_key(name)  # CLIP reads 'Surfing' as 'surfing'
+        if key in seen:
             raise ClassNamesError(
-                f'{where}: duplicate label {name!r} (positions {seen[name]} '
-                f'and {i})')
-        seen[name] = i
+                f'{where}: duplicate label {name!r} (positions {seen[key]} '
+                f'and {i}; CLIP\'s tokenizer reads it as {key!r})')
+        seen[key] = i
     return names
 
 
@@ -60,7 +63,7 @@ def parse_labels(labels: Optional[Union[str, Sequence[str]]] = None,
         FileNotFoundError: if ``labels_file`` does not exist.
     """
     if (labels is None) == (labels_file is None):
-        raise ValueError('give exactly one of --labels and --labels-file')
+        raise InputError('give exactly one of --labels and --labels-file')
     if labels_file is not None:
         return load_class_names(labels_file)
     if isinstance(labels, str):

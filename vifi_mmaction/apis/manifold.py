@@ -13,6 +13,8 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
+from ..errors import InputError
+
 __all__ = ['tsne', 'stratified_subsample']
 
 
@@ -84,7 +86,7 @@ def tsne(x: np.ndarray,
     """
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] < 3:
-        raise ValueError(f't-SNE needs at least 3 points [N, D], got shape '
+        raise InputError(f't-SNE needs at least 3 points [N, D], got shape '
                          f'{x.shape}')
     n = x.shape[0]
     if pca_dims:

@@ -7,10 +7,13 @@ tight bounding box), so the size of a PNG is known in advance.
 """
 import os
 import os.path as osp
+import pickle
 import textwrap
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+
+from ..errors import InputError
 
 __all__ = [
     'load_dump', 'confusion_matrix', 'plot_confusion_matrix', 'plot_tsne',
@@ -70,9 +73,15 @@ def load_dump(path: str) -> Tuple[np.ndarray, np.ndarray]:
     import mmengine
     if not osp.isfile(path):
         raise FileNotFoundError(f'dump file not found: {path}')
-    items = mmengine.load(path, file_format='pkl')
+    try:
+        items = mmengine.load(path, file_format='pkl')
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError,
+            AttributeError, ImportError, IndexError) as e:
+        # only the unpickling of the user's file is guarded here
+        raise InputError(f'{path}: not a tools/test.py --dump pickle '
+                         f'({type(e).__name__}: {e})') from None
     if not isinstance(items, (list, tuple)) or not items:
-        raise ValueError(f'{path}: expected a non-empty list of predictions '
+        raise InputError(f'{path}: expected a non-empty list of predictions '
                          f'(tools/test.py --dump), got {type(items).__name__}')
     scores, labels = [], []
     for i, item in enumerate(items):
@@ -80,15 +89,15 @@ def load_dump(path: str) -> Tuple[np.ndarray, np.ndarray]:
             lambda k, it=item: getattr(it, k, None))
         score, label = get('pred_score'), get('gt_label')
         if score is None or label is None:
-            raise ValueError(f'{path}: item {i} has no pred_score/gt_label; '
+            raise InputError(f'{path}: item {i} has no pred_score/gt_label; '
                              f'expected a tools/test.py --dump pickle')
         score = np.asarray(score, dtype=np.float64).reshape(-1)
         label = np.asarray(label).reshape(-1)
         if label.size != 1:
-            raise ValueError(f'{path}: item {i} has {label.size} labels; '
+            raise InputError(f'{path}: item {i} has {label.size} labels; '
                              f'the confusion matrix needs single labels')
         if scores and score.shape != scores[0].shape:
-            raise ValueError(f'{path}: item {i} scores {score.size} classes, '
+            raise InputError(f'{path}: item {i} scores {score.size} classes, '
                              f'item 0 {scores[0].size}')
         scores.append(score)
         labels.append(int(label[0]))
@@ -102,7 +111,7 @@ def confusion_matrix(labels: Sequence[int], preds: Sequence[int],
     preds = np.asarray(preds, dtype=np.int64)
     bad = (labels < 0) | (labels >= num_classes)
     if bad.any():
-        raise ValueError(f'true label {labels[bad][0]} out of range for '
+        raise InputError(f'true label {labels[bad][0]} out of range for '
                          f'{num_classes} classes')
     cm = np.zeros((num_classes, num_classes), dtype=np.int64)
     np.add.at(cm, (labels, preds), 1)
@@ -136,11 +145,11 @@ def plot_confusion_matrix(cm: np.ndarray,
     cm = np.asarray(cm)
     k = cm.shape[0]
     if cm.shape != (k, k):
-        raise ValueError(f'confusion matrix must be square, got {cm.shape}')
+        raise InputError(f'confusion matrix must be square, got {cm.shape}')
     names = (list(class_names) if class_names is not None else
              [str(i) for i in range(k)])
     if len(names) != k:
-        raise ValueError(f'{len(names)} class names for a {k}-class '
+        raise InputError(f'{len(names)} class names for a {k}-class '
                          f'confusion matrix')
     totals = cm.sum(axis=1, keepdims=True)
     frac = np.divide(cm, totals, out=np.zeros(cm.shape, dtype=np.float64),
@@ -202,7 +211,7 @@ def plot_tsne(panels: Sequence[dict],
         matplotlib.figure.Figure
     """
     if not panels:
-        raise ValueError('plot_tsne needs at least one panel')
+        raise InputError('plot_tsne needs at least one panel')
     classes = [c for p in panels for c in p['classes']]
     colours = class_colours(classes)
     fig = _figure(figsize, dpi, layout='constrained')
@@ -211,7 +220,7 @@ def plot_tsne(panels: Sequence[dict],
         pts = np.asarray(panel['points'])
         cls = np.asarray(panel['classes'], dtype=object)
         if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) != len(cls):
-            raise ValueError(f'panel {panel.get("title")!r}: need [N, 2] '
+            raise InputError(f'panel {panel.get("title")!r}: need [N, 2] '
                              f'points and N classes, got {pts.shape} and '
                              f'{len(cls)}')
         for name, colour in colours.items():

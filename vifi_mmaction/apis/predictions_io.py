@@ -1,9 +1,11 @@
 """What the inferencer writes: readable lines and JSON/CSV result files."""
 import csv
 import json
-import os
 import os.path as osp
 from typing import Sequence
+
+from ..errors import InputError
+from ..utils.outputs import staged_files
 
 __all__ = ['format_prediction', 'save_predictions']
 
@@ -31,10 +33,13 @@ def save_predictions(results: Sequence[dict], path: str,
     """
     ext = osp.splitext(path)[1].lower()
     if ext not in ('.json', '.csv'):
-        raise ValueError(f'output must end with .json or .csv, got {path}')
-    parent = osp.dirname(osp.abspath(path))
-    os.makedirs(parent, exist_ok=True)
-    names = list(class_names)
+        raise InputError(f'output must end with .json or .csv, got {path}')
+    with staged_files([path]) as tmp:  # a failed write leaves no half file
+        _write(results, tmp[path], ext, list(class_names))
+
+
+def _write(results: Sequence[dict], path: str, ext: str,
+           names: Sequence[str]) -> None:
     if ext == '.json':
         rows = []
         for r in results:

@@ -12,6 +12,7 @@ from mmengine.utils import scandir
 from torch.utils.data import Dataset
 
 from ..datasets.transforms.loading import VideoReadError
+from ..errors import InputError
 
 __all__ = [
     'VIDEO_EXTENSIONS', 'list_videos', 'expand_inputs', 'parse_views',
@@ -62,7 +63,7 @@ def expand_inputs(inputs: InputsType) -> List[str]:
         if osp.isdir(item):
             found = list_videos(item)
             if not found:
-                raise ValueError(
+                raise InputError(
                     f'{item}: folder holds no video files (looked for '
                     f'{", ".join(VIDEO_EXTENSIONS)})')
             videos += found
@@ -82,13 +83,13 @@ def parse_views(views: Union[None, str, Sequence[int]]
     if isinstance(views, str):
         m = re.fullmatch(r'\s*(\d+)\s*[xX\u00d7]\s*(\d+)\s*', views)
         if not m:
-            raise ValueError(f'--views must be CLIPSxCROPS such as 1x1 or '
+            raise InputError(f'--views must be CLIPSxCROPS such as 1x1 or '
                              f'4x3, got {views!r}')
         clips, crops = int(m.group(1)), int(m.group(2))
     else:
         clips, crops = (int(v) for v in views)
     if clips < 1 or crops not in _CROPS:
-        raise ValueError(f'--views {clips}x{crops}: need at least 1 clip and '
+        raise InputError(f'--views {clips}x{crops}: need at least 1 clip and '
                          f'1, 3 or 10 crops')
     return clips, crops
 
@@ -126,7 +127,7 @@ def adapt_test_pipeline(pipeline: Sequence[dict],
     steps = [dict(copy.deepcopy(dict(s))) for s in pipeline]
     views = parse_views(views)
     if num_frames is not None and int(num_frames) < 1:
-        raise ValueError(f'--num-frames must be positive, got {num_frames}')
+        raise InputError(f'--num-frames must be positive, got {num_frames}')
     for step in steps:
         name = _type_name(step)
         if name in _DECODERS:
@@ -134,7 +135,7 @@ def adapt_test_pipeline(pipeline: Sequence[dict],
     samplers = [s for s in steps if _type_name(s) == 'ViFiSampleFrames']
     if not samplers and (num_frames is not None or
                          (views is not None and views[0] != 1)):
-        raise ValueError(f'{where}: --num-frames and --views need a '
+        raise InputError(f'{where}: --num-frames and --views need a '
                          f'ViFiSampleFrames step in the test pipeline')
     for step in samplers:
         step['test_mode'] = True
@@ -147,7 +148,7 @@ def adapt_test_pipeline(pipeline: Sequence[dict],
                     if _type_name(s) in _CROPS.values()]
         if not crop_idx:
             if views[1] != 1:
-                raise ValueError(f'{where}: --views with {views[1]} crops '
+                raise InputError(f'{where}: --views with {views[1]} crops '
                                  f'needs a CenterCrop/ThreeCrop/TenCrop step '
                                  f'in the test pipeline')
         else:
@@ -174,7 +175,7 @@ def _find_test_pipeline(cfg: Config, where: str) -> List[dict]:
                 break
         if node:
             return list(node)
-    raise ValueError(f'{where}: no test pipeline (test_dataloader.dataset.'
+    raise InputError(f'{where}: no test pipeline (test_dataloader.dataset.'
                      f'pipeline or test_pipeline)')
 
 

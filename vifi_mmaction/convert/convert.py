@@ -4,14 +4,13 @@ What differs between the three kinds of source is gathered in one strategy
 class per mode (:data:`MODES`); :func:`convert` is the common sequence.
 """
 import datetime
-import os
 import os.path as osp
 from typing import Dict, List, Optional, Tuple
 
 import torch
 
-from ..datasets import load_class_names
 from ..models.heads.text_contrastive_head import format_prompts
+from ..utils import check_output_dir, load_class_names, staged_files
 from .layout import (check_against_arch, detect_mode, infer_clip_arch,
                      infer_prompt_spec, need, openai_name,
                      split_official_state)
@@ -184,13 +183,23 @@ def convert(src: str,
             ctx_init: Optional[str] = None,
             inline_labels: bool = False,
             skip_prompt_check: bool = False,
-            log=print) -> dict:
+            log=print,
+            overwrite: bool = False) -> dict:
     """Convert ``src`` into ``out_dir/weights.pth`` and ``out_dir/config.py``.
+
+    The two files are checked before ``src`` is read (neither may be an
+    input; existing ones are replaced only with ``overwrite``) and appear
+    together, or not at all.
 
     Returns:
         dict: the ``meta`` written into ``weights.pth`` plus ``config`` and
         ``weights`` paths.
     """
+    if num_frames is not None and num_frames < 1:
+        raise ConversionError(
+            f'--num-frames must be positive, got {num_frames}')
+    check_output_dir(out_dir, ('weights.pth', 'config.py'),
+                     [src, labels, clip_weights], overwrite, 'OUT_DIR')
     names = load_class_names(labels)
     state, official_cfg, _ = load_source(src)
     mode = detect_mode(state, src)
@@ -238,14 +247,14 @@ def convert(src: str,
     meta['num_frames'] = num_frames = _num_frames(num_frames, official_cfg,
                                                   notes)
 
-    os.makedirs(out_dir, exist_ok=True)
     weights_path = osp.abspath(osp.join(out_dir, 'weights.pth'))
     config_path = osp.abspath(osp.join(out_dir, 'config.py'))
-    torch.save(dict(state_dict=sd, meta=meta), weights_path)
-    write_config(config_path, source=osp.abspath(src), mode=mode,
-                 prompt_note=prompt_note, parts=parts, arch=arch,
-                 num_frames=num_frames, labels=class_ref,
-                 inline=inline_labels, weights_path=weights_path)
+    with staged_files([weights_path, config_path]) as tmp:
+        torch.save(dict(state_dict=sd, meta=meta), tmp[weights_path])
+        write_config(tmp[config_path], source=osp.abspath(src), mode=mode,
+                     prompt_note=prompt_note, parts=parts, arch=arch,
+                     num_frames=num_frames, labels=class_ref,
+                     inline=inline_labels, weights_path=weights_path)
     log(f'{src}: {mode} model, {openai_name(arch) or "custom"} CLIP, '
         f'{len(names)} classes')
     for note in notes:

@@ -1,12 +1,13 @@
 """Read an official ViFi-CLIP checkpoint or OpenAI CLIP file, weights-only."""
 import collections
 import os.path as osp
-import pickle
-import zipfile
 from typing import Dict, Tuple
 
 import torch
 
+from ..checkpoint_io import (CheckpointError, UntrustedCheckpointError,
+                             load_weights_only, strip_module_prefix)
+from ..errors import ViFiUserError
 from ..models.clip_loader import _is_torchscript, load_clip_state_dict
 
 __all__ = ['ConversionError', 'load_source']
@@ -15,7 +16,7 @@ _YACS_NODE = 'yacs.config.CfgNode'
 _OPENAI_EXTRA_KEYS = ('input_resolution', 'context_length', 'vocab_size')
 
 
-class ConversionError(ValueError):
+class ConversionError(ViFiUserError, ValueError):
     """A source that cannot be converted; the message names the culprit."""
 
 
@@ -32,36 +33,19 @@ class _ConfigNode:
 
 def _first_line(err: BaseException) -> str:
     lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
-    for ln in lines:
-        if 'Unsupported global' in ln or 'Unsupported operand' in ln:
-            return ln
     return lines[0] if lines else type(err).__name__
 
 
 def _torch_load(path: str):
-    """``torch.load(weights_only=True)`` with the official config allowed."""
-    if zipfile.is_zipfile(path):
-        try:
-            unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path)
-        except (RuntimeError, ValueError, EOFError, pickle.UnpicklingError):
-            unsafe = []  # not a torch archive: torch.load below says why
-        unsafe = [g for g in unsafe if g != _YACS_NODE]
-        if unsafe:
-            raise ConversionError(
-                f'{path}: refused: unpickling it needs {", ".join(unsafe)}, '
-                f'i.e. code execution; weights-only loading accepts tensors '
-                f'and plain containers only')
+    """Weights-only load with the official config's stand-in allowed."""
     try:
-        with torch.serialization.safe_globals([(_ConfigNode, _YACS_NODE)]):
-            return torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as e:
+        return load_weights_only(path, allow=[(_ConfigNode, _YACS_NODE)])
+    except UntrustedCheckpointError as e:
         raise ConversionError(
             f'{path}: refused: it needs code execution to unpickle '
-            f'(weights-only loading): {_first_line(e)}') from None
-    except (RuntimeError, EOFError, ValueError, OSError) as e:
-        raise ConversionError(
-            f'{path}: not a readable PyTorch checkpoint: '
-            f'{_first_line(e)}') from None
+            f'(weights-only loading): {e.detail}') from None
+    except CheckpointError as e:
+        raise ConversionError(str(e)) from None
 
 
 def load_source(path: str) -> Tuple[Dict[str, torch.Tensor], dict, str]:
@@ -91,10 +75,8 @@ def load_source(path: str) -> Tuple[Dict[str, torch.Tensor], dict, str]:
             f'{path}: expected a checkpoint dict with a "model" state dict or '
             f'a CLIP state dict, got {type(obj).__name__}')
     state = {}
-    for key, value in obj.items():
-        key = str(key)
-        if key.startswith('module.'):
-            key = key[len('module.'):]
+    for key, value in strip_module_prefix(
+            {str(k): v for k, v in obj.items()}).items():
         if key in _OPENAI_EXTRA_KEYS and (
                 not isinstance(value, torch.Tensor) or value.dim() == 0):
             continue  # metadata ints of OpenAI JIT state dicts

@@ -23,7 +23,6 @@ import contextlib
 import multiprocessing as mp
 import os.path as osp
 import random
-import re
 import zlib
 from typing import Callable, List, Optional, Sequence, Union
 
@@ -34,17 +33,12 @@ from mmaction.registry import DATASETS
 from mmaction.structures import ActionDataSample
 from mmengine.logging import print_log
 
-from .class_names import ClassNamesError, decode_utf8, load_class_names
+from ..utils.class_names import ClassNamesError, load_class_names
+from .annotations import AnnotationError, read_annotation
 from .transforms.loading import FAULT_KINDS, VideoReadError
 
 __all__ = ['ViFiVideoDataset', 'AnnotationError', 'check_class_count',
            'check_class_names', 'NoReadableVideoError']
-
-_LABEL = re.compile(r'-?[0-9]{1,18}')
-
-
-class AnnotationError(ValueError):
-    """A malformed annotation file. The message names file and line."""
 
 
 class NoReadableVideoError(RuntimeError):
@@ -119,42 +113,13 @@ class ViFiVideoDataset(VideoDataset):
 
     # ------------------------------------------------------------ parsing
     def load_data_list(self) -> List[dict]:
-        if not osp.isfile(self.ann_file):
-            raise FileNotFoundError(f'annotation file not found: '
-                                    f'{self.ann_file}')
         num_classes = len(self.class_names)
-        data_list = []
         root = self.data_prefix.get('video') or ''
-        with open(self.ann_file, 'rb') as f:
-            text = decode_utf8(self.ann_file, f.read(), AnnotationError)
-        # '\n' only, so line numbers are those an editor shows
-        for lineno, line in enumerate(text.split('\n'), start=1):
-            line = line.strip()
-            if not line:
-                continue
-            parts = line.rsplit(maxsplit=1)
-            if len(parts) != 2:
-                raise AnnotationError(
-                    f'{self.ann_file}:{lineno}: expected "path label", '
-                    f'got {line!r}')
-            path, label = parts
-            if '\x00' in path:
-                raise AnnotationError(
-                    f'{self.ann_file}:{lineno}: the path contains a NUL '
-                    f'character')
-            if not _LABEL.fullmatch(label):
-                raise AnnotationError(
-                    f'{self.ann_file}:{lineno}: label {label!r} is not '
-                    f'an integer')
-            label = int(label)
-            if not 0 <= label < num_classes:
-                raise AnnotationError(
-                    f'{self.ann_file}:{lineno}: label {label} out of '
-                    f'range for {num_classes} classes in '
-                    f'{self.class_source}')
-            data_list.append(dict(filename=osp.join(root, path), label=label))
-        if not data_list:
-            raise AnnotationError(f'{self.ann_file}: no annotations')
+        data_list = [
+            dict(filename=osp.join(root, a.path), label=a.label)
+            for a in read_annotation(self.ann_file, num_classes,
+                                     self.class_source)
+        ]
         used = {d['label'] for d in data_list}
         if len(used) < num_classes:
             missing = sorted(set(range(num_classes)) - used)

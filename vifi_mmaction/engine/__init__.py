@@ -3,6 +3,7 @@ from .checkpoint import (AtomicLocalBackend, NoResumableCheckpointError,
                          NonFiniteWeightsError, ViFiCheckpointHook,
                          atomic_write_bytes, check_checkpoint,
                          find_resumable_checkpoint, resolve_auto_resume)
+from .config_checks import check_config, load_config
 from .hooks import (TooManyVideoFaultsError, UnreadableTestVideosError,
                     VideoFaultReport, ViFiDataCheckHook)
 from .loops import (ViFiEpochBasedTrainLoop, official_steps_per_epoch,
@@ -13,6 +14,7 @@ from .schedulers import (ViFiWarmupCosineLR, official_update_index,
                          warmup_cosine_value)
 from .sharding import (ViFiFSDPStrategy, promote_scalar_parameters,
                        vifi_clip_block_wrap_policy)
+from .strict_load import ViFiStrictLoadHook
 
 __all__ = [
     'ViFiAmpOptimWrapper', 'has_amp_device', 'resolve_amp_dtype',
@@ -26,5 +28,6 @@ __all__ = [
     'NoResumableCheckpointError', 'NonFiniteWeightsError',
     'ViFiNonFiniteLossHook', 'NonFiniteLossError', 'ViFiExactResumeHook',
     'ViFiFSDPStrategy', 'promote_scalar_parameters',
-    'vifi_clip_block_wrap_policy'
+    'vifi_clip_block_wrap_policy', 'ViFiStrictLoadHook', 'load_config',
+    'check_config'
 ]

@@ -19,20 +19,20 @@ new one, so with ``max_keep_ckpts=1`` a kill during the write leaves none.
 """
 import os
 import os.path as osp
-import pickle
 import re
-import struct
 from collections import deque
 from typing import List, Optional, Tuple
 
-import torch
 from mmaction.registry import HOOKS
 from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 
-from ..compat import UntrustedCheckpointError, load_weights_only
+from ..checkpoint_io import (UnreadableCheckpointError,
+                             UntrustedCheckpointError, load_weights_only,
+                             nonfinite_keys)
+from ..errors import ViFiUserError
 
 __all__ = [
     'AtomicLocalBackend', 'atomic_write_bytes', 'find_resumable_checkpoint',
@@ -46,19 +46,11 @@ TEMP_FILE_PATTERN = re.compile(r'^\.(?P<target>.+)\.tmp-\d+$')
 _CKPT_NAME = re.compile(r'^(?P<kind>epoch|iter)_(?P<step>\d+)\.pth$')
 
 
-# What torch.load raises for a damaged file (truncated zip, garbage bytes
-# read as a legacy pickle, impossible sizes, ...). A refused global is
-# UntrustedCheckpointError and is not among them.
-_DAMAGED = (RuntimeError, EOFError, pickle.UnpicklingError, OSError,
-            ValueError, KeyError, IndexError, TypeError, AttributeError,
-            struct.error, MemoryError, OverflowError)
-
-
 class NonFiniteWeightsError(RuntimeError):
     """A checkpoint about to be written holds NaN or Inf weights."""
 
 
-class NoResumableCheckpointError(RuntimeError):
+class NoResumableCheckpointError(ViFiUserError, RuntimeError):
     """Auto-resume found checkpoints, but none of them can be loaded."""
 
 
@@ -120,12 +112,8 @@ def check_checkpoint(path: str) -> Tuple[bool, str]:
         raise
     except FileNotFoundError:
         return False, 'file not found'
-    except _DAMAGED as e:
-        lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
-        if lines and lines[0].startswith('Weights only load failed'):
-            lines = lines[1:]  # torch's advice, not the reason
-        first = lines[0] if lines else ''
-        return False, f'{type(e).__name__}: {first}'.rstrip(': ')
+    except UnreadableCheckpointError as e:
+        return False, e.reason
     if not isinstance(ckpt, dict) or 'state_dict' not in ckpt or \
             not isinstance(ckpt.get('meta'), dict) or \
             'iter' not in ckpt['meta']:
@@ -248,15 +236,6 @@ def resolve_auto_resume(runner) -> Optional[str]:
 
 
 # ------------------------------------------------------------------ hook
-def _nonfinite_keys(state_dict: dict) -> List[str]:
-    bad = []
-    for key, value in state_dict.items():
-        if torch.is_tensor(value) and value.is_floating_point() and \
-                not bool(torch.isfinite(value).all()):
-            bad.append(key)
-    return bad
-
-
 @HOOKS.register_module()
 class ViFiCheckpointHook(CheckpointHook):
     """``CheckpointHook`` that survives being killed at any moment.
@@ -311,7 +290,7 @@ class ViFiCheckpointHook(CheckpointHook):
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         if not self.check_finite:
             return
-        bad = _nonfinite_keys(checkpoint.get('state_dict', {}))
+        bad = nonfinite_keys(checkpoint.get('state_dict', {}))
         if bad:
             shown = ', '.join(bad[:5]) + (', ...' if len(bad) > 5 else '')
             step = checkpoint.get('meta', {}).get('iter', runner.iter)

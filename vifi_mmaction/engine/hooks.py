@@ -15,6 +15,7 @@ from mmengine.model import is_model_wrapper
 
 from ..datasets.transforms.loading import FAULT_KINDS
 from ..datasets.video_dataset import check_class_count, check_class_names
+from ..models.data_preprocessors.batch_augment import check_deferred_augment
 from .checkpoint import atomic_write_bytes
 
 __all__ = ['ViFiDataCheckHook', 'VideoFaultReport', 'TooManyVideoFaultsError',
@@ -201,6 +202,12 @@ class ViFiDataCheckHook(Hook):
 
     def before_train(self, runner) -> None:
         self._check(runner, runner.train_dataloader, 'train')
+        # ViFiDeferredAugment needs the preprocessor that applies it
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        check_deferred_augment(
+            _dataset(runner.train_dataloader),
+            getattr(model, 'data_preprocessor', None), 'train dataset')
 
     # ------------------------------------------------- training faults
     def _allowed(self, ds) -> Optional[float]:

@@ -1,6 +1,7 @@
 from .backbones import ViFiCLIPBackbone, ViFiFrameWiseBackbone
 from .clip_loader import (OPENAI_ARCHS, CLIPWeightsError, build_clip,
                           load_clip_state_dict, resolve_arch)
+from .data_preprocessors import ViFiBatchAugPreprocessor
 from .heads import (TEMPLATE_SETS, ViFiTextHead, format_prompts,
                     resolve_templates)
 from .layer_depth import clip_tower_layer_depth
@@ -18,5 +19,6 @@ __all__ = [
     'tokenize_prompts', 'format_prompts', 'OPENAI_ARCHS', 'TRAIN_TOWERS',
     'ViFiPromptedCLIPBackbone', 'ViFiPromptedTextHead', 'ViFiVisualPrompts',
     'ViFiLanguagePromptLearner', 'PromptBridgeError', 'ViFiFrameWiseBackbone',
-    'TEMPLATE_SETS', 'resolve_templates', 'clip_tower_layer_depth'
+    'TEMPLATE_SETS', 'resolve_templates', 'clip_tower_layer_depth',
+    'ViFiBatchAugPreprocessor'
 ]

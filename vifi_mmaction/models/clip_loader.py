@@ -23,7 +23,6 @@ follow their open_clip config (``-quickgelu`` suffix); dicts use their
 import copy
 import hashlib
 import os.path as osp
-import pickle
 import zipfile
 from types import SimpleNamespace
 from typing import Dict, Optional, Union
@@ -31,6 +30,10 @@ from typing import Dict, Optional, Union
 import open_clip
 import torch
 from open_clip.model import CLIP, resize_pos_embed
+
+from ..checkpoint_io import (UntrustedCheckpointError, load_weights_only,
+                             nonfinite_keys, strip_module_prefix)
+from ..errors import ViFiUserError
 
 __all__ = [
     'OPENAI_ARCHS', 'resolve_arch', 'build_clip', 'load_clip_state_dict',
@@ -49,7 +52,7 @@ _OPENAI_EXTRA_KEYS = ('input_resolution', 'context_length', 'vocab_size')
 ArchType = Union[str, Dict]
 
 
-class CLIPWeightsError(ValueError):
+class CLIPWeightsError(ViFiUserError, ValueError):
     """A CLIP weights file is missing, malformed or of the wrong layout."""
 
 
@@ -208,12 +211,11 @@ def load_clip_state_dict(pretrained: str,
         obj = torch.jit.load(path, map_location='cpu').state_dict()
     else:
         try:
-            obj = torch.load(path, map_location='cpu', weights_only=True)
-        except pickle.UnpicklingError as e:
-            first = str(e).strip().splitlines()[0]
+            obj = load_weights_only(path)
+        except UntrustedCheckpointError as e:
             raise CLIPWeightsError(
                 f'{path}: refused, it needs code execution to unpickle '
-                f'(weights-only loading): {first}') from None
+                f'(weights-only loading): {e.detail}') from None
     if isinstance(obj, dict) and isinstance(obj.get('state_dict'), dict):
         obj = obj['state_dict']
     if not isinstance(obj, dict) or not all(
@@ -222,9 +224,7 @@ def load_clip_state_dict(pretrained: str,
             f'{path}: expected a CLIP state dict of tensors, got '
             f'{type(obj).__name__}')
     state = {}
-    for k, v in obj.items():
-        if k.startswith('module.'):
-            k = k[len('module.'):]
+    for k, v in strip_module_prefix(obj).items():
         if k in _OPENAI_EXTRA_KEYS:
             continue
         state[k] = v.float() if v.is_floating_point() else v
@@ -274,4 +274,10 @@ def load_tower_weights(module: torch.nn.Module,
             raise CLIPWeightsError(
                 f'{source}: {k} has shape {tuple(v.shape)} but the model '
                 f'expects {tuple(own[k].shape)}; check the architecture')
-    module.load_state_dict({k: v for k, v in sub.items() if k in own})
+    sub = {k: v for k, v in sub.items() if k in own}
+    bad = nonfinite_keys(sub)  # (the -inf attention mask is not loaded)
+    if bad:
+        raise CLIPWeightsError(
+            f'{source}: {len(bad)} weight tensors hold NaN/Inf '
+            f'({", ".join(bad[:3])}); refusing to compute with them')
+    module.load_state_dict(sub)

@@ -15,13 +15,15 @@ from open_clip.model import CLIP
 from open_clip.tokenizer import SimpleTokenizer
 from torch.utils.checkpoint import checkpoint
 
+from ..errors import ViFiUserError
+
 __all__ = ['CLIPTextEncoder', 'tokenize_prompts', 'PromptTooLongError']
 
 # ``hook(layer_index, x) -> x``, called on ``[K, L, W]`` before each block.
 LayerHook = Callable[[int, torch.Tensor], torch.Tensor]
 
 
-class PromptTooLongError(ValueError):
+class PromptTooLongError(ViFiUserError, ValueError):
     """A prompt does not fit in CLIP's text context."""
 
 

@@ -5,7 +5,26 @@
 _base_ = ['k400.py']
 
 num_frames = 16
+# Training as in video_32f_224.py: decode, crop and draw in the workers,
+# resize/flip/jitter/grayscale in the model's ViFiBatchAugPreprocessor;
+# cpu_aug_train_pipeline (below) is the all-in-worker baseline.
 train_pipeline = [
+    dict(type='ViFiDecordInit'),
+    dict(type='ViFiSampleFrames', num_frames=num_frames),
+    dict(type='ViFiSequentialDecode'),
+    dict(type='Resize', scale=(-1, 256)),
+    dict(
+        type='MultiScaleCrop',
+        input_size=224,
+        scales=(1, 0.875, 0.75, 0.66),
+        random_crop=False,
+        max_wh_scale_gap=1),
+    dict(type='ViFiDeferredAugment', size=224, flip_ratio=0.5, jitter_p=0.8,
+         brightness=0.4, contrast=0.4, saturation=0.2, hue=0.1, gray_p=0.2),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs', meta_keys=('img_shape', 'vifi_aug'))
+]
+cpu_aug_train_pipeline = [
     dict(type='ViFiDecordInit'),
     dict(type='ViFiSampleFrames', num_frames=num_frames),
     dict(type='ViFiDecordDecode'),

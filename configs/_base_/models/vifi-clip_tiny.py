@@ -19,7 +19,9 @@ model = dict(
         template='a photo of a {}.',
         average_clips='prob'),
     data_preprocessor=dict(
-        type='ActionDataPreprocessor',
+        # ActionDataPreprocessor that first applies ViFiDeferredAugment's
+        # draws (resize, flip, colour jitter, grayscale) to the batch
+        type='ViFiBatchAugPreprocessor',
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         format_shape='NCTHW'))

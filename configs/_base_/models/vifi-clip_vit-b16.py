@@ -15,7 +15,9 @@ model = dict(
         label_smooth_eps=0.1,
         average_clips='prob'),
     data_preprocessor=dict(
-        type='ActionDataPreprocessor',
+        # ActionDataPreprocessor that first applies ViFiDeferredAugment's
+        # draws (resize, flip, colour jitter, grayscale) to the batch
+        type='ViFiBatchAugPreprocessor',
         # ImageNet statistics, as the official pipeline uses.
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],

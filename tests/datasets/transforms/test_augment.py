@@ -46,13 +46,21 @@ def test_official_defaults():
 def test_train_pipeline_has_them_after_flip():
     cfg = Config.fromfile(f'{REPO_ROOT}/configs/_base_/datasets/'
                           'video_32f_224.py')
-    types = [t['type'] for t in cfg.train_pipeline]
+    # the CPU-augmentation baseline runs them in the worker, after Flip
+    pipeline = cfg.cpu_aug_train_pipeline
+    types = [t['type'] for t in pipeline]
     i = types.index('Flip')
     assert types[i + 1:i + 3] == ['ViFiColorJitter', 'ViFiGrayScale']
-    jitter = cfg.train_pipeline[i + 1]
+    jitter = pipeline[i + 1]
     assert (jitter.p, jitter.brightness, jitter.contrast, jitter.saturation,
             jitter.hue) == (0.8, 0.4, 0.4, 0.2, 0.1)
-    assert cfg.train_pipeline[i + 2].p == 0.2
+    assert pipeline[i + 2].p == 0.2
+    # the default train pipeline draws the same and defers the pixels
+    deferred = next(t for t in cfg.train_pipeline
+                    if t['type'] == 'ViFiDeferredAugment')
+    assert (deferred.flip_ratio, deferred.jitter_p, deferred.brightness,
+            deferred.contrast, deferred.saturation, deferred.hue,
+            deferred.gray_p) == (0.5, 0.8, 0.4, 0.4, 0.2, 0.1, 0.2)
     assert 'ViFiColorJitter' not in [t['type'] for t in cfg.test_pipeline]
 
 

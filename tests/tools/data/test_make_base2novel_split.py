@@ -95,6 +95,6 @@ def test_out_of_range_label_names_the_line(data, capsys):
     tmp, train, labels, _ = data
     with open(train, 'a') as f:
         f.write('bad.avi 7\n')
-    assert b2n.main([train, labels, str(tmp / 'o')]) == 1
+    assert b2n.main([train, labels, str(tmp / 'o')]) == 2
     err = capsys.readouterr().err
     assert f'{train}:{sum(COUNTS) + 1}' in err and 'out of range' in err

@@ -46,8 +46,8 @@ def test_k_per_class_lines_unchanged_grouped_by_class(fs_ann, tmp_path):
 
 def test_seed_reproducibility(fs_ann, tmp_path):
     draws = {}
-    for seed in (0, 0, 1, 2, 3):
-        out = tmp_path / f'fs{seed}.txt'
+    for i, seed in enumerate((0, 0, 1, 2, 3)):
+        out = tmp_path / f'fs{i}_{seed}.txt'
         _few_shot(fs_ann, out, '--shots', '2', '--seed', str(seed))
         text = out.read_text()
         assert draws.setdefault(seed, text) == text  # same seed, same file
@@ -56,7 +56,7 @@ def test_seed_reproducibility(fs_ann, tmp_path):
 
 def test_too_few_videos_names_the_class(fs_ann, tmp_path, capsys):
     out = tmp_path / 'fs.txt'
-    assert _few_shot(fs_ann, out, '--shots', '4', '--seed', '0') == 1
+    assert _few_shot(fs_ann, out, '--shots', '4', '--seed', '0') == 2
     err = capsys.readouterr().err
     assert 'class 2' in err and 'fewer than 4' in err and 'class 0' not in err
     assert not out.exists()
@@ -66,9 +66,9 @@ def test_labels_name_short_and_missing_classes(fs_ann, tmp_path, capsys):
     labels = tmp_path / 'labels.csv'
     _write_labels(labels, NAMES[:4])  # class 3 has no video
     assert _few_shot(fs_ann, tmp_path / 'o.txt', '--shots', '3', '--seed',
-                     '0', '--labels', str(labels)) == 1
+                     '0', '--labels', str(labels)) == 2
     err = capsys.readouterr().err
     assert "class 3 ('say \"hi\"'): 0" in err
     assert _few_shot(fs_ann, tmp_path / 'o.txt', '--shots', '4', '--seed',
-                     '0', '--labels', str(labels)) == 1
+                     '0', '--labels', str(labels)) == 2
     assert "'juggling balls'" in capsys.readouterr().err

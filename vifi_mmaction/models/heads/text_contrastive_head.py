@@ -14,7 +14,7 @@ from mmaction.models.heads import BaseHead
 from mmaction.registry import MODELS
 from torch import Tensor
 
-from ...datasets.class_names import ClassNamesError, load_class_names
+from ...utils.class_names import ClassNamesError, load_class_names
 from ..clip_loader import (ArchType, CLIPWeightsError, build_clip,
                            load_clip_state_dict, load_tower_weights)
 from ..layer_depth import clip_tower_layer_depth

@@ -21,7 +21,7 @@ from mmaction.registry import MODELS
 from mmengine.logging import print_log
 from torch import Tensor, nn
 
-from ...datasets.class_names import load_class_names
+from ...utils.class_names import load_class_names
 from ..heads.text_contrastive_head import ViFiTextHead
 from ..text_encoder import _tokenizer
 from .bridge import check_checkpoint_fits, drop_keys

@@ -1,7 +1,7 @@
 """Class names from a list, a ``.txt`` file or the official ``id,name`` CSV."""
 import pytest
 
-from vifi_mmaction.datasets import ClassNamesError, load_class_names
+from vifi_mmaction.utils import ClassNamesError, load_class_names
 
 
 def _write(tmp_path, name, text):

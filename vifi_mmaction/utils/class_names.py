@@ -2,7 +2,14 @@
 
 The CSV layout is the official ViFi-CLIP one (``labels/*.csv``): a header
 ``id,name`` and one row per class, ids ``0..K-1`` in row order. Names may be
-quoted and contain commas (the SSv2 names do).
+quoted and contain commas (the SSv2 names do). A file is read as CSV when it
+starts with that header, whatever its extension (and a ``.csv`` file must
+have it); otherwise it holds one name per line.
+
+Used by the head, the prompt learners, the dataset and the tools alike, so it
+lives outside ``models/`` and ``datasets/``. Names must be distinct after the
+cleaning CLIP's tokenizer applies (lower case, whitespace and ftfy fixes):
+two names that tokenize alike would be one class to the text encoder.
 """
 import csv
 import io
@@ -10,16 +17,33 @@ import os.path as osp
 import re
 from typing import List, Sequence, Union
 
-__all__ = ['load_class_names', 'ClassNamesError']
+from open_clip.tokenizer import get_clean_fn
+
+from ..errors import ViFiUserError
+
+__all__ = [
+    'load_class_names', 'ClassNamesError', 'decode_utf8', 'tokenizer_key'
+]
 
 ClassNames = Union[str, Sequence[str]]
 
 
-class ClassNamesError(ValueError):
+class ClassNamesError(ViFiUserError, ValueError):
     """A class-name source is malformed. The message names file and line."""
 
 
 _ID = re.compile(r'[0-9]{1,18}')
+# SimpleTokenizer's default cleaning ('lower'): ftfy, unescape, collapse
+# whitespace, lower case. Names equal after it are one class to CLIP.
+_TOKENIZER_CLEAN = get_clean_fn('lower')
+
+
+def tokenizer_key(name: str) -> str:
+    """``name`` as CLIP's tokenizer sees it; equal keys are one class."""
+    return _TOKENIZER_CLEAN(name)
+
+
+_CSV_HEADER = re.compile(r'\s*"?id"?\s*,\s*"?name"?\s*', re.IGNORECASE)
 
 
 def _check_names(names: List[str], where: str, lines: List[int]) -> List[str]:
@@ -33,11 +57,15 @@ def _check_names(names: List[str], where: str, lines: List[int]) -> List[str]:
             raise ClassNamesError(
                 f'{where}:{line}: class name {name!r} contains a line break '
                 f'or NUL character')
-        if name in seen:
+        key = tokenizer_key(name)
+        if key in seen:
+            first, line0 = seen[key]
+            same = '' if first == name else (
+                f' ({first!r}; CLIP\'s tokenizer reads both as {key!r})')
             raise ClassNamesError(
                 f'{where}:{line}: duplicate class name {name!r} '
-                f'(first at line {seen[name]})')
-        seen[name] = line
+                f'(first at line {line0}{same})')
+        seen[key] = (name, line)
     return names
 
 
@@ -70,7 +98,8 @@ def _read_csv(path: str, text: str) -> List[str]:
         raise ClassNamesError(f'{path}: empty label file')
     if [h.strip().lower() for h in header] != ['id', 'name']:
         raise ClassNamesError(
-            f'{path}:1: expected the header "id,name", got {",".join(header)!r}')
+            f'{path}:1: expected the header "id,name", got '
+            f'{",".join(header)!r}')
     names, lines = [], []
     while True:
         try:
@@ -94,8 +123,21 @@ def _read_csv(path: str, text: str) -> List[str]:
     return _check_names(names, path, lines)
 
 
+# Where the official label and split files come from, for "not found".
+OFFICIAL_FILES_HINT = ('the official files are put in place by `python '
+                       'tools/data/prepare_official_files.py '
+                       'OFFICIAL_CHECKOUT` (docs/datasets.md)')
+# What a clone without `git lfs` holds instead of a large file.
+LFS_POINTER = b'version https://git-lfs.github.com/spec/v1'
+
+
 def decode_utf8(path: str, data: bytes, error_cls: type) -> str:
-    """Decode a text file's bytes, or raise ``error_cls`` naming path:line."""
+    """Decode a text file's bytes, or raise ``error_cls`` naming path:line
+    (or naming a Git LFS pointer found instead of the file)."""
+    if data.startswith(LFS_POINTER):
+        raise error_cls(f'{path}: a Git LFS pointer, not the file; run `git '
+                        f'lfs pull` in the official checkout, then copy it '
+                        f'again ({OFFICIAL_FILES_HINT})')
     try:
         return data.decode('utf-8')
     except UnicodeDecodeError as e:
@@ -119,20 +161,27 @@ def load_class_names(source: ClassNames) -> List[str]:
         FileNotFoundError: if the path does not exist.
     """
     if isinstance(source, (list, tuple)):
-        names = [str(n) for n in source]
-        return _check_names([n.strip() for n in names], 'class_names',
-                            list(range(len(names))))
+        for i, name in enumerate(source):
+            if not isinstance(name, str):
+                raise ClassNamesError(
+                    f'class_names[{i}] is a {type(name).__name__} '
+                    f'({name!r}), not a string')
+        return _check_names([n.strip() for n in source], 'class_names',
+                            list(range(len(source))))
     if not isinstance(source, str):
         raise TypeError(
             f'class names must be a list or a file path, got {type(source)}')
     if not osp.isfile(source):
-        raise FileNotFoundError(f'label file not found: {source}')
+        raise FileNotFoundError(
+            f'label file not found: {source}; {OFFICIAL_FILES_HINT}')
     with open(source, 'rb') as f:
         data = f.read()
     text = decode_utf8(source, data, ClassNamesError)
     text = text[1:] if text.startswith('\ufeff') else text  # Excel's BOM
     if not text.strip():
         raise ClassNamesError(f'{source}: empty label file')
-    if source.lower().endswith('.csv'):
+    first = next((ln for ln in text.split('\n') if ln.strip()), '')
+    if source.lower().endswith('.csv') or _CSV_HEADER.fullmatch(
+            first.rstrip('\r')):
         return _read_csv(source, text)
     return _read_txt(source, text)

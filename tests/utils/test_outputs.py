@@ -1,0 +1,42 @@
+"""Output checks and all-or-nothing writes."""
+import pytest
+
+from vifi_mmaction.errors import InputError
+from vifi_mmaction.utils import check_output, check_output_dir, staged_files
+
+
+def test_outputs_are_refused_before_work_starts(tmp_path):
+    inp = tmp_path / 'in.txt'
+    inp.write_text('input')
+    with pytest.raises(InputError, match='--out .*in.txt is also an input'):
+        check_output(str(inp), [str(inp)], overwrite=True, what='--out')
+    with pytest.raises(InputError, match='exists; pass --overwrite'):
+        check_output(str(inp), [], what='--out')
+    check_output(str(inp), [], overwrite=True)
+    with pytest.raises(InputError, match='is a file, not a folder'):
+        check_output(str(inp / 'x' / 'o.txt'), [])
+    with pytest.raises(InputError, match='is a folder'):
+        check_output(str(tmp_path), [])
+    with pytest.raises(InputError, match='OUT_DIR .*is a file'):
+        check_output_dir(str(inp), ['a.txt'], what='OUT_DIR')
+    check_output_dir(str(tmp_path / 'new' / 'deeper'), ['a.txt'])
+
+
+def test_staged_files_appear_together_or_not_at_all(tmp_path):
+    old = tmp_path / 'a.txt'
+    old.write_text('old')
+    targets = [str(old), str(tmp_path / 'sub' / 'b.txt')]
+    with pytest.raises(RuntimeError, match='disk full'):
+        with staged_files(targets) as tmp:
+            with open(tmp[targets[0]], 'w') as f:
+                f.write('new')
+            raise RuntimeError('disk full')
+    assert old.read_text() == 'old'
+    assert not (tmp_path / 'sub' / 'b.txt').exists()
+    assert sorted(p.name for p in tmp_path.rglob('*') if p.is_file()) == [
+        'a.txt']  # no temporary file left behind
+    with staged_files(targets) as tmp:
+        for path in targets:
+            with open(tmp[path], 'w') as f:
+                f.write('new')
+    assert [open(p).read() for p in targets] == ['new', 'new']

@@ -1,0 +1,175 @@
+#!/usr/bin/env python
+"""Search your videos by text, or find videos like a given one.
+
+    python tools/search_videos.py FEATS --query "a dog catching a frisbee" \\
+        [--query "..."] [--moments] [--topk 10] [--sheet hits.png]
+        [--out hits.json] [--config CFG] [--checkpoint CKPT]
+        [--template T] [--device cpu|cuda]
+    python tools/search_videos.py FEATS --like VIDEO [--topk 10] ...
+
+FEATS is an output directory of tools/extract_features.py; with --moments
+the windows it embedded with --window are searched instead of whole videos.
+The search is exact (cosine similarity over the memory-mapped embeddings,
+in chunks). Text queries are embedded with the model the features were made
+with (config and checkpoint from FEATS/meta.json unless given). --like takes
+a video of the index (no model needed) or any other video file (embedded
+first); the video itself is left out of its hits.
+
+Exit status: 0 ok; 2 bad arguments or setup (missing features, empty
+query, unreadable --like video).
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+import time
+
+import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
+from vifi_mmaction.apis import (VideoIndex, ViFiZeroShotInferencer,
+                                plot_contact_sheet, run_cli, text_queries)
+from vifi_mmaction.errors import InputError
+from vifi_mmaction.utils import check_output, staged_files
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=osp.basename(__file__),
+        description='Search extracted video embeddings by text or by video',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='exit status: 0 ok, 2 bad arguments or setup')
+    parser.add_argument('feats', help='output directory of '
+                        'tools/extract_features.py')
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument('--query', action='append',
+                      help='free-text query (repeat for several)')
+    what.add_argument('--like', metavar='VIDEO',
+                      help='find the videos nearest to this one')
+    parser.add_argument('--moments', action='store_true',
+                        help='search the windows (extract_features.py '
+                        '--window) instead of whole videos')
+    parser.add_argument('--topk', type=int, default=10,
+                        help='hits per query (default 10)')
+    parser.add_argument('--sheet', help='contact sheet PNG of the hits (one '
+                        'per query: NAME.png, NAME-2.png, ...)')
+    parser.add_argument('--out', help='write the hits as .json')
+    parser.add_argument('--config', help='model config (default: the one '
+                        'in FEATS/meta.json)')
+    parser.add_argument('--checkpoint', help='checkpoint (default: the one '
+                        'in FEATS/meta.json)')
+    parser.add_argument('--template', help='prompt template with one {} for '
+                        "the queries (default: the model's)")
+    parser.add_argument('--device', help='cpu, cuda or cuda:N')
+    parser.add_argument('--chunk', type=int, default=65536,
+                        help='embeddings per matrix product (default 65536)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace existing --out / --sheet files')
+    return parser
+
+
+def _model(args, index: VideoIndex) -> ViFiZeroShotInferencer:
+    """The model the features were made with (or --config/--checkpoint)."""
+    settings = index.meta.get('settings', {})
+    config = args.config or settings.get('config')
+    if not config:
+        raise InputError(f'{args.feats}/meta.json names no config; give '
+                         f'--config')
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config {config} (from {args.feats}/'
+                                f'meta.json) not found; give --config')
+    checkpoint = args.checkpoint
+    if checkpoint is None and args.config is None and \
+            settings.get('checkpoint'):
+        checkpoint = settings['checkpoint'][0]
+    return ViFiZeroShotInferencer(config, checkpoint, device=args.device,
+                                  require_labels=False)
+
+
+def _setup(args) -> dict:
+    if args.topk < 1:
+        raise InputError(f'--topk must be at least 1, got {args.topk}')
+    if args.chunk < 1:
+        raise InputError(f'--chunk must be at least 1, got {args.chunk}')
+    if args.out and not args.out.lower().endswith('.json'):
+        raise InputError(f'--out must end with .json, got {args.out}')
+    if args.query is not None:
+        for i, q in enumerate(args.query, start=1):
+            if not q.strip():
+                raise InputError(f'--query {i} is empty; give some words, '
+                                 f'e.g. --query "a dog catching a frisbee"')
+    count = len(args.query) if args.query is not None else 1
+    outputs = ([args.out] if args.out else []) + (
+        [_sheet_path(args.sheet, i) for i in range(count)]
+        if args.sheet else [])
+    for path in outputs:
+        check_output(path, [args.like], args.overwrite,
+                     '--out' if path == args.out else '--sheet')
+    index = VideoIndex(args.feats, moments=args.moments)
+    exclude = [None]
+    if args.query is not None:
+        names = list(args.query)
+        queries = text_queries(_model(args, index), names, args.template)
+        exclude = [None] * len(names)
+    else:
+        names = [args.like]
+        videos = VideoIndex(args.feats) if args.moments else index
+        row = videos.find(args.like)
+        if row is not None:  # in the index: its stored embedding
+            queries = videos.embeddings[row][None]
+            exclude = [videos.videos[row]]
+        else:
+            if not osp.isfile(args.like):
+                raise FileNotFoundError(f'--like {args.like}: no such video '
+                                        f'(and not in {args.feats})')
+            inferencer = _model(args, index)
+            (raw, ), = inferencer.iter_batches([args.like])
+            if raw['error'] is not None:
+                raise InputError(f'--like: {raw["error"]}')
+            queries = raw['embedding'].numpy()[None]
+    return dict(index=index, names=names, queries=queries, exclude=exclude)
+
+
+def _sheet_path(base: str, i: int) -> str:
+    if i == 0:
+        return base
+    stem, ext = osp.splitext(base)
+    return f'{stem}-{i + 1}{ext or ".png"}'
+
+
+def _run(args, state: dict) -> int:
+    index = state['index']
+    start = time.perf_counter()
+    results = index.search(state['queries'], args.topk, state['exclude'],
+                           args.chunk)
+    ms = (time.perf_counter() - start) * 1000
+    kind = 'moments' if args.moments else 'videos'
+    print(f'searched {len(index)} {kind} for {len(results)} '
+          f'quer{"y" if len(results) == 1 else "ies"} in {ms:.1f} ms',
+          file=sys.stderr)
+    label = 'like' if args.like else 'query'
+    for name, hits in zip(state['names'], results):
+        print(f'{label}: {name}')
+        for h in hits:
+            when = (f'  {h["start"]:.1f}-{h["end"]:.1f} s'
+                    if 'start' in h else '')
+            print(f'  {h["rank"]:>3}  {h["score"]:.4f}  {h["video"]}{when}')
+    if args.out:
+        with staged_files([args.out]) as tmp, \
+                open(tmp[args.out], 'w', encoding='utf-8') as f:
+            json.dump([dict(kind=label, text=name, hits=hits)
+                       for name, hits in zip(state['names'], results)],
+                      f, indent=1)
+        print(f'wrote {args.out}', file=sys.stderr)
+    if args.sheet:
+        for i, (name, hits) in enumerate(zip(state['names'], results)):
+            path = _sheet_path(args.sheet, i)
+            plot_contact_sheet(hits, path, title=f'{label}: {name}')
+            print(f'wrote {path}', file=sys.stderr)
+    return 0
+
+
+def main(argv=None) -> int:
+    return run_cli(build_parser(), _setup, _run, argv)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

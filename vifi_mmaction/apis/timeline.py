@@ -1,0 +1,235 @@
+"""Windowed zero-shot inference: one prediction per window of a long video.
+
+:func:`video_timeline` streams a video's windows (:class:`VideoWindows`)
+through the inferencer's forward pass; the class-text embeddings come from
+the head's cache, so they are computed once for the whole video (and for
+every later video with the same labels). :func:`smooth_scores`,
+:func:`label_windows` and :func:`segments` turn the per-window
+probabilities into a timeline, :func:`save_timeline` writes it as JSON and
+CSV.
+"""
+import csv
+import json
+import sys
+from typing import List, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.utils import ProgressBar
+
+from ..errors import InputError
+from ..utils.outputs import staged_files
+from .windows import VideoWindows, _describe_span, parse_span
+
+__all__ = [
+    'video_timeline', 'smooth_scores', 'label_windows', 'segments',
+    'save_timeline'
+]
+
+
+def smooth_scores(scores: np.ndarray, width: int = 1) -> np.ndarray:
+    """Centred moving average of per-window scores over ``width`` windows.
+
+    Near the ends the average is taken over the windows that exist, so a
+    constant timeline stays constant and rows still sum to 1.
+
+    Args:
+        scores: ``[W, K]`` per-window probabilities.
+        width: odd number of windows; 1 returns a copy.
+
+    Returns:
+        np.ndarray: ``[W, K]`` smoothed scores.
+    """
+    if width < 1 or width % 2 == 0:
+        raise InputError(f'--smooth must be a positive odd number of '
+                         f'windows, got {width}')
+    scores = np.asarray(scores, dtype=np.float64)
+    if width == 1:
+        return scores.copy()
+    half = width // 2
+    csum = np.concatenate([np.zeros((1, scores.shape[1])),
+                           np.cumsum(scores, axis=0)])
+    idx = np.arange(len(scores))
+    lo = np.clip(idx - half, 0, len(scores))
+    hi = np.clip(idx + half + 1, 0, len(scores))
+    return (csum[hi] - csum[lo]) / (hi - lo)[:, None]
+
+
+def label_windows(scores: np.ndarray,
+                  threshold: Optional[float] = None) -> np.ndarray:
+    """Top-1 label index per window; -1 ("none of these") where the top
+    score is below ``threshold``."""
+    scores = np.asarray(scores)
+    top = scores.argmax(axis=1)
+    if threshold is not None:
+        top = np.where(scores.max(axis=1) >= threshold, top, -1)
+    return top
+
+
+def _owned_spans(times: np.ndarray, duration: float) -> np.ndarray:
+    """The part of the video each window speaks for: from halfway to the
+    previous window's centre to halfway to the next one's (the first from
+    0, the last to the end), so overlapping windows tile the video."""
+    centres = times.mean(axis=1)
+    cuts = (centres[1:] + centres[:-1]) / 2
+    return np.stack([np.concatenate([[0.0], cuts]),
+                     np.concatenate([cuts, [duration]])], axis=1)
+
+
+def segments(timeline: dict) -> List[dict]:
+    """Runs of windows with the same label as ``start, end, label, score``
+    (mean top score of the run); ``label`` None is "none of these"."""
+    owned = _owned_spans(np.asarray(timeline['times']),
+                         timeline['duration'])
+    labels = timeline['window_labels']
+    top = np.asarray(timeline['scores']).max(axis=1)
+    names = timeline['labels']
+    out = []
+    first = 0
+    for i in range(1, len(labels) + 1):
+        if i < len(labels) and labels[i] == labels[first]:
+            continue
+        lab = int(labels[first])
+        out.append(dict(start=float(owned[first, 0]),
+                        end=float(owned[i - 1, 1]),
+                        label=names[lab] if lab >= 0 else None,
+                        score=float(top[first:i].mean()),
+                        windows=[first, i - 1]))
+        first = i
+    return out
+
+
+@torch.no_grad()
+def video_timeline(inferencer,
+                   video: str,
+                   window,
+                   stride=None,
+                   batch_size: int = 8,
+                   smooth: int = 1,
+                   threshold: Optional[float] = None,
+                   embeddings: bool = False,
+                   show_progress: bool = False) -> dict:
+    """Classify every window of a video.
+
+    Args:
+        inferencer (ViFiZeroShotInferencer): with a label set.
+        video (str): a video file.
+        window: window length: seconds (``2``, ``'2.5s'``) or frames
+            (``'64f'``).
+        stride: step between window starts, same forms; None: ``window``
+            (no overlap).
+        batch_size (int): windows per forward pass.
+        smooth (int): centred moving average over this many windows (odd).
+        threshold (float, optional): a window whose (smoothed) top score is
+            below it is labelled "none of these".
+        embeddings (bool): also return the window embeddings.
+        show_progress (bool): progress bar over windows on stderr.
+
+    Returns:
+        dict: ``video``, ``fps``, ``total_frames``, ``duration`` (s),
+        ``window`` / ``stride`` (e.g. ``'2 s'``, ``'64 frames'``),
+        ``smooth``, ``threshold``,
+        ``labels`` (K names), ``frames`` ``[W, 2]`` and ``times`` ``[W, 2]``
+        (window spans, frames end-exclusive / seconds), ``raw_scores``
+        ``[W, K]`` (per-window probabilities), ``scores`` ``[W, K]``
+        (smoothed), ``window_labels`` ``[W]`` (top label index, -1 for
+        none) and, if asked, ``embeddings`` ``[W, E]`` (L2-normalised).
+
+    Raises:
+        VideoReadError: if the video cannot be read.
+        WindowError: if the window is longer than the video.
+        InputError: for a bad window/stride/smoothing/threshold or an
+            inferencer without labels.
+    """
+    if not inferencer.class_names:
+        raise InputError('a timeline needs a label set (labels=...)')
+    if threshold is not None and not 0 <= threshold <= 1:
+        raise InputError(f'--threshold must be a probability in [0, 1], got '
+                         f'{threshold}')
+    win = parse_span(window, '--window')
+    step = parse_span(stride if stride is not None else window, '--stride')
+    if smooth < 1 or smooth % 2 == 0:  # fail before any decoding
+        raise InputError(f'--smooth must be a positive odd number of '
+                         f'windows, got {smooth}')
+    windows = VideoWindows(video, inferencer.pipeline_cfg, win, step)
+    bar = (ProgressBar(len(windows), file=sys.stderr)
+           if show_progress else None)
+    probs, embs = [], []
+    for _, items in windows.batches(batch_size):
+        out = inferencer.forward(inferencer.collate_fn(items))
+        probs.append(out['probs'].cpu().numpy())
+        if embeddings:
+            embs.append(out['embedding'].cpu().numpy())
+        if bar is not None:
+            bar.update(len(items))
+    if bar is not None:
+        sys.stderr.write('\n')
+    raw = np.concatenate(probs).astype(np.float64)
+    scores = smooth_scores(raw, smooth)
+    result = dict(
+        video=video, fps=windows.fps, total_frames=windows.total_frames,
+        duration=windows.total_frames / windows.fps,
+        window=_describe_span(win), stride=_describe_span(step),
+        smooth=smooth,
+        threshold=threshold, labels=list(inferencer.class_names),
+        frames=windows.spans, times=windows.times(), raw_scores=raw,
+        scores=scores, window_labels=label_windows(scores, threshold))
+    if embeddings:
+        result['embeddings'] = np.concatenate(embs)
+    return result
+
+
+def _topk(row: np.ndarray, k: int) -> List[int]:
+    return [int(i) for i in np.argsort(-row, kind='stable')[:k]]
+
+
+def save_timeline(timeline: dict,
+                  json_path: Optional[str] = None,
+                  csv_path: Optional[str] = None,
+                  topk: int = 5) -> None:
+    """Write a timeline as JSON (everything) and/or CSV (one row a window).
+
+    JSON: the settings, ``labels``, ``windows`` (``start``, ``end`` in
+    seconds, ``start_frame``, ``end_frame``, ``label`` (None: none of
+    these), ``score``, ``top`` ``[[label, score], ...]``, ``scores`` of every
+    label, smoothed) and ``segments``. CSV columns: ``start, end, label,
+    score`` then ``top1, top1_score, ... topK, topK_score``.
+    """
+    names: Sequence[str] = timeline['labels']
+    scores = np.asarray(timeline['scores'])
+    k = max(1, min(int(topk), len(names)))
+    rows = []
+    for i, ((t0, t1), (f0, f1)) in enumerate(
+            zip(timeline['times'], timeline['frames'])):
+        lab = int(timeline['window_labels'][i])
+        top = _topk(scores[i], k)
+        rows.append(dict(
+            start=round(float(t0), 4), end=round(float(t1), 4),
+            start_frame=int(f0), end_frame=int(f1),
+            label=names[lab] if lab >= 0 else None,
+            score=float(scores[i].max()),
+            top=[[names[j], float(scores[i, j])] for j in top],
+            scores=[float(s) for s in scores[i]]))
+    paths = [p for p in (json_path, csv_path) if p]
+    with staged_files(paths) as tmp:  # both whole, or neither
+        if json_path:
+            meta = {key: timeline[key] for key in (
+                'video', 'fps', 'total_frames', 'duration', 'window',
+                'stride', 'smooth', 'threshold', 'labels')}
+            with open(tmp[json_path], 'w', encoding='utf-8') as f:
+                json.dump(dict(meta, windows=rows,
+                               segments=segments(timeline)), f, indent=1)
+        if csv_path:
+            with open(tmp[csv_path], 'w', encoding='utf-8',
+                      newline='') as f:
+                writer = csv.writer(f)
+                head = ['start', 'end', 'label', 'score']
+                for j in range(1, k + 1):
+                    head += [f'top{j}', f'top{j}_score']
+                writer.writerow(head)
+                for r in rows:
+                    line = [f'{r["start"]:.3f}', f'{r["end"]:.3f}',
+                            r['label'] or '', f'{r["score"]:.6f}']
+                    for name, s in r['top']:
+                        line += [name, f'{s:.6f}']
+                    writer.writerow(line)

@@ -1,0 +1,219 @@
+"""Windows over long videos: plan them, and decode them one at a time.
+
+A long video is read through the model's own test pipeline, window by
+window: the decoder is opened once from the file's path (not from its bytes
+in memory, as ``DecordInit`` does), and each window runs the pipeline's
+steps after ``ViFiDecordInit`` (sampler, ``ViFiDecordDecode`` with decord's
+``get_batch`` on the frames that window samples, resize, crop, packing) with
+``start_index`` / ``total_frames`` set to the window. Only one window's
+frames are ever decoded at a time, so memory does not grow with the video's
+length.
+"""
+import os.path as osp
+import re
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+from mmengine.dataset import Compose
+
+from ..datasets.transforms.loading import (_READ_ERRORS, VideoReadError,
+                                           decode_size, diagnose_video_file)
+from ..errors import InputError
+
+__all__ = [
+    'parse_span', 'plan_windows', 'open_video', 'VideoWindows', 'WindowError'
+]
+
+_INIT = 'ViFiDecordInit'
+
+
+class WindowError(InputError):
+    """A video is shorter than the window asked for."""
+
+
+def parse_span(text, option: str = '--window') -> Tuple[float, str]:
+    """Read a window length or stride: seconds, or frames with ``f``.
+
+    ``'2'`` and ``'2.5s'`` are seconds, ``'64f'`` is 64 frames.
+
+    Returns:
+        tuple: ``(value, unit)`` with ``unit`` ``'s'`` or ``'f'``.
+
+    Raises:
+        InputError: naming ``option`` for anything else or a value <= 0.
+    """
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        value, unit = float(text), 's'
+    else:
+        m = re.fullmatch(r'\s*(\d+(?:\.\d*)?|\.\d+)\s*([sf]?)\s*', str(text))
+        if not m:
+            raise InputError(f'{option} must be seconds (2, 2.5s) or frames '
+                             f'(64f), got {text!r}')
+        value, unit = float(m.group(1)), m.group(2) or 's'
+    if value <= 0 or (unit == 'f' and value != int(value)):
+        raise InputError(f'{option} must be a positive number of seconds or '
+                         f'a positive whole number of frames, got {text!r}')
+    return value, unit
+
+
+def _span_frames(span: Tuple[float, str], fps: float) -> int:
+    value, unit = span
+    return int(value) if unit == 'f' else max(1, int(round(value * fps)))
+
+
+def _describe_span(span: Tuple[float, str]) -> str:
+    value, unit = span
+    return f'{int(value)} frames' if unit == 'f' else f'{value:g} s'
+
+
+def plan_windows(total_frames: int,
+                 fps: float,
+                 window: Tuple[float, str],
+                 stride: Tuple[float, str],
+                 where: str = 'video',
+                 allow_short: bool = False) -> np.ndarray:
+    """Frame spans of the windows of a video.
+
+    Windows start every ``stride`` from frame 0; when the last one stops
+    short of the end, one more window is aligned with the end, so every
+    frame is covered.
+
+    Args:
+        total_frames (int): frames in the video.
+        fps (float): its frame rate (converts seconds to frames).
+        window, stride: ``(value, unit)`` as :func:`parse_span` returns.
+        where (str): the video, for the error message.
+        allow_short (bool): a video shorter than the window becomes one
+            window over all of it (feature extraction) instead of an error.
+
+    Returns:
+        np.ndarray: ``[W, 2]`` int64 ``(start, end)`` frames, end exclusive.
+
+    Raises:
+        WindowError: if the window is longer than the video.
+    """
+    size = _span_frames(window, fps)
+    step = _span_frames(stride, fps)
+    if size > total_frames and allow_short:
+        size = total_frames
+    if size > total_frames:
+        raise WindowError(
+            f'{where}: window {_describe_span(window)} ({size} frames) is '
+            f'longer than the video ({total_frames} frames, '
+            f'{total_frames / fps:.2f} s at {fps:g} fps); use a shorter '
+            f'--window')
+    starts = list(range(0, total_frames - size + 1, step))
+    if starts[-1] + size < total_frames:
+        starts.append(total_frames - size)
+    starts = np.asarray(starts, dtype=np.int64)
+    return np.stack([starts, starts + size], axis=1)
+
+
+def open_video(video: str, short_side: Optional[int] = None,
+               num_threads: int = 1):
+    """A decord ``VideoReader`` opened from the file's path.
+
+    Unlike ``DecordInit`` (which reads the whole file into memory first),
+    decord then reads packets as it seeks, so memory does not depend on the
+    file's size.
+
+    Args:
+        video (str): a local video file.
+        short_side (int, optional): decode with the short side scaled to
+            this many pixels, as ``ViFiDecordInit(short_side=...)`` does.
+        num_threads (int): decoder threads.
+
+    Raises:
+        VideoReadError: naming the file, if it cannot be opened.
+    """
+    import decord
+    if not osp.isfile(video):
+        raise VideoReadError(video, 'file not found', 'missing')
+    try:
+        reader = decord.VideoReader(video, num_threads=num_threads)
+        if short_side is not None and len(reader):
+            height, width = reader[0].shape[:2]  # decord has no size query
+            size = decode_size(width, height, short_side)
+            if size is not None:
+                reader = decord.VideoReader(video, num_threads=num_threads,
+                                            width=size[0], height=size[1])
+    except _READ_ERRORS as e:
+        raise VideoReadError(video, f'{type(e).__name__}: {e}',
+                             diagnose_video_file(video)) from e
+    return reader
+
+
+def _type_name(step: dict) -> str:
+    t = step['type']
+    return (t if isinstance(t, str) else t.__name__).split('.')[-1]
+
+
+class VideoWindows:
+    """The windows of one video, decoded one by one by the test pipeline.
+
+    Args:
+        video (str): a local video file.
+        pipeline (list[dict]): the inferencer's test pipeline
+            (``ViFiZeroShotInferencer.pipeline_cfg``), starting with
+            ``ViFiDecordInit``.
+        window, stride: ``(value, unit)`` from :func:`parse_span`.
+        allow_short (bool): see :func:`plan_windows`.
+
+    Attributes:
+        fps (float): the video's average frame rate.
+        total_frames (int): frames in the video.
+        spans (np.ndarray): ``[W, 2]`` frame spans (:func:`plan_windows`).
+
+    Raises:
+        VideoReadError: if the video cannot be opened.
+        WindowError: if the window is longer than the video.
+        InputError: for a pipeline without ``ViFiDecordInit``.
+    """
+
+    def __init__(self, video: str, pipeline: Sequence[dict],
+                 window: Tuple[float, str],
+                 stride: Tuple[float, str],
+                 allow_short: bool = False) -> None:
+        steps = [dict(s) for s in pipeline]
+        if not steps or _type_name(steps[0]) != _INIT:
+            raise InputError(
+                f'windowed inference needs a test pipeline that starts with '
+                f'{_INIT} (decord video decoding), got '
+                f'{[_type_name(s) for s in steps[:1]]}')
+        init = steps[0]
+        self.video = video
+        self.reader = open_video(video, init.get('short_side'),
+                                 init.get('num_threads', 1))
+        self.total_frames = len(self.reader)
+        if self.total_frames == 0:
+            raise VideoReadError(video, 'video has no frames', 'no_frames')
+        self.fps = float(self.reader.get_avg_fps())
+        self.spans = plan_windows(self.total_frames, self.fps, window,
+                                  stride, where=video,
+                                  allow_short=allow_short)
+        self.pipeline = Compose(steps[1:])
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    def times(self) -> np.ndarray:
+        """``[W, 2]`` window ``(start, end)`` in seconds."""
+        return self.spans.astype(np.float64) / self.fps
+
+    def load(self, index: int) -> dict:
+        """Run the pipeline on window ``index``; the packed inputs."""
+        start, end = (int(v) for v in self.spans[index])
+        return self.pipeline(
+            dict(filename=self.video, label=-1, start_index=start,
+                 total_frames=end - start, video_reader=self.reader,
+                 avg_fps=self.fps, modality='RGB'))
+
+    def batches(self, batch_size: int) -> Iterator[Tuple[List[int],
+                                                         List[dict]]]:
+        """Yield ``(window indices, packed inputs)`` ``batch_size`` at a
+        time, in order."""
+        if batch_size < 1:
+            raise InputError(f'batch_size must be positive, got {batch_size}')
+        for first in range(0, len(self), batch_size):
+            idx = list(range(first, min(first + batch_size, len(self))))
+            yield idx, [self.load(i) for i in idx]

@@ -1,0 +1,108 @@
+"""Output files of the tools: checked before work starts, written whole.
+
+A tool calls :func:`check_output` for every output path before it builds a
+model or reads data, so a bad path costs nothing: the output may not be one
+of the tool's inputs, may not replace an existing file unless the user
+passed ``--overwrite``, and its folder must be creatable and writable. It
+then writes through :func:`staged_files`: every file goes to a hidden
+temporary name next to its target and all are renamed into place only once
+all were written, so a failure leaves the previous files, never half of
+the new ones.
+"""
+import contextlib
+import os
+import os.path as osp
+from typing import Dict, Iterable, Iterator, Optional, Sequence
+
+from ..errors import InputError
+
+__all__ = ['check_output', 'check_output_dir', 'staged_files']
+
+
+def _same_file(a: str, b: str) -> bool:
+    if osp.exists(a) and osp.exists(b):
+        return osp.samefile(a, b)
+    return osp.abspath(a) == osp.abspath(b)
+
+
+def _check_writable_dir(path: str, what: str) -> None:
+    """The nearest existing ancestor of ``path`` must be a writable dir."""
+    probe = osp.abspath(path)
+    while not osp.exists(probe):
+        parent = osp.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    if not osp.isdir(probe):
+        raise InputError(f'{what} {path}: {probe} is a file, not a folder')
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InputError(f'{what} {path}: cannot write into {probe}')
+
+
+def check_output(path: str,
+                 inputs: Iterable[Optional[str]] = (),
+                 overwrite: bool = False,
+                 what: str = 'output') -> None:
+    """Refuse an output path before any work is done.
+
+    Args:
+        path: the file the tool will write.
+        inputs: the tool's input files (None entries are ignored).
+        overwrite: whether an existing file may be replaced.
+        what: how the tool's help names the output (``'--out'``).
+
+    Raises:
+        InputError: naming the argument and the reason.
+    """
+    path = str(path)
+    for inp in inputs:
+        if inp is not None and _same_file(path, str(inp)):
+            raise InputError(f'{what} {path} is also an input of this run; '
+                             f'write the result elsewhere')
+    if osp.isdir(path):
+        raise InputError(f'{what} {path} is a folder; give a file name')
+    if osp.exists(path) and not overwrite:
+        raise InputError(f'{what} {path} exists; pass --overwrite to '
+                         f'replace it')
+    _check_writable_dir(osp.dirname(osp.abspath(path)), what)
+
+
+def check_output_dir(path: str,
+                     names: Sequence[str],
+                     inputs: Iterable[Optional[str]] = (),
+                     overwrite: bool = False,
+                     what: str = 'output folder') -> None:
+    """:func:`check_output` for each of ``names`` inside folder ``path``."""
+    path = str(path)
+    if osp.exists(path) and not osp.isdir(path):
+        raise InputError(f'{what} {path} is a file, not a folder')
+    _check_writable_dir(path, what)
+    inputs = list(inputs)
+    for name in names:
+        check_output(osp.join(path, name), inputs, overwrite,
+                     f'{what} {path}: file')
+
+
+@contextlib.contextmanager
+def staged_files(paths: Sequence[str]) -> Iterator[Dict[str, str]]:
+    """Write several files all at once or not at all.
+
+    Yields ``{target: temporary path}``; write each temporary file. When
+    the block ends normally they are renamed over their targets; when it
+    raises they are removed and the targets are untouched.
+    """
+    tmp = {}
+    for path in paths:
+        directory = osp.dirname(osp.abspath(path))
+        os.makedirs(directory, exist_ok=True)
+        tmp[path] = osp.join(directory,
+                             f'.{osp.basename(path)}.tmp-{os.getpid()}')
+    try:
+        yield tmp
+    except BaseException:
+        for t in tmp.values():
+            if osp.exists(t):
+                os.remove(t)
+        raise
+    for path, t in tmp.items():
+        os.replace(t, path)

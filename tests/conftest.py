@@ -22,7 +22,7 @@ from mmaction.utils import register_all_modules  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from vifi_testing import (CLASS_NAMES, QUICKSTART_CONFIG,  # noqa: E402
                           TINY_ARCH, clip_state, deterministic_init_,
-                          make_synthetic_dataset, make_tiny_clip,
+                          make_env, make_synthetic_dataset, make_tiny_clip,
                           write_labels_csv, write_video)
 
 register_all_modules(init_default_scope=True)
@@ -96,3 +96,10 @@ def zs(tmp_path_factory):
                            labels_csv=labels_csv,
                            labels_txt=str(labels_txt),
                            names=list(CLASS_NAMES), model=model.eval())
+
+
+@pytest.fixture(scope='session')
+def env(tmp_path_factory):
+    """Data, config and good and bad checkpoints of a tiny run (see
+    :func:`vifi_testing.make_env`)."""
+    return make_env(tmp_path_factory.mktemp('user_errors'))

@@ -109,6 +109,7 @@ def user_env(tmp_path_factory):
     return dict(python=python, index=index, project=project, tmp=str(tmp))
 
 
+@pytest.mark.slow
 def test_editable_install_keeps_users_mmcv_and_torch(user_env):
     report = osp.join(user_env['tmp'], 'report.json')
     proc = subprocess.run([
@@ -164,6 +165,7 @@ def _import_with_shadow(tmp_path, module: str, version: str):
     ('mmcv', '2.2.0', 'mmcv>=2.0.0rc4,<2.2.0', 'mim install'),
     ('torch', '2.3.1', 'torch>=2.4', 'pytorch.org'),
 ])
+@pytest.mark.slow
 def test_import_with_an_unfit_version_exits_with_one_line(
         tmp_path, module, version, needed, hint):
     proc = _import_with_shadow(tmp_path, module, version)
@@ -189,6 +191,7 @@ def test_installed_stack_passes_the_check():
     assert dependencies.check_dependencies() == []
 
 
+@pytest.mark.slow
 def test_setup_py_reads_the_same_requirements():
     code = textwrap.dedent('''
         import setuptools, sys

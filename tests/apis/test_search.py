@@ -7,7 +7,7 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
-from inference_testing import load_tool
+from vifi_testing import load_tool
 
 from vifi_mmaction.apis import (VideoIndex, ViFiZeroShotInferencer,
                                 load_features, load_moments, top_k)

@@ -8,7 +8,7 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
-from inference_testing import load_tool
+from vifi_testing import load_tool
 
 from vifi_mmaction.apis import (ViFiZeroShotInferencer, WindowError,
                                 plan_windows, segments, smooth_scores,

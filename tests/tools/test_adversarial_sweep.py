@@ -6,15 +6,12 @@ changed. Most run in this process; two run as real subprocesses. The counts
 are in docs/reliability.md."""
 import collections
 import hashlib
-import os
 import os.path as osp
 import shutil
-import subprocess
-import sys
 
+import pytest
 import torch
-from tools_testing import call_tool
-from vifi_testing import REPO_ROOT
+from vifi_testing import call_tool, run_tool
 
 # (category, tool, argv, culprit that the error line must contain, exit
 # status: 2, or 1 where a tool documents "some inputs failed")
@@ -513,6 +510,7 @@ def test_sweep(env, tmp_path, capsys):
     assert not wrong, '\n'.join(wrong)
 
 
+@pytest.mark.slow
 def test_sweep_as_real_processes(env, tmp_path):
     """The same contract when the tools run as commands."""
     runs = [
@@ -522,9 +520,7 @@ def test_sweep_as_real_processes(env, tmp_path):
           '0.5'], 'wise_ft.py', 'input'),
     ]
     for argv, prog, culprit in runs:
-        proc = subprocess.run([sys.executable] + argv, cwd=REPO_ROOT,
-                              capture_output=True, text=True,
-                              env=dict(os.environ, PYTHONPATH=REPO_ROOT))
+        proc = run_tool(*argv, check=False)
         assert proc.returncode == 2, proc.stderr
         last = proc.stderr.strip().splitlines()[-1]
         assert last.startswith(f'{prog}: error: ') and culprit in last

@@ -4,12 +4,13 @@ import glob
 import os
 import os.path as osp
 import re
-import subprocess
-import sys
 
 import pytest
+from vifi_testing import REPO_ROOT as ROOT
+from vifi_testing import run_tool as _run_tool
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+pytestmark = pytest.mark.slow  # runs the tool as a process
+
 TOOL = osp.join(ROOT, 'tools', 'data', 'prepare_official_files.py')
 LFS = ('version https://git-lfs.github.com/spec/v1\n'
        'oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17'
@@ -58,9 +59,7 @@ def make_checkout(root, skip=(), lfs=()):
 
 
 def run_tool(*args):
-    return subprocess.run([sys.executable, TOOL, *map(str, args)],
-                          capture_output=True,
-                          text=True)
+    return _run_tool(TOOL, *args, check=False)
 
 
 def config_data_files():

@@ -5,7 +5,7 @@ import os
 import os.path as osp
 
 import pytest
-from tools_testing import call_tool
+from vifi_testing import call_tool
 
 from vifi_mmaction.apis import ViFiZeroShotInferencer
 from vifi_mmaction.utils import ClassNamesError, load_class_names
@@ -41,11 +41,13 @@ def test_test_tool_refuses_a_checkpoint_of_another_model(env, bad, words,
     assert 'acc/top1' not in res.err  # no metric was computed
 
 
+@pytest.mark.slow
 def test_test_tool_scores_the_right_checkpoint(env, tmp_path):
     res = call_tool('test.py', env.config, env.good, '--work-dir', tmp_path)
     assert res.code == 0 and 'acc/top1' in res.result
 
 
+@pytest.mark.slow
 def test_train_load_from_is_strict_and_partial_load_says_what_it_skipped(
         env, tmp_path):
     work = tmp_path / 'w'

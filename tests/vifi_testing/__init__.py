@@ -9,8 +9,11 @@ import make_tiny_clip``): tests/conftest.py puts the test tree on
 * :mod:`.configs`: tiny training configs on the synthetic dataset;
 * :mod:`.mixing`: the configs/mixing models at test size;
 * :mod:`.pickles`: a code-carrying checkpoint payload;
+* :mod:`.bad_inputs`: a tiny run's data, config and (un)fitting
+  checkpoints;
 * :mod:`.hooks`: test-only hooks (faults, draw recorders) for configs.
 """
+from .bad_inputs import make_env
 from .configs import (DEFAULT_CUSTOM_HOOKS, data_opts, epochs_opts, make_cfg,
                       write_cfg)
 from .media import (CLASS_NAMES, VIDEO_FRAMES, VIDEO_SIZE, annotation_lines,
@@ -21,7 +24,7 @@ from .models import (TINY_ARCH, clip_state, deterministic_init_,
 from .paths import (QUICKSTART_CONFIG, QUICKSTART_FRAMES, REPO_ROOT, TESTS_DIR,
                     TINY_MODEL_CONFIG)
 from .pickles import CodeOnUnpickle
-from .processes import (child_env, collect_python, free_port, like_a_child,
+from .processes import (call_tool, child_env, collect_python, free_port, like_a_child,
                         load_tool, run_inprocess, run_log, run_python,
                         run_tool, start_python)
 
@@ -33,6 +36,6 @@ __all__ = [
     'deterministic_init_', 'make_tiny_clip', 'text_state',
     'trained_weight_diffs', 'QUICKSTART_CONFIG', 'QUICKSTART_FRAMES',
     'REPO_ROOT', 'TESTS_DIR', 'TINY_MODEL_CONFIG', 'CodeOnUnpickle',
-    'child_env', 'collect_python', 'free_port', 'like_a_child', 'load_tool',
+    'call_tool', 'make_env', 'child_env', 'collect_python', 'free_port', 'like_a_child', 'load_tool',
     'run_inprocess', 'run_log', 'run_python', 'run_tool', 'start_python'
 ]

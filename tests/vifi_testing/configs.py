@@ -35,7 +35,7 @@ def make_cfg(data, work_dir=None, *, epochs=1, val=False, iter_ckpt=None,
         iter_ckpt: checkpoint every that many iterations instead of at
             the end.
         extra_hooks: custom hooks after the default ones (the test hooks
-            of :mod:`vifi_testing.hooks` are importable).
+            of :mod:`vifi_testing.hooks` are imported when there are any).
         train_ann, val_ann: annotation files other than the base split's.
         workers, batch_size: of both loaders.
         num_frames: frames per clip; 4 instead of the config's 8 keep
@@ -78,8 +78,12 @@ def make_cfg(data, work_dir=None, *, epochs=1, val=False, iter_ckpt=None,
     cfg.default_hooks.logger.interval = 1
     cfg.custom_hooks = [dict(h) for h in DEFAULT_CUSTOM_HOOKS] + \
         [dict(h) for h in extra_hooks]
-    cfg.custom_imports = dict(imports=['vifi_mmaction', 'vifi_testing.hooks'],
-                              allow_failed_imports=False)
+    # the test hooks only where a run uses them: a child process that
+    # does not have the test tree on its path still reads the config
+    imports = ['vifi_mmaction']
+    if extra_hooks:
+        imports.append('vifi_testing.hooks')
+    cfg.custom_imports = dict(imports=imports, allow_failed_imports=False)
     if work_dir is not None:
         cfg.work_dir = str(work_dir)
     cfg.experiment_name = f'vifi_test_{uuid.uuid4().hex[:10]}'

@@ -51,14 +51,16 @@ def annotation_lines(counts, prefix: str) -> list:
     return lines
 
 
-def make_synthetic_dataset(out: str) -> str:
+def make_synthetic_dataset(out: str, train_per_class: int = 2) -> str:
     """``tools/data/make_synthetic_dataset.py`` at test size, in this
-    process: 2 training and 1 validation video per class (16 + 8 base-class
-    and 4 novel-class videos of 8 frames, 64x64); returns ``out``."""
-    load_tool('tools/data/make_synthetic_dataset.py').main([
-        str(out), '--train-per-class', '2', '--val-per-class', '1',
-        '--frames', '8'
+    process: ``train_per_class`` training and 1 validation video per class
+    (by default 16 + 8 base-class and 4 novel-class videos of 8 frames,
+    64x64); returns ``out``."""
+    rc = load_tool('data/make_synthetic_dataset.py').main([
+        str(out), '--train-per-class',
+        str(train_per_class), '--val-per-class', '1', '--frames', '8'
     ])
+    assert not rc, f'make_synthetic_dataset.py failed ({rc})'
     return str(out)
 
 

@@ -6,8 +6,10 @@ import the test hooks as ``vifi_testing.hooks``), one thread, and a free
 ``PORT`` for ``tools/dist_train.sh``.
 """
 import contextlib
+import functools
 import glob
 import importlib.util
+import io
 import json
 import os
 import os.path as osp
@@ -15,6 +17,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+from types import SimpleNamespace
 from unittest import mock
 
 import torch
@@ -64,15 +67,18 @@ def run_tool(*cmd, check: bool = True, timeout: float = 600,
 
 
 def load_tool(path: str):
-    """Import a script of the repository as a module (their ``main(argv)``
-    is the command line and returns the exit status).
+    """Import a script of ``tools/`` as a module (their ``main(argv)`` is
+    the command line and returns the exit status).
 
     Args:
-        path: relative to the repository root (``tools/data/x.py``); a bare
-            name means ``tools/<name>.py``.
+        path: relative to ``tools/``, with or without that prefix and the
+            ``.py`` (``'infer'``, ``'data/from_folders.py'`` and
+            ``'tools/train.py'`` all work).
     """
-    if '/' not in path and not path.endswith('.py'):
-        path = f'tools/{path}.py'
+    if not path.startswith('tools/'):
+        path = f'tools/{path}'
+    if not path.endswith('.py'):
+        path += '.py'
     name = '_vifi_tool_' + path[:-3].replace('/', '_')
     spec = importlib.util.spec_from_file_location(
         name, osp.join(REPO_ROOT, path))
@@ -112,6 +118,33 @@ def run_inprocess(tool: str, *argv):
     loaded 2-core box); returns what its ``main`` returns."""
     with like_a_child():
         return load_tool(tool).main([str(a) for a in argv])
+
+
+_load_tool_once = functools.lru_cache(maxsize=None)(load_tool)
+
+
+def call_tool(tool: str, *argv) -> SimpleNamespace:
+    """Run a tool's ``main`` in this process, stderr captured (the tool is
+    loaded once per session).
+
+    Args:
+        tool: as for :func:`load_tool`.
+        argv: its command line; non-strings are converted.
+
+    Returns:
+        SimpleNamespace: ``code`` (the exit status: main's int, or that of
+        a ``SystemExit``; 0 for a non-int result), ``err`` (stderr) and
+        ``result`` (what main returned).
+    """
+    err = io.StringIO()
+    result, code = None, 0
+    with contextlib.redirect_stderr(err):
+        try:
+            result = _load_tool_once(tool).main([str(a) for a in argv])
+            code = result if isinstance(result, int) else 0
+        except SystemExit as e:  # argparse errors
+            code = e.code if isinstance(e.code, int) else 1
+    return SimpleNamespace(code=code, err=err.getvalue(), result=result)
 
 
 def run_log(work_dir: str) -> str:

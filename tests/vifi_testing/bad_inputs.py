@@ -1,52 +1,18 @@
-"""Helpers of the user-error tests: a tiny synthetic dataset, its config,
-checkpoints that fit and ones that do not (:func:`make_env`, the ``env``
-fixture of ``conftest.py``), and :func:`call_tool`, which runs any tool's
-``main(argv)`` in this process and returns its exit status and stderr."""
-import contextlib
+"""A tiny synthetic dataset, its config, and checkpoints that fit it and
+ones that do not, for the tests of what the tools do with bad input
+(:func:`make_env`, the ``env`` fixture of tests/conftest.py)."""
 import copy
-import importlib.util
-import io
 import os.path as osp
+import pickle
 from types import SimpleNamespace
 
 import torch
 from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from vifi_testing import REPO_ROOT, synthetic_train_config
 
-_TOOLS = {}
-
-
-def load_tool(tool: str):
-    """``tools/<tool>`` as a module, loaded once per session."""
-    if tool not in _TOOLS:
-        name = 'user_errors_' + osp.splitext(tool)[0].replace('/', '_')
-        spec = importlib.util.spec_from_file_location(
-            name, osp.join(REPO_ROOT, 'tools', tool))
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        _TOOLS[tool] = mod
-    return _TOOLS[tool]
-
-
-def call_tool(tool: str, *argv):
-    """Run ``tools/<tool>``'s ``main`` in-process.
-
-    Returns:
-        SimpleNamespace: ``code`` (the exit status: main's int, or that of
-        a ``SystemExit``; 0 for a non-int result), ``err`` (stderr) and
-        ``result`` (what main returned).
-    """
-    err = io.StringIO()
-    result, code = None, 0
-    with contextlib.redirect_stderr(err):
-        try:
-            result = load_tool(tool).main([str(a) for a in argv])
-            code = result if isinstance(result, int) else 0
-        except SystemExit as e:  # argparse errors
-            code = e.code if isinstance(e.code, int) else 1
-    return SimpleNamespace(code=code, err=err.getvalue(), result=result)
+from .configs import make_cfg, write_cfg
+from .media import make_synthetic_dataset
 
 
 def _model_state(cfg: Config, seed: int = 0, **head) -> dict:
@@ -60,14 +26,11 @@ def _model_state(cfg: Config, seed: int = 0, **head) -> dict:
 def make_env(root):
     """Data, config and checkpoints (good, wider, without the model's keys,
     with an extra key, NaN, garbage, raw pickle) under ``root``."""
-    data = str(root / 'data')
-    res = call_tool('data/make_synthetic_dataset.py', data,
-                    '--train-per-class', '1', '--val-per-class', '1',
-                    '--frames', '8')
-    assert res.code == 0, res.err
-    config = root / 'tiny.py'
-    config.write_text(synthetic_train_config(data, batch=4))
-    cfg = Config.fromfile(str(config))
+    data = make_synthetic_dataset(str(root / 'data'), train_per_class=1)
+    config = write_cfg(
+        make_cfg(data, batch_size=4, num_frames=None, augment=False,
+                 shuffle=False, val=True), root / 'tiny.py')
+    cfg = Config.fromfile(config)
     good = _model_state(cfg)
 
     def save(name, state):
@@ -84,7 +47,7 @@ def make_env(root):
     wide_cfg.model.clip.arch = arch
     extra = dict(good, **{'cls_head.extra.weight': torch.zeros(2)})
     return SimpleNamespace(
-        root=root, data=data, config=str(config),
+        root=root, data=data, config=config,
         labels=osp.join(data, 'base_labels.csv'),
         ann=osp.join(data, 'base_val.txt'),
         video=osp.join(data, 'videos', open(
@@ -112,7 +75,6 @@ class _Payload:
 
 def _raw_pickle(path) -> str:
     """A plain ``pickle.dump`` (not torch.save) holding a callable."""
-    import pickle
     with open(path, 'wb') as f:
         pickle.dump({'state_dict': _Payload()}, f)
     return str(path)

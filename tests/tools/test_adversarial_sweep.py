@@ -484,6 +484,7 @@ def _verdict(case, code, err):
     return ''
 
 
+@pytest.mark.slow  # 222 runs of the tools, train.py and test.py among them
 def test_sweep(env, tmp_path, capsys):
     f = _files(env, tmp_path)
     cases = _cases(env, f, tmp_path)

@@ -521,3 +521,34 @@ def test_two_rank_gloo_jobs_exit_cleanly_every_time(tmp_path):
             timeout=120, env=dict(os.environ, PYTHONWARNINGS='ignore'))
         assert proc.returncode == 0, (run, proc.stderr[-3000:])
         assert 'terminate called' not in proc.stderr, (run, proc.stderr)
+
+
+_EXIT_PROCESS = '''
+import atexit, importlib.util, sys
+import torch.distributed as dist
+spec = importlib.util.spec_from_file_location('standalone_compat',
+                                              {compat_py!r})
+compat = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(compat)
+atexit.register(lambda: print('handler ran, group alive:',
+                              dist.is_initialized()))
+compat.destroy_process_group_at_exit()
+if {dist!r}:
+    dist.init_process_group('gloo', init_method='tcp://127.0.0.1:{port}',
+                            rank=0, world_size=1)
+print('buffered output', end='')  # no newline: must still be flushed
+compat.exit_process(3)
+print('not reached')
+'''
+
+
+@pytest.mark.parametrize('distributed', [True, False])
+def test_exit_process_runs_every_handler_and_keeps_the_status(distributed):
+    code = _EXIT_PROCESS.format(compat_py=COMPAT_PY, dist=distributed,
+                                port=free_port())
+    proc = start_python(code)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3, err
+    assert out.startswith('buffered output') and 'not reached' not in out
+    # both handlers ran, ours (registered last) first: the group was gone
+    assert out.endswith('handler ran, group alive: False\n'), out

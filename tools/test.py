@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
@@ -29,7 +28,7 @@ from mmengine.runner import Runner
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import run_cli
-from vifi_mmaction.compat import init_cpu_distributed
+from vifi_mmaction.compat import exit_process, init_cpu_distributed
 from vifi_mmaction.engine.config_checks import (check_config, load_config,
                                                 merge_cfg_options)
 from vifi_mmaction.engine.strict_load import add_strict_load_hook
@@ -157,4 +156,4 @@ def _run(args, runner) -> dict:
 
 if __name__ == '__main__':
     result = main()
-    sys.exit(0 if isinstance(result, dict) else result)
+    exit_process(0 if isinstance(result, dict) else result)

@@ -19,7 +19,6 @@ before the model is built (``--debug`` or ``VIFI_DEBUG=1``: traceback).
 import argparse
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
@@ -27,7 +26,7 @@ from mmengine.runner import Runner
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import run_cli
-from vifi_mmaction.compat import init_cpu_distributed
+from vifi_mmaction.compat import exit_process, init_cpu_distributed
 from vifi_mmaction.engine import resolve_auto_resume
 from vifi_mmaction.engine.config_checks import (check_config, load_config,
                                                 merge_cfg_options)
@@ -183,4 +182,4 @@ def _run(args, runner) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    exit_process(main())

@@ -542,6 +542,7 @@ print('not reached')
 '''
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('distributed', [True, False])
 def test_exit_process_runs_every_handler_and_keeps_the_status(distributed):
     code = _EXIT_PROCESS.format(compat_py=COMPAT_PY, dist=distributed,

@@ -20,7 +20,8 @@ from mmengine.registry import FUNCTIONS, STRATEGIES
 from mmengine.runner import load_checkpoint
 from open_clip.transformer import ResidualAttentionBlock
 from torch.distributed.fsdp import StateDictType
-from vifi_testing import (QUICKSTART_CONFIG, REPO_ROOT, make_cfg, run_tool,
+from vifi_testing import (QUICKSTART_CONFIG, REPO_ROOT, make_cfg,
+                          rank_equivalence_atol, run_tool,
                           trained_weight_diffs, write_cfg)
 
 from vifi_mmaction.engine.sharding import (promote_scalar_parameters,
@@ -85,7 +86,8 @@ def test_fsdp_on_two_cpu_processes_matches_one_process(synthetic_data,
         assert got['cls_head.logit_scale'].shape == torch.Size([])
         diffs = trained_weight_diffs(want, got)
         worst = max(diffs, key=diffs.get)
-        assert diffs[worst] < 1e-5, (epoch, worst, diffs[worst])
+        atol = rank_equivalence_atol(plain)
+        assert diffs[worst] < atol, (epoch, worst, diffs[worst], atol)
         # the weights did move (the comparison is not between two inits)
         moved = abs(got['cls_head.logit_scale'].item() - INIT_LOGIT_SCALE)
         assert moved > 1e-4, (epoch, moved)

@@ -20,7 +20,8 @@ from .media import (CLASS_NAMES, VIDEO_FRAMES, VIDEO_SIZE, annotation_lines,
                     make_bad_videos, make_synthetic_dataset, write_labels_csv,
                     write_video)
 from .models import (TINY_ARCH, clip_state, deterministic_init_,
-                     make_tiny_clip, text_state, trained_weight_diffs)
+                     make_tiny_clip, rank_equivalence_atol, text_state,
+                     trained_weight_diffs)
 from .paths import (QUICKSTART_CONFIG, QUICKSTART_FRAMES, REPO_ROOT, TESTS_DIR,
                     TINY_MODEL_CONFIG)
 from .pickles import CodeOnUnpickle
@@ -34,7 +35,7 @@ __all__ = [
     'annotation_lines', 'make_bad_videos', 'make_synthetic_dataset',
     'write_labels_csv', 'write_video', 'TINY_ARCH', 'clip_state',
     'deterministic_init_', 'make_tiny_clip', 'text_state',
-    'trained_weight_diffs', 'QUICKSTART_CONFIG', 'QUICKSTART_FRAMES',
+    'trained_weight_diffs', 'rank_equivalence_atol', 'QUICKSTART_CONFIG', 'QUICKSTART_FRAMES',
     'REPO_ROOT', 'TESTS_DIR', 'TINY_MODEL_CONFIG', 'CodeOnUnpickle',
     'call_tool', 'make_env', 'child_env', 'collect_python', 'free_port', 'like_a_child', 'load_tool',
     'run_inprocess', 'run_log', 'run_python', 'run_tool', 'start_python'

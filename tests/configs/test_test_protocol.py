@@ -4,13 +4,14 @@ one count per test sample under distributed padding.
 
 Per-view softmax averaging itself is tested on the recognizer in
 tests/models/recognizers/test_vifi_recognizer.py."""
+import copy
 import os.path as osp
 import pickle
 
 import numpy as np
 import pytest
 import torch
-from mmaction.registry import METRICS
+from mmaction.registry import METRICS, MODELS
 from mmengine.config import Config
 from mmengine.dataset import Compose, DefaultSampler
 from vifi_testing import REPO_ROOT, write_video
@@ -47,12 +48,23 @@ def test_four_clips_three_crops_give_twelve_views(cfg, video):
 
 
 def test_train_pipeline_with_colour_augmentation_runs(cfg, video):
+    """The worker emits a random multi-scale crop (uint8) with its drawn
+    augmentation; the data preprocessor resizes, flips and jitters it to
+    224 px, batched (Mixup/CutMix left out: it takes the head's class
+    count)."""
     np.random.seed(0)
     pipeline = Compose(cfg.train_dataloader.dataset.pipeline)
     out = pipeline(dict(filename=video, label=0, start_index=0,
                         modality='RGB'))
-    assert tuple(out['inputs'].shape) == (1, 3, 16, 224, 224)
+    assert tuple(out['inputs'].shape[:3]) == (1, 3, 16)
     assert out['inputs'].dtype == torch.uint8
+    preprocessor = copy.deepcopy(cfg.model.data_preprocessor.to_dict())
+    preprocessor['blending'] = None
+    data = MODELS.build(preprocessor)(
+        dict(inputs=[out['inputs']], data_samples=[out['data_samples']]),
+        training=True)
+    assert tuple(data['inputs'].shape) == (1, 1, 3, 16, 224, 224)
+    assert data['inputs'].dtype == torch.float32
 
 
 def test_acc_metric_gives_top1_top5_and_mean_class_accuracy(cfg):

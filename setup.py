@@ -2,7 +2,6 @@
 existing torch and mmcv (see README, "Install")."""
 import os.path as osp
 import shutil
-
 from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 
@@ -16,8 +15,11 @@ class BuildPyWithConfigs(build_py):
     def run(self):
         super().run()
         target = osp.join(self.build_lib, 'vifi_mmaction', '.mim', 'configs')
-        shutil.copytree('configs', target, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns('__pycache__'))
+        shutil.copytree(
+            'configs',
+            target,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns('__pycache__'))
 
 
 def read_module(path):
@@ -40,8 +42,8 @@ setup(
     # and checked again at import. No mmcv distribution: the user's own
     # mmcv (full, from mim) or mmcv-lite (requirements.txt) is kept.
     install_requires=read_module('dependencies.py')['INSTALL_REQUIRES'],
-    extras_require=dict(tests=['pytest'],
-                        export=['onnx>=1.23.2', 'onnxruntime>=1.32']),
+    extras_require=dict(
+        tests=['pytest'], export=['onnx>=1.23.2', 'onnxruntime>=1.32']),
     license='MIT',
     cmdclass=dict(build_py=BuildPyWithConfigs),
     zip_safe=False,

@@ -2,9 +2,7 @@
 # frames: the official zero-shot training recipe (docs/protocols.md). 8 GPUs
 # x 4 clips x 8 accumulation steps = effective batch 256, lr 8e-6, 10 epochs.
 # Its checkpoint is what configs/zero_shot/*-split*-rgb.py evaluate.
-_base_ = [
-    '_base_/protocols/zero_shot_train.py', '_base_/datasets/k400.py'
-]
+_base_ = ['_base_/protocols/zero_shot_train.py', '_base_/datasets/k400.py']
 
 # ---- paths: edit these (docs/datasets.md) ---------------------------------
 ann_file_train = 'data/kinetics400/splits/train.txt'  # "relative/path label"

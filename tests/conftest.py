@@ -16,13 +16,14 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-import vifi_mmaction  # noqa: E402,F401  (applies compat fixes, registers)
-from mmaction.registry import MODELS  # noqa: E402
-from mmaction.utils import register_all_modules  # noqa: E402
-from mmengine.config import Config  # noqa: E402
-from vifi_testing import (CLASS_NAMES, QUICKSTART_CONFIG,  # noqa: E402
-                          TINY_ARCH, clip_state, deterministic_init_,
-                          make_env, make_synthetic_dataset, make_tiny_clip,
+# the package first: it applies the compat fixes before mmaction loads
+import vifi_mmaction  # noqa: F401  isort: skip
+from mmaction.registry import MODELS
+from mmaction.utils import register_all_modules
+from mmengine.config import Config
+from vifi_testing import (CLASS_NAMES, QUICKSTART_CONFIG, TINY_ARCH,
+                          clip_state, deterministic_init_, make_env,
+                          make_synthetic_dataset, make_tiny_clip,
                           write_labels_csv, write_video)
 
 register_all_modules(init_default_scope=True)
@@ -50,9 +51,12 @@ def video_data(tmp_path_factory):
     ann.write_text(''.join(f'{n} {i}\n' for i, n in enumerate(files)))
     labels = root / 'labels.csv'
     write_labels_csv(str(labels))
-    return SimpleNamespace(root=str(root), ann_file=str(ann),
-                           labels_csv=str(labels), files=files,
-                           class_names=list(CLASS_NAMES))
+    return SimpleNamespace(
+        root=str(root),
+        ann_file=str(ann),
+        labels_csv=str(labels),
+        files=files,
+        class_names=list(CLASS_NAMES))
 
 
 @pytest.fixture(scope='session')
@@ -90,12 +94,18 @@ def zs(tmp_path_factory):
     write_labels_csv(labels_csv)
     labels_txt = root / 'labels.txt'
     labels_txt.write_text('\n'.join(CLASS_NAMES) + '\n')
-    return SimpleNamespace(root=str(root), config=QUICKSTART_CONFIG,
-                           checkpoint=ckpt, clip_weights=clip,
-                           videos=str(videos), good=good, bad=bad,
-                           labels_csv=labels_csv,
-                           labels_txt=str(labels_txt),
-                           names=list(CLASS_NAMES), model=model.eval())
+    return SimpleNamespace(
+        root=str(root),
+        config=QUICKSTART_CONFIG,
+        checkpoint=ckpt,
+        clip_weights=clip,
+        videos=str(videos),
+        good=good,
+        bad=bad,
+        labels_csv=labels_csv,
+        labels_txt=str(labels_txt),
+        names=list(CLASS_NAMES),
+        model=model.eval())
 
 
 @pytest.fixture(scope='session')

@@ -52,8 +52,14 @@ def test_the_allow_list_admits_exactly_the_named_globals(tmp_path):
 
 def test_state_dicts_of_both_layouts_lose_the_module_prefix(tmp_path):
     w = torch.ones(2)
-    assert state_dict_of({'state_dict': {'module.a': w}, 'meta': {}},
-                         'f') == {'a': w}
+    assert state_dict_of({
+        'state_dict': {
+            'module.a': w
+        },
+        'meta': {}
+    }, 'f') == {
+        'a': w
+    }
     assert state_dict_of({'module.a': w, 'b': w}, 'f') == {'a': w, 'b': w}
     assert strip_module_prefix({'x.module.a': w}) == {'x.module.a': w}
     with pytest.raises(CheckpointError, match=r'f: neither .* \(got list\)'):
@@ -72,8 +78,8 @@ def test_fit_rule_lists_the_first_keys_and_partial_loads_what_fits():
         in msg and 'unexpected keys (other)' in msg
     assert msg.endswith('(use --partial-load)') and '\n' not in msg
     before = model.weight.detach().clone()
-    report = load_state_strict(model, dict(bad, bias=torch.ones(2)), 'c.pth',
-                               allow_partial=True)
+    report = load_state_strict(
+        model, dict(bad, bias=torch.ones(2)), 'c.pth', allow_partial=True)
     assert torch.equal(model.weight, before)  # mis-shaped: not loaded
     assert torch.equal(model.bias, torch.ones(2))
     assert 'other' in report.skipped and 'weight (2, 4)' in report.skipped

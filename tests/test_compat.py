@@ -23,8 +23,8 @@ import numpy as np
 import pytest
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
-from vifi_testing import (REPO_ROOT, CodeOnUnpickle, collect_python,
-                          free_port, start_python)
+from vifi_testing import (REPO_ROOT, CodeOnUnpickle, collect_python, free_port,
+                          start_python)
 
 import vifi_mmaction
 from vifi_mmaction import compat
@@ -42,8 +42,13 @@ def _write_mmengine_checkpoint(path: str) -> None:
     hub.update_info('iter', 7)
     buf = HistoryBuffer(np.array([1.0, 2.0, 3.0]), np.array([1, 1, 2]))
     ckpt = dict(
-        meta=dict(epoch=1, iter=7, seed=np.int64(42), acc=np.float32(0.25),
-                  flag=np.bool_(True), history=buf),
+        meta=dict(
+            epoch=1,
+            iter=7,
+            seed=np.int64(42),
+            acc=np.float32(0.25),
+            flag=np.bool_(True),
+            history=buf),
         state_dict={'w': torch.arange(3.)},
         message_hub=hub.state_dict())
     torch.save(ckpt, path)
@@ -172,9 +177,12 @@ print(json.dumps(out))
 @pytest.fixture(scope='module')
 def probes(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('compat')
-    paths = dict(ckpt=str(tmp / 'epoch_1.pth'), evil=str(tmp / 'evil.pth'),
-                 marker=str(tmp / 'pwned'), cfg=str(tmp / 'cfg.py'),
-                 compat_py=COMPAT_PY)
+    paths = dict(
+        ckpt=str(tmp / 'epoch_1.pth'),
+        evil=str(tmp / 'evil.pth'),
+        marker=str(tmp / 'pwned'),
+        cfg=str(tmp / 'cfg.py'),
+        compat_py=COMPAT_PY)
     _write_mmengine_checkpoint(paths['ckpt'])
     torch.save({'state_dict': CodeOnUnpickle(paths['marker'])}, paths['evil'])
     with open(paths['cfg'], 'w') as f:
@@ -186,8 +194,13 @@ def probes(tmp_path_factory):
     return result
 
 
-EXPECTED_LOAD = dict(loss=0.5, mean=0.625, lr=pytest.approx(1e-3),
-                     seed=42, hist=[1.0, 2.0, 3.0], cls='HistoryBuffer')
+EXPECTED_LOAD = dict(
+    loss=0.5,
+    mean=0.625,
+    lr=pytest.approx(1e-3),
+    seed=42,
+    hist=[1.0, 2.0, 3.0],
+    cls='HistoryBuffer')
 
 
 # ------------------------------------------------------------------ 1. DRN
@@ -278,8 +291,11 @@ def test_allowlist_holds_only_data_types():
     assert HistoryBuffer in objs and np.ndarray in objs
     for dangerous in (os.system, eval, exec, getattr, __import__):
         assert dangerous not in objs
-    assert all(isinstance(g, type) or g.__module__.startswith(
-        ('numpy', 'vifi_mmaction', 'standalone_compat')) for g in objs)
+    assert all(
+        isinstance(g, type) or g.__module__.startswith(('numpy',
+                                                        'vifi_mmaction',
+                                                        'standalone_compat'))
+        for g in objs)
     # idempotent: the list does not grow on repeated calls
     assert len(compat.allowlist_mmengine_checkpoint_globals()) == len(allowed)
 
@@ -292,8 +308,7 @@ class _Sneaky:
         return getattr, (HistoryBuffer, '__init__')
 
 
-def test_getattr_in_checkpoints_reaches_only_history_buffer_methods(
-        tmp_path):
+def test_getattr_in_checkpoints_reaches_only_history_buffer_methods(tmp_path):
     path = str(tmp_path / 'sneaky.pth')
     torch.save({'x': _Sneaky()}, path)
     with pytest.raises(pickle.UnpicklingError):
@@ -327,8 +342,8 @@ def test_import_vifi_mmaction_restores_mmaction_base_configs(probes):
 
 
 def test_pkg_resources_lookups_answer_like_mmengine():
-    import mmengine.utils.package_utils as pkg_utils
     import mmaction
+    import mmengine.utils.package_utils as pkg_utils
     assert compat._is_installed('mmaction2')
     assert compat._is_installed('mmaction')  # a module name also works
     assert not compat._is_installed('surely_not_an_installed_package_xyz')
@@ -365,9 +380,12 @@ def test_init_cpu_distributed_starts_gloo_for_pytorch_launcher(monkeypatch):
     if torch.cuda.is_available():
         pytest.skip('with CUDA mmengine initialises the group itself')
     port = free_port()
-    for key, value in dict(RANK='0', WORLD_SIZE='1', LOCAL_RANK='0',
-                           MASTER_ADDR='127.0.0.1',
-                           MASTER_PORT=str(port)).items():
+    for key, value in dict(
+            RANK='0',
+            WORLD_SIZE='1',
+            LOCAL_RANK='0',
+            MASTER_ADDR='127.0.0.1',
+            MASTER_PORT=str(port)).items():
         monkeypatch.setenv(key, value)
     cfg = _runner_cfg()
     cfg.env_cfg.dist_cfg.timeout = 123  # seconds, as mmengine reads it
@@ -458,8 +476,8 @@ if {crash!r}:
 
 
 def _exit_probe(fix, fork=False, crash=False):
-    code = _EXIT_PROBE.format(fix=fix, fork=fork, crash=crash,
-                              compat_py=COMPAT_PY, port=free_port())
+    code = _EXIT_PROBE.format(
+        fix=fix, fork=fork, crash=crash, compat_py=COMPAT_PY, port=free_port())
     proc = start_python(code)
     out, err = proc.communicate(timeout=120)
     lines = [ln for ln in out.splitlines() if ln.startswith('{')]
@@ -514,11 +532,16 @@ def test_two_rank_gloo_jobs_exit_cleanly_every_time(tmp_path):
     script = tmp_path / 'two_ranks.py'
     script.write_text(_TWO_RANKS)
     for run in range(10):
-        proc = subprocess.run(
-            [sys.executable, '-m', 'torch.distributed.run',
-             '--nproc_per_node', '2', '--master_port', str(free_port()),
-             str(script), COMPAT_PY], capture_output=True, text=True,
-            timeout=120, env=dict(os.environ, PYTHONWARNINGS='ignore'))
+        proc = subprocess.run([
+            sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
+            '2', '--master_port',
+            str(free_port()),
+            str(script), COMPAT_PY
+        ],
+                              capture_output=True,
+                              text=True,
+                              timeout=120,
+                              env=dict(os.environ, PYTHONWARNINGS='ignore'))
         assert proc.returncode == 0, (run, proc.stderr[-3000:])
         assert 'terminate called' not in proc.stderr, (run, proc.stderr)
 
@@ -545,8 +568,8 @@ print('not reached')
 @pytest.mark.slow
 @pytest.mark.parametrize('distributed', [True, False])
 def test_exit_process_runs_every_handler_and_keeps_the_status(distributed):
-    code = _EXIT_PROCESS.format(compat_py=COMPAT_PY, dist=distributed,
-                                port=free_port())
+    code = _EXIT_PROCESS.format(
+        compat_py=COMPAT_PY, dist=distributed, port=free_port())
     proc = start_python(code)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 3, err

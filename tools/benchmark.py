@@ -45,17 +45,18 @@ from vifi_mmaction.errors import InputError
 from vifi_mmaction.models.text_encoder import tokenize_prompts
 from vifi_mmaction.utils import check_output, staged_files
 
-_WORDS = ('playing', 'riding', 'a', 'the', 'ball', 'guitar', 'bike',
-          'making', 'tea', 'dancing', 'with', 'dog', 'cutting', 'wood',
-          'climbing', 'rope', 'washing', 'hands', 'throwing', 'snow')
+_WORDS = ('playing', 'riding', 'a', 'the', 'ball', 'guitar', 'bike', 'making',
+          'tea', 'dancing', 'with', 'dog', 'cutting', 'wood', 'climbing',
+          'rope', 'washing', 'hands', 'throwing', 'snow')
 
 
 def class_names(num: int):
     """``num`` distinct phrases of 1-5 words, deterministic."""
     names = []
     for i in range(num):
-        words = [_WORDS[(i * 7 + j * 3) % len(_WORDS)]
-                 for j in range(1 + i % 5)]
+        words = [
+            _WORDS[(i * 7 + j * 3) % len(_WORDS)] for j in range(1 + i % 5)
+        ]
         names.append(' '.join(words) + f' {i}')
     return names
 
@@ -88,11 +89,13 @@ def make_naive(head):
 
 def inputs_for(model, args):
     size = model.backbone.visual.image_size[0]
-    x = torch.randn(args.batch_size, 1, 3, args.num_frames, size, size,
-                    device=args.device)
+    x = torch.randn(
+        args.batch_size, 1, 3, args.num_frames, size, size, device=args.device)
     from mmaction.structures import ActionDataSample
-    samples = [ActionDataSample().set_gt_label(i % args.num_classes)
-               for i in range(args.batch_size)]
+    samples = [
+        ActionDataSample().set_gt_label(i % args.num_classes)
+        for i in range(args.batch_size)
+    ]
     return x, samples
 
 
@@ -134,11 +137,14 @@ def count_flops(model, x, samples, train):
     counts = fc.get_flop_counts()
 
     def under(name):  # entries are cumulative: take the module's own row
-        return sum(sum(v.values()) for k, v in counts.items()
-                   if k.split('.', 1)[-1] == name)
+        return sum(
+            sum(v.values()) for k, v in counts.items()
+            if k.split('.', 1)[-1] == name)
 
-    return dict(total=fc.get_total_flops(), visual=under('backbone'),
-                text=under('cls_head.text'))
+    return dict(
+        total=fc.get_total_flops(),
+        visual=under('backbone'),
+        text=under('cls_head.text'))
 
 
 def gemm_peak(device, dtype, n=2048, reps=5):
@@ -215,8 +221,8 @@ def run_variant(args):
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog=osp.basename(__file__),
-                                description=__doc__.split('\n')[0])
+    p = argparse.ArgumentParser(
+        prog=osp.basename(__file__), description=__doc__.split('\n')[0])
     p.add_argument('config')
     p.add_argument('--mode', choices=['train', 'test'], default='test')
     p.add_argument('--batch-size', type=int, default=1)
@@ -225,13 +231,18 @@ def build_parser():
     p.add_argument('--amp', choices=['bf16', 'fp16'], default=None)
     p.add_argument('--iters', type=int, default=3)
     p.add_argument('--warmup', type=int, default=1)
-    p.add_argument('--device', default='cuda'
-                   if torch.cuda.is_available() else 'cpu')
-    p.add_argument('--variants', nargs='+', default=['ours', 'naive'],
-                   choices=['ours', 'naive'])
+    p.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument(
+        '--variants',
+        nargs='+',
+        default=['ours', 'naive'],
+        choices=['ours', 'naive'])
     p.add_argument('--out', help='write the results as JSON here')
-    p.add_argument('--overwrite', action='store_true',
-                   help='replace an existing --out file')
+    p.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace an existing --out file')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     p.add_argument('--variant', help=argparse.SUPPRESS)
     p.add_argument('--variant-out', help=argparse.SUPPRESS)
@@ -256,8 +267,8 @@ def check_args(args) -> None:
 
 
 def _child_argv(argv, variant, out):
-    return [sys.executable, osp.abspath(__file__)] + argv + [
-        '--variant', variant, '--variant-out', out]
+    return [sys.executable, osp.abspath(__file__)
+            ] + argv + ['--variant', variant, '--variant-out', out]
 
 
 def main(argv=None):
@@ -279,24 +290,33 @@ def _run(args, argv):
             env = dict(os.environ)
             root = osp.dirname(osp.dirname(osp.abspath(__file__)))
             env['PYTHONPATH'] = root + os.pathsep + env.get('PYTHONPATH', '')
-            subprocess.run(_child_argv(argv, variant, out), check=True,
-                           env=env)
+            subprocess.run(
+                _child_argv(argv, variant, out), check=True, env=env)
             with open(out) as f:
                 results[variant] = json.load(f)
     report = dict(
-        config=args.config, mode=args.mode, batch_size=args.batch_size,
-        num_frames=args.num_frames, num_classes=args.num_classes,
-        amp=args.amp, iters=args.iters, warmup=args.warmup,
-        device=str(args.device), torch=torch.__version__,
-        machine=dict(processor=platform.processor() or platform.machine(),
-                     cpus=os.cpu_count(),
-                     threads=torch.get_num_threads()),
-        date=time.strftime('%Y-%m-%d'), variants=results)
+        config=args.config,
+        mode=args.mode,
+        batch_size=args.batch_size,
+        num_frames=args.num_frames,
+        num_classes=args.num_classes,
+        amp=args.amp,
+        iters=args.iters,
+        warmup=args.warmup,
+        device=str(args.device),
+        torch=torch.__version__,
+        machine=dict(
+            processor=platform.processor() or platform.machine(),
+            cpus=os.cpu_count(),
+            threads=torch.get_num_threads()),
+        date=time.strftime('%Y-%m-%d'),
+        variants=results)
     if 'ours' in results and 'naive' in results:
-        report['speedup'] = (results['naive']['sec_per_iter'] /
-                             results['ours']['sec_per_iter'])
-        report['memory_ratio'] = (results['ours']['peak_memory_bytes'] /
-                                  results['naive']['peak_memory_bytes'])
+        report['speedup'] = (
+            results['naive']['sec_per_iter'] / results['ours']['sec_per_iter'])
+        report['memory_ratio'] = (
+            results['ours']['peak_memory_bytes'] /
+            results['naive']['peak_memory_bytes'])
     print_table(report)
     if args.out:
         with staged_files([args.out]) as tmp:

@@ -58,8 +58,8 @@ def write_video(path: str, width: int, height: int, frames: int, fps: int,
                 seed: int) -> None:
     """A smooth random texture panning sideways, with a moving disc."""
     rng = np.random.default_rng(seed)
-    small = rng.integers(0, 255, (height // 16 + 2, width // 16 + 2, 3),
-                         dtype=np.uint8)
+    small = rng.integers(
+        0, 255, (height // 16 + 2, width // 16 + 2, 3), dtype=np.uint8)
     texture = cv2.resize(small, (width * 2, height), cv2.INTER_CUBIC)
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps,
                              (width, height))
@@ -87,8 +87,11 @@ def pipeline_of(cfg: Config, split: str, short_side) -> list:
     return pipeline
 
 
-def run_pipelines(pipeline_cfgs: dict, videos: list, samples: int,
-                  warmup: int = 2, after_sample=None) -> dict:
+def run_pipelines(pipeline_cfgs: dict,
+                  videos: list,
+                  samples: int,
+                  warmup: int = 2,
+                  after_sample=None) -> dict:
     """Run each named pipeline ``samples`` times; time every transform.
 
     The variants take turns sample by sample, so drifts of the machine's
@@ -113,8 +116,11 @@ def run_pipelines(pipeline_cfgs: dict, videos: list, samples: int,
         for variant, transforms in built.items():
             np.random.set_state(rng[variant][0])
             random.setstate(rng[variant][1])
-            results = dict(filename=videos[i % len(videos)], label=0,
-                           start_index=0, modality='RGB')
+            results = dict(
+                filename=videos[i % len(videos)],
+                label=0,
+                start_index=0,
+                modality='RGB')
             start = time.perf_counter()
             for name, transform in zip(names[variant], transforms):
                 t = time.perf_counter()
@@ -128,41 +134,61 @@ def run_pipelines(pipeline_cfgs: dict, videos: list, samples: int,
             if after_sample is not None and i >= warmup:
                 after_sample(variant, i - warmup, results)
     return {
-        variant: dict(
+        variant:
+        dict(
             clips_per_sec=samples / total[variant],
             ms_per_clip=1e3 * total[variant] / samples,
             ms_per_clip_by_transform={
                 n: 1e3 * stage_time[variant][n] / samples
-                for n in names[variant]},
+                for n in names[variant]
+            },
             output_shape=shapes[variant])
-        for variant in built}
+        for variant in built
+    }
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog=osp.basename(__file__),
-                                description=__doc__.split('\n')[0])
+    p = argparse.ArgumentParser(
+        prog=osp.basename(__file__), description=__doc__.split('\n')[0])
     p.add_argument('config')
     p.add_argument('--split', choices=['train', 'test'], default='train')
-    p.add_argument('--videos', help='directory of videos (searched '
-                   'recursively for .mp4/.avi/.mkv/.webm)')
-    p.add_argument('--generate', type=int, default=0,
-                   help='generate this many videos instead')
+    p.add_argument(
+        '--videos',
+        help='directory of videos (searched '
+        'recursively for .mp4/.avi/.mkv/.webm)')
+    p.add_argument(
+        '--generate',
+        type=int,
+        default=0,
+        help='generate this many videos instead')
     p.add_argument('--size', default='1280x720', help='generated WxH')
     p.add_argument('--seconds', type=float, default=10.0)
     p.add_argument('--fps', type=int, default=30)
     p.add_argument('--samples', type=int, default=20)
-    p.add_argument('--short-side', type=int, default=None,
-                   help='also measure decoding at this short side')
-    p.add_argument('--baseline', action='store_true',
-                   help='also measure cpu_aug_train_pipeline, and the '
-                   'batched part of train_pipeline')
-    p.add_argument('--device', default='cpu',
-                   help='where the batched part runs (cpu, cuda)')
-    p.add_argument('--batch-size', type=int, default=4,
-                   help='clips per batch for the batched part')
+    p.add_argument(
+        '--short-side',
+        type=int,
+        default=None,
+        help='also measure decoding at this short side')
+    p.add_argument(
+        '--baseline',
+        action='store_true',
+        help='also measure cpu_aug_train_pipeline, and the '
+        'batched part of train_pipeline')
+    p.add_argument(
+        '--device',
+        default='cpu',
+        help='where the batched part runs (cpu, cuda)')
+    p.add_argument(
+        '--batch-size',
+        type=int,
+        default=4,
+        help='clips per batch for the batched part')
     p.add_argument('--out', help='write the results as JSON here')
-    p.add_argument('--overwrite', action='store_true',
-                   help='replace an existing --out file')
+    p.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace an existing --out file')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     return p
 
@@ -229,15 +255,14 @@ class BatchedStage:
     samples, ``batch_size`` at a time, and compares the clips with the
     baseline's (same index, same draws)."""
 
-    def __init__(self, cfg: Config, device: str, batch_size: int,
-                 new: str, baseline: str):
+    def __init__(self, cfg: Config, device: str, batch_size: int, new: str,
+                 baseline: str):
         import torch
         from mmaction.registry import MODELS
         self.torch = torch
         prep = dict(cfg.model.get('data_preprocessor') or {})
         if prep.get('type') != 'ViFiBatchAugPreprocessor':
-            prep = dict(type='ViFiBatchAugPreprocessor',
-                        format_shape='NCTHW')
+            prep = dict(type='ViFiBatchAugPreprocessor', format_shape='NCTHW')
         prep.pop('blending', None)
         self.prep = MODELS.build(prep).to(device)
         self.device, self.batch_size = device, batch_size
@@ -285,12 +310,13 @@ class BatchedStage:
     def report(self) -> dict:
         self.flush()
         return dict(
-            device=self.device, batch_size=self.batch_size,
+            device=self.device,
+            batch_size=self.batch_size,
             device_ms_per_clip=1e3 * self.seconds / max(self.clips, 1),
-            mean_abs_diff_vs_baseline=(
-                float(np.mean(self.diffs)) if self.diffs else None),
-            max_mean_abs_diff_vs_baseline=(
-                float(np.max(self.diffs)) if self.diffs else None))
+            mean_abs_diff_vs_baseline=(float(np.mean(self.diffs))
+                                       if self.diffs else None),
+            max_mean_abs_diff_vs_baseline=(float(np.max(self.diffs))
+                                           if self.diffs else None))
 
 
 def main(argv=None):
@@ -311,8 +337,10 @@ def _run(args, cfg):
             raise InputError(f'{args.config}: no cpu_aug_train_pipeline to '
                              f'compare with (configs/_base_/datasets/'
                              f'video_32f_224.py defines one)')
-        pipelines = {'baseline': copy.deepcopy(cfg.cpu_aug_train_pipeline),
-                     **pipelines}
+        pipelines = {
+            'baseline': copy.deepcopy(cfg.cpu_aug_train_pipeline),
+            **pipelines
+        }
         if _has_deferred_augment(pipelines['full-size decode']):
             batched = BatchedStage(cfg, args.device, args.batch_size,
                                    'full-size decode', 'baseline')
@@ -326,17 +354,24 @@ def _run(args, cfg):
                 videos.append(path)
         else:
             videos = _find_videos(args.videos)
-        results = run_pipelines(pipelines, videos, args.samples,
-                                after_sample=batched)
+        results = run_pipelines(
+            pipelines, videos, args.samples, after_sample=batched)
     report = dict(
-        config=args.config, split=args.split, samples=args.samples,
-        videos=dict(count=len(videos), generated=bool(args.generate),
-                    size=args.size if args.generate else None,
-                    seconds=args.seconds if args.generate else None,
-                    fps=args.fps if args.generate else None),
-        machine=dict(processor=platform.processor() or platform.machine(),
-                     cpus=os.cpu_count(), load_average=os.getloadavg()),
-        cv2_threads=cv2.getNumThreads(), date=time.strftime('%Y-%m-%d'),
+        config=args.config,
+        split=args.split,
+        samples=args.samples,
+        videos=dict(
+            count=len(videos),
+            generated=bool(args.generate),
+            size=args.size if args.generate else None,
+            seconds=args.seconds if args.generate else None,
+            fps=args.fps if args.generate else None),
+        machine=dict(
+            processor=platform.processor() or platform.machine(),
+            cpus=os.cpu_count(),
+            load_average=os.getloadavg()),
+        cv2_threads=cv2.getNumThreads(),
+        date=time.strftime('%Y-%m-%d'),
         variants=results)
     for name, r in results.items():
         print(f'{name}: {r["clips_per_sec"]:.2f} clips/s per worker '

@@ -36,7 +36,8 @@ from benchmark import build_model, counting_flops, timed  # noqa: E402
 from vifi_mmaction.apis import run_cli  # noqa: E402
 from vifi_mmaction.engine.config_checks import load_config  # noqa: E402
 from vifi_mmaction.errors import InputError  # noqa: E402
-from vifi_mmaction.models.text_encoder import tokenize_prompts  # noqa: E402,E501
+from vifi_mmaction.models.text_encoder import \
+    tokenize_prompts  # noqa: E402,E501
 from vifi_mmaction.utils import check_output, staged_files  # noqa: E402
 
 
@@ -79,35 +80,51 @@ def sweep(args) -> dict:
         with torch.no_grad():  # warm-up, both shapes
             head.text(cut[:2])
             head.text(full[:2])
-        text_cut[k] = _measure(lambda c=cut: head.text(c), args.device,
-                               args.repeats)
-        text_full[k] = _measure(lambda f=full: head.text(f), args.device,
-                                args.repeats)
+        text_cut[k] = _measure(
+            lambda c=cut: head.text(c), args.device, args.repeats)
+        text_full[k] = _measure(
+            lambda f=full: head.text(f), args.device, args.repeats)
 
     points = []
     for t in args.frames:
         for k in args.classes:
             (vf, vs), (cf, cs), (ff, fs) = visual[t], text_cut[k], text_full[k]
-            points.append(dict(
-                num_frames=t, num_classes=k,
-                gflops=dict(ours=vf / 1e9, ours_cold=(vf + cf) / 1e9,
-                            naive=(vf + ff) / 1e9),
-                seconds=dict(ours=vs, ours_cold=vs + cs, naive=vs + fs)))
+            points.append(
+                dict(
+                    num_frames=t,
+                    num_classes=k,
+                    gflops=dict(
+                        ours=vf / 1e9,
+                        ours_cold=(vf + cf) / 1e9,
+                        naive=(vf + ff) / 1e9),
+                    seconds=dict(ours=vs, ours_cold=vs + cs, naive=vs + fs)))
     return dict(
-        config=args.config, device=str(args.device), batch_size=1,
+        config=args.config,
+        device=str(args.device),
+        batch_size=1,
         repeats=args.repeats,
-        torch=torch.__version__, date=time.strftime('%Y-%m-%d'),
-        machine=dict(processor=platform.processor() or platform.machine(),
-                     cpus=os.cpu_count(), threads=torch.get_num_threads()),
-        text_context=dict(cut=int(head.text.tokenize(prompts).shape[1]),
-                          full=head.text.context_length),
+        torch=torch.__version__,
+        date=time.strftime('%Y-%m-%d'),
+        machine=dict(
+            processor=platform.processor() or platform.machine(),
+            cpus=os.cpu_count(),
+            threads=torch.get_num_threads()),
+        text_context=dict(
+            cut=int(head.text.tokenize(prompts).shape[1]),
+            full=head.text.context_length),
         parts=dict(
-            visual={t: dict(gflops=f / 1e9, seconds=s)
-                    for t, (f, s) in visual.items()},
-            text_cut={k: dict(gflops=f / 1e9, seconds=s)
-                      for k, (f, s) in text_cut.items()},
-            text_full={k: dict(gflops=f / 1e9, seconds=s)
-                       for k, (f, s) in text_full.items()}),
+            visual={
+                t: dict(gflops=f / 1e9, seconds=s)
+                for t, (f, s) in visual.items()
+            },
+            text_cut={
+                k: dict(gflops=f / 1e9, seconds=s)
+                for k, (f, s) in text_cut.items()
+            },
+            text_full={
+                k: dict(gflops=f / 1e9, seconds=s)
+                for k, (f, s) in text_full.items()
+            }),
         points=points)
 
 
@@ -119,21 +136,25 @@ def plot(report: dict, out: str) -> None:
     axes = fig.subplots(1, 2)
     frames = sorted({p['num_frames'] for p in report['points']})
     styles = dict(naive='-', ours_cold=':', ours='--')
-    labels = dict(naive='naive (text every forward, 77 tokens)',
-                  ours_cold='ours, first forward (cache fill)',
-                  ours='ours, cached text')
+    labels = dict(
+        naive='naive (text every forward, 77 tokens)',
+        ours_cold='ours, first forward (cache fill)',
+        ours='ours, cached text')
     colours = ['tab:blue', 'tab:orange', 'tab:green', 'tab:red', 'tab:purple']
     for ax, key, unit in zip(axes, ('gflops', 'seconds'),
                              ('GFLOP per eval forward', 's per eval forward')):
         for colour, t in zip(colours, frames):
-            pts = sorted((p for p in report['points']
-                          if p['num_frames'] == t),
+            pts = sorted((p for p in report['points'] if p['num_frames'] == t),
                          key=lambda p: p['num_classes'])
             ks = [p['num_classes'] for p in pts]
             for variant, style in styles.items():
-                ax.plot(ks, [p[key][variant] for p in pts], style,
-                        color=colour, marker='o', markersize=3,
-                        label=f'{labels[variant]}, T={t}')
+                ax.plot(
+                    ks, [p[key][variant] for p in pts],
+                    style,
+                    color=colour,
+                    marker='o',
+                    markersize=3,
+                    label=f'{labels[variant]}, T={t}')
         ax.set_xlabel('number of classes K')
         ax.set_ylabel(unit)
         ax.set_yscale('log')
@@ -142,29 +163,33 @@ def plot(report: dict, out: str) -> None:
     axes[1].set_title(f'measured, {report["device"]}, '
                       f'{report["machine"]["threads"]} threads')
     handles, names = axes[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc='outside lower center', ncols=3,
-               fontsize=7)
-    fig.suptitle(f'ViFi-CLIP eval forward, batch 1: {report["config"]}',
-                 fontsize=9)
+    fig.legend(handles, names, loc='outside lower center', ncols=3, fontsize=7)
+    fig.suptitle(
+        f'ViFi-CLIP eval forward, batch 1: {report["config"]}', fontsize=9)
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     fig.savefig(out, dpi=fig.dpi)
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog=osp.basename(__file__),
-                                description=__doc__.split('\n')[0])
+    p = argparse.ArgumentParser(
+        prog=osp.basename(__file__), description=__doc__.split('\n')[0])
     p.add_argument('config')
-    p.add_argument('--classes', type=int, nargs='+',
-                   default=[50, 100, 200, 400, 600])
+    p.add_argument(
+        '--classes', type=int, nargs='+', default=[50, 100, 200, 400, 600])
     p.add_argument('--frames', type=int, nargs='+', default=[8, 16, 32])
-    p.add_argument('--device', default='cuda'
-                   if torch.cuda.is_available() else 'cpu')
-    p.add_argument('--repeats', type=int, default=1,
-                   help='timed calls per part; the best is kept')
+    p.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument(
+        '--repeats',
+        type=int,
+        default=1,
+        help='timed calls per part; the best is kept')
     p.add_argument('--out', help='write the results as JSON here')
     p.add_argument('--plot', help='write the figure (PNG) here')
-    p.add_argument('--overwrite', action='store_true',
-                   help='replace existing --out/--plot files')
+    p.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace existing --out/--plot files')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     return p
 
@@ -190,8 +215,9 @@ def check_args(args) -> None:
         raise InputError(f'--plot must end with .png, got {args.plot}')
     for flag, path in (('--out', args.out), ('--plot', args.plot)):
         if path:
-            check_output(path, [args.config, args.out if flag == '--plot'
-                                else None], args.overwrite, flag)
+            check_output(path,
+                         [args.config, args.out if flag == '--plot' else None],
+                         args.overwrite, flag)
 
 
 def main(argv=None):

@@ -71,35 +71,50 @@ def build_parser():
         prog='convert_official_checkpoint',
         description='Convert an official ViFi-CLIP checkpoint or OpenAI CLIP '
         'weights into a vifi_mmaction checkpoint and test config.')
-    parser.add_argument('src', help='official checkpoint, CLIP state dict or '
-                        'OpenAI JIT archive')
+    parser.add_argument(
+        'src',
+        help='official checkpoint, CLIP state dict or '
+        'OpenAI JIT archive')
     parser.add_argument('out_dir', help='output directory')
-    parser.add_argument('--labels', required=True,
-                        help='class names: .txt or official "id,name" .csv')
-    parser.add_argument('--clip-weights',
-                        help='OpenAI CLIP weights the checkpoint was trained '
-                        'from (token embeddings); required for official '
-                        'ViFi-CLIP checkpoints')
-    parser.add_argument('--num-frames', type=int,
-                        help='frames per video (default: from the checkpoint '
-                        f'config, else {DEFAULT_NUM_FRAMES})')
-    parser.add_argument('--template',
-                        help='prompt template with one "{}" (default: '
-                        f'{FINETUNED_TEMPLATE!r} for fine-tuned models, '
-                        f'{CLIP_TEMPLATE!r} for plain CLIP)')
-    parser.add_argument('--ctx-init',
-                        help='prompting models: the official CTX_INIT phrase '
-                        '(matters when n_ctx <= 4; default: from the '
-                        f'checkpoint config, else {DEFAULT_CTX_INIT!r}; "" '
-                        'for none)')
-    parser.add_argument('--inline-labels', action='store_true',
-                        help='write the class names into config.py instead '
-                        'of the absolute label-file path')
-    parser.add_argument('--skip-prompt-check', action='store_true',
-                        help='do not fail when LABELS has as many classes as '
-                        'the checkpoint but other prompts')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='replace weights.pth/config.py in OUT_DIR')
+    parser.add_argument(
+        '--labels',
+        required=True,
+        help='class names: .txt or official "id,name" .csv')
+    parser.add_argument(
+        '--clip-weights',
+        help='OpenAI CLIP weights the checkpoint was trained '
+        'from (token embeddings); required for official '
+        'ViFi-CLIP checkpoints')
+    parser.add_argument(
+        '--num-frames',
+        type=int,
+        help='frames per video (default: from the checkpoint '
+        f'config, else {DEFAULT_NUM_FRAMES})')
+    parser.add_argument(
+        '--template',
+        help='prompt template with one "{}" (default: '
+        f'{FINETUNED_TEMPLATE!r} for fine-tuned models, '
+        f'{CLIP_TEMPLATE!r} for plain CLIP)')
+    parser.add_argument(
+        '--ctx-init',
+        help='prompting models: the official CTX_INIT phrase '
+        '(matters when n_ctx <= 4; default: from the '
+        f'checkpoint config, else {DEFAULT_CTX_INIT!r}; "" '
+        'for none)')
+    parser.add_argument(
+        '--inline-labels',
+        action='store_true',
+        help='write the class names into config.py instead '
+        'of the absolute label-file path')
+    parser.add_argument(
+        '--skip-prompt-check',
+        action='store_true',
+        help='do not fail when LABELS has as many classes as '
+        'the checkpoint but other prompts')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace weights.pth/config.py in OUT_DIR')
     return parser
 
 
@@ -112,14 +127,17 @@ def main(argv=None) -> int:
 
 
 def _run(args, _) -> int:
-    convert(args.src, args.out_dir, args.labels,
-            clip_weights=args.clip_weights,
-            num_frames=args.num_frames,
-            template=args.template,
-            ctx_init=args.ctx_init,
-            inline_labels=args.inline_labels,
-            skip_prompt_check=args.skip_prompt_check,
-            overwrite=args.overwrite)
+    convert(
+        args.src,
+        args.out_dir,
+        args.labels,
+        clip_weights=args.clip_weights,
+        num_frames=args.num_frames,
+        template=args.template,
+        ctx_init=args.ctx_init,
+        inline_labels=args.inline_labels,
+        skip_prompt_check=args.skip_prompt_check,
+        overwrite=args.overwrite)
     return 0
 
 

@@ -47,32 +47,49 @@ def build_parser() -> argparse.ArgumentParser:
         epilog='exit status: 0 exported, 2 bad arguments or setup')
     parser.add_argument('config', help='model config')
     parser.add_argument('out_dir', help='output directory')
-    parser.add_argument('--checkpoint',
-                        help='trained/converted checkpoint or plain CLIP '
-                        'weights (default: the config\'s CLIP weights)')
+    parser.add_argument(
+        '--checkpoint',
+        help='trained/converted checkpoint or plain CLIP '
+        'weights (default: the config\'s CLIP weights)')
     labels = parser.add_mutually_exclusive_group()
     labels.add_argument('--labels', help='comma-separated class names')
-    labels.add_argument('--labels-file',
-                        help='.txt or id,name .csv class names (default: '
-                        'the config\'s)')
-    parser.add_argument('--template',
-                        help='prompt template with one {} (default: the '
-                        'config\'s)')
-    parser.add_argument('--num-frames', type=int,
-                        help="frames per view T (default: the config's)")
-    parser.add_argument('--format', nargs='+', choices=FORMATS,
-                        default=list(FORMATS),
-                        help='what to write (default: both)')
-    parser.add_argument('--opset', type=int, default=DEFAULT_OPSET,
-                        help=f'ONNX opset (default {DEFAULT_OPSET}, the '
-                        'tested one)')
-    parser.add_argument('--no-text', action='store_true',
-                        help='export the vision model only (needed for '
-                        'prompted text heads)')
-    parser.add_argument('--no-verify', action='store_true',
-                        help='skip running the exports against PyTorch')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='replace existing exports in OUT_DIR')
+    labels.add_argument(
+        '--labels-file',
+        help='.txt or id,name .csv class names (default: '
+        'the config\'s)')
+    parser.add_argument(
+        '--template',
+        help='prompt template with one {} (default: the '
+        'config\'s)')
+    parser.add_argument(
+        '--num-frames',
+        type=int,
+        help="frames per view T (default: the config's)")
+    parser.add_argument(
+        '--format',
+        nargs='+',
+        choices=FORMATS,
+        default=list(FORMATS),
+        help='what to write (default: both)')
+    parser.add_argument(
+        '--opset',
+        type=int,
+        default=DEFAULT_OPSET,
+        help=f'ONNX opset (default {DEFAULT_OPSET}, the '
+        'tested one)')
+    parser.add_argument(
+        '--no-text',
+        action='store_true',
+        help='export the vision model only (needed for '
+        'prompted text heads)')
+    parser.add_argument(
+        '--no-verify',
+        action='store_true',
+        help='skip running the exports against PyTorch')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace existing exports in OUT_DIR')
     return parser
 
 
@@ -89,9 +106,11 @@ def _outputs(args) -> list:
 
 
 def _setup(args) -> dict:
-    check_output_dir(args.out_dir, [osp.basename(p) for p in _outputs(args)],
-                     inputs=[args.config, args.checkpoint],
-                     overwrite=args.overwrite, what='OUT_DIR')
+    check_output_dir(
+        args.out_dir, [osp.basename(p) for p in _outputs(args)],
+        inputs=[args.config, args.checkpoint],
+        overwrite=args.overwrite,
+        what='OUT_DIR')
     if 'onnx' in args.format:
         require_module('onnx')
         if not args.no_verify:
@@ -100,8 +119,12 @@ def _setup(args) -> dict:
     if args.labels is not None or args.labels_file is not None:
         labels = parse_labels(args.labels, args.labels_file)
     inferencer = ViFiZeroShotInferencer(
-        args.config, args.checkpoint, device='cpu', labels=labels,
-        template=args.template, num_frames=args.num_frames)
+        args.config,
+        args.checkpoint,
+        device='cpu',
+        labels=labels,
+        template=args.template,
+        num_frames=args.num_frames)
     shape = clip_shape(inferencer.pipeline_cfg, args.config)
     # what the exports refuse (clip layout, prompted text), said up front
     ViFiVisionExport(inferencer.model)
@@ -112,10 +135,14 @@ def _setup(args) -> dict:
 
 def _run(args, state: dict) -> int:
     os.makedirs(args.out_dir, exist_ok=True)
-    result = export_recognizer(state['model'], args.out_dir, state['shape'],
-                               formats=args.format, opset=args.opset,
-                               verify=not args.no_verify,
-                               text=not args.no_text)
+    result = export_recognizer(
+        state['model'],
+        args.out_dir,
+        state['shape'],
+        formats=args.format,
+        opset=args.opset,
+        verify=not args.no_verify,
+        text=not args.no_text)
     desc = export_description(state['model'], state['shape'], args.opset,
                               result['files'], result['max_diff'])
     with open(osp.join(args.out_dir, 'export.json'), 'w') as f:

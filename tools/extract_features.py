@@ -34,7 +34,6 @@ from vifi_mmaction.apis import (ViFiZeroShotInferencer, extract_features,
                                 extract_moments, parse_labels, parse_span,
                                 read_video_items, run_cli)
 from vifi_mmaction.apis.features import check_feature_dir
-from vifi_mmaction.engine.config_checks import load_config
 from vifi_mmaction.errors import InputError
 
 
@@ -45,38 +44,53 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='exit status: 0 ok, 1 some videos failed, 2 bad arguments, '
         '130 interrupted')
-    parser.add_argument('source', help='folder of videos, or an annotation '
-                        'file ("relative/path label" lines)')
+    parser.add_argument(
+        'source',
+        help='folder of videos, or an annotation '
+        'file ("relative/path label" lines)')
     parser.add_argument('out_dir', help='output directory')
     parser.add_argument('--config', required=True, help='model config')
-    parser.add_argument('--checkpoint',
-                        help='trained/converted checkpoint or plain CLIP '
-                        'weights (default: the config\'s CLIP weights)')
+    parser.add_argument(
+        '--checkpoint',
+        help='trained/converted checkpoint or plain CLIP '
+        'weights (default: the config\'s CLIP weights)')
     labels = parser.add_mutually_exclusive_group()
     labels.add_argument('--labels', help='comma-separated class names')
-    labels.add_argument('--labels-file',
-                        help='.txt or official id,name .csv class names '
-                        '(default: the config\'s)')
-    parser.add_argument('--data-prefix',
-                        help='root of the annotation file\'s video paths')
-    parser.add_argument('--frame-embeddings', action='store_true',
-                        help='also write per-frame embeddings')
-    parser.add_argument('--num-frames', type=int,
-                        help="frames per view (default: the config's)")
-    parser.add_argument('--views', help="CLIPSxCROPS (default: the "
-                        "config's)")
+    labels.add_argument(
+        '--labels-file',
+        help='.txt or official id,name .csv class names '
+        '(default: the config\'s)')
+    parser.add_argument(
+        '--data-prefix', help='root of the annotation file\'s video paths')
+    parser.add_argument(
+        '--frame-embeddings',
+        action='store_true',
+        help='also write per-frame embeddings')
+    parser.add_argument(
+        '--num-frames',
+        type=int,
+        help="frames per view (default: the config's)")
+    parser.add_argument(
+        '--views', help="CLIPSxCROPS (default: the "
+        "config's)")
     parser.add_argument('--batch-size', type=int, default=4)
-    parser.add_argument('--num-workers', type=int, default=2,
-                        help='decoding processes (default 2)')
+    parser.add_argument(
+        '--num-workers',
+        type=int,
+        default=2,
+        help='decoding processes (default 2)')
     parser.add_argument('--device', help='cpu, cuda or cuda:N')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='discard results already in OUT_DIR')
-    parser.add_argument('--window',
-                        help='also embed windows of this length ("moments" '
-                        'for search): seconds (2, 2.5s) or frames (64f)')
-    parser.add_argument('--stride',
-                        help='step between window starts (default: '
-                        '--window)')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='discard results already in OUT_DIR')
+    parser.add_argument(
+        '--window',
+        help='also embed windows of this length ("moments" '
+        'for search): seconds (2, 2.5s) or frames (64f)')
+    parser.add_argument(
+        '--stride', help='step between window starts (default: '
+        '--window)')
     return parser
 
 
@@ -102,20 +116,31 @@ def _setup(args) -> dict:
     # a folder needs no label set (classes are its sub-folders); an
     # annotation file's integer labels need the class names
     inferencer = ViFiZeroShotInferencer(
-        args.config, args.checkpoint, device=args.device, labels=labels,
-        num_frames=args.num_frames, views=args.views,
+        args.config,
+        args.checkpoint,
+        device=args.device,
+        labels=labels,
+        num_frames=args.num_frames,
+        views=args.views,
         require_labels=not osp.isdir(args.source))
     items = read_video_items(args.source, inferencer.class_names,
                              args.data_prefix)
     settings = dict(config=osp.abspath(args.config), checkpoint=None)
     if args.checkpoint:
         stat = os.stat(args.checkpoint)
-        settings['checkpoint'] = [osp.abspath(args.checkpoint),
-                                  stat.st_size, int(stat.st_mtime)]
-    return dict(inferencer=inferencer, items=items, out_dir=args.out_dir,
-                frame_embeddings=args.frame_embeddings,
-                batch_size=args.batch_size, num_workers=args.num_workers,
-                overwrite=args.overwrite, settings=settings)
+        settings['checkpoint'] = [
+            osp.abspath(args.checkpoint), stat.st_size,
+            int(stat.st_mtime)
+        ]
+    return dict(
+        inferencer=inferencer,
+        items=items,
+        out_dir=args.out_dir,
+        frame_embeddings=args.frame_embeddings,
+        batch_size=args.batch_size,
+        num_workers=args.num_workers,
+        overwrite=args.overwrite,
+        settings=settings)
 
 
 def _run(args, run: dict) -> int:
@@ -125,21 +150,28 @@ def _run(args, run: dict) -> int:
             old = osp.join(args.out_dir, 'moments')
             if args.overwrite and osp.isdir(old):
                 shutil.rmtree(old)
-            moments = extract_moments(run['inferencer'], args.out_dir,
-                                      args.window, args.stride,
-                                      batch_size=args.batch_size)
-            print(f'{moments["moments"]} moments of {moments["videos"]} '
-                  f'videos ({moments["written"]} videos windowed now)',
-                  file=sys.stderr)
+            moments = extract_moments(
+                run['inferencer'],
+                args.out_dir,
+                args.window,
+                args.stride,
+                batch_size=args.batch_size)
+            print(
+                f'{moments["moments"]} moments of {moments["videos"]} '
+                f'videos ({moments["written"]} videos windowed now)',
+                file=sys.stderr)
             summary['failed'].update(moments['failed'])
     except KeyboardInterrupt:
-        print(f'\ninterrupted; written rows are kept in {args.out_dir}: run '
-              f'the same command again to resume', file=sys.stderr)
+        print(
+            f'\ninterrupted; written rows are kept in {args.out_dir}: run '
+            f'the same command again to resume',
+            file=sys.stderr)
         return 130
-    print(f'{summary["total"]} videos: {summary["skipped"]} already '
-          f'written, {summary["written"]} written now, '
-          f'{len(summary["failed"])} failed -> {args.out_dir}',
-          file=sys.stderr)
+    print(
+        f'{summary["total"]} videos: {summary["skipped"]} already '
+        f'written, {summary["written"]} written now, '
+        f'{len(summary["failed"])} failed -> {args.out_dir}',
+        file=sys.stderr)
     for video, error in summary['failed'].items():
         print(f'FAILED {video}: {error}', file=sys.stderr)
     return 1 if summary['failed'] else 0

@@ -43,60 +43,88 @@ def build_parser() -> argparse.ArgumentParser:
         description='Zero-shot video classification with free-text labels',
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='exit status: 0 ok, 1 some videos failed, 2 bad arguments')
-    parser.add_argument('inputs', nargs='+', metavar='VIDEO_OR_FOLDER',
-                        help='video files and/or folders (searched '
-                        'recursively)')
-    parser.add_argument('--config', required=True,
-                        help='model config (ours, or the config.py written '
-                        'by tools/convert_official_checkpoint.py)')
-    parser.add_argument('--checkpoint',
-                        help='trained or converted checkpoint, or plain '
-                        'OpenAI/open_clip CLIP weights (vanilla CLIP); '
-                        'default: the CLIP weights named in the config')
+    parser.add_argument(
+        'inputs',
+        nargs='+',
+        metavar='VIDEO_OR_FOLDER',
+        help='video files and/or folders (searched '
+        'recursively)')
+    parser.add_argument(
+        '--config',
+        required=True,
+        help='model config (ours, or the config.py written '
+        'by tools/convert_official_checkpoint.py)')
+    parser.add_argument(
+        '--checkpoint',
+        help='trained or converted checkpoint, or plain '
+        'OpenAI/open_clip CLIP weights (vanilla CLIP); '
+        'default: the CLIP weights named in the config')
     labels = parser.add_mutually_exclusive_group()
-    labels.add_argument('--labels',
-                        help='comma-separated labels: "label one,label two"')
-    labels.add_argument('--labels-file',
-                        help='.txt (one label per line) or the official '
-                        'id,name .csv (quoted names may contain commas)')
-    parser.add_argument('--template',
-                        help='prompt template with one {} (default: the '
-                        "config's, e.g. 'a photo of a {}.')")
-    parser.add_argument('--topk', type=int, default=5,
-                        help='labels to print per video (default 5)')
-    parser.add_argument('--num-frames', type=int,
-                        help="frames per view (default: the config's)")
-    parser.add_argument('--views',
-                        help="test views CLIPSxCROPS, e.g. 1x1 or 4x3 "
-                        "(default: the config's)")
-    parser.add_argument('--out',
-                        help='write every label\'s probability per video '
-                        '(.json or .csv); with --window a directory for the '
-                        'timelines')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='replace existing --out files')
+    labels.add_argument(
+        '--labels', help='comma-separated labels: "label one,label two"')
+    labels.add_argument(
+        '--labels-file',
+        help='.txt (one label per line) or the official '
+        'id,name .csv (quoted names may contain commas)')
+    parser.add_argument(
+        '--template',
+        help='prompt template with one {} (default: the '
+        "config's, e.g. 'a photo of a {}.')")
+    parser.add_argument(
+        '--topk',
+        type=int,
+        default=5,
+        help='labels to print per video (default 5)')
+    parser.add_argument(
+        '--num-frames',
+        type=int,
+        help="frames per view (default: the config's)")
+    parser.add_argument(
+        '--views',
+        help="test views CLIPSxCROPS, e.g. 1x1 or 4x3 "
+        "(default: the config's)")
+    parser.add_argument(
+        '--out',
+        help='write every label\'s probability per video '
+        '(.json or .csv); with --window a directory for the '
+        'timelines')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace existing --out files')
     win = parser.add_argument_group(
         'long videos', 'one prediction per window instead of per video')
-    win.add_argument('--window',
-                     help='window length: seconds (2, 2.5s) or frames (64f)')
-    win.add_argument('--stride',
-                     help='step between window starts, same forms '
-                     '(default: --window, no overlap)')
-    win.add_argument('--smooth', type=int, default=1,
-                     help='moving average of scores over this many windows '
-                     '(odd; default 1: none)')
-    win.add_argument('--threshold', type=float,
-                     help='label a window "none of these" when its top '
-                     'score is below this probability')
-    parser.add_argument('--device',
-                        help='cpu, cuda or cuda:N (default: cuda if '
-                        'available)')
-    parser.add_argument('--batch-size', type=int, default=1,
-                        help='videos per forward pass (default 1)')
-    parser.add_argument('--num-workers', type=int,
-                        help='video decoding processes that run while the '
-                        'model computes (default: min(4, CPUs), 0 for one '
-                        'video)')
+    win.add_argument(
+        '--window', help='window length: seconds (2, 2.5s) or frames (64f)')
+    win.add_argument(
+        '--stride',
+        help='step between window starts, same forms '
+        '(default: --window, no overlap)')
+    win.add_argument(
+        '--smooth',
+        type=int,
+        default=1,
+        help='moving average of scores over this many windows '
+        '(odd; default 1: none)')
+    win.add_argument(
+        '--threshold',
+        type=float,
+        help='label a window "none of these" when its top '
+        'score is below this probability')
+    parser.add_argument(
+        '--device', help='cpu, cuda or cuda:N (default: cuda if '
+        'available)')
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        default=1,
+        help='videos per forward pass (default 1)')
+    parser.add_argument(
+        '--num-workers',
+        type=int,
+        help='video decoding processes that run while the '
+        'model computes (default: min(4, CPUs), 0 for one '
+        'video)')
     return parser
 
 
@@ -141,9 +169,9 @@ def check_args(args) -> None:
                          f'{args.device}')
     parse_views(args.views)
     if args.out and args.window is None:
-        check_output(args.out, [args.config, args.checkpoint,
-                                args.labels_file] + list(args.inputs),
-                     args.overwrite, '--out')
+        check_output(args.out,
+                     [args.config, args.checkpoint, args.labels_file] +
+                     list(args.inputs), args.overwrite, '--out')
 
 
 def default_workers(num_videos: int) -> int:
@@ -172,12 +200,11 @@ def _setup(args):
         labels = parse_labels(args.labels, args.labels_file)
     videos = expand_inputs(args.inputs)
     if args.out and args.window is not None:
-        check_output_dir(
-            args.out, [f'{stem}.timeline.{ext}'
-                       for stem in _timeline_names(videos)
-                       for ext in ('json', 'csv', 'png')],
-            [args.config, args.checkpoint, args.labels_file] + videos,
-            args.overwrite, '--out')
+        check_output_dir(args.out, [
+            f'{stem}.timeline.{ext}' for stem in _timeline_names(videos)
+            for ext in ('json', 'csv', 'png')
+        ], [args.config, args.checkpoint, args.labels_file] + videos,
+                         args.overwrite, '--out')
     inferencer = ViFiZeroShotInferencer(
         args.config,
         args.checkpoint,
@@ -210,17 +237,24 @@ def _run_windows(args, inferencer, videos) -> int:
     failed = []
     for video, stem in zip(videos, _timeline_names(videos)):
         try:
-            tl = video_timeline(inferencer, video, args.window, args.stride,
-                                batch_size=args.batch_size,
-                                smooth=args.smooth, threshold=args.threshold,
-                                show_progress=True)
+            tl = video_timeline(
+                inferencer,
+                video,
+                args.window,
+                args.stride,
+                batch_size=args.batch_size,
+                smooth=args.smooth,
+                threshold=args.threshold,
+                show_progress=True)
         except (VideoReadError, WindowError) as e:
             # unreadable, or shorter than the window: this video only
             failed.append(video)
             print(f'FAILED {video}: {e}', file=sys.stderr)
             continue
-        lines = [f'{video}: {len(tl["times"])} windows of {tl["window"]} '
-                 f'every {tl["stride"]}']
+        lines = [
+            f'{video}: {len(tl["times"])} windows of {tl["window"]} '
+            f'every {tl["stride"]}'
+        ]
         for seg in segments(tl):
             name = seg['label'] if seg['label'] is not None else \
                 '(none of these)'
@@ -233,8 +267,10 @@ def _run_windows(args, inferencer, videos) -> int:
             plot_timeline(tl, base + '.png')
             print(f'wrote {base}.json, .csv, .png', file=sys.stderr)
     if failed:
-        print(f'{len(failed)} of {len(videos)} video(s) failed: ' +
-              ', '.join(failed), file=sys.stderr)
+        print(
+            f'{len(failed)} of {len(videos)} video(s) failed: ' +
+            ', '.join(failed),
+            file=sys.stderr)
         return 1
     return 0
 
@@ -244,10 +280,13 @@ def _run(args, state) -> int:
     if args.window is not None:
         return _run_windows(args, inferencer, videos)
     names = inferencer.class_names
-    print(f'{len(videos)} video(s), {len(names)} labels, template '
-          f'{inferencer.template!r}', file=sys.stderr)
-    workers = (default_workers(len(videos)) if args.num_workers is None else
-               args.num_workers)
+    print(
+        f'{len(videos)} video(s), {len(names)} labels, template '
+        f'{inferencer.template!r}',
+        file=sys.stderr)
+    workers = (
+        default_workers(len(videos))
+        if args.num_workers is None else args.num_workers)
     bar = None
     if len(videos) > 1:
         from mmengine.utils import ProgressBar
@@ -260,13 +299,13 @@ def _run(args, state) -> int:
             if result['error'] is not None:
                 failed.append(result)
                 _end_bar_line(bar)
-                print(f'FAILED {result["video"]}: {result["error"]}',
-                      file=sys.stderr)
+                print(
+                    f'FAILED {result["video"]}: {result["error"]}',
+                    file=sys.stderr)
             else:
                 if sys.stdout.isatty():
                     _end_bar_line(bar)
-                print(format_prediction(result, names, args.topk),
-                      flush=True)
+                print(format_prediction(result, names, args.topk), flush=True)
         if bar is not None:
             bar.update(len(batch))
     if bar is not None:
@@ -275,8 +314,10 @@ def _run(args, state) -> int:
         save_predictions(results, args.out, names)
         print(f'wrote {args.out}', file=sys.stderr)
     if failed:
-        print(f'{len(failed)} of {len(videos)} video(s) failed: ' +
-              ', '.join(r['video'] for r in failed), file=sys.stderr)
+        print(
+            f'{len(failed)} of {len(videos)} video(s) failed: ' +
+            ', '.join(r['video'] for r in failed),
+            file=sys.stderr)
         return 1
     return 0
 

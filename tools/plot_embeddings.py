@@ -24,9 +24,9 @@ import numpy as np
 from vifi_mmaction.apis import run_cli
 from vifi_mmaction.apis.features import load_features
 from vifi_mmaction.apis.labels import parse_labels, split_label_list
+from vifi_mmaction.apis.manifold import stratified_subsample, tsne
 from vifi_mmaction.apis.plots import (confusion_matrix, load_dump,
                                       plot_confusion_matrix, plot_tsne)
-from vifi_mmaction.apis.manifold import stratified_subsample, tsne
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output
 
@@ -39,41 +39,65 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest='command', required=True)
 
     t = sub.add_parser('tsne', help='t-SNE of extracted embeddings')
-    t.add_argument('features', nargs='+',
-                   help='output folders of tools/extract_features.py')
-    t.add_argument('--titles', nargs='+',
-                   help='panel titles, one per folder (default: names)')
+    t.add_argument(
+        'features',
+        nargs='+',
+        help='output folders of tools/extract_features.py')
+    t.add_argument(
+        '--titles',
+        nargs='+',
+        help='panel titles, one per folder (default: names)')
     pick = t.add_mutually_exclusive_group()
     pick.add_argument('--classes', help='comma-separated classes to draw')
-    pick.add_argument('--max-classes', type=int,
-                      help='draw the first N classes (index order)')
-    t.add_argument('--max-points', type=int, default=2000,
-                   help='subsample to this many videos, stratified by class '
-                   '(exact t-SNE is O(N^2); default 2000)')
+    pick.add_argument(
+        '--max-classes',
+        type=int,
+        help='draw the first N classes (index order)')
+    t.add_argument(
+        '--max-points',
+        type=int,
+        default=2000,
+        help='subsample to this many videos, stratified by class '
+        '(exact t-SNE is O(N^2); default 2000)')
     t.add_argument('--perplexity', type=float, default=30.0)
     t.add_argument('--iterations', type=int, default=1000)
     t.add_argument('--seed', type=int, default=0)
     t.add_argument('--title', default='t-SNE of video embeddings')
     t.add_argument('--out', default='tsne.png', help='PNG file')
-    t.add_argument('--figsize', type=float, nargs=2, metavar=('W', 'H'),
-                   help='inches (default: 7 x 6.5 per panel + legend)')
+    t.add_argument(
+        '--figsize',
+        type=float,
+        nargs=2,
+        metavar=('W', 'H'),
+        help='inches (default: 7 x 6.5 per panel + legend)')
     t.add_argument('--dpi', type=float, default=150)
-    t.add_argument('--overwrite', action='store_true',
-                   help='replace an existing --out file')
+    t.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace an existing --out file')
 
     c = sub.add_parser('confusion', help='confusion matrix of a test dump')
     c.add_argument('dump', help='pickle from tools/test.py --dump')
-    c.add_argument('--labels-file',
-                   help='.txt or id,name .csv class names (tick labels)')
-    c.add_argument('--counts', action='store_true',
-                   help='colour by video counts instead of row fractions')
+    c.add_argument(
+        '--labels-file', help='.txt or id,name .csv class names (tick labels)')
+    c.add_argument(
+        '--counts',
+        action='store_true',
+        help='colour by video counts instead of row fractions')
     c.add_argument('--title', default='Confusion matrix')
     c.add_argument('--out', default='confusion.png', help='PNG file')
-    c.add_argument('--figsize', type=float, nargs=2, metavar=('W', 'H'),
-                   default=(8.0, 8.0), help='inches (default 8 8)')
+    c.add_argument(
+        '--figsize',
+        type=float,
+        nargs=2,
+        metavar=('W', 'H'),
+        default=(8.0, 8.0),
+        help='inches (default 8 8)')
     c.add_argument('--dpi', type=float, default=150)
-    c.add_argument('--overwrite', action='store_true',
-                   help='replace an existing --out file')
+    c.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace an existing --out file')
     return parser
 
 
@@ -83,10 +107,10 @@ def _check_output(args) -> None:
     if args.dpi <= 0 or (args.figsize and min(args.figsize) <= 0):
         raise InputError('--dpi and --figsize must be positive')
     inputs = args.features if args.command == 'tsne' else [
-        args.dump, args.labels_file]
+        args.dump, args.labels_file
+    ]
     check_output(args.out, inputs, args.overwrite, '--out')
-    if args.command == 'tsne' and (args.max_points < 3
-                                   or args.perplexity <= 0
+    if args.command == 'tsne' and (args.max_points < 3 or args.perplexity <= 0
                                    or args.iterations < 1 or
                                    (args.max_classes is not None
                                     and args.max_classes < 1)):
@@ -98,20 +122,23 @@ def run_tsne(args) -> str:
     if args.titles and len(args.titles) != len(args.features):
         raise InputError(f'--titles has {len(args.titles)} entries for '
                          f'{len(args.features)} feature folders')
-    titles = args.titles or [osp.basename(osp.normpath(f))
-                             for f in args.features]
+    titles = args.titles or [
+        osp.basename(osp.normpath(f)) for f in args.features
+    ]
     wanted = split_label_list(args.classes, '--classes') \
         if args.classes else None
     panels = []
     for folder, title in zip(args.features, titles):
         feats = load_features(folder)
-        classes = [c or (str(lab) if lab >= 0 else '')
-                   for c, lab in zip(feats['classes'], feats['labels'])]
+        classes = [
+            c or (str(lab) if lab >= 0 else '')
+            for c, lab in zip(feats['classes'], feats['labels'])
+        ]
         # class order: by label index where known, else first appearance
         first = {}
         for c, lab in zip(classes, feats['labels']):
-            first.setdefault(c, (lab if lab >= 0 else float('inf'),
-                                 len(first)))
+            first.setdefault(c,
+                             (lab if lab >= 0 else float('inf'), len(first)))
         order = sorted(first, key=first.get)
         if wanted is not None:
             missing = [w for w in wanted if w not in order]
@@ -129,12 +156,15 @@ def run_tsne(args) -> str:
         idx, classes = idx[sub], [classes[i] for i in sub]
         if len(idx) < 3:
             raise InputError(f'{folder}: {len(idx)} videos, t-SNE needs 3')
-        points = tsne(feats['embeddings'][idx], perplexity=args.perplexity,
-                      n_iter=args.iterations, seed=args.seed)
+        points = tsne(
+            feats['embeddings'][idx],
+            perplexity=args.perplexity,
+            n_iter=args.iterations,
+            seed=args.seed)
         panels.append(dict(points=points, classes=classes, title=title))
     figsize = args.figsize or (7.0 * len(panels) + 2.5, 6.5)
-    plot_tsne(panels, out=args.out, title=args.title, figsize=figsize,
-              dpi=args.dpi)
+    plot_tsne(
+        panels, out=args.out, title=args.title, figsize=figsize, dpi=args.dpi)
     return args.out
 
 
@@ -147,9 +177,14 @@ def run_confusion(args) -> str:
         raise InputError(f'{args.labels_file} has {len(names)} classes but '
                          f'{args.dump} scores {k}')
     cm = confusion_matrix(labels, scores.argmax(axis=1), k)
-    plot_confusion_matrix(cm, names, out=args.out, title=args.title,
-                          normalize=not args.counts,
-                          figsize=tuple(args.figsize), dpi=args.dpi)
+    plot_confusion_matrix(
+        cm,
+        names,
+        out=args.out,
+        title=args.title,
+        normalize=not args.counts,
+        figsize=tuple(args.figsize),
+        dpi=args.dpi)
     return args.out
 
 

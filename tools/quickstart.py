@@ -29,8 +29,9 @@ def run(args):
     print('+ ' + ' '.join(args), flush=True)
     rc = subprocess.run([sys.executable] + args, cwd=ROOT).returncode
     if rc != 0:  # the step has printed why
-        print(f'quickstart.py: error: {args[0]} failed (exit status {rc})',
-              file=sys.stderr)
+        print(
+            f'quickstart.py: error: {args[0]} failed (exit status {rc})',
+            file=sys.stderr)
         sys.exit(rc)
 
 
@@ -86,19 +87,27 @@ def plot_summary(out: str, curve: list, splits: dict) -> None:
     ax.set_title('training on the base classes')
     if curve and 'top1_acc' in curve[0]:
         acc = ax.twinx()
-        acc.plot(steps, [r['top1_acc'] for r in curve], color='tab:blue',
-                 alpha=0.6, label='batch top-1')
+        acc.plot(
+            steps, [r['top1_acc'] for r in curve],
+            color='tab:blue',
+            alpha=0.6,
+            label='batch top-1')
         acc.set_ylim(0, 1.05)
         acc.set_ylabel('training batch top-1', color='tab:blue')
-    for ax, (split, (names, matrix, top1, chance)) in zip(
-            axes[1:], splits.items()):
+    for ax, (split, (names, matrix, top1,
+                     chance)) in zip(axes[1:], splits.items()):
         rates = matrix / np.maximum(matrix.sum(1, keepdims=True), 1)
         ax.imshow(rates, cmap='Greens', vmin=0, vmax=1)
         for i in range(len(names)):
             for j in range(len(names)):
                 if matrix[i, j]:
-                    ax.text(j, i, matrix[i, j], ha='center', va='center',
-                            color='white' if rates[i, j] > 0.5 else 'black')
+                    ax.text(
+                        j,
+                        i,
+                        matrix[i, j],
+                        ha='center',
+                        va='center',
+                        color='white' if rates[i, j] > 0.5 else 'black')
         short = [n.replace(' object moving', '') for n in names]
         ax.set_xticks(range(len(names)), short, rotation=45, ha='right')
         ax.set_yticks(range(len(names)), short)
@@ -116,36 +125,46 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--data', default='data/synthetic')
     parser.add_argument('--work-dir', default='work_dirs/quickstart')
-    parser.add_argument('--epochs', type=int, default=None,
-                        help='override the config (for smoke tests)')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='train and test again over an earlier run in '
-                        'the work dir')
+    parser.add_argument(
+        '--epochs',
+        type=int,
+        default=None,
+        help='override the config (for smoke tests)')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='train and test again over an earlier run in '
+        'the work dir')
     args = parser.parse_args(argv)
 
     data, work = args.data, args.work_dir
     again = ['--overwrite'] if args.overwrite else []
-    if not args.overwrite and osp.exists(osp.join(ROOT, work,
-                                                  'last_checkpoint')):
-        print(f'quickstart.py: error: {work} holds an earlier run; pass '
-              f'--overwrite (or `make clean`) to run the demo again',
-              file=sys.stderr)
+    if not args.overwrite and osp.exists(
+            osp.join(ROOT, work, 'last_checkpoint')):
+        print(
+            f'quickstart.py: error: {work} holds an earlier run; pass '
+            f'--overwrite (or `make clean`) to run the demo again',
+            file=sys.stderr)
         sys.exit(2)
     if not osp.exists(osp.join(ROOT, data, 'novel_val.txt')):
         run(['tools/data/make_synthetic_dataset.py', data])
     base_labels = f'{data}/base_labels.csv'
-    train_opts = [f'train_dataloader.dataset.ann_file={data}/base_train.txt',
-                  f'train_dataloader.dataset.class_names={base_labels}',
-                  f'train_dataloader.dataset.data_prefix.video={data}/videos',
-                  f'val_dataloader.dataset.ann_file={data}/base_val.txt',
-                  f'val_dataloader.dataset.class_names={base_labels}',
-                  f'val_dataloader.dataset.data_prefix.video={data}/videos',
-                  f'model.cls_head.class_names={base_labels}']
+    train_opts = [
+        f'train_dataloader.dataset.ann_file={data}/base_train.txt',
+        f'train_dataloader.dataset.class_names={base_labels}',
+        f'train_dataloader.dataset.data_prefix.video={data}/videos',
+        f'val_dataloader.dataset.ann_file={data}/base_val.txt',
+        f'val_dataloader.dataset.class_names={base_labels}',
+        f'val_dataloader.dataset.data_prefix.video={data}/videos',
+        f'model.cls_head.class_names={base_labels}'
+    ]
     if args.epochs is not None:
-        train_opts += [f'train_cfg.max_epochs={args.epochs}',
-                       f'train_cfg.val_begin={args.epochs}',
-                       f'param_scheduler.0.end={args.epochs}',
-                       f'default_hooks.checkpoint.interval={args.epochs}']
+        train_opts += [
+            f'train_cfg.max_epochs={args.epochs}',
+            f'train_cfg.val_begin={args.epochs}',
+            f'param_scheduler.0.end={args.epochs}',
+            f'default_hooks.checkpoint.interval={args.epochs}'
+        ]
     run(['tools/train.py', CONFIG, '--work-dir', work] + again +
         ['--cfg-options'] + train_opts)
     with open(osp.join(ROOT, work, 'last_checkpoint')) as f:
@@ -155,19 +174,23 @@ def main(argv=None):
     for split in ('base', 'novel'):
         out = osp.join(work, f'{split}_metrics.json')
         labels = f'{data}/{split}_labels.csv'
-        run(['tools/test.py', CONFIG, ckpt, '--work-dir', work,
-             '--out-metrics', out, '--dump',
-             osp.join(work, f'{split}_predictions.pkl')] + again + [
-                 '--cfg-options', f'model.cls_head.class_names={labels}',
-                 f'test_dataloader.dataset.class_names={labels}',
-                 f'test_dataloader.dataset.ann_file={data}/{split}_val.txt',
-                 f'test_dataloader.dataset.data_prefix.video={data}/videos'
-             ])
+        run([
+            'tools/test.py', CONFIG, ckpt, '--work-dir', work, '--out-metrics',
+            out, '--dump',
+            osp.join(work, f'{split}_predictions.pkl')
+        ] + again + [
+            '--cfg-options', f'model.cls_head.class_names={labels}',
+            f'test_dataloader.dataset.class_names={labels}',
+            f'test_dataloader.dataset.ann_file={data}/{split}_val.txt',
+            f'test_dataloader.dataset.data_prefix.video={data}/videos'
+        ])
         with open(osp.join(ROOT, out)) as f:
             results[split] = json.load(f)
 
-    names = {split: read_labels(osp.join(ROOT, data, f'{split}_labels.csv'))
-             for split in ('base', 'novel')}
+    names = {
+        split: read_labels(osp.join(ROOT, data, f'{split}_labels.csv'))
+        for split in ('base', 'novel')
+    }
     num_base, num_novel = len(names['base']), len(names['novel'])
     base, novel = results['base']['acc/top1'], results['novel']['acc/top1']
     summary = dict(

@@ -50,8 +50,8 @@ def read_metric(path: str, metric: str, scale: float) -> float:
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ReportError(f'{path}: not a JSON file ({e})') from None
     if not isinstance(data, dict) or metric not in data:
-        keys = ', '.join(sorted(map(str, data))) if isinstance(
-            data, dict) else '-'
+        keys = ', '.join(sorted(map(str, data))) if isinstance(data,
+                                                               dict) else '-'
         raise ReportError(f'{path}: no metric {metric!r} (has: {keys})')
     value = data[metric]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or \
@@ -77,7 +77,8 @@ def mean_std(values: Sequence[float], ddof: int = 0) -> Dict[str, float]:
     return dict(mean=mean, std=math.sqrt(var))
 
 
-def hm_report(base: Sequence[float], novel: Sequence[float],
+def hm_report(base: Sequence[float],
+              novel: Sequence[float],
               seeds: Optional[Sequence[str]] = None) -> dict:
     """Per-seed base/novel/HM and their mean (HM of the means)."""
     if len(base) != len(novel) or not base:
@@ -92,43 +93,57 @@ def hm_report(base: Sequence[float], novel: Sequence[float],
     ]
     mb, mn = sum(base) / len(base), sum(novel) / len(novel)
     mean = dict(
-        base=mb, novel=mn, hm=harmonic_mean(mb, mn),
+        base=mb,
+        novel=mn,
+        hm=harmonic_mean(mb, mn),
         mean_of_seed_hm=sum(r['hm'] for r in rows) / len(rows))
     return dict(seeds=rows, mean=mean)
 
 
-def splits_report(values: Sequence[float], names: Sequence[str],
+def splits_report(values: Sequence[float],
+                  names: Sequence[str],
                   ddof: int = 0) -> dict:
     stats = mean_std(values, ddof)
     return dict(
         splits=[dict(split=n, value=v) for n, v in zip(names, values)],
-        mean=stats['mean'], std=stats['std'], ddof=ddof, n=len(values))
+        mean=stats['mean'],
+        std=stats['std'],
+        ddof=ddof,
+        n=len(values))
 
 
 def format_hm(report: dict, metric: str) -> str:
-    lines = [f'base-to-novel ({metric}, %)', '',
-             '| seed | base | novel | HM |', '| --- | ---: | ---: | ---: |']
+    lines = [
+        f'base-to-novel ({metric}, %)', '', '| seed | base | novel | HM |',
+        '| --- | ---: | ---: | ---: |'
+    ]
     for r in report['seeds']:
         lines.append(f'| {r["seed"]} | {r["base"]:.2f} | {r["novel"]:.2f} '
                      f'| {r["hm"]:.2f} |')
     m = report['mean']
     lines.append(f'| mean | {m["base"]:.2f} | {m["novel"]:.2f} | '
                  f'{m["hm"]:.2f} |')
-    lines += ['', 'HM of the mean row = HM(mean base, mean novel); mean of '
-              f'the per-seed HMs: {m["mean_of_seed_hm"]:.2f}']
+    lines += [
+        '', 'HM of the mean row = HM(mean base, mean novel); mean of '
+        f'the per-seed HMs: {m["mean_of_seed_hm"]:.2f}'
+    ]
     return '\n'.join(lines)
 
 
 def format_splits(report: dict, metric: str) -> str:
     kind = 'population' if report['ddof'] == 0 else 'sample'
-    lines = [f'zero-shot splits ({metric}, %)', '', '| split | value |',
-             '| --- | ---: |']
+    lines = [
+        f'zero-shot splits ({metric}, %)', '', '| split | value |',
+        '| --- | ---: |'
+    ]
     for r in report['splits']:
         lines.append(f'| {r["split"]} | {r["value"]:.2f} |')
     lines.append(f'| mean ± std | {report["mean"]:.2f} ± '
                  f'{report["std"]:.2f} |')
-    lines += ['', f'std: {kind} standard deviation over '
-              f'{report["n"]} splits']
+    lines += [
+        '', f'std: {kind} standard deviation over '
+        f'{report["n"]} splits'
+    ]
     return '\n'.join(lines)
 
 
@@ -152,32 +167,50 @@ def build_parser():
     sub = parser.add_subparsers(dest='command', required=True)
 
     def common(p):
-        p.add_argument('--metric', default=DEFAULT_METRIC,
-                       help='metric key in the JSON files')
-        p.add_argument('--scale', type=float, default=100.,
-                       help='multiply metric values by this (AccMetric '
-                       'gives fractions; 100 shows percentages, 1 keeps '
-                       'them)')
+        p.add_argument(
+            '--metric',
+            default=DEFAULT_METRIC,
+            help='metric key in the JSON files')
+        p.add_argument(
+            '--scale',
+            type=float,
+            default=100.,
+            help='multiply metric values by this (AccMetric '
+            'gives fractions; 100 shows percentages, 1 keeps '
+            'them)')
         p.add_argument('--out', help='also write the report to this JSON')
-        p.add_argument('--overwrite', action='store_true',
-                       help='replace an existing --out file')
+        p.add_argument(
+            '--overwrite',
+            action='store_true',
+            help='replace an existing --out file')
 
-    hm = sub.add_parser('hm', help='base, novel and harmonic mean per seed '
-                        'and averaged')
-    hm.add_argument('--base', nargs='+', required=True,
-                    help='base-class metric JSONs, one per seed')
-    hm.add_argument('--novel', nargs='+', required=True,
-                    help='novel-class metric JSONs, same seed order')
+    hm = sub.add_parser(
+        'hm', help='base, novel and harmonic mean per seed '
+        'and averaged')
+    hm.add_argument(
+        '--base',
+        nargs='+',
+        required=True,
+        help='base-class metric JSONs, one per seed')
+    hm.add_argument(
+        '--novel',
+        nargs='+',
+        required=True,
+        help='novel-class metric JSONs, same seed order')
     hm.add_argument('--seeds', nargs='+', help='seed names (default s1..)')
     common(hm)
 
     sp = sub.add_parser('splits', help='mean ± std over test splits')
     sp.add_argument('files', nargs='+', help='metric JSONs, one per split')
-    sp.add_argument('--names', nargs='+',
-                    help='split names (default: file names)')
-    sp.add_argument('--ddof', type=int, default=0, choices=(0, 1),
-                    help='0: population std (divide by n, the default); '
-                    '1: sample std (divide by n - 1)')
+    sp.add_argument(
+        '--names', nargs='+', help='split names (default: file names)')
+    sp.add_argument(
+        '--ddof',
+        type=int,
+        default=0,
+        choices=(0, 1),
+        help='0: population std (divide by n, the default); '
+        '1: sample std (divide by n - 1)')
     common(sp)
     return parser
 
@@ -199,21 +232,17 @@ def _setup(args):
         check_output(args.out, inputs, args.overwrite, '--out')
     if args.command == 'hm':
         base = [read_metric(p, args.metric, args.scale) for p in args.base]
-        novel = [
-            read_metric(p, args.metric, args.scale) for p in args.novel
-        ]
+        novel = [read_metric(p, args.metric, args.scale) for p in args.novel]
         report = hm_report(base, novel, args.seeds)
-        report.update(metric=args.metric, base_files=args.base,
-                      novel_files=args.novel)
+        report.update(
+            metric=args.metric, base_files=args.base, novel_files=args.novel)
         text = format_hm(report, args.metric)
     else:
         names = args.names or [_stem(p) for p in args.files]
         if len(names) != len(args.files):
             raise ReportError(f'{len(names)} names for '
                               f'{len(args.files)} files')
-        values = [
-            read_metric(p, args.metric, args.scale) for p in args.files
-        ]
+        values = [read_metric(p, args.metric, args.scale) for p in args.files]
         report = splits_report(values, names, args.ddof)
         report.update(metric=args.metric, files=args.files)
         text = format_splits(report, args.metric)

@@ -37,32 +37,50 @@ def build_parser() -> argparse.ArgumentParser:
         description='Search extracted video embeddings by text or by video',
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='exit status: 0 ok, 2 bad arguments or setup')
-    parser.add_argument('feats', help='output directory of '
-                        'tools/extract_features.py')
+    parser.add_argument(
+        'feats', help='output directory of '
+        'tools/extract_features.py')
     what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument('--query', action='append',
-                      help='free-text query (repeat for several)')
-    what.add_argument('--like', metavar='VIDEO',
-                      help='find the videos nearest to this one')
-    parser.add_argument('--moments', action='store_true',
-                        help='search the windows (extract_features.py '
-                        '--window) instead of whole videos')
-    parser.add_argument('--topk', type=int, default=10,
-                        help='hits per query (default 10)')
-    parser.add_argument('--sheet', help='contact sheet PNG of the hits (one '
-                        'per query: NAME.png, NAME-2.png, ...)')
+    what.add_argument(
+        '--query',
+        action='append',
+        help='free-text query (repeat for several)')
+    what.add_argument(
+        '--like', metavar='VIDEO', help='find the videos nearest to this one')
+    parser.add_argument(
+        '--moments',
+        action='store_true',
+        help='search the windows (extract_features.py '
+        '--window) instead of whole videos')
+    parser.add_argument(
+        '--topk', type=int, default=10, help='hits per query (default 10)')
+    parser.add_argument(
+        '--sheet',
+        help='contact sheet PNG of the hits (one '
+        'per query: NAME.png, NAME-2.png, ...)')
     parser.add_argument('--out', help='write the hits as .json')
-    parser.add_argument('--config', help='model config (default: the one '
-                        'in FEATS/meta.json)')
-    parser.add_argument('--checkpoint', help='checkpoint (default: the one '
-                        'in FEATS/meta.json)')
-    parser.add_argument('--template', help='prompt template with one {} for '
-                        "the queries (default: the model's)")
+    parser.add_argument(
+        '--config',
+        help='model config (default: the one '
+        'in FEATS/meta.json)')
+    parser.add_argument(
+        '--checkpoint',
+        help='checkpoint (default: the one '
+        'in FEATS/meta.json)')
+    parser.add_argument(
+        '--template',
+        help='prompt template with one {} for '
+        "the queries (default: the model's)")
     parser.add_argument('--device', help='cpu, cuda or cuda:N')
-    parser.add_argument('--chunk', type=int, default=65536,
-                        help='embeddings per matrix product (default 65536)')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='replace existing --out / --sheet files')
+    parser.add_argument(
+        '--chunk',
+        type=int,
+        default=65536,
+        help='embeddings per matrix product (default 65536)')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace existing --out / --sheet files')
     return parser
 
 
@@ -80,8 +98,8 @@ def _model(args, index: VideoIndex) -> ViFiZeroShotInferencer:
     if checkpoint is None and args.config is None and \
             settings.get('checkpoint'):
         checkpoint = settings['checkpoint'][0]
-    return ViFiZeroShotInferencer(config, checkpoint, device=args.device,
-                                  require_labels=False)
+    return ViFiZeroShotInferencer(
+        config, checkpoint, device=args.device, require_labels=False)
 
 
 def _setup(args) -> dict:
@@ -97,9 +115,9 @@ def _setup(args) -> dict:
                 raise InputError(f'--query {i} is empty; give some words, '
                                  f'e.g. --query "a dog catching a frisbee"')
     count = len(args.query) if args.query is not None else 1
-    outputs = ([args.out] if args.out else []) + (
-        [_sheet_path(args.sheet, i) for i in range(count)]
-        if args.sheet else [])
+    outputs = ([args.out] if args.out else
+               []) + ([_sheet_path(args.sheet, i)
+                       for i in range(count)] if args.sheet else [])
     for path in outputs:
         check_output(path, [args.like], args.overwrite,
                      '--out' if path == args.out else '--sheet')
@@ -142,9 +160,10 @@ def _run(args, state: dict) -> int:
                            args.chunk)
     ms = (time.perf_counter() - start) * 1000
     kind = 'moments' if args.moments else 'videos'
-    print(f'searched {len(index)} {kind} for {len(results)} '
-          f'quer{"y" if len(results) == 1 else "ies"} in {ms:.1f} ms',
-          file=sys.stderr)
+    print(
+        f'searched {len(index)} {kind} for {len(results)} '
+        f'quer{"y" if len(results) == 1 else "ies"} in {ms:.1f} ms',
+        file=sys.stderr)
     label = 'like' if args.like else 'query'
     for name, hits in zip(state['names'], results):
         print(f'{label}: {name}')
@@ -155,9 +174,12 @@ def _run(args, state: dict) -> int:
     if args.out:
         with staged_files([args.out]) as tmp, \
                 open(tmp[args.out], 'w', encoding='utf-8') as f:
-            json.dump([dict(kind=label, text=name, hits=hits)
-                       for name, hits in zip(state['names'], results)],
-                      f, indent=1)
+            json.dump([
+                dict(kind=label, text=name, hits=hits)
+                for name, hits in zip(state['names'], results)
+            ],
+                      f,
+                      indent=1)
         print(f'wrote {args.out}', file=sys.stderr)
     if args.sheet:
         for i, (name, hits) in enumerate(zip(state['names'], results)):

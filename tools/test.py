@@ -42,25 +42,35 @@ def build_parser():
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='directory for logs and metrics')
-    parser.add_argument('--dump', type=str,
-                        help='dump predictions to a pickle file (.pkl)')
-    parser.add_argument('--out-metrics', type=str,
-                        help='also write the metrics to this JSON file')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='replace existing --dump/--out-metrics files')
     parser.add_argument(
-        '--count-unreadable-as-wrong', action='store_true',
+        '--dump', type=str, help='dump predictions to a pickle file (.pkl)')
+    parser.add_argument(
+        '--out-metrics',
+        type=str,
+        help='also write the metrics to this JSON file')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace existing --dump/--out-metrics files')
+    parser.add_argument(
+        '--count-unreadable-as-wrong',
+        action='store_true',
         help='score unreadable test videos as wrong predictions (kept in '
         'the denominator, listed in WORK_DIR/video_faults.json) instead of '
         'failing the run')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys, xxx=yyy')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config keys, xxx=yyy')
     parser.add_argument('--show-dir', help='directory for visualisations')
     parser.add_argument('--show', action='store_true')
     parser.add_argument('--interval', type=int, default=1)
     parser.add_argument('--wait-time', type=float, default=2)
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument(
+        '--launcher',
+        default='none',
+        choices=['none', 'pytorch', 'slurm', 'mpi'])
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     return parser
 
@@ -76,11 +86,11 @@ def check_args(args) -> None:
     if args.dump is not None:
         if not args.dump.endswith(('.pkl', '.pickle')):
             raise InputError(f'--dump must end with .pkl, got {args.dump}')
-        check_output(args.dump, [args.config, args.checkpoint],
-                     args.overwrite, '--dump')
+        check_output(args.dump, [args.config, args.checkpoint], args.overwrite,
+                     '--dump')
     if args.out_metrics:
-        check_output(args.out_metrics, [args.config, args.checkpoint,
-                                        args.dump], args.overwrite,
+        check_output(args.out_metrics,
+                     [args.config, args.checkpoint, args.dump], args.overwrite,
                      '--out-metrics')
     if args.interval < 1:
         raise InputError(f'--interval must be at least 1, got '
@@ -99,8 +109,11 @@ def merge_args(cfg, args):
     if args.show or args.show_dir:
         vis = cfg.default_hooks.setdefault('visualization',
                                            dict(type='VisualizationHook'))
-        vis.update(enable=True, show=args.show, interval=args.interval,
-                   wait_time=args.wait_time)
+        vis.update(
+            enable=True,
+            show=args.show,
+            interval=args.interval,
+            wait_time=args.wait_time)
         if args.show_dir:
             vis.out_dir = args.show_dir
     if args.dump is not None:
@@ -113,8 +126,10 @@ def merge_args(cfg, args):
     merge_cfg_options(cfg, args.cfg_options, args.config)
     if args.count_unreadable_as_wrong:
         hooks = list(cfg.get('custom_hooks') or [])
-        checks = [h for h in hooks if h.get('type') in (
-            'ViFiDataCheckHook', 'mmaction.ViFiDataCheckHook')]
+        checks = [
+            h for h in hooks if h.get('type') in ('ViFiDataCheckHook',
+                                                  'mmaction.ViFiDataCheckHook')
+        ]
         if not checks:
             checks = [dict(type='ViFiDataCheckHook')]
             hooks.append(checks[0])
@@ -149,7 +164,11 @@ def _run(args, runner) -> dict:
     if args.out_metrics and runner.rank == 0:
         with staged_files([args.out_metrics]) as tmp:
             with open(tmp[args.out_metrics], 'w') as f:
-                json.dump({k: float(v) for k, v in metrics.items()}, f,
+                json.dump({
+                    k: float(v)
+                    for k, v in metrics.items()
+                },
+                          f,
                           indent=2)
     return metrics
 

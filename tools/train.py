@@ -41,41 +41,60 @@ def build_parser():
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='directory for logs and models')
     parser.add_argument(
-        '--resume', nargs='?', type=str, const='auto',
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
         help='resume from CKPT, or from the latest checkpoint in the work '
         'dir when no path is given')
     parser.add_argument(
-        '--amp', nargs='?', const='auto', choices=['auto', 'fp16', 'bf16'],
+        '--amp',
+        nargs='?',
+        const='auto',
+        choices=['auto', 'fp16', 'bf16'],
         help='automatic mixed precision: fp16 on a GPU, bf16 on the CPU '
         '(auto), or the named dtype. The paper configs already train in '
         'fp16 on a GPU; on a CPU they train in fp32 unless this is given')
-    parser.add_argument('--no-validate', action='store_true',
-                        help='skip validation during training')
     parser.add_argument(
-        '--partial-load', action='store_true',
+        '--no-validate',
+        action='store_true',
+        help='skip validation during training')
+    parser.add_argument(
+        '--partial-load',
+        action='store_true',
         help='load_from: load the keys that fit and log the skipped ones '
         '(fine-tuning from a checkpoint of another model)')
     parser.add_argument(
-        '--overwrite', action='store_true',
+        '--overwrite',
+        action='store_true',
         help='train in a work dir that holds checkpoints of an earlier '
         'run, replacing them')
-    parser.add_argument('--auto-scale-lr', action='store_true',
-                        help='scale lr with the actual total batch size')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale lr with the actual total batch size')
     parser.add_argument('--seed', type=int, default=None)
     ranks = parser.add_mutually_exclusive_group()
     ranks.add_argument(
-        '--diff-rank-seed', action='store_true',
+        '--diff-rank-seed',
+        action='store_true',
         help='seed each rank with seed + rank, as the official run '
         '(randomness.diff_rank_seed=True, the default of every config)')
     ranks.add_argument(
-        '--same-rank-seed', action='store_true',
+        '--same-rank-seed',
+        action='store_true',
         help='draw the same augmentation and Mixup/CutMix on every rank '
         '(randomness.diff_rank_seed=False)')
     parser.add_argument('--deterministic', action='store_true')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys, xxx=yyy')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config keys, xxx=yyy')
+    parser.add_argument(
+        '--launcher',
+        default='none',
+        choices=['none', 'pytorch', 'slurm', 'mpi'])
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     return parser
 
@@ -103,8 +122,8 @@ def merge_args(cfg, args):
             cfg.optim_wrapper.type = 'ViFiAmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
         if args.amp != 'auto':
-            cfg.optim_wrapper.dtype = dict(fp16='float16',
-                                           bf16='bfloat16')[args.amp]
+            cfg.optim_wrapper.dtype = dict(
+                fp16='float16', bf16='bfloat16')[args.amp]
         if cfg.optim_wrapper.type == 'ViFiAmpOptimWrapper':
             # the paper configs' cpu_dtype='float32' is the no-`--amp` case;
             # CPU autocast is bf16 (fp16 is refused there, in one line)
@@ -164,7 +183,8 @@ def _setup(args):
     check_config(cfg, args.config)
     check_args(args, cfg)
     add_strict_load_hook(
-        cfg, allow_partial=args.partial_load,
+        cfg,
+        allow_partial=args.partial_load,
         hint='to fine-tune from part of it, pass --partial-load')
     init_cpu_distributed(cfg, args.launcher)
     # runner_type='FlexibleRunner' (FSDP/DeepSpeed configs) goes through

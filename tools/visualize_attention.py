@@ -40,28 +40,44 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('video', help='video file')
     parser.add_argument('--config', required=True, help='model config')
     parser.add_argument('--checkpoint', help='checkpoint or CLIP weights')
-    parser.add_argument('--name', default='ViFi-CLIP',
-                        help='row label of the model (default ViFi-CLIP)')
-    parser.add_argument('--compare-config',
-                        help='second model drawn below the first')
-    parser.add_argument('--compare-checkpoint',
-                        help='its checkpoint or CLIP weights')
-    parser.add_argument('--compare-name', default='CLIP',
-                        help='row label of the second model (default CLIP)')
+    parser.add_argument(
+        '--name',
+        default='ViFi-CLIP',
+        help='row label of the model (default ViFi-CLIP)')
+    parser.add_argument(
+        '--compare-config', help='second model drawn below the first')
+    parser.add_argument(
+        '--compare-checkpoint', help='its checkpoint or CLIP weights')
+    parser.add_argument(
+        '--compare-name',
+        default='CLIP',
+        help='row label of the second model (default CLIP)')
     labels = parser.add_mutually_exclusive_group()
-    labels.add_argument('--labels', help='comma-separated labels: shows '
-                        'each model\'s top prediction')
+    labels.add_argument(
+        '--labels',
+        help='comma-separated labels: shows '
+        'each model\'s top prediction')
     labels.add_argument('--labels-file', help='.txt or id,name .csv labels')
     parser.add_argument('--template', help='prompt template with one {}')
-    parser.add_argument('--num-frames', type=int,
-                        help="frames sampled (default: the config's)")
-    parser.add_argument('--max-frames', type=int, default=8,
-                        help='frames drawn, evenly spread (default 8)')
+    parser.add_argument(
+        '--num-frames',
+        type=int,
+        help="frames sampled (default: the config's)")
+    parser.add_argument(
+        '--max-frames',
+        type=int,
+        default=8,
+        help='frames drawn, evenly spread (default 8)')
     parser.add_argument('--out', default='attention.png', help='PNG file')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='replace an existing --out file')
-    parser.add_argument('--cell-size', type=float, default=1.6,
-                        help='inches per frame cell (default 1.6)')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace an existing --out file')
+    parser.add_argument(
+        '--cell-size',
+        type=float,
+        default=1.6,
+        help='inches per frame cell (default 1.6)')
     parser.add_argument('--dpi', type=float, default=100)
     parser.add_argument('--device', help='cpu, cuda or cuda:N')
     return parser
@@ -69,9 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _maps(config, checkpoint, name, video, labels, args):
     inferencer = ViFiZeroShotInferencer(
-        config, checkpoint, device=args.device,
-        labels=labels, template=args.template, num_frames=args.num_frames,
-        views='1x1', require_labels=False)
+        config,
+        checkpoint,
+        device=args.device,
+        labels=labels,
+        template=args.template,
+        num_frames=args.num_frames,
+        views='1x1',
+        require_labels=False)
     maps = video_attention_maps(inferencer, video)
     caption = None
     if labels:
@@ -94,17 +115,20 @@ def _setup(args) -> list:
         raise FileNotFoundError(f'video not found: {args.video}')
     if args.compare_checkpoint and not args.compare_config:
         raise InputError('--compare-checkpoint needs --compare-config')
-    check_output(args.out, [args.video, args.config, args.checkpoint,
-                            args.compare_config, args.compare_checkpoint,
-                            args.labels_file], args.overwrite, '--out')
+    check_output(args.out, [
+        args.video, args.config, args.checkpoint, args.compare_config,
+        args.compare_checkpoint, args.labels_file
+    ], args.overwrite, '--out')
     if args.num_frames is not None and args.num_frames < 1:
         raise InputError(f'--num-frames must be positive, got '
                          f'{args.num_frames}')
     labels = None
     if args.labels is not None or args.labels_file is not None:
         labels = parse_labels(args.labels, args.labels_file)
-    models = [_maps(args.config, args.checkpoint, args.name, args.video,
-                    labels, args)]
+    models = [
+        _maps(args.config, args.checkpoint, args.name, args.video, labels,
+              args)
+    ]
     if args.compare_config:
         models.append(
             _maps(args.compare_config, args.compare_checkpoint,
@@ -114,8 +138,8 @@ def _setup(args) -> list:
 
 def _run(args, models: list) -> int:
     num = models[0]['frames'].shape[0]
-    keep = np.unique(np.linspace(0, num - 1, min(args.max_frames, num))
-                     .round().astype(int))
+    keep = np.unique(
+        np.linspace(0, num - 1, min(args.max_frames, num)).round().astype(int))
     for m in models:
         if m['frames'].shape[0] != num:
             raise InputError(f'the models sample {num} and '
@@ -124,9 +148,12 @@ def _run(args, models: list) -> int:
         for key in ('frames', 'cls_attention', 'rollout'):
             m[key] = m[key][keep]
     plot_attention_grid(
-        models[0]['frames'], models, out=args.out,
+        models[0]['frames'],
+        models,
+        out=args.out,
         title=f'Where the model looks: {osp.basename(args.video)}',
-        frame_ids=[int(i) + 1 for i in keep], cell=args.cell_size,
+        frame_ids=[int(i) + 1 for i in keep],
+        cell=args.cell_size,
         dpi=args.dpi)
     print(f'wrote {args.out}', file=sys.stderr)
     return 0

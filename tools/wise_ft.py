@@ -52,11 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         'out', help='output .pth (one alpha) or directory (several)')
     parser.add_argument(
-        '--alpha', type=float, nargs='+', required=True,
+        '--alpha',
+        type=float,
+        nargs='+',
+        required=True,
         help='mixing coefficient(s) in [0, 1]: 0 = zero-shot, '
         '1 = fine-tuned')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='replace existing output files')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace existing output files')
     return parser
 
 
@@ -90,10 +95,11 @@ def _listed(names: List[str]) -> str:
     return shown + (f' (+{more} more)' if more > 0 else '')
 
 
-def check_compatible(zero_shot: Dict[str, torch.Tensor],
-                     finetuned: Dict[str, torch.Tensor],
-                     names: Tuple[str, str] = ('zero-shot', 'fine-tuned')
-                     ) -> None:
+def check_compatible(
+    zero_shot: Dict[str, torch.Tensor],
+    finetuned: Dict[str, torch.Tensor],
+    names: Tuple[str, str] = ('zero-shot', 'fine-tuned')
+) -> None:
     """Raise :class:`IncompatibleCheckpointsError` listing every difference
     in keys, shapes or kinds (floating vs not) and every differing
     non-floating tensor."""
@@ -143,8 +149,8 @@ def interpolate(zero_shot: Dict[str, torch.Tensor],
         if not ft.is_floating_point():
             out[key] = ft.clone()
             continue
-        dtype = torch.promote_types(torch.promote_types(zs.dtype, ft.dtype),
-                                    torch.float32)
+        dtype = torch.promote_types(
+            torch.promote_types(zs.dtype, ft.dtype), torch.float32)
         mixed = (1 - alpha) * zs.to(dtype) + alpha * ft.to(dtype)
         out[key] = mixed.to(ft.dtype)
     return out
@@ -185,13 +191,16 @@ def _run(args, state) -> List[str]:
     zs, ft, ft_meta, paths = state
     with staged_files(paths) as tmp:
         for alpha, path in zip(args.alpha, paths):
-            meta = dict(wise_ft=dict(alpha=alpha, zero_shot=args.zero_shot,
-                                     finetuned=args.finetuned))
+            meta = dict(
+                wise_ft=dict(
+                    alpha=alpha,
+                    zero_shot=args.zero_shot,
+                    finetuned=args.finetuned))
             if 'dataset_meta' in ft_meta:
                 meta['dataset_meta'] = ft_meta['dataset_meta']
-            torch.save(dict(meta=meta,
-                            state_dict=interpolate(zs, ft, alpha)),
-                       tmp[path])
+            torch.save(
+                dict(meta=meta, state_dict=interpolate(zs, ft, alpha)),
+                tmp[path])
     for alpha, path in zip(args.alpha, paths):
         print(f'alpha={alpha:g}: {path}')
     return paths

@@ -27,11 +27,10 @@ import torch
 from .errors import ViFiUserError
 
 __all__ = [
-    'CheckpointError', 'UnreadableCheckpointError',
-    'UntrustedCheckpointError', 'load_weights_only',
-    'load_from_local_weights_only', 'strip_module_prefix', 'state_dict_of',
-    'nonfinite_keys', 'check_state_fits', 'load_state_strict', 'LoadReport',
-    'read_model_state'
+    'CheckpointError', 'UnreadableCheckpointError', 'UntrustedCheckpointError',
+    'load_weights_only', 'load_from_local_weights_only', 'strip_module_prefix',
+    'state_dict_of', 'nonfinite_keys', 'check_state_fits', 'load_state_strict',
+    'LoadReport', 'read_model_state'
 ]
 
 
@@ -129,8 +128,8 @@ def load_weights_only(filename: str,
                 warnings.catch_warnings():
             # a raw pickle of a newer protocol: torch warns, then refuses
             warnings.filterwarnings('ignore', message='Detected pickle')
-            return torch.load(filename, map_location=map_location,
-                              weights_only=True)
+            return torch.load(
+                filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         if _REFUSAL.search(str(e)):
             # the refused global only, not torch's how-to-allow-it advice
@@ -152,8 +151,10 @@ def load_from_local_weights_only(filename: str, map_location=None):
 
 def strip_module_prefix(state: Mapping[str, object]) -> Dict[str, object]:
     """Keys without the ``module.`` prefix DDP/DataParallel wrappers add."""
-    return {(k[len('module.'):] if str(k).startswith('module.') else k): v
-            for k, v in state.items()}
+    return {
+        (k[len('module.'):] if str(k).startswith('module.') else k): v
+        for k, v in state.items()
+    }
 
 
 def state_dict_of(ckpt: object, filename: str) -> Dict[str, torch.Tensor]:
@@ -167,8 +168,8 @@ def state_dict_of(ckpt: object, filename: str) -> Dict[str, torch.Tensor]:
     """
     if isinstance(ckpt, dict) and isinstance(ckpt.get('state_dict'), dict):
         ckpt = ckpt['state_dict']
-    elif not (isinstance(ckpt, dict) and ckpt and all(
-            isinstance(v, torch.Tensor) for v in ckpt.values())):
+    elif not (isinstance(ckpt, dict) and ckpt
+              and all(isinstance(v, torch.Tensor) for v in ckpt.values())):
         raise CheckpointError(
             f'{filename}: neither an mmengine checkpoint with a state_dict '
             f'nor a plain state dict of tensors (got '
@@ -178,15 +179,16 @@ def state_dict_of(ckpt: object, filename: str) -> Dict[str, torch.Tensor]:
 
 def nonfinite_keys(state: Mapping[str, object]) -> List[str]:
     """Keys of floating-point tensors holding NaN or Inf, in order."""
-    return [k for k, v in state.items()
-            if torch.is_tensor(v) and v.is_floating_point()
-            and not bool(torch.isfinite(v).all())]
+    return [
+        k for k, v in state.items() if torch.is_tensor(v)
+        and v.is_floating_point() and not bool(torch.isfinite(v).all())
+    ]
 
 
 def _listed(keys: Sequence[str]) -> str:
     more = len(keys) - MAX_LISTED
-    return ', '.join(keys[:MAX_LISTED]) + (f' (+{more} more)'
-                                           if more > 0 else '')
+    return ', '.join(
+        keys[:MAX_LISTED]) + (f' (+{more} more)' if more > 0 else '')
 
 
 class LoadReport(NamedTuple):
@@ -265,10 +267,10 @@ def check_state_fits(own: Mapping[str, torch.Tensor],
     if report.unexpected:
         parts.append(f'{len(report.unexpected)} unexpected keys '
                      f'({_listed(report.unexpected)})')
-    raise CheckpointError(
-        f'{source} does not fit the model: ' + '; '.join(parts) +
-        '; check that the config matches the checkpoint' +
-        (f' ({hint})' if hint else ''))
+    raise CheckpointError(f'{source} does not fit the model: ' +
+                          '; '.join(parts) +
+                          '; check that the config matches the checkpoint' +
+                          (f' ({hint})' if hint else ''))
 
 
 def load_state_strict(model: torch.nn.Module,
@@ -279,13 +281,17 @@ def load_state_strict(model: torch.nn.Module,
     """:func:`check_state_fits`, then load what fits into ``model``."""
     own = model.state_dict()
     report = check_state_fits(own, state, source, allow_partial, hint)
-    shapes_ok = {k: v for k, v in state.items()
-                 if k in own and tuple(v.shape) == tuple(own[k].shape)}
+    shapes_ok = {
+        k: v
+        for k, v in state.items()
+        if k in own and tuple(v.shape) == tuple(own[k].shape)
+    }
     model.load_state_dict(shapes_ok, strict=not allow_partial)
     return report
 
 
-def read_model_state(filename: str, model: Optional[torch.nn.Module] = None,
+def read_model_state(filename: str,
+                     model: Optional[torch.nn.Module] = None,
                      allow_partial: bool = False,
                      hint: str = '') -> Dict[str, torch.Tensor]:
     """Load a checkpoint's state dict weights-only; with ``model``, load it

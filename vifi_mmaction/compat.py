@@ -86,7 +86,8 @@ def _drn_missing() -> bool:
     if spec is None or spec.origin is None:
         return False
     root = osp.dirname(spec.origin)
-    return not osp.exists(osp.join(root, 'models', 'localizers', 'drn', 'drn.py'))
+    return not osp.exists(
+        osp.join(root, 'models', 'localizers', 'drn', 'drn.py'))
 
 
 class _UnavailableDRN(torch.nn.Module):
@@ -95,7 +96,8 @@ class _UnavailableDRN(torch.nn.Module):
     def __init__(self, *args, **kwargs):
         raise ImportError(
             f'DRN is unavailable: the installed mmaction2 wheel lacks '
-            f'mmaction/models/localizers/drn ({_DRN_ISSUE}); install mmaction2 '
+            f'mmaction/models/localizers/drn ({_DRN_ISSUE}); install '
+            f'mmaction2 '
             f'from source (pip install git+https://github.com/open-mmlab/'
             f'mmaction2.git@v1.2.0) to use it.')
 
@@ -145,8 +147,8 @@ def _history_buffer_getattr(obj, name: str):
     """
     from mmengine.logging.history_buffer import HistoryBuffer
     builtin = ('min', 'max', 'current', 'mean')  # set in HistoryBuffer()
-    if obj is HistoryBuffer and (name in builtin or
-                                 name in HistoryBuffer._statistics_methods):
+    if obj is HistoryBuffer and (name in builtin
+                                 or name in HistoryBuffer._statistics_methods):
         return getattr(HistoryBuffer, name)
     raise pickle.UnpicklingError(
         f'weights-only load refused getattr({obj!r}, {name!r}): only '
@@ -160,11 +162,14 @@ def _mmengine_safe_globals() -> list:
         from numpy.core.multiarray import _reconstruct, scalar
     except ImportError:  # pragma: no cover - numpy 2 layout
         from numpy._core.multiarray import _reconstruct, scalar
-    dtype_classes = [type(np.dtype(t)) for t in (
-        'float64', 'float32', 'float16', 'int64', 'int32', 'int16', 'int8',
-        'uint8', 'bool')]
-    return [HistoryBuffer, _reconstruct, scalar, np.ndarray, np.dtype,
-            (_history_buffer_getattr, 'builtins.getattr')] + dtype_classes
+    dtype_classes = [
+        type(np.dtype(t)) for t in ('float64', 'float32', 'float16', 'int64',
+                                    'int32', 'int16', 'int8', 'uint8', 'bool')
+    ]
+    return [
+        HistoryBuffer, _reconstruct, scalar, np.ndarray, np.dtype,
+        (_history_buffer_getattr, 'builtins.getattr')
+    ] + dtype_classes
 
 
 MMENGINE_SAFE_GLOBALS: list = []
@@ -332,7 +337,8 @@ def keep_optimizer_step_eager() -> bool:
         if getattr(step, '_vifi_eager_step', False):
             continue
         eager = torch._dynamo.disable(
-            step, reason=f'compiled Adam with lr=0 writes NaN '
+            step,
+            reason=f'compiled Adam with lr=0 writes NaN '
             f'({COMPILE_NAN_ISSUE})')
         eager._vifi_eager_step = True
         cls.step = eager

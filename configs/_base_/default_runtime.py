@@ -13,7 +13,9 @@ default_hooks = dict(
     # only after the new one is complete, no NaN weights, and auto-resume
     # that skips truncated files (vifi_mmaction/engine/checkpoint.py)
     checkpoint=dict(
-        type='ViFiCheckpointHook', interval=1, save_best='auto',
+        type='ViFiCheckpointHook',
+        interval=1,
+        save_best='auto',
         max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'))
@@ -23,8 +25,11 @@ custom_hooks = [
     # (run stops above max_skip_ratio), listed at test time (the run fails
     # unless test_faults='count_wrong', tools/test.py
     # --count-unreadable-as-wrong)
-    dict(type='ViFiDataCheckHook', max_skip_ratio=0.01, test_faults='fail',
-         val_faults='count_wrong'),
+    dict(
+        type='ViFiDataCheckHook',
+        max_skip_ratio=0.01,
+        test_faults='fail',
+        val_faults='count_wrong'),
     # resume equals an uninterrupted run: epoch position, RNG, accumulation
     dict(type='ViFiExactResumeHook'),
     # NaN/Inf loss stops the run, naming the last good checkpoint

@@ -33,12 +33,12 @@ model = dict(
             patch_size=16,
             out_type='cls_token',
             init_cfg=dict(
-                type='Pretrained', checkpoint=vit_checkpoint,
+                type='Pretrained',
+                checkpoint=vit_checkpoint,
                 prefix='backbone.'))),
     # the mean-pool neck gives [N, 768]
-    cls_head=dict(
-        class_names=label_file,
-        in_channels=768))  # adds the learnable 768 -> 512 projection
+    cls_head=dict(class_names=label_file,
+                  in_channels=768))  # adds the learnable 768 -> 512 projection
 
 train_dataloader = dict(
     dataset=dict(ann_file=ann_file_train, class_names=label_file))

@@ -23,9 +23,8 @@ model = dict(
     # X3D-M: [N, C, T, H, W] -> [N, 432, T, h, w]
     backbone=dict(type='X3D', gamma_w=1, gamma_b=2.25, gamma_d=2.2),
     neck=dict(dim=(2, 3, 4)),  # -> [N, 432]
-    cls_head=dict(
-        class_names=label_file,
-        in_channels=432))  # adds the learnable 432 -> 512 projection
+    cls_head=dict(class_names=label_file,
+                  in_channels=432))  # adds the learnable 432 -> 512 projection
 
 train_dataloader = dict(
     dataset=dict(ann_file=ann_file_train, class_names=label_file))

@@ -2,7 +2,9 @@
 # the base classes (any of s1-s3) on the 25 novel classes. Test only:
 #   python tools/test.py THIS_CONFIG work_dirs/<s1 run>/epoch_11.pth
 # The class-dependent text inputs are rebuilt for the novel names.
-_base_ = ['vifi-clip-prompt_vit-b16_k400-vifi_8xb4-32f_hmdb51-base2novel-s1-rgb.py']
+_base_ = [
+    'vifi-clip-prompt_vit-b16_k400-vifi_8xb4-32f_hmdb51-base2novel-s1-rgb.py'
+]
 
 ann_file_val = 'data/hmdb51/splits/base2novel/novel_val.txt'
 label_file = 'data/labels/hmdb_51_novel_labels.csv'  # 25 classes

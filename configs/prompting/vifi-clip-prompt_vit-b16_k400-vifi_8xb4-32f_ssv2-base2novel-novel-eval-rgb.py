@@ -2,7 +2,9 @@
 # the base classes (any of s1-s3) on the 87 novel classes. Test only:
 #   python tools/test.py THIS_CONFIG work_dirs/<s1 run>/epoch_11.pth
 # The class-dependent text inputs are rebuilt for the novel names.
-_base_ = ['vifi-clip-prompt_vit-b16_k400-vifi_8xb4-32f_ssv2-base2novel-s1-rgb.py']
+_base_ = [
+    'vifi-clip-prompt_vit-b16_k400-vifi_8xb4-32f_ssv2-base2novel-s1-rgb.py'
+]
 
 ann_file_val = 'data/ssv2/splits/base2novel/novel_val.txt'
 label_file = 'data/labels/ssv2_174_novel_labels.csv'  # 87 classes

@@ -8,7 +8,8 @@ _base_ = [
 
 # ---- paths: edit these (videos: data_root in _base_/datasets/ucf101.py) ----
 # stage-1 ViFi-CLIP checkpoint (tools/train.py on the K-400 config)
-load_from = 'work_dirs/vifi-clip_vit-b16_clip-openai_8xb4-32f_k400-rgb/epoch_10.pth'
+load_from = ('work_dirs/vifi-clip_vit-b16_clip-openai_8xb4-32f_k400-rgb/'
+             'epoch_10.pth')
 # official ViFi-CLIP split and label files (datasets_splits/, labels/)
 ann_file_train = 'data/ucf101/splits/train1_few_shot_2.txt'
 ann_file_val = 'data/ucf101/splits/val1.txt'

@@ -1,8 +1,7 @@
-# Tiny ViFi-CLIP on the synthetic dataset of tools/data/make_synthetic_dataset.py
+# Tiny ViFi-CLIP on the synthetic dataset of
+# tools/data/make_synthetic_dataset.py.
 # Trains on base classes in a few CPU minutes (`make demo`).
-_base_ = [
-    '../_base_/default_runtime.py', '../_base_/models/vifi-clip_tiny.py'
-]
+_base_ = ['../_base_/default_runtime.py', '../_base_/models/vifi-clip_tiny.py']
 
 data_root = 'data/synthetic'
 label_file = f'{data_root}/base_labels.csv'
@@ -59,11 +58,17 @@ test_evaluator = val_evaluator
 
 optim_wrapper = dict(
     optimizer=dict(
-        type='AdamW', lr=1e-3, betas=(0.9, 0.98), eps=1e-8,
-        weight_decay=0.001))
+        type='AdamW', lr=1e-3, betas=(0.9,
+                                      0.98), eps=1e-8, weight_decay=0.001))
 param_scheduler = [
-    dict(type='ViFiWarmupCosineLR', warmup=1, min_ratio=0.01, begin=0,
-         end=12, by_epoch=True, convert_to_iter_based=True)
+    dict(
+        type='ViFiWarmupCosineLR',
+        warmup=1,
+        min_ratio=0.01,
+        begin=0,
+        end=12,
+        by_epoch=True,
+        convert_to_iter_based=True)
 ]
 train_cfg = dict(
     type='EpochBasedTrainLoop', max_epochs=12, val_begin=12, val_interval=4)

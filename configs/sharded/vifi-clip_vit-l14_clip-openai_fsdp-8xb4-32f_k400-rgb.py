@@ -15,8 +15,8 @@ clip_weights = 'data/clip/ViT-L-14.pt'  # OpenAI JIT archive or state dict
 model = dict(
     # grad_checkpointing: every transformer block of both towers recomputes
     # its activations in backward (the memory saver; one more forward pass)
-    clip=dict(arch='ViT-L/14', pretrained=clip_weights,
-              grad_checkpointing=True))
+    clip=dict(
+        arch='ViT-L/14', pretrained=clip_weights, grad_checkpointing=True))
 
 runner_type = 'FlexibleRunner'
 strategy = dict(

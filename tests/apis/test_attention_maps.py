@@ -27,17 +27,21 @@ def test_recomputed_weights_equal_pytorch_attention(clip):
         x = torch.randn(3, length, block.ln_1.weight.numel())
         ours = block_attention(block, x, mask)  # [B, H, L, L]
         y = block.ln_1(x)
-        out, ref = block.attn(y, y, y, attn_mask=mask, need_weights=True,
-                              average_attn_weights=False)
+        out, ref = block.attn(
+            y,
+            y,
+            y,
+            attn_mask=mask,
+            need_weights=True,
+            average_attn_weights=False)
         torch.testing.assert_close(ours, ref, atol=1e-5, rtol=1e-4)
-        v = torch.nn.functional.linear(
-            y, block.attn.in_proj_weight,
-            block.attn.in_proj_bias).chunk(3, -1)[2]
+        v = torch.nn.functional.linear(y, block.attn.in_proj_weight,
+                                       block.attn.in_proj_bias).chunk(3, -1)[2]
         heads = block.attn.num_heads
         v = v.view(3, length, heads, -1).transpose(1, 2)  # [B, H, L, hd]
         mixed = (ours @ v).transpose(1, 2).reshape(3, length, -1)
-        torch.testing.assert_close(block.attn.out_proj(mixed), out,
-                                   atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(
+            block.attn.out_proj(mixed), out, atol=1e-5, rtol=1e-4)
 
 
 def test_recorder_reads_only(clip):
@@ -66,19 +70,18 @@ def test_rollout_by_hand():
     a2 = torch.tensor([[[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])
     eye = torch.eye(3)
     ref = ((a2 + eye) / 2) @ ((a1 + eye) / 2)
-    torch.testing.assert_close(attention_rollout([a1, a2], 2),
-                               ref[:, 0, 1:])
-    torch.testing.assert_close(class_token_attention([a1, a2], 2),
-                               a2[:, 0, 1:])
+    torch.testing.assert_close(attention_rollout([a1, a2], 2), ref[:, 0, 1:])
+    torch.testing.assert_close(
+        class_token_attention([a1, a2], 2), a2[:, 0, 1:])
 
 
 def test_tool_draws_side_by_side_grid(zs, tmp_path, capsys):
     out = str(tmp_path / 'grid.png')
     rc = visualize.main([
         zs.good[0], '--config', zs.config, '--checkpoint', zs.checkpoint,
-        '--compare-config', zs.config, '--compare-checkpoint',
-        zs.clip_weights, '--labels-file', zs.labels_csv, '--device', 'cpu',
-        '--num-frames', '4', '--cell-size', '1', '--dpi', '50', '--out', out
+        '--compare-config', zs.config, '--compare-checkpoint', zs.clip_weights,
+        '--labels-file', zs.labels_csv, '--device', 'cpu', '--num-frames', '4',
+        '--cell-size', '1', '--dpi', '50', '--out', out
     ])
     assert rc == 0, capsys.readouterr().err
     img = Image.open(out)
@@ -89,8 +92,10 @@ def test_tool_draws_side_by_side_grid(zs, tmp_path, capsys):
 
 
 def test_tool_errors(zs, tmp_path, capsys):
-    rc = visualize.main([zs.bad, '--config', zs.config, '--checkpoint',
-                         zs.checkpoint, '--device', 'cpu', '--out',
-                         str(tmp_path / 'x.png')])
+    rc = visualize.main([
+        zs.bad, '--config', zs.config, '--checkpoint', zs.checkpoint,
+        '--device', 'cpu', '--out',
+        str(tmp_path / 'x.png')
+    ])
     err = capsys.readouterr().err.strip()
     assert rc == 2 and 'broken.mp4' in err and err.count('\n') == 0

@@ -23,8 +23,10 @@ TOL = 1e-4
 @pytest.fixture(scope='module')
 def exported(zs, tmp_path_factory):
     out = str(tmp_path_factory.mktemp('export'))
-    rc = export.main([zs.config, out, '--checkpoint', zs.checkpoint,
-                      '--labels-file', zs.labels_csv])
+    rc = export.main([
+        zs.config, out, '--checkpoint', zs.checkpoint, '--labels-file',
+        zs.labels_csv
+    ])
     assert rc == 0
     with open(osp.join(out, 'export.json')) as f:
         return out, json.load(f)
@@ -45,14 +47,17 @@ def _predict(inferencer, videos):
 @pytest.mark.parametrize('views', [None, '2x3'])
 def test_onnx_vision_matches_pytorch(zs, exported, views):
     out, desc = exported
-    inferencer = ViFiZeroShotInferencer(zs.config, zs.checkpoint,
-                                        labels=zs.labels_csv, device='cpu',
-                                        views=views)
+    inferencer = ViFiZeroShotInferencer(
+        zs.config,
+        zs.checkpoint,
+        labels=zs.labels_csv,
+        device='cpu',
+        views=views)
     probs, emb = _predict(inferencer, zs.good)
     pixels = _pixels(inferencer, zs.good)
     assert pixels.shape[:2] == (2, 1 if views is None else 6)
-    got_probs, got_emb = run_onnx(osp.join(out, 'vision.onnx'),
-                                  {'pixels': pixels})
+    got_probs, got_emb = run_onnx(
+        osp.join(out, 'vision.onnx'), {'pixels': pixels})
     np.testing.assert_allclose(got_probs, probs, atol=TOL, rtol=0)
     np.testing.assert_allclose(got_emb, emb, atol=TOL, rtol=0)
     # the two videos differ, so the check is not vacuous
@@ -68,8 +73,8 @@ def test_onnx_vision_matches_pytorch(zs, exported, views):
 
 def test_text_model_changes_labels_without_reexport(zs, exported):
     out, desc = exported
-    inferencer = ViFiZeroShotInferencer(zs.config, zs.checkpoint,
-                                        labels=zs.labels_csv, device='cpu')
+    inferencer = ViFiZeroShotInferencer(
+        zs.config, zs.checkpoint, labels=zs.labels_csv, device='cpu')
     context = desc['text']['context_length']
 
     def text_onnx(names):
@@ -77,26 +82,29 @@ def test_text_model_changes_labels_without_reexport(zs, exported):
         tokens = tokenize_prompts(prompts, context)
         return run_onnx(osp.join(out, 'text.onnx'), {'tokens': tokens})[0]
 
-    np.testing.assert_allclose(text_onnx(zs.names),
-                               inferencer.text_embeddings().numpy(),
-                               atol=TOL, rtol=0)
+    np.testing.assert_allclose(
+        text_onnx(zs.names),
+        inferencer.text_embeddings().numpy(),
+        atol=TOL,
+        rtol=0)
     new = ['surfing', 'a dog catching a frisbee']
     text = text_onnx(new)
     inferencer.set_labels(new)
-    np.testing.assert_allclose(text, inferencer.text_embeddings().numpy(),
-                               atol=TOL, rtol=0)
+    np.testing.assert_allclose(
+        text, inferencer.text_embeddings().numpy(), atol=TOL, rtol=0)
     # exported video embeddings + exported text = the new label set's
     # probabilities (one view: the video embedding is the view's)
     probs, _ = _predict(inferencer, zs.good)
-    _, emb = run_onnx(osp.join(out, 'vision.onnx'),
-                      {'pixels': _pixels(inferencer, zs.good)})
+    _, emb = run_onnx(
+        osp.join(out, 'vision.onnx'), {'pixels': _pixels(inferencer, zs.good)})
     logits = torch.from_numpy(desc['logit_scale'] * emb @ text.T)
-    np.testing.assert_allclose(logits.softmax(-1).numpy(), probs, atol=TOL,
-                               rtol=0)
+    np.testing.assert_allclose(
+        logits.softmax(-1).numpy(), probs, atol=TOL, rtol=0)
     scripted = torch.jit.load(osp.join(out, 'text.torchscript.pt'))
     with torch.no_grad():
-        ts = scripted(tokenize_prompts(
-            format_prompts(desc['templates'][0], new), context))
+        ts = scripted(
+            tokenize_prompts(
+                format_prompts(desc['templates'][0], new), context))
     np.testing.assert_allclose(ts.numpy(), text, atol=TOL, rtol=0)
 
 
@@ -104,19 +112,26 @@ def test_refuses_to_overwrite(zs, exported, capsys):
     out, _ = exported
     stamp = os.stat(osp.join(out, 'vision.onnx')).st_mtime_ns
     capsys.readouterr()
-    rc = export.main([zs.config, out, '--checkpoint', zs.checkpoint,
-                      '--labels-file', zs.labels_csv])
+    rc = export.main([
+        zs.config, out, '--checkpoint', zs.checkpoint, '--labels-file',
+        zs.labels_csv
+    ])
     err = capsys.readouterr().err.strip().splitlines()
-    assert rc == 2 and err == [f'export.py: error: OUT_DIR {out}: file '
-                               f'{osp.join(out, "export.json")} exists; '
-                               f'pass --overwrite to replace it']
+    assert rc == 2 and err == [
+        f'export.py: error: OUT_DIR {out}: file '
+        f'{osp.join(out, "export.json")} exists; '
+        f'pass --overwrite to replace it'
+    ]
     assert os.stat(osp.join(out, 'vision.onnx')).st_mtime_ns == stamp
 
 
 @pytest.mark.parametrize('case', ['no onnx', 'no labels', 'label file'])
 def test_setup_errors_are_one_line(zs, tmp_path, monkeypatch, capsys, case):
-    argv = [zs.config, str(tmp_path / 'out'), '--checkpoint', zs.checkpoint,
-            '--labels-file', zs.labels_csv]
+    argv = [
+        zs.config,
+        str(tmp_path / 'out'), '--checkpoint', zs.checkpoint, '--labels-file',
+        zs.labels_csv
+    ]
     if case == 'no onnx':
         monkeypatch.setitem(sys.modules, 'onnx', None)  # import fails
         culprit = 'onnx is not installed; pip install onnx==1.23.2'
@@ -145,18 +160,22 @@ def test_prompted_text_head_exports_vision_only(zs, tmp_path, capsys):
     cfg.model.cls_head.update(type='ViFiPromptedTextHead', n_ctx=2, depth=1)
     config = str(tmp_path / 'prompted.py')
     cfg.dump(config)
-    argv = [config, str(tmp_path / 'out'), '--checkpoint', zs.clip_weights,
-            '--labels-file', zs.labels_csv, '--format', 'onnx']
+    argv = [
+        config,
+        str(tmp_path / 'out'), '--checkpoint', zs.clip_weights,
+        '--labels-file', zs.labels_csv, '--format', 'onnx'
+    ]
     assert export.main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and 'ViFiPromptedTextHead' in err[0] and \
         '--no-text' in err[0]
     assert export.main(argv + ['--no-text']) == 0
-    assert sorted(os.listdir(tmp_path / 'out')) == ['export.json',
-                                                    'vision.onnx']
-    inferencer = ViFiZeroShotInferencer(config, zs.clip_weights,
-                                        labels=zs.labels_csv, device='cpu')
+    assert sorted(os.listdir(tmp_path /
+                             'out')) == ['export.json', 'vision.onnx']
+    inferencer = ViFiZeroShotInferencer(
+        config, zs.clip_weights, labels=zs.labels_csv, device='cpu')
     probs, _ = _predict(inferencer, zs.good)
-    got, _ = run_onnx(str(tmp_path / 'out' / 'vision.onnx'),
-                      {'pixels': _pixels(inferencer, zs.good)})
+    got, _ = run_onnx(
+        str(tmp_path / 'out' / 'vision.onnx'),
+        {'pixels': _pixels(inferencer, zs.good)})
     np.testing.assert_allclose(got, probs, atol=TOL, rtol=0)

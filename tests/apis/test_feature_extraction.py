@@ -14,10 +14,12 @@ extract = load_tool('extract_features')
 
 
 def _argv(zs, video_data, out, *extra):
-    return [video_data.ann_file, out, '--config', zs.config, '--checkpoint',
-            zs.checkpoint, '--labels-file', video_data.labels_csv,
-            '--data-prefix', video_data.root, '--device', 'cpu',
-            '--batch-size', '1', '--num-workers', '0', *extra]
+    return [
+        video_data.ann_file, out, '--config', zs.config, '--checkpoint',
+        zs.checkpoint, '--labels-file', video_data.labels_csv, '--data-prefix',
+        video_data.root, '--device', 'cpu', '--batch-size', '1',
+        '--num-workers', '0', *extra
+    ]
 
 
 def _index(out):
@@ -58,8 +60,7 @@ def test_extraction_resumes_after_interruption(zs, video_data, tmp_path,
     frames = np.load(osp.join(out, 'frame_embeddings.npy'))
     assert emb.shape == (3, 32) and frames.shape == (3, 1, NUM_FRAMES, 32)
     np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1, atol=1e-5)
-    np.testing.assert_allclose(np.linalg.norm(frames, axis=-1), 1,
-                               atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(frames, axis=-1), 1, atol=1e-5)
     np.testing.assert_array_equal(emb[0], first)  # kept, not recomputed
     rows = _index(out)
     assert [r['status'] for r in rows] == ['ok'] * 3
@@ -69,15 +70,15 @@ def test_extraction_resumes_after_interruption(zs, video_data, tmp_path,
     # a clean run in one go gives the same features
     clean = str(tmp_path / 'clean')
     assert extract.main(_argv(zs, video_data, clean)) == 0
-    np.testing.assert_allclose(np.load(osp.join(clean, 'embeddings.npy')),
-                               emb, atol=1e-6)
+    np.testing.assert_allclose(
+        np.load(osp.join(clean, 'embeddings.npy')), emb, atol=1e-6)
     feats = load_features(out, frames=True)
     assert feats['classes'] == video_data.class_names
     assert feats['frame_embeddings'].shape == (3, 1, NUM_FRAMES, 32)
 
     # the same folder with other settings is refused, naming what differs
-    rc = extract.main(_argv(zs, video_data, out, '--frame-embeddings',
-                            '--num-frames', '4'))
+    rc = extract.main(
+        _argv(zs, video_data, out, '--frame-embeddings', '--num-frames', '4'))
     err = capsys.readouterr().err
     assert rc == 2 and 'differs: settings' in err and '--overwrite' in err
     calls.clear()
@@ -88,10 +89,10 @@ def test_extraction_resumes_after_interruption(zs, video_data, tmp_path,
 
 def test_folder_source_and_failed_videos(zs, tmp_path, capsys):
     out = str(tmp_path / 'feats')
-    rc = extract.main([zs.videos, out, '--config', zs.config,
-                       '--checkpoint', zs.checkpoint, '--labels',
-                       ','.join(zs.names), '--device', 'cpu',
-                       '--num-workers', '0'])
+    rc = extract.main([
+        zs.videos, out, '--config', zs.config, '--checkpoint', zs.checkpoint,
+        '--labels', ','.join(zs.names), '--device', 'cpu', '--num-workers', '0'
+    ])
     err = capsys.readouterr().err
     assert rc == 1 and 'FAILED' in err and 'broken.mp4' in err
     rows = _index(out)
@@ -102,13 +103,15 @@ def test_folder_source_and_failed_videos(zs, tmp_path, capsys):
     assert feats['classes'] == ['', 'sub']
 
 
-def test_bad_annotation_label_names_the_line(zs, video_data, tmp_path,
-                                             capsys):
+def test_bad_annotation_label_names_the_line(zs, video_data, tmp_path, capsys):
     ann = tmp_path / 'ann.txt'
     ann.write_text('clip a.mp4 0\nb.mp4 7\n')
-    rc = extract.main([str(ann), str(tmp_path / 'o'), '--config', zs.config,
-                       '--checkpoint', zs.checkpoint, '--labels-file',
-                       video_data.labels_csv, '--device', 'cpu'])
+    rc = extract.main([
+        str(ann),
+        str(tmp_path / 'o'), '--config', zs.config, '--checkpoint',
+        zs.checkpoint, '--labels-file', video_data.labels_csv, '--device',
+        'cpu'
+    ])
     err = capsys.readouterr().err.strip()
     assert rc == 2 and 'ann.txt:2' in err and err.count('\n') == 0
 

@@ -60,8 +60,9 @@ def test_outputs_and_config(tree, tmp_path, capsys):
                             for v in ('a.mp4', 'b c.mp4', 'day 2/d.mp4'))
     # stratified: one of each class's three videos validates
     assert sorted(label for _, label in val) == ['0', '1']
-    assert all(p.startswith(('play_guitar/', 'surfing/')[int(lb)])
-               for p, lb in train + val)
+    assert all(
+        p.startswith(('play_guitar/', 'surfing/')[int(lb)])
+        for p, lb in train + val)
 
     # derives from the few-shot paper config, paths and class count ours
     cfg = Config.fromfile(files['config'])
@@ -72,8 +73,10 @@ def test_outputs_and_config(tree, tmp_path, capsys):
     assert cfg.train_cfg.max_epochs == 50  # the few-shot schedule
     # Mixup/CutMix stay the base's; the recognizer takes the class count
     # from the head (no stale count written into the config)
-    assert [a.type for a in cfg.model.data_preprocessor.blending.augments
-            if 'num_classes' not in a] == ['MixupBlending', 'CutmixBlending']
+    assert [
+        a.type for a in cfg.model.data_preprocessor.blending.augments
+        if 'num_classes' not in a
+    ] == ['MixupBlending', 'CutmixBlending']
     assert cfg.load_from == tool.K400_CHECKPOINT
     assert cfg.model.clip.pretrained is None  # all weights from load_from
     assert 'does not exist yet' in captured.err
@@ -108,23 +111,28 @@ def test_refuses_to_overwrite(tree, tmp_path, capsys):
     assert 'labels.csv exists; pass --overwrite' in err[-1]
     assert not osp.exists(files['val'])
     assert _read(files['train']) == before['train']
-    assert tool.main([tree, out, '--seed', '5', '--load-from', 'none',
-                      '--overwrite']) == 0
+    assert tool.main(
+        [tree, out, '--seed', '5', '--load-from', 'none', '--overwrite']) == 0
     assert osp.exists(files['val'])
     assert 'load_from' not in _read(files['config'])
 
 
-@pytest.mark.parametrize('case', ['missing', 'loose', 'empty', 'same name',
-                                  'one class', 'base'])
+@pytest.mark.parametrize(
+    'case', ['missing', 'loose', 'empty', 'same name', 'one class', 'base'])
 def test_bad_trees_fail_in_one_line(case, tmp_path, capsys):
     root = tmp_path / 'root'
     for cls in ('a_b', 'c'):
         (root / cls).mkdir(parents=True)
         write_video(str(root / cls / 'x.mp4'), num_frames=4)
     extra = []
-    culprit = {'missing': 'nope', 'loose': str(root / 'y.mp4'),
-               'empty': str(root / 'd'), 'same name': "'a b'",
-               'one class': str(root), 'base': 'no_such.py'}[case]
+    culprit = {
+        'missing': 'nope',
+        'loose': str(root / 'y.mp4'),
+        'empty': str(root / 'd'),
+        'same name': "'a b'",
+        'one class': str(root),
+        'base': 'no_such.py'
+    }[case]
     if case == 'missing':
         root = tmp_path / 'nope'
     elif case == 'loose':
@@ -154,15 +162,16 @@ def test_written_dataset_trains(tree, tmp_path):
     assert tool.main([tree, out, '--base', TINY_BASE, '--load-from',
                       'none']) == 0
     work = str(tmp_path / 'work')
-    proc = run_tool(
-        'tools/train.py', folder_outputs(out)['config'], '--work-dir', work,
-        '--cfg-options', 'train_cfg.max_epochs=1', 'train_cfg.val_begin=1',
-        'train_cfg.val_interval=1', 'param_scheduler.0.end=1',
-        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
-        'val_dataloader.num_workers=0')
+    proc = run_tool('tools/train.py',
+                    folder_outputs(out)['config'], '--work-dir', work,
+                    '--cfg-options', 'train_cfg.max_epochs=1',
+                    'train_cfg.val_begin=1', 'train_cfg.val_interval=1',
+                    'param_scheduler.0.end=1', 'train_dataloader.batch_size=2',
+                    'train_dataloader.num_workers=0',
+                    'val_dataloader.num_workers=0')
     log = proc.stdout + proc.stderr
     assert 'Epoch(val) [1][' in log and 'acc/top1' in log
-    ckpt = torch.load(osp.join(work, 'epoch_1.pth'), map_location='cpu',
-                      weights_only=False)
+    ckpt = torch.load(
+        osp.join(work, 'epoch_1.pth'), map_location='cpu', weights_only=False)
     assert ckpt['meta']['dataset_meta']['classes'] == ('play guitar',
                                                        'surfing')

@@ -9,7 +9,8 @@ from vifi_mmaction.datasets import ClassNamesError
 
 def test_comma_list_is_split_and_stripped():
     assert parse_labels('archery, juggling balls ,surfing') == [
-        'archery', 'juggling balls', 'surfing']
+        'archery', 'juggling balls', 'surfing'
+    ]
     assert parse_labels(['a', 'b']) == ['a', 'b']
 
 

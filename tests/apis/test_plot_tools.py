@@ -18,8 +18,7 @@ plot = load_tool('plot_embeddings')
 def _blobs(n_per=10, dims=32, spread=0.05, seed=0):
     rng = np.random.RandomState(seed)
     centres = np.eye(dims)[:3] * 3
-    x = np.concatenate([c + spread * rng.randn(n_per, dims)
-                        for c in centres])
+    x = np.concatenate([c + spread * rng.randn(n_per, dims) for c in centres])
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     return x.astype(np.float32), np.repeat(np.arange(3), n_per)
 
@@ -35,7 +34,7 @@ def test_tsne_keeps_clusters_apart():
     x, y = _blobs()
     pts = tsne(x, perplexity=5, n_iter=1000, seed=0)
     assert pts.shape == (30, 2)
-    d = ((pts[:, None] - pts[None]) ** 2).sum(-1)
+    d = ((pts[:, None] - pts[None])**2).sum(-1)
     np.fill_diagonal(d, np.inf)
     nearest = d.argsort(axis=1)[:, :3]
     assert (y[nearest] == y[:, None]).mean() == 1.0  # 3-NN all same class
@@ -53,8 +52,10 @@ def test_stratified_subsample():
 
 def _feature_dir(path, seed):
     x, y = _blobs(seed=seed)
-    items = [dict(video=f'v{i}.mp4', label=int(c),
-                  class_name=CLASS_NAMES[c]) for i, c in enumerate(y)]
+    items = [
+        dict(video=f'v{i}.mp4', label=int(c), class_name=CLASS_NAMES[c])
+        for i, c in enumerate(y)
+    ]
     store = FeatureStore(str(path), items, settings={})
     store.write(list(range(len(items))), x)
     store.write_index()
@@ -65,14 +66,18 @@ def test_tsne_tool_side_by_side(tmp_path, capsys):
     a = _feature_dir(tmp_path / 'clip', 0)
     b = _feature_dir(tmp_path / 'vifi', 1)
     out = str(tmp_path / 'tsne.png')
-    rc = plot.main(['tsne', a, b, '--titles', 'CLIP', 'ViFi-CLIP',
-                    '--perplexity', '5', '--iterations', '250', '--figsize',
-                    '6', '3', '--dpi', '50', '--out', out])
+    rc = plot.main([
+        'tsne', a, b, '--titles', 'CLIP', 'ViFi-CLIP', '--perplexity', '5',
+        '--iterations', '250', '--figsize', '6', '3', '--dpi', '50', '--out',
+        out
+    ])
     assert rc == 0, capsys.readouterr().err
     assert _png(out) == (300, 150)
     capsys.readouterr()
-    rc = plot.main(['tsne', a, '--classes', 'archery,surfing', '--out',
-                    str(tmp_path / 'x.png')])
+    rc = plot.main([
+        'tsne', a, '--classes', 'archery,surfing', '--out',
+        str(tmp_path / 'x.png')
+    ])
     err = capsys.readouterr().err.strip()
     assert rc == 2 and "'surfing'" in err and err.count('\n') == 0
 
@@ -103,8 +108,10 @@ def test_confusion_tool(dump, zs, tmp_path, capsys):
     cm = confusion_matrix(labels, scores.argmax(1), 3)
     assert cm.tolist() == [[2, 1, 0], [0, 3, 0], [1, 0, 3]]
     out = str(tmp_path / 'cm.png')
-    rc = plot.main(['confusion', path, '--labels-file', zs.labels_csv,
-                    '--figsize', '5', '4', '--dpi', '40', '--out', out])
+    rc = plot.main([
+        'confusion', path, '--labels-file', zs.labels_csv, '--figsize', '5',
+        '4', '--dpi', '40', '--out', out
+    ])
     assert rc == 0, capsys.readouterr().err
     assert _png(out) == (200, 160)
 
@@ -113,8 +120,11 @@ def test_confusion_tool_errors(dump, tmp_path, capsys):
     path = dump[0]
     txt = tmp_path / 'two.txt'
     txt.write_text('a\nb\n')
-    rc = plot.main(['confusion', path, '--labels-file', str(txt), '--out',
-                    str(tmp_path / 'cm.png')])
+    rc = plot.main([
+        'confusion', path, '--labels-file',
+        str(txt), '--out',
+        str(tmp_path / 'cm.png')
+    ])
     err = capsys.readouterr().err.strip()
     assert rc == 2 and 'two.txt has 2 classes' in err
     bad = tmp_path / 'bad.pkl'

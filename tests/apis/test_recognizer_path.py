@@ -19,8 +19,8 @@ extract = load_tool('extract_features')
 
 def _inferencer(zs, cfg=None, **kwargs):
     kwargs.setdefault('labels', zs.names)
-    return ViFiZeroShotInferencer(cfg or zs.config, zs.checkpoint,
-                                  device='cpu', **kwargs)
+    return ViFiZeroShotInferencer(
+        cfg or zs.config, zs.checkpoint, device='cpu', **kwargs)
 
 
 def _predict(inf, video):
@@ -63,20 +63,20 @@ def test_max_testing_views_chunks_the_backbone(zs):
     handle = chunked.model.backbone.register_forward_hook(
         lambda m, args, out: sizes.append(args[0].shape[0]))
     try:
-        a = chunked(zs.good, batch_size=2,
-                    frame_embeddings=True)['predictions']
+        a = chunked(
+            zs.good, batch_size=2, frame_embeddings=True)['predictions']
     finally:
         handle.remove()
     assert sizes == [2] * 6  # 2 videos x 6 views, 2 views at a time
     b = whole(zs.good, batch_size=2, frame_embeddings=True)['predictions']
     for x, y in zip(a, b):
-        np.testing.assert_allclose(x['pred_scores'], y['pred_scores'],
-                                   atol=1e-5)
+        np.testing.assert_allclose(
+            x['pred_scores'], y['pred_scores'], atol=1e-5)
         np.testing.assert_allclose(x['embedding'], y['embedding'], atol=1e-5)
-        np.testing.assert_allclose(x['frame_embeddings'],
-                                   y['frame_embeddings'], atol=1e-5)
-    np.testing.assert_allclose(a[1]['pred_scores'],
-                               _predict(chunked, zs.good[1]), atol=1e-5)
+        np.testing.assert_allclose(
+            x['frame_embeddings'], y['frame_embeddings'], atol=1e-5)
+    np.testing.assert_allclose(
+        a[1]['pred_scores'], _predict(chunked, zs.good[1]), atol=1e-5)
 
 
 def test_no_neck_fails_like_predict_instead_of_averaging_time(zs):
@@ -91,8 +91,7 @@ def test_no_neck_fails_like_predict_instead_of_averaging_time(zs):
         inf(zs.good[0])
 
 
-def test_folder_features_need_no_label_set(zs, tmp_path, capsys,
-                                           monkeypatch):
+def test_folder_features_need_no_label_set(zs, tmp_path, capsys, monkeypatch):
     """A folder is embedded without any class names: the head has no label
     set and the text tower never runs."""
     cfg = Config.fromfile(zs.config)
@@ -104,15 +103,15 @@ def test_folder_features_need_no_label_set(zs, tmp_path, capsys,
 
     def counted(self, *args, **kwargs):
         model = init_model(self, *args, **kwargs)
-        model.cls_head.text.register_forward_hook(
-            lambda *a: runs.append(1))
+        model.cls_head.text.register_forward_hook(lambda *a: runs.append(1))
         return model
 
     monkeypatch.setattr(ViFiZeroShotInferencer, '_init_model', counted)
     out = str(tmp_path / 'feats')
-    rc = extract.main([zs.videos, out, '--config', config, '--checkpoint',
-                       zs.checkpoint, '--device', 'cpu', '--num-workers',
-                       '0'])
+    rc = extract.main([
+        zs.videos, out, '--config', config, '--checkpoint', zs.checkpoint,
+        '--device', 'cpu', '--num-workers', '0'
+    ])
     err = capsys.readouterr().err
     assert rc == 1 and 'broken.mp4' in err  # the broken video, nothing else
     assert runs == []
@@ -120,15 +119,19 @@ def test_folder_features_need_no_label_set(zs, tmp_path, capsys,
     assert feats['classes'] == ['', 'sub'] and feats['labels'] == [-1, -1]
     # the same embeddings as with a label set
     labelled = _inferencer(zs)(zs.good)['predictions']
-    np.testing.assert_allclose(feats['embeddings'],
-                               np.stack([p['embedding'] for p in labelled]),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        feats['embeddings'],
+        np.stack([p['embedding'] for p in labelled]),
+        atol=1e-6)
 
     # an annotation file still needs the class names
     ann = tmp_path / 'ann.txt'
     ann.write_text('a.mp4 0\n')
-    rc = extract.main([str(ann), str(tmp_path / 'o'), '--config', config,
-                       '--checkpoint', zs.checkpoint, '--device', 'cpu'])
+    rc = extract.main([
+        str(ann),
+        str(tmp_path / 'o'), '--config', config, '--checkpoint', zs.checkpoint,
+        '--device', 'cpu'
+    ])
     assert rc == 2 and 'no labels given' in capsys.readouterr().err
 
 

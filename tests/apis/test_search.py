@@ -40,10 +40,11 @@ def library(zs, tmp_path_factory):
     blue = str(root / 'blue.mp4')
     _write(blue, [BLUE])
     feats = str(root / 'feats')
-    rc = extract.main([str(lib), feats, '--config', zs.config,
-                       '--checkpoint', zs.checkpoint, '--device', 'cpu',
-                       '--num-workers', '0', '--window', '2', '--stride',
-                       '1'])
+    rc = extract.main([
+        str(lib), feats, '--config', zs.config, '--checkpoint', zs.checkpoint,
+        '--device', 'cpu', '--num-workers', '0', '--window', '2', '--stride',
+        '1'
+    ])
     assert rc == 0
     return dict(root=str(root), lib=str(lib), feats=feats, blue=blue)
 
@@ -58,8 +59,8 @@ def test_top_k_is_exact_across_chunks():
     full[:, ~valid] = -np.inf
     want = np.argsort(-full, axis=1)[:, :7]
     np.testing.assert_array_equal(rows, want)
-    np.testing.assert_allclose(scores, np.take_along_axis(full, want, 1),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        scores, np.take_along_axis(full, want, 1), rtol=1e-6)
     # fewer valid rows than k: only those come back
     few = np.zeros(1000, bool)
     few[[5, 900]] = True
@@ -73,14 +74,16 @@ def test_moments_of_every_video(library):
     # 4 s videos: 3 windows; the 8 s one: 7
     assert videos.count('red.mp4') == 3 and videos.count('halves.mp4') == 7
     assert isinstance(m['embeddings'], np.memmap)
-    np.testing.assert_allclose(np.linalg.norm(m['embeddings'], axis=1), 1,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        np.linalg.norm(m['embeddings'], axis=1), 1, atol=1e-5)
 
 
 def test_moments_resume_and_refuse_another_window(zs, library, capsys):
-    argv = [library['lib'], library['feats'], '--config', zs.config,
-            '--checkpoint', zs.checkpoint, '--device', 'cpu',
-            '--num-workers', '0', '--window', '2', '--stride', '1']
+    argv = [
+        library['lib'], library['feats'], '--config', zs.config,
+        '--checkpoint', zs.checkpoint, '--device', 'cpu', '--num-workers', '0',
+        '--window', '2', '--stride', '1'
+    ]
     assert extract.main(argv) == 0
     assert '(0 videos windowed now)' in capsys.readouterr().err
     rc = extract.main(argv[:-1] + ['2'])
@@ -102,10 +105,11 @@ def test_like_finds_the_known_nearest_first(zs, library, capsys):
 
     # moments like a blue video that is not indexed: the blue half
     sheet = osp.join(library['root'], 'sheet.png')
-    rc = search.main([library['feats'], '--like', library['blue'],
-                      '--moments', '--topk', '3', '--config', zs.config,
-                      '--checkpoint', zs.checkpoint, '--device', 'cpu',
-                      '--sheet', sheet])
+    rc = search.main([
+        library['feats'], '--like', library['blue'], '--moments', '--topk',
+        '3', '--config', zs.config, '--checkpoint', zs.checkpoint, '--device',
+        'cpu', '--sheet', sheet
+    ])
     cap = capsys.readouterr()
     assert rc == 0, cap.err
     lines = cap.out.strip().splitlines()
@@ -121,15 +125,17 @@ def test_like_finds_the_known_nearest_first(zs, library, capsys):
 
 
 def test_text_query_ranks_by_cosine(zs, library, capsys):
-    rc = search.main([library['feats'], '--query', 'a red ball',
-                      '--device', 'cpu', '--topk', '3'])
+    rc = search.main([
+        library['feats'], '--query', 'a red ball', '--device', 'cpu', '--topk',
+        '3'
+    ])
     cap = capsys.readouterr()
     assert rc == 0, cap.err
     got = [ln.split()[-1] for ln in cap.out.strip().splitlines()[1:]]
     # the same ranking from the inferencer's text embedding (config and
     # checkpoint were read from meta.json)
-    inf = ViFiZeroShotInferencer(zs.config, zs.checkpoint,
-                                 labels=['a red ball'], device='cpu')
+    inf = ViFiZeroShotInferencer(
+        zs.config, zs.checkpoint, labels=['a red ball'], device='cpu')
     text = inf.text_embeddings().numpy()[0]
     feats = load_features(library['feats'])
     order = np.argsort(-(feats['embeddings'] @ text))

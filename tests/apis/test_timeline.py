@@ -18,9 +18,10 @@ infer = load_tool('infer')
 
 FPS = 8
 HALF = 32  # frames of each colour: red for 4 s, then blue for 4 s
-CANDIDATES = ['archery', 'juggling balls', 'surfing', 'playing guitar',
-              'red', 'blue', 'sky', 'fire', 'tomato', 'ocean', 'dancing',
-              'cooking']
+CANDIDATES = [
+    'archery', 'juggling balls', 'surfing', 'playing guitar', 'red', 'blue',
+    'sky', 'fire', 'tomato', 'ocean', 'dancing', 'cooking'
+]
 
 
 @pytest.fixture(scope='module')
@@ -37,23 +38,22 @@ def halves(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def inferencer(zs):
-    return ViFiZeroShotInferencer(zs.config, zs.checkpoint,
-                                  labels=CANDIDATES, device='cpu')
+    return ViFiZeroShotInferencer(
+        zs.config, zs.checkpoint, labels=CANDIDATES, device='cpu')
 
 
 def test_plan_windows_covers_the_video():
     # 2 s windows every 3 s at 8 fps over 100 frames; the tail gets its own
     # window aligned with the end
     spans = plan_windows(100, 8.0, (2, 's'), (3, 's'))
-    assert spans.tolist() == [[0, 16], [24, 40], [48, 64], [72, 88],
-                              [84, 100]]
-    assert plan_windows(64, 8.0, (32, 'f'), (32, 'f')).tolist() == [
-        [0, 32], [32, 64]]
+    assert spans.tolist() == [[0, 16], [24, 40], [48, 64], [72, 88], [84, 100]]
+    assert plan_windows(64, 8.0, (32, 'f'), (32, 'f')).tolist() == [[0, 32],
+                                                                    [32, 64]]
     with pytest.raises(WindowError, match='longer than the video'):
         plan_windows(64, 8.0, (9, 's'), (1, 's'), where='v.mp4')
     # feature extraction: a short video is one window over all of it
-    assert plan_windows(64, 8.0, (9, 's'), (1, 's'),
-                        allow_short=True).tolist() == [[0, 64]]
+    assert plan_windows(
+        64, 8.0, (9, 's'), (1, 's'), allow_short=True).tolist() == [[0, 64]]
 
 
 def test_smoothing_keeps_rows_probabilities():
@@ -79,8 +79,8 @@ def test_change_halfway_lands_in_the_right_window(inferencer, halves,
 
     monkeypatch.setattr(type(head), 'encode_classes', counted)
     inferencer.set_labels(CANDIDATES)
-    tl = video_timeline(inferencer, halves, 2, 1, batch_size=3,
-                        embeddings=True)
+    tl = video_timeline(
+        inferencer, halves, 2, 1, batch_size=3, embeddings=True)
     # 7 windows of 16 frames every 8: three red, one across the cut
     # (frames 24-40), three blue
     assert tl['frames'].tolist() == [[s, s + 16] for s in range(0, 49, 8)]
@@ -94,8 +94,8 @@ def test_change_halfway_lands_in_the_right_window(inferencer, halves,
     # two candidate labels that the (random) model orders differently for
     # red and blue frames
     red, blue = tl['raw_scores'][0], tl['raw_scores'][-1]
-    pairs = [(a, b) for a, b in itertools.permutations(range(len(CANDIDATES)),
-                                                       2)
+    pairs = [(a, b)
+             for a, b in itertools.permutations(range(len(CANDIDATES)), 2)
              if red[a] > red[b] and blue[b] > blue[a]]
     assert pairs, 'no pair of labels separates the halves'
     a, b = (CANDIDATES[i] for i in pairs[0])
@@ -118,15 +118,18 @@ def test_change_halfway_lands_in_the_right_window(inferencer, halves,
 
 
 def _args(zs, *extra):
-    return ['--config', zs.config, '--checkpoint', zs.checkpoint, '--device',
-            'cpu', '--labels', 'archery,juggling balls', *extra]
+    return [
+        '--config', zs.config, '--checkpoint', zs.checkpoint, '--device',
+        'cpu', '--labels', 'archery,juggling balls', *extra
+    ]
 
 
 def test_tool_writes_timeline_json_csv_png(zs, halves, tmp_path, capsys):
     out = str(tmp_path / 'timelines')
-    rc = infer.main([halves, *_args(zs), '--window', '2', '--stride', '1',
-                     '--smooth', '3', '--threshold', '0.2', '--topk', '2',
-                     '--out', out])
+    rc = infer.main([
+        halves, *_args(zs), '--window', '2', '--stride', '1', '--smooth', '3',
+        '--threshold', '0.2', '--topk', '2', '--out', out
+    ])
     cap = capsys.readouterr()
     assert rc == 0, cap.err
     lines = cap.out.strip().splitlines()
@@ -138,15 +141,16 @@ def test_tool_writes_timeline_json_csv_png(zs, halves, tmp_path, capsys):
     assert res['labels'] == ['archery', 'juggling balls']
     assert res['smooth'] == 3 and res['threshold'] == 0.2
     wins = res['windows']
-    assert [(w['start'], w['end']) for w in wins] == [
-        (float(s), float(s + 2)) for s in range(7)]
+    assert [(w['start'], w['end']) for w in wins] == [(float(s), float(s + 2))
+                                                      for s in range(7)]
     for w in wins:
         assert sum(w['scores']) == pytest.approx(1, abs=1e-6)
         assert w['label'] == w['top'][0][0] and len(w['top']) == 2
     with open(base + '.csv', newline='') as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 7 and list(rows[0])[:6] == [
-        'start', 'end', 'label', 'score', 'top1', 'top1_score']
+        'start', 'end', 'label', 'score', 'top1', 'top1_score'
+    ]
     assert rows[3]['label'] == wins[3]['label']
     png = cv2.imread(base + '.png')
     assert png.shape == (500, 1200, 3)  # figsize 12x5 at 100 dpi

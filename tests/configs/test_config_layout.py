@@ -92,8 +92,9 @@ def test_leaves_do_not_restate_the_blending():
         osp.relpath(p, CONFIG_DIR)
         for p in glob.glob(osp.join(CONFIG_DIR, '**', '*.py'), recursive=True)
         if _mentions(p, 'RandomBatchAugment'))
-    assert writers == ['_base_/protocols/fine_tune.py',
-                       '_base_/protocols/prompting.py']
+    assert writers == [
+        '_base_/protocols/fine_tune.py', '_base_/protocols/prompting.py'
+    ]
 
 
 def test_schedules_share_one_scheduler():

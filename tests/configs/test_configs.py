@@ -33,8 +33,10 @@ def _all(pattern):
         for p in glob.glob(osp.join(CONFIG_DIR, pattern), recursive=True))
 
 
-LEAVES = [p for p in _all('**/*.py')
-          if not p.startswith(('_base_', 'prompting', 'mixing'))]
+LEAVES = [
+    p for p in _all('**/*.py')
+    if not p.startswith(('_base_', 'prompting', 'mixing'))
+]
 BASES = _all('_base_/**/*.py')
 
 # ------------------------------------------------------------------ table
@@ -43,30 +45,58 @@ BASES = _all('_base_/**/*.py')
 # Test-only configs have no lr/epochs/batch.
 FT = 'a photo of a {}.'
 K400 = ('kinetics_400_labels.csv', 400)
-K400_RECIPE = dict(frames=32, lr=8e-6, epochs=10, batch=256, template=FT,
-                   views=1, labels=K400)
+K400_RECIPE = dict(
+    frames=32,
+    lr=8e-6,
+    epochs=10,
+    batch=256,
+    template=FT,
+    views=1,
+    labels=K400)
 TABLE = {
     'vifi-clip_vit-b16_clip-openai_8xb4-32f_k400-rgb.py':
     dict(K400_RECIPE, towers='both'),
-    'vifi_k400.py': dict(K400_RECIPE, towers='both', gpus=8),
+    'vifi_k400.py':
+    dict(K400_RECIPE, towers='both', gpus=8),
     'zero_shot/clip-image-ft_vit-b16_clip-openai_8xb4-32f_k400-rgb.py':
     dict(K400_RECIPE, towers='image'),
     'zero_shot/clip-text-ft_vit-b16_clip-openai_8xb4-32f_k400-rgb.py':
     dict(K400_RECIPE, towers='text'),
     'quickstart/vifi-clip_tiny_synthetic.py':
-    dict(frames=8, lr=1e-3, epochs=12, batch=8, template=FT, towers='both',
-         views=1, labels=('base_labels.csv', None), gpus=1),
+    dict(
+        frames=8,
+        lr=1e-3,
+        epochs=12,
+        batch=8,
+        template=FT,
+        towers='both',
+        views=1,
+        labels=('base_labels.csv', None),
+        gpus=1),
     'fully_supervised/vifi-clip_vit-b16_clip-openai_8xb4-16f_k400-rgb.py':
-    dict(frames=16, lr=2.2e-5, epochs=30, batch=512, template=FT,
-         towers='both', views=12, labels=K400),
+    dict(
+        frames=16,
+        lr=2.2e-5,
+        epochs=30,
+        batch=512,
+        template=FT,
+        towers='both',
+        views=12,
+        labels=K400),
     'sharded/vifi-clip_vit-l14_clip-openai_fsdp-8xb4-32f_k400-rgb.py':
     dict(K400_RECIPE, towers='both', gpus=8),
 }
 for towers in ('image', 'text'):
     TABLE[f'fully_supervised/clip-{towers}-ft_vit-b16_clip-openai_8xb4-16f_'
-          'k400-rgb.py'] = dict(frames=16, lr=8e-6, epochs=30, batch=256,
-                                template=FT, towers=towers, views=12,
-                                labels=K400)
+          'k400-rgb.py'] = dict(
+              frames=16,
+              lr=8e-6,
+              epochs=30,
+              batch=256,
+              template=FT,
+              towers=towers,
+              views=12,
+              labels=K400)
 
 TEST_ONLY = dict(frames=32, lr=None, epochs=None, batch=None, views=1)
 ZERO_SHOT = {
@@ -77,11 +107,11 @@ ZERO_SHOT = {
 for ds, labels in ZERO_SHOT.items():
     for s in (1, 2, 3):
         TABLE[f'zero_shot/vifi-clip_vit-b16_k400-vifi_8xb4-32f_{ds}-split{s}'
-              '-rgb.py'] = dict(TEST_ONLY, template=FT, towers='both',
-                                labels=labels(s))
+              '-rgb.py'] = dict(
+                  TEST_ONLY, template=FT, towers='both', labels=labels(s))
         TABLE[f'vanilla_clip/vanilla-clip_vit-b16_clip-openai_8xb4-32f_{ds}'
-              f'-split{s}-rgb.py'] = dict(TEST_ONLY, template='{}',
-                                          towers='none', labels=labels(s))
+              f'-split{s}-rgb.py'] = dict(
+                  TEST_ONLY, template='{}', towers='none', labels=labels(s))
 
 B2N = {  # dataset: (label prefix, base classes, novel classes)
     'k400': ('kinetics_400', 200, 200),
@@ -93,20 +123,31 @@ for ds, (prefix, n_base, n_novel) in B2N.items():
     stem = f'vifi-clip_vit-b16_clip-openai_8xb4-32f_{ds}-base2novel'
     for s in (1, 2, 3):
         TABLE[f'base2novel/{stem}-s{s}-rgb.py'] = dict(
-            frames=32, lr=2e-6, epochs=11, batch=64, template=FT,
-            towers='both', views=1,
+            frames=32,
+            lr=2e-6,
+            epochs=11,
+            batch=64,
+            template=FT,
+            towers='both',
+            views=1,
             labels=(f'{prefix}_base_labels.csv', n_base),
-            train_ann=f'fs_base_s{s}_train.txt', test_ann='base_val.txt')
-    novel = dict(TEST_ONLY, labels=(f'{prefix}_novel_labels.csv', n_novel),
-                 test_ann='novel_val.txt')
+            train_ann=f'fs_base_s{s}_train.txt',
+            test_ann='base_val.txt')
+    novel = dict(
+        TEST_ONLY,
+        labels=(f'{prefix}_novel_labels.csv', n_novel),
+        test_ann='novel_val.txt')
     TABLE[f'base2novel/{stem}-novel-eval-rgb.py'] = dict(
         novel, template=FT, towers='both')
     vanilla = f'vanilla_clip/vanilla-clip_vit-b16_clip-openai_8xb4-32f_{ds}'
     TABLE[f'{vanilla}-base2novel-novel-rgb.py'] = dict(
         novel, template='{}', towers='none')
     TABLE[f'{vanilla}-base2novel-base-rgb.py'] = dict(
-        TEST_ONLY, template='{}', towers='none',
-        labels=(f'{prefix}_base_labels.csv', n_base), test_ann='base_val.txt')
+        TEST_ONLY,
+        template='{}',
+        towers='none',
+        labels=(f'{prefix}_base_labels.csv', n_base),
+        test_ann='base_val.txt')
 
 FEW_SHOT = {  # dataset: (labels, test annotation)
     'hmdb51': (('hmdb_51_labels.csv', 51), 'val1.txt'),
@@ -116,11 +157,17 @@ FEW_SHOT = {  # dataset: (labels, test annotation)
 for ds, (labels, test_ann) in FEW_SHOT.items():
     for k in (2, 4, 8, 16):
         TABLE[f'few_shot/vifi-clip_vit-b16_clip-openai_8xb4-32f_{ds}-{k}shot'
-              '-rgb.py'] = dict(frames=32, lr=2e-6, epochs=50, batch=64,
-                                template=FT, towers='both', views=1,
-                                labels=labels,
-                                train_ann=f'train1_few_shot_{k}.txt',
-                                test_ann=test_ann)
+              '-rgb.py'] = dict(
+                  frames=32,
+                  lr=2e-6,
+                  epochs=50,
+                  batch=64,
+                  template=FT,
+                  towers='both',
+                  views=1,
+                  labels=labels,
+                  train_ann=f'train1_few_shot_{k}.txt',
+                  test_ann=test_ann)
 
 
 # ---------------------------------------------------------------- helpers
@@ -170,7 +217,9 @@ def _facts(cfg, rel):
         template=cfg.model.cls_head.template,
         towers=cfg.model.get('train_towers', 'both'),
         views=_views(test),
-        lr=None, epochs=None, batch=None)
+        lr=None,
+        epochs=None,
+        batch=None)
     if train is not None:
         gpus, _ = _gpus(rel)
         facts.update(
@@ -190,8 +239,10 @@ def test_base_files_load_and_are_inherited(rel):
     assert len(_load(rel).keys()) > 0, f'{rel} defines nothing'
     # some other config names this file in its _base_
     name = osp.basename(rel)
-    users = [p for p in _all('**/*.py') if p != rel and name in open(
-        osp.join(CONFIG_DIR, p), encoding='utf-8').read()]
+    users = [
+        p for p in _all('**/*.py') if p != rel
+        and name in open(osp.join(CONFIG_DIR, p), encoding='utf-8').read()
+    ]
     assert users, f'{rel} is not used by any config'
 
 
@@ -209,8 +260,11 @@ def test_config_hyper_parameters(rel):
 
     label_file, num_classes = want['labels']
     heads = [cfg.model.cls_head.class_names]
-    loaders = [cfg[k] for k in ('train_dataloader', 'val_dataloader',
-                                'test_dataloader') if cfg.get(k)]
+    loaders = [
+        cfg[k]
+        for k in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+        if cfg.get(k)
+    ]
     for loader in loaders:  # every loader uses the head's label file
         heads.append(loader.dataset.class_names)
     assert {osp.basename(h) for h in heads} == {label_file}
@@ -228,16 +282,15 @@ def test_config_hyper_parameters(rel):
         # fills it): no count is restated beside the label file
         blending = cfg.model.data_preprocessor.get('blending')
         if num_classes is not None:
-            assert [a.type for a in blending.augments] == [
-                'MixupBlending', 'CutmixBlending']
+            assert [a.type for a in blending.augments
+                    ] == ['MixupBlending', 'CutmixBlending']
             assert [a.get('num_classes') for a in blending.augments] == \
                 [None, None]
         # the schedule spans the training
         for sched in cfg.param_scheduler:
             assert sched.end == cfg.train_cfg.max_epochs
         assert cfg.train_dataloader.dataset.ann_file
-        assert cfg.model.clip.get('pretrained') or rel.startswith(
-            'quickstart')
+        assert cfg.model.clip.get('pretrained') or rel.startswith('quickstart')
     else:  # test only: all weights come from the tested checkpoint
         assert cfg.model.clip.get('pretrained') is None
 
@@ -279,8 +332,10 @@ def test_model_builds_with_a_tiny_clip(rel):
     assert model.cls_head.template == TABLE[rel]['template']
 
 
-TRAINED = [rel for rel in LEAVES if not rel.startswith('quickstart')
-           and _load(rel).get('train_dataloader') is not None]
+TRAINED = [
+    rel for rel in LEAVES if not rel.startswith('quickstart')
+    and _load(rel).get('train_dataloader') is not None
+]
 
 
 def _deferred_matches_cpu(deferred, cpu):
@@ -317,10 +372,9 @@ def test_training_uses_the_deferred_augmentation(rel):
 
 def test_cpu_augmentation_baseline_is_one_line_away(tmp_path):
     leaf = tmp_path / 'baseline.py'
-    leaf.write_text(
-        f"_base_ = ['{CONFIG_DIR}/vifi_k400.py']\n"
-        'train_dataloader = dict(dataset=dict(\n'
-        '    pipeline={{_base_.cpu_aug_train_pipeline}}))\n')
+    leaf.write_text(f"_base_ = ['{CONFIG_DIR}/vifi_k400.py']\n"
+                    'train_dataloader = dict(dataset=dict(\n'
+                    '    pipeline={{_base_.cpu_aug_train_pipeline}}))\n')
     cfg = Config.fromfile(str(leaf))
     types = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
     assert types[2] == 'ViFiDecordDecode'
@@ -336,26 +390,38 @@ def test_cpu_augmentation_baseline_is_one_line_away(tmp_path):
 # datasets_splits/*.txt); fp16 on a GPU, fp32 on a CPU; seed SEED + rank;
 # validation after epoch 1, every SAVE_FREQ epochs and the last; clips
 # shorter than the sampled frame count looped. Test-only configs: None.
-PAPER = [p for p in _all('**/*.py') if p.startswith(
-    ('zero_shot/', 'base2novel/', 'few_shot/', 'fully_supervised/',
-     'prompting/')) or re.fullmatch(r'vifi-clip_.*_k400-rgb\.py', p)]
+PAPER = [
+    p for p in _all('**/*.py') if p.startswith((
+        'zero_shot/', 'base2novel/', 'few_shot/', 'fully_supervised/',
+        'prompting/')) or re.fullmatch(r'vifi-clip_.*_k400-rgb\.py', p)
+]
 GPUS_OFFICIAL = 8
 # The official k400_splits/train.txt is not in the stored copy of the
 # official repository (too large) and neither its README nor the paper
 # gives an exact count: Kinetics-400's usual ~240k training videos.
 K400_TRAIN_VIDEOS = 240_000
 OFFICIAL_TRAIN_VIDEOS = {
-    'k400': {'train.txt': K400_TRAIN_VIDEOS, 'fs_base_train.txt': 3200},
-    'hmdb51': {'fs_base_train.txt': 416},
-    'ucf101': {'fs_base_train.txt': 816},
-    'ssv2': {'fs_base_train.txt': 1392},
+    'k400': {
+        'train.txt': K400_TRAIN_VIDEOS,
+        'fs_base_train.txt': 3200
+    },
+    'hmdb51': {
+        'fs_base_train.txt': 416
+    },
+    'ucf101': {
+        'fs_base_train.txt': 816
+    },
+    'ssv2': {
+        'fs_base_train.txt': 1392
+    },
 }
 for ds, per_class in (('hmdb51', 51), ('ucf101', 101), ('ssv2', 174)):
     for k in (2, 4, 8, 16):
         OFFICIAL_TRAIN_VIDEOS[ds][f'train1_few_shot_{k}.txt'] = per_class * k
 # the same protocols hand-computed (8 GPUs x 4 clips)
 STEPS_PER_EPOCH = {
-    ('k400', 'train.txt', 8): 937, ('k400', 'train.txt', 16): 468,
+    ('k400', 'train.txt', 8): 937,
+    ('k400', 'train.txt', 16): 468,
     ('k400', 'fs_base_train.txt', 2): 50,
     ('hmdb51', 'fs_base_train.txt', 2): 6,
     ('ucf101', 'fs_base_train.txt', 2): 12,
@@ -366,8 +432,12 @@ for ds, steps in (('hmdb51', (1, 3, 6, 12)), ('ucf101', (3, 6, 12, 25)),
     for k, n in zip((2, 4, 8, 16), steps):
         STEPS_PER_EPOCH[(ds, f'train1_few_shot_{k}.txt', 2)] = n
 # official SAVE_FREQ: 1 (default) for K400, 10 for few-shot and base2novel
-VAL_EPOCHS = {10: list(range(1, 11)), 30: list(range(1, 31)),
-              50: [1, 11, 21, 31, 41, 50], 11: [1, 11]}
+VAL_EPOCHS = {
+    10: list(range(1, 11)),
+    30: list(range(1, 31)),
+    50: [1, 11, 21, 31, 41, 50],
+    11: [1, 11]
+}
 
 
 def _run_row(rel):
@@ -377,8 +447,8 @@ def _run_row(rel):
         return None
     # the last dataset named (prompting configs start from a K400 model)
     ds = re.findall(r'_(k400|hmdb51|ucf101|ssv2)-', rel)[-1]
-    ann = re.sub(r'_s\d_', '_', osp.basename(
-        cfg.train_dataloader.dataset.ann_file))
+    ann = re.sub(r'_s\d_', '_',
+                 osp.basename(cfg.train_dataloader.dataset.ann_file))
     acc = cfg.optim_wrapper.get('accumulative_counts', 1)
     return dict(
         videos=OFFICIAL_TRAIN_VIDEOS[ds][ann],
@@ -390,8 +460,7 @@ def _run_row(rel):
 
 
 def _dtype_name(dtype):
-    return {None: 'fp32', torch.float16: 'fp16',
-            torch.bfloat16: 'bf16'}[dtype]
+    return {None: 'fp32', torch.float16: 'fp16', torch.bfloat16: 'bf16'}[dtype]
 
 
 def _run_facts(cfg, rel, videos):
@@ -402,16 +471,16 @@ def _run_facts(cfg, rel, videos):
     sampler = _sampler(train)
     short = sampler.get(
         'out_of_bound_opt',
-        inspect.signature(ViFiSampleFrames).parameters[
-            'out_of_bound_opt'].default)
+        inspect.signature(
+            ViFiSampleFrames).parameters['out_of_bound_opt'].default)
     tc = cfg.train_cfg
     return dict(
-        steps=official_steps_per_epoch(videos, _gpus(rel)[0],
-                                       train.batch_size,
+        steps=official_steps_per_epoch(videos,
+                                       _gpus(rel)[0], train.batch_size,
                                        ow.get('accumulative_counts', 1)),
         precision=tuple(
-            _dtype_name(resolve_amp_dtype(ow.get('dtype'),
-                                          ow.get('cpu_dtype'), gpu))
+            _dtype_name(
+                resolve_amp_dtype(ow.get('dtype'), ow.get('cpu_dtype'), gpu))
             for gpu in (True, False)),
         seed='SEED+rank' if cfg.randomness.get('diff_rank_seed') else 'SEED',
         val_epochs=official_val_epochs(tc.max_epochs,

@@ -52,8 +52,9 @@ def test_tiny_models_score_clips(name):
 def test_linear_probe_switch_trains_exactly_the_stock_head():
     probe = _shared_model(PROBE)
     assert probe.train_towers == 'head'  # the config's default
-    assert _trainable(probe) == {'cls_head.fc_cls.weight',
-                                 'cls_head.fc_cls.bias'}
+    assert _trainable(probe) == {
+        'cls_head.fc_cls.weight', 'cls_head.fc_cls.bias'
+    }
     full = _shared_model(PROBE, 'image')
     assert _trainable(full) == {n for n, _ in full.named_parameters()}
     assert any(n.startswith('backbone.visual.') for n in _trainable(full))

@@ -35,8 +35,8 @@ def video(tmp_path_factory):
 
 def test_four_clips_three_crops_give_twelve_views(cfg, video):
     pipeline = Compose(cfg.test_dataloader.dataset.pipeline)
-    out = pipeline(dict(filename=video, label=0, start_index=0,
-                        modality='RGB'))
+    out = pipeline(
+        dict(filename=video, label=0, start_index=0, modality='RGB'))
     x = out['inputs']
     assert tuple(x.shape) == (12, 3, 16, 224, 224)  # [V, C, T, H, W]
     # views are crop-major: crop c of clip k is view 4 * c + k. The video is
@@ -54,8 +54,8 @@ def test_train_pipeline_with_colour_augmentation_runs(cfg, video):
     count)."""
     np.random.seed(0)
     pipeline = Compose(cfg.train_dataloader.dataset.pipeline)
-    out = pipeline(dict(filename=video, label=0, start_index=0,
-                        modality='RGB'))
+    out = pipeline(
+        dict(filename=video, label=0, start_index=0, modality='RGB'))
     assert tuple(out['inputs'].shape[:3]) == (1, 3, 16)
     assert out['inputs'].dtype == torch.uint8
     preprocessor = copy.deepcopy(cfg.model.data_preprocessor.to_dict())
@@ -119,8 +119,8 @@ def test_distributed_padding_is_counted_once(monkeypatch, tmp_path):
     dataset = list(range(size))
     parts = []
     for rank in range(world):
-        monkeypatch.setattr(sampler_mod, 'get_dist_info',
-                            lambda r=rank: (r, world))
+        monkeypatch.setattr(
+            sampler_mod, 'get_dist_info', lambda r=rank: (r, world))
         sampler = DefaultSampler(dataset, shuffle=False, seed=0)
         parts.append(list(sampler))  # the rank's results, in its order
     assert sum(len(p) for p in parts) == 12
@@ -129,6 +129,6 @@ def test_distributed_padding_is_counted_once(monkeypatch, tmp_path):
         with open(tmp_path / f'part_{rank}.pkl', 'wb') as f:
             pickle.dump(parts[rank], f)
     monkeypatch.setattr(dist_mod, 'get_dist_info', lambda: (0, world))
-    collected = dist_mod.collect_results_cpu(parts[0], size,
-                                             tmpdir=str(tmp_path))
+    collected = dist_mod.collect_results_cpu(
+        parts[0], size, tmpdir=str(tmp_path))
     assert collected == dataset

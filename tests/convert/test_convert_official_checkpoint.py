@@ -36,12 +36,14 @@ conv = load_tool('tools/convert_official_checkpoint.py')  # the command line
 ARCH = dict(
     embed_dim=48,
     quick_gelu=True,
-    vision_cfg=dict(image_size=32, patch_size=8, width=128, layers=2,
-                    head_width=64),
-    text_cfg=dict(context_length=77, vocab_size=49408, width=64, heads=1,
-                  layers=2))
-TRAIN_NAMES = ['archery', 'juggling balls', 'riding a bike',
-               'pretending to put something, then taking it']
+    vision_cfg=dict(
+        image_size=32, patch_size=8, width=128, layers=2, head_width=64),
+    text_cfg=dict(
+        context_length=77, vocab_size=49408, width=64, heads=1, layers=2))
+TRAIN_NAMES = [
+    'archery', 'juggling balls', 'riding a bike',
+    'pretending to put something, then taking it'
+]
 OTHER_NAMES = ['surfing water', 'playing cello', 'tai chi']
 TOL = 1e-4
 
@@ -71,9 +73,12 @@ def tiny_clip_state(seed):
 def finetune(state, seed):
     """What fine-tuning does: every weight moves, the token table does not."""
     gen = torch.Generator().manual_seed(seed)
-    return {k: v if k == 'token_embedding.weight' else
-            v + 0.01 * torch.randn(v.shape, generator=gen)
-            for k, v in state.items()}
+    return {
+        k:
+        v if k == 'token_embedding.weight' else v +
+        0.01 * torch.randn(v.shape, generator=gen)
+        for k, v in state.items()
+    }
 
 
 def tokenize(texts):
@@ -103,34 +108,64 @@ class _FakeCfgNode(dict):
 
 def official_config(num_frames=16, zs_eval=False):
     node = _FakeCfgNode
-    return node(dict(
-        DATA=node(dict(NUM_FRAMES=num_frames, INPUT_SIZE=32,
-                       LABEL_LIST='labels/x.csv', DATASET='kinetics400')),
-        MODEL=node(dict(ARCH='ViT-B/16', RESUME='')),
-        TRAIN=node(dict(EPOCHS=10, LR=8e-6, OPT_LEVEL='O1')),
-        TRAINER=node(dict(ViFi_CLIP=node(dict(
-            PROMPT_MODEL=False, N_CTX_VISION=0, N_CTX_TEXT=0,
-            CTX_INIT='a photo of a', PROMPT_DEPTH_VISION=0,
-            PROMPT_DEPTH_TEXT=1, USE='both', ZS_EVAL=zs_eval))))))
+    return node(
+        dict(
+            DATA=node(
+                dict(
+                    NUM_FRAMES=num_frames,
+                    INPUT_SIZE=32,
+                    LABEL_LIST='labels/x.csv',
+                    DATASET='kinetics400')),
+            MODEL=node(dict(ARCH='ViT-B/16', RESUME='')),
+            TRAIN=node(dict(EPOCHS=10, LR=8e-6, OPT_LEVEL='O1')),
+            TRAINER=node(
+                dict(
+                    ViFi_CLIP=node(
+                        dict(
+                            PROMPT_MODEL=False,
+                            N_CTX_VISION=0,
+                            N_CTX_TEXT=0,
+                            CTX_INIT='a photo of a',
+                            PROMPT_DEPTH_VISION=0,
+                            PROMPT_DEPTH_TEXT=1,
+                            USE='both',
+                            ZS_EVAL=zs_eval))))))
 
 
 def save_official(path, model, config=None):
     """Save like ``utils/tools.py:epoch_saving`` (keys and nesting)."""
     first = next(iter(model.values()))
     save_state = {
-        'model': collections.OrderedDict(
-            ('module.' + k, v) for k, v in model.items()),
+        'model':
+        collections.OrderedDict(('module.' + k, v) for k, v in model.items()),
         'optimizer': {
-            'state': {0: {'step': torch.tensor(10.), 'exp_avg':
-                          torch.zeros_like(first),
-                          'exp_avg_sq': torch.zeros_like(first)}},
-            'param_groups': [{'lr': 8e-6, 'betas': (0.9, 0.98), 'eps': 1e-8,
-                              'weight_decay': 0.001, 'amsgrad': False,
-                              'params': [0]}]},
-        'lr_scheduler': {'t_initial': 1000, 'lr_min': 8e-8, 'cycle_mul': 1.0,
-                         'base_values': [8e-6], 'noise_range_t': None},
-        'max_accuracy': 52.5,
-        'epoch': 9,
+            'state': {
+                0: {
+                    'step': torch.tensor(10.),
+                    'exp_avg': torch.zeros_like(first),
+                    'exp_avg_sq': torch.zeros_like(first)
+                }
+            },
+            'param_groups': [{
+                'lr': 8e-6,
+                'betas': (0.9, 0.98),
+                'eps': 1e-8,
+                'weight_decay': 0.001,
+                'amsgrad': False,
+                'params': [0]
+            }]
+        },
+        'lr_scheduler': {
+            't_initial': 1000,
+            'lr_min': 8e-8,
+            'cycle_mul': 1.0,
+            'base_values': [8e-6],
+            'noise_range_t': None
+        },
+        'max_accuracy':
+        52.5,
+        'epoch':
+        9,
     }
     if config is not None:
         save_state['config'] = config
@@ -204,8 +239,8 @@ def _blocks(x, sd, prefix, mask, hook=None):
 
 def ref_image(sd, images, vpt=None):
     """Official VisionTransformer.forward; ``sd`` keys as ``image_encoder``."""
-    x = F.conv2d(images, sd['conv1.weight'],
-                 stride=sd['conv1.weight'].shape[-1])
+    x = F.conv2d(
+        images, sd['conv1.weight'], stride=sd['conv1.weight'].shape[-1])
     x = x.flatten(2).permute(0, 2, 1)
     cls = sd['class_embedding'] + torch.zeros(x.shape[0], 1, x.shape[-1])
     x = torch.cat([cls, x], dim=1) + sd['positional_embedding']
@@ -215,11 +250,14 @@ def ref_image(sd, images, vpt=None):
                       dim=1)
         n_ctx = vpt[0].shape[0]
 
-        def hook(i, h):
+        def deep_prompts(i, h):
             if i == 0 or i not in vpt:
                 return h
             deep = vpt[i].half().float()[:, None].expand(-1, h.shape[1], -1)
             return torch.cat([h[:h.shape[0] - n_ctx], deep], dim=0)
+
+        hook = deep_prompts
+
     x = _ln(x, sd, 'ln_pre').permute(1, 0, 2)
     x = _blocks(x, sd, 'transformer.resblocks.', None, hook).permute(1, 0, 2)
     return _ln(x[:, 0], sd, 'ln_post') @ sd['proj']
@@ -233,11 +271,14 @@ def ref_text(sd, prompts, tokens, vpt=None):
     if vpt:
         n_ctx = next(iter(vpt.values())).shape[0]
 
-        def hook(i, h):
+        def deep_prompts(i, h):
             if i not in vpt:
                 return h
             deep = vpt[i].half().float()[:, None].expand(-1, h.shape[1], -1)
             return torch.cat([h[:1], deep, h[1 + n_ctx:]], dim=0)
+
+        hook = deep_prompts
+
     x = _blocks(x.permute(1, 0, 2), sd, 'transformer.resblocks.', mask,
                 hook).permute(1, 0, 2)
     x = _ln(x, sd, 'ln_final')
@@ -247,10 +288,14 @@ def ref_text(sd, prompts, tokens, vpt=None):
 
 def ref_probs(model, prompts, tokens, video, text_vpt=None, vis_vpt=None):
     """Official ``ViFiCLIP.forward(video).softmax(-1)``; video [B,T,C,H,W]."""
-    img_sd = {k[len('image_encoder.'):]: v for k, v in model.items()
-              if k.startswith('image_encoder.')}
-    txt_sd = {k[len('text_encoder.'):]: v for k, v in model.items()
-              if k.startswith('text_encoder.')}
+    img_sd = {
+        k[len('image_encoder.'):]: v
+        for k, v in model.items() if k.startswith('image_encoder.')
+    }
+    txt_sd = {
+        k[len('text_encoder.'):]: v
+        for k, v in model.items() if k.startswith('text_encoder.')
+    }
     b, t = video.shape[:2]
     img = ref_image(img_sd, video.flatten(0, 1), vis_vpt).view(b, t, -1)
     img = img.mean(1)
@@ -264,11 +309,12 @@ def official_build_round(clip_state):
     """Official ``build_model``: ``convert_weights`` stores these in fp16."""
     out = {}
     for k, v in clip_state.items():
-        fp16 = (k in ('visual.conv1.weight', 'visual.proj', 'text_projection')
-                or k.endswith(('attn.in_proj_weight', 'attn.in_proj_bias',
-                               'attn.out_proj.weight', 'attn.out_proj.bias',
-                               'mlp.c_fc.weight', 'mlp.c_fc.bias',
-                               'mlp.c_proj.weight', 'mlp.c_proj.bias')))
+        fp16 = (
+            k in ('visual.conv1.weight', 'visual.proj', 'text_projection')
+            or k.endswith(('attn.in_proj_weight', 'attn.in_proj_bias',
+                           'attn.out_proj.weight', 'attn.out_proj.bias',
+                           'mlp.c_fc.weight', 'mlp.c_fc.bias',
+                           'mlp.c_proj.weight', 'mlp.c_proj.bias')))
         out[k] = v.half().float() if fp16 else v
     return out
 
@@ -301,8 +347,8 @@ def files(tmp_path_factory):
             for i, n in enumerate(names):
                 f.write(f'{i},"{n}"\n')
     (root / 'other.txt').write_text('\n'.join(OTHER_NAMES) + '\n')
-    return types.SimpleNamespace(root=root, clip=clip, tuned=tuned,
-                                 model=model)
+    return types.SimpleNamespace(
+        root=root, clip=clip, tuned=tuned, model=model)
 
 
 @pytest.fixture(scope='module')
@@ -310,10 +356,12 @@ def ft_out(files, tmp_path_factory):
     """The fine-tuned checkpoint converted with its training labels."""
     out_dir = tmp_path_factory.mktemp('ft')
     log = []
-    out = converter.convert(str(files.root / 'official.pth'), str(out_dir),
-                            str(files.root / 'train.csv'),
-                            clip_weights=str(files.root / 'clip.pt'),
-                            log=log.append)
+    out = converter.convert(
+        str(files.root / 'official.pth'),
+        str(out_dir),
+        str(files.root / 'train.csv'),
+        clip_weights=str(files.root / 'clip.pt'),
+        log=log.append)
     out['log'] = '\n'.join(log)
     return out
 
@@ -348,8 +396,8 @@ def test_finetuned_exact_on_training_labels(files, ft_out, video):
     assert meta['num_frames'] == 16  # from the checkpoint's config
     assert meta['clip_arch']['vision_cfg'] == dict(
         ARCH['vision_cfg'], mlp_ratio=4.0)
-    assert meta['clip_arch']['text_cfg'] == dict(ARCH['text_cfg'],
-                                                 mlp_ratio=4.0)
+    assert meta['clip_arch']['text_cfg'] == dict(
+        ARCH['text_cfg'], mlp_ratio=4.0)
     ours = converted_probs(ft_out, video)
     table = files.clip['token_embedding.weight']
     prompts = [f'a photo of a {n}.' for n in TRAIN_NAMES]
@@ -363,22 +411,25 @@ def test_finetuned_exact_on_new_labels(files, video, tmp_path, capsys):
     """Zero-shot transfer: the official model rebuilds the class prompts
     from CLIP's token table; so does the converted one."""
     out_dir = tmp_path / 'zs'
-    msg, log = run([files.root / 'official.pth', out_dir, '--labels',
-                    files.root / 'other.txt', '--clip-weights',
-                    files.root / 'clip.pt', '--num-frames', 8,
-                    '--inline-labels'], capsys)
+    msg, log = run([
+        files.root / 'official.pth', out_dir, '--labels',
+        files.root / 'other.txt', '--clip-weights', files.root / 'clip.pt',
+        '--num-frames', 8, '--inline-labels'
+    ], capsys)
     assert msg is None, msg
     assert 'trained on 4 classes (e.g. "a photo of a archery .")' in log
     assert 'WARNING' not in log
     text = (out_dir / 'config.py').read_text()
     assert 'surfing water' in text and 'num_frames = 8' in text
-    out = dict(config=str(out_dir / 'config.py'),
-               weights=str(out_dir / 'weights.pth'))
+    out = dict(
+        config=str(out_dir / 'config.py'),
+        weights=str(out_dir / 'weights.pth'))
     ours = converted_probs(out, video)
     prompts = [f'a photo of a {n}.' for n in OTHER_NAMES]
-    ref = ref_probs(files.model,
-                    embed_prompts(files.clip['token_embedding.weight'],
-                                  prompts), tokenize(prompts), video)
+    ref = ref_probs(
+        files.model,
+        embed_prompts(files.clip['token_embedding.weight'], prompts),
+        tokenize(prompts), video)
     torch.testing.assert_close(ours, ref, atol=TOL, rtol=0)
 
 
@@ -399,8 +450,9 @@ def test_plain_clip_exact_state_dict_and_jit(files, video, tmp_path, capsys):
     prompts = OTHER_NAMES
     rounded = official_build_round(files.clip)
     model = official_model_state(rounded, None)
-    ref = ref_probs(model, embed_prompts(files.clip['token_embedding.weight'],
-                                         prompts), tokenize(prompts), video)
+    ref = ref_probs(
+        model, embed_prompts(files.clip['token_embedding.weight'], prompts),
+        tokenize(prompts), video)
     states = []
     for src in (files.root / 'clip.pt', tmp_path / 'clip_jit.pt'):
         out_dir = tmp_path / src.stem
@@ -415,14 +467,16 @@ def test_plain_clip_exact_state_dict_and_jit(files, video, tmp_path, capsys):
     # the JIT archive converts to exactly the same weights
     assert states[0].keys() == states[1].keys()
     assert all(torch.equal(v, states[1][k]) for k, v in states[0].items())
-    ours = converted_probs(dict(config=str(tmp_path / 'clip' / 'config.py'),
-                                weights=str(tmp_path / 'clip' /
-                                            'weights.pth')), video)
+    ours = converted_probs(
+        dict(
+            config=str(tmp_path / 'clip' / 'config.py'),
+            weights=str(tmp_path / 'clip' / 'weights.pth')), video)
     torch.testing.assert_close(ours, ref, atol=TOL, rtol=0)
     # without the fp16 rounding the answer would differ measurably
-    unrounded = ref_probs(official_model_state(files.clip, None),
-                          embed_prompts(files.clip['token_embedding.weight'],
-                                        prompts), tokenize(prompts), video)
+    unrounded = ref_probs(
+        official_model_state(files.clip, None),
+        embed_prompts(files.clip['token_embedding.weight'], prompts),
+        tokenize(prompts), video)
     assert not torch.allclose(unrounded, ref, atol=1e-6, rtol=0)
 
 
@@ -430,8 +484,9 @@ def test_fp16_handling_in_weights(files, ft_out, tmp_path, capsys):
     """Documented rounding: token table always, conv/linear/projection
     weights only for plain CLIP, layer norms and embeddings never."""
     out_dir = tmp_path / 'clip'
-    assert run([files.root / 'clip.pt', out_dir, '--labels',
-                files.root / 'other.csv'], capsys)[0] is None
+    assert run([
+        files.root / 'clip.pt', out_dir, '--labels', files.root / 'other.csv'
+    ], capsys)[0] is None
     sd = torch.load(out_dir / 'weights.pth', weights_only=True)['state_dict']
 
     def is16(t):
@@ -471,8 +526,8 @@ def test_video_inference_and_test_tool(files, ft_out, tmp_path):
     rng = np.random.default_rng(0)
     for i in range(10):
         frame = rng.integers(0, 256, (5, 6, 3), dtype=np.uint8)
-        writer.write(cv2.resize(frame, (64, 48),
-                                interpolation=cv2.INTER_NEAREST))
+        writer.write(
+            cv2.resize(frame, (64, 48), interpolation=cv2.INTER_NEAREST))
     writer.release()
 
     config, weights = ft_out['config'], ft_out['weights']
@@ -486,24 +541,26 @@ def test_video_inference_and_test_tool(files, ft_out, tmp_path):
     std = torch.tensor(converter.STD).view(1, 3, 1, 1, 1)
     frames = ((frames - mean) / std).transpose(1, 2)  # [1, T, C, H, W]
     prompts = [f'a photo of a {n}.' for n in TRAIN_NAMES]
-    ref = ref_probs(files.model,
-                    embed_prompts(files.clip['token_embedding.weight'],
-                                  prompts), tokenize(prompts), frames)[0]
+    ref = ref_probs(
+        files.model,
+        embed_prompts(files.clip['token_embedding.weight'], prompts),
+        tokenize(prompts), frames)[0]
     torch.testing.assert_close(result.pred_score, ref, atol=TOL, rtol=0)
 
     (vid_dir / 'ann.txt').write_text('v.mp4 1\n')
     test_tool = load_tool('tools/test.py')
     dump = str(tmp_path / 'preds.pkl')
     test_tool.main([
-        config, weights, '--work-dir', str(tmp_path / 'work'), '--dump', dump,
-        '--cfg-options', f'test_dataloader.dataset.ann_file={vid_dir}/ann.txt',
+        config, weights, '--work-dir',
+        str(tmp_path / 'work'), '--dump', dump, '--cfg-options',
+        f'test_dataloader.dataset.ann_file={vid_dir}/ann.txt',
         f'test_dataloader.dataset.data_prefix.video={vid_dir}',
         'test_dataloader.num_workers=0'
     ])
     with open(dump, 'rb') as f:
         preds = pickle.load(f)
-    torch.testing.assert_close(torch.as_tensor(preds[0]['pred_score']), ref,
-                               atol=TOL, rtol=0)
+    torch.testing.assert_close(
+        torch.as_tensor(preds[0]['pred_score']), ref, atol=TOL, rtol=0)
 
 
 def test_arch_inference_openai_sizes():
@@ -526,12 +583,18 @@ def test_arch_inference_openai_sizes():
         assert openai_name(arch) == name
 
 
-def _prompt_state(n_ctx_t=3, n_ctx_v=2, depth_t=2, depth_v=2, k=2,
-                  width_t=64, width_v=128):
-    st = {'prompt_learner.ctx': torch.zeros(n_ctx_t, width_t),
-          'prompt_learner.token_prefix': torch.zeros(k, 1, width_t),
-          'prompt_learner.token_suffix': torch.zeros(k, 76 - n_ctx_t,
-                                                     width_t)}
+def _prompt_state(n_ctx_t=3,
+                  n_ctx_v=2,
+                  depth_t=2,
+                  depth_v=2,
+                  k=2,
+                  width_t=64,
+                  width_v=128):
+    st = {
+        'prompt_learner.ctx': torch.zeros(n_ctx_t, width_t),
+        'prompt_learner.token_prefix': torch.zeros(k, 1, width_t),
+        'prompt_learner.token_suffix': torch.zeros(k, 76 - n_ctx_t, width_t)
+    }
     if depth_v:
         st['visual.VPT'] = torch.zeros(n_ctx_v, width_v)
     for i in range(1, depth_v):
@@ -555,25 +618,30 @@ def test_prompt_spec_inference():
     with pytest.raises(converter.ConversionError, match='blocks 1..depth-1'):
         converter.infer_prompt_spec(bad)
     # detection and key splitting from the official names
-    official = {'prompt_learner.ctx': torch.zeros(3, 64),
-                'image_encoder.VPT': torch.zeros(2, 128),
-                'image_encoder.transformer.resblocks.1.VPT_shallow':
-                torch.zeros(2, 128),
-                'text_encoder.transformer.resblocks.1.VPT_shallow':
-                torch.zeros(3, 64),
-                'image_encoder.conv1.weight': torch.zeros(1)}
+    official = {
+        'prompt_learner.ctx': torch.zeros(3, 64),
+        'image_encoder.VPT': torch.zeros(2, 128),
+        'image_encoder.transformer.resblocks.1.VPT_shallow':
+        torch.zeros(2, 128),
+        'text_encoder.transformer.resblocks.1.VPT_shallow': torch.zeros(3, 64),
+        'image_encoder.conv1.weight': torch.zeros(1)
+    }
     assert converter.detect_mode(official) == 'prompting'
     clip, prompt = converter.split_official_state(official)
     assert list(clip) == ['visual.conv1.weight']
-    assert set(prompt) == {'prompt_learner.ctx', 'visual.VPT',
-                           'visual.transformer.resblocks.1.VPT_shallow',
-                           'transformer.resblocks.1.VPT_shallow'}
+    assert set(prompt) == {
+        'prompt_learner.ctx', 'visual.VPT',
+        'visual.transformer.resblocks.1.VPT_shallow',
+        'transformer.resblocks.1.VPT_shallow'
+    }
 
 
 # ------------------------------------------------------------ bad input
 def _bad(tmp_path, capsys, src, *extra, labels=None, clip=True, files=None):
-    args = [src, tmp_path / 'bad_out', '--labels',
-            labels or files.root / 'train.csv']
+    args = [
+        src, tmp_path / 'bad_out', '--labels', labels
+        or files.root / 'train.csv'
+    ]
     if clip:
         args += ['--clip-weights', files.root / 'clip.pt']
     msg, _ = run(args + list(extra), capsys)
@@ -585,6 +653,7 @@ def _bad(tmp_path, capsys, src, *extra, labels=None, clip=True, files=None):
 
 
 def test_errors(files, tmp_path, capsys):
+
     def bad(src, *args, **kwargs):
         return _bad(tmp_path, capsys, src, *args, files=files, **kwargs)
 
@@ -592,8 +661,13 @@ def test_errors(files, tmp_path, capsys):
     # missing / unsafe / not-a-checkpoint files
     assert 'nope.pth: no such file' in bad(tmp_path / 'nope.pth')
     marker = tmp_path / 'pwned'
-    torch.save({'model': {'module.logit_scale': torch.ones(())},
-                'evil': CodeOnUnpickle(str(marker))}, tmp_path / 'evil.pth')
+    torch.save(
+        {
+            'model': {
+                'module.logit_scale': torch.ones(())
+            },
+            'evil': CodeOnUnpickle(str(marker))
+        }, tmp_path / 'evil.pth')
     msg = bad(tmp_path / 'evil.pth')
     assert 'evil.pth: refused' in msg and 'system' in msg
     assert not marker.exists()
@@ -629,9 +703,10 @@ def test_errors(files, tmp_path, capsys):
     assert 'class 0 is "a photo of a archery ." there but "a photo of a ' \
         'pretending' in msg
     assert 'does not reproduce' in bad(src, '--template', 'a video of {}.')
-    msg, log = run([src, tmp_path / 'skip', '--labels',
-                    tmp_path / 'shuffled.txt', '--clip-weights',
-                    files.root / 'clip.pt', '--skip-prompt-check'], capsys)
+    msg, log = run([
+        src, tmp_path / 'skip', '--labels', tmp_path / 'shuffled.txt',
+        '--clip-weights', files.root / 'clip.pt', '--skip-prompt-check'
+    ], capsys)
     assert msg is None and 'continuing (--skip-prompt-check)' in log
     assert '--template' in bad(src, '--template', 'no placeholder')
     # bad label file
@@ -642,7 +717,12 @@ def test_errors(files, tmp_path, capsys):
     assert 'keys start with: foo.weight' in bad(tmp_path / 'foreign.pth')
 
 
-def official_prompting_model(clip, n_ctx, depth_t, depth_v, n_ctx_v, phrase,
+def official_prompting_model(clip,
+                             n_ctx,
+                             depth_t,
+                             depth_v,
+                             n_ctx_v,
+                             phrase,
                              seed=3):
     """``ViFiCLIP.state_dict()`` of a prompting model trained on
     TRAIN_NAMES (frozen CLIP, learned ``ctx``/``VPT``/``VPT_shallow``)."""
@@ -663,8 +743,8 @@ def official_prompting_model(clip, n_ctx, depth_t, depth_v, n_ctx_v, phrase,
         model[f'text_encoder.transformer.resblocks.{i}.VPT_shallow'] = \
             0.1 * torch.randn(n_ctx, 64, generator=gen)
     if depth_v:
-        model['image_encoder.VPT'] = 0.3 * torch.randn(n_ctx_v, 128,
-                                                       generator=gen)
+        model['image_encoder.VPT'] = 0.3 * torch.randn(
+            n_ctx_v, 128, generator=gen)
     for i in range(1, depth_v):
         model[f'image_encoder.transformer.resblocks.{i}.VPT_shallow'] = \
             0.3 * torch.randn(n_ctx_v, 128, generator=gen)
@@ -684,23 +764,36 @@ def ref_prompting_probs(model, table, names, n_ctx, phrase, video):
     emb = embed_prompts(table, texts)
     ctx = model['prompt_learner.ctx'].expand(len(names), -1, -1)
     prompts = torch.cat([emb[:, :1], ctx, emb[:, 1 + n_ctx:]], dim=1)
-    text_vpt = {int(k.split('.')[3]): v for k, v in model.items()
-                if k.startswith('text_encoder.') and 'VPT_shallow' in k}
+    text_vpt = {
+        int(k.split('.')[3]): v
+        for k, v in model.items()
+        if k.startswith('text_encoder.') and 'VPT_shallow' in k
+    }
     vis_vpt = None
     if 'image_encoder.VPT' in model:
-        vis_vpt = {int(k.split('.')[3]): v for k, v in model.items()
-                   if k.startswith('image_encoder.transformer') and
-                   'VPT_shallow' in k}
+        vis_vpt = {
+            int(k.split('.')[3]): v
+            for k, v in model.items()
+            if k.startswith('image_encoder.transformer') and 'VPT_shallow' in k
+        }
         vis_vpt[0] = model['image_encoder.VPT']
-    return ref_probs(model, prompts, tokenize(texts), video,
-                     text_vpt=text_vpt or {}, vis_vpt=vis_vpt)
+    return ref_probs(
+        model,
+        prompts,
+        tokenize(texts),
+        video,
+        text_vpt=text_vpt or {},
+        vis_vpt=vis_vpt)
 
 
-@pytest.mark.parametrize('case', [
-    # n_ctx, depth_t, depth_v, n_ctx_v, CTX_INIT, labels
-    (5, 2, 2, 3, 'a photo of a', 'other'),  # placeholders "X X X X X"
-    (2, 1, 0, 0, 'a photo of a', 'train'),  # phrase init, "of a" stays text
-])
+@pytest.mark.parametrize(
+    'case',
+    [
+        # n_ctx, depth_t, depth_v, n_ctx_v, CTX_INIT, labels
+        (5, 2, 2, 3, 'a photo of a', 'other'),  # placeholders "X X X X X"
+        (2, 1, 0, 0, 'a photo of a',
+         'train'),  # phrase init, "of a" stays text
+    ])
 def test_prompting_exact(files, video, tmp_path, capsys, case):
     n_ctx, depth_t, depth_v, n_ctx_v, phrase, labels = case
     clip = files.clip
@@ -708,41 +801,53 @@ def test_prompting_exact(files, video, tmp_path, capsys, case):
                                      phrase)
     cfg = official_config(16)
     cfg['TRAINER']['ViFi_CLIP'].update(
-        PROMPT_MODEL=True, N_CTX_TEXT=n_ctx, N_CTX_VISION=n_ctx_v,
-        PROMPT_DEPTH_TEXT=depth_t, PROMPT_DEPTH_VISION=depth_v,
+        PROMPT_MODEL=True,
+        N_CTX_TEXT=n_ctx,
+        N_CTX_VISION=n_ctx_v,
+        PROMPT_DEPTH_TEXT=depth_t,
+        PROMPT_DEPTH_VISION=depth_v,
         CTX_INIT=phrase)
     save_official(tmp_path / 'prompting.pth', model, cfg)
     out_dir = tmp_path / 'out'
-    msg, log = run([tmp_path / 'prompting.pth', out_dir, '--labels',
-                    files.root / f'{labels}.csv', '--clip-weights',
-                    files.root / 'clip.pt'], capsys)
+    msg, log = run([
+        tmp_path / 'prompting.pth', out_dir, '--labels',
+        files.root / f'{labels}.csv', '--clip-weights', files.root / 'clip.pt'
+    ], capsys)
     assert msg is None, msg
     meta = torch.load(out_dir / 'weights.pth', weights_only=True)['meta']
     assert meta['mode'] == 'prompting'
-    assert meta['prompt_spec'] == dict(n_ctx_text=n_ctx, n_ctx_vision=n_ctx_v,
-                                       depth_text=depth_t,
-                                       depth_vision=depth_v)
+    assert meta['prompt_spec'] == dict(
+        n_ctx_text=n_ctx,
+        n_ctx_vision=n_ctx_v,
+        depth_text=depth_t,
+        depth_vision=depth_v)
     assert meta['prompts_verified'] == (labels == 'train')
     names = TRAIN_NAMES if labels == 'train' else OTHER_NAMES
-    ours = converted_probs(dict(config=str(out_dir / 'config.py'),
-                                weights=str(out_dir / 'weights.pth')), video)
+    ours = converted_probs(
+        dict(
+            config=str(out_dir / 'config.py'),
+            weights=str(out_dir / 'weights.pth')), video)
     ref = ref_prompting_probs(model, clip['token_embedding.weight'], names,
                               n_ctx, phrase, video)
     torch.testing.assert_close(ours, ref, atol=TOL, rtol=0)
     if depth_v or depth_t > 1:  # the official .half() casts matter
-        sd = torch.load(out_dir / 'weights.pth',
-                        weights_only=True)['state_dict']
-        deep = [v for k, v in sd.items() if 'deep_ctx' in k or
-                k == 'backbone.visual_prompts.ctx']
+        sd = torch.load(
+            out_dir / 'weights.pth', weights_only=True)['state_dict']
+        deep = [
+            v for k, v in sd.items()
+            if 'deep_ctx' in k or k == 'backbone.visual_prompts.ctx'
+        ]
         assert deep and all(torch.equal(v, v.half().float()) for v in deep)
         assert not torch.equal(sd['cls_head.prompt_learner.ctx'],
-                               sd['cls_head.prompt_learner.ctx'].half()
-                               .float())  # text ctx is used in fp32
+                               sd['cls_head.prompt_learner.ctx'].half().float(
+                               ))  # text ctx is used in fp32
     # a mismatching ctx_init is caught by the prompt check
     if labels == 'train':
-        msg, _ = run([tmp_path / 'prompting.pth', tmp_path / 'bad', '--labels',
-                      files.root / 'train.csv', '--clip-weights',
-                      files.root / 'clip.pt', '--ctx-init', ''], capsys)
+        msg, _ = run([
+            tmp_path / 'prompting.pth', tmp_path / 'bad', '--labels',
+            files.root / 'train.csv', '--clip-weights', files.root / 'clip.pt',
+            '--ctx-init', ''
+        ], capsys)
         assert msg is not None and 'does not reproduce' in msg and \
             '--ctx-init' in msg
 
@@ -756,8 +861,8 @@ def test_bridge_into_prompted_model(files, ft_out):
     from mmengine.runner import load_checkpoint
     cfg = Config.fromfile(ft_out['config'])
     cfg.model.train_towers = 'prompts'
-    cfg.model.backbone = dict(type='ViFiPromptedCLIPBackbone', n_ctx=2,
-                              depth=2)
+    cfg.model.backbone = dict(
+        type='ViFiPromptedCLIPBackbone', n_ctx=2, depth=2)
     cfg.model.cls_head.type = 'ViFiPromptedTextHead'
     cfg.model.cls_head.pop('template')
     cfg.model.cls_head.update(n_ctx=2, depth=2, ctx_init='a photo of a')
@@ -767,7 +872,8 @@ def test_bridge_into_prompted_model(files, ft_out):
     own = model.state_dict()
     assert set(own) - set(sd) == {
         'backbone.visual_prompts.ctx', 'backbone.visual_prompts.deep_ctx.0',
-        'cls_head.prompt_learner.ctx', 'cls_head.prompt_learner.deep_ctx.0'}
+        'cls_head.prompt_learner.ctx', 'cls_head.prompt_learner.deep_ctx.0'
+    }
     for key, value in sd.items():
         assert torch.equal(own[key], value), key
     # ctx starts from "a photo" embedded with the converted token table
@@ -783,11 +889,12 @@ def test_written_config_inherits_our_base_files_from_anywhere(
     working directory and as a copy elsewhere."""
     from mmaction.registry import MODELS
     from mmengine.config import Config
+
     from vifi_mmaction.convert.writer import config_dir
 
     text = open(ft_out['config'], encoding='utf-8').read()
-    for copied in ('default_hooks =', 'custom_imports =',
-                   'data_preprocessor=', "neck=dict(", 'log_processor ='):
+    for copied in ('default_hooks =', 'custom_imports =', 'data_preprocessor=',
+                   "neck=dict(", 'log_processor ='):
         assert copied not in text, copied
     runtime = Config.fromfile(
         osp.join(config_dir(), '_base_', 'default_runtime.py'))
@@ -801,8 +908,8 @@ def test_written_config_inherits_our_base_files_from_anywhere(
         assert cfg.custom_hooks == runtime.custom_hooks
         assert cfg.model.data_preprocessor.mean == converter.MEAN
         assert cfg.model.neck.type == 'ViFiTemporalMeanPool'
-        assert cfg.model.clip == dict(arch=ft_out['clip_arch'],
-                                      pretrained=None)
+        assert cfg.model.clip == dict(
+            arch=ft_out['clip_arch'], pretrained=None)
         assert cfg.load_from == ft_out['weights']
         steps = {s['type']: s for s in cfg.test_pipeline}
         assert steps['ViFiSampleFrames']['num_frames'] == 16

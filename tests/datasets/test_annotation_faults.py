@@ -28,8 +28,8 @@ def labels(tmp_path):
 
 
 def _dataset(ann, labels):
-    return ViFiVideoDataset(ann_file=str(ann), pipeline=[],
-                            class_names=labels, test_mode=True)
+    return ViFiVideoDataset(
+        ann_file=str(ann), pipeline=[], class_names=labels, test_mode=True)
 
 
 def _one_line(err, where):
@@ -40,17 +40,19 @@ def _one_line(err, where):
 
 
 # ------------------------------------------------------------ annotations
-@pytest.mark.parametrize('content, line, match', [
-    (b'a.mp4 0\nb.mp4 \xff\xfe\n', 2, 'not valid UTF-8'),
-    (b'a.mp4 0\r\nb.mp4 \xd9\xa3\r\n', 2, "label '\xd9\xa3'"),  # Arabic 3
-    (b'a.mp4 0\nb.mp4 1_0\n', 2, "label '1_0' is not an integer"),
-    (b'a.mp4 ' + b'9' * 5000 + b'\n', 1, 'is not an integer'),
-    (b'a\x00b.mp4 0\n', 1, 'NUL character'),
-    (b'a.mp4 0\n\n\nc.mp4 3\n', 4, 'label 3 out of range for 3 classes'),
-    (b'a.mp4 0\nonly-a-path\n', 2, 'expected "path label"'),
-])
-def test_annotation_faults_name_file_and_line(tmp_path, labels, content,
-                                              line, match):
+@pytest.mark.parametrize(
+    'content, line, match',
+    [
+        (b'a.mp4 0\nb.mp4 \xff\xfe\n', 2, 'not valid UTF-8'),
+        (b'a.mp4 0\r\nb.mp4 \xd9\xa3\r\n', 2, "label '\xd9\xa3'"),  # Arabic 3
+        (b'a.mp4 0\nb.mp4 1_0\n', 2, "label '1_0' is not an integer"),
+        (b'a.mp4 ' + b'9' * 5000 + b'\n', 1, 'is not an integer'),
+        (b'a\x00b.mp4 0\n', 1, 'NUL character'),
+        (b'a.mp4 0\n\n\nc.mp4 3\n', 4, 'label 3 out of range for 3 classes'),
+        (b'a.mp4 0\nonly-a-path\n', 2, 'expected "path label"'),
+    ])
+def test_annotation_faults_name_file_and_line(tmp_path, labels, content, line,
+                                              match):
     ann = tmp_path / 'ann.txt'
     ann.write_bytes(content)
     with pytest.raises(AnnotationError) as e:
@@ -80,9 +82,10 @@ def test_annotations_using_fewer_classes_are_reported(tmp_path, labels):
     finally:
         logger.removeHandler(handler)
     msgs = [r.getMessage() for r in records if r.levelno == logging.WARNING]
-    assert any(m.startswith(f'{ann}: the annotations use 1 of the 3 classes '
-                            f'in {labels} (no sample for class ids 1, 2)')
-               for m in msgs), msgs
+    assert any(
+        m.startswith(f'{ann}: the annotations use 1 of the 3 classes '
+                     f'in {labels} (no sample for class ids 1, 2)')
+        for m in msgs), msgs
 
 
 # ---------------------------------------------------------- label files
@@ -113,14 +116,18 @@ def test_excel_bom_is_accepted(tmp_path):
 
 # ---------------------------------------------------------------- fuzz
 _TOKENS = st.sampled_from([
-    'a.mp4', 'dir/clip a.mp4', ' ', '\t', '\r', '\n', '0', '1', '2', '3',
-    '-1', '+1', '٣', '²', '1_0', '9' * 30, ',', '"', 'id', 'name', 'id,name',
-    '\x00', '\ufeff', '\u2028', '\x1c', 'é', '#'])
+    'a.mp4', 'dir/clip a.mp4', ' ', '\t', '\r', '\n', '0', '1', '2', '3', '-1',
+    '+1', '٣', '²', '1_0', '9' * 30, ',', '"', 'id', 'name', 'id,name', '\x00',
+    '\ufeff', '\u2028', '\x1c', 'é', '#'
+])
 _TEXT = st.lists(_TOKENS, max_size=40).map(''.join)
-_BYTES = st.one_of(_TEXT.map(lambda s: s.encode('utf-8')),
-                   st.binary(max_size=200))
-_FUZZ = settings(max_examples=300, deadline=None, derandomize=True,
-                 suppress_health_check=[HealthCheck.function_scoped_fixture])
+_BYTES = st.one_of(
+    _TEXT.map(lambda s: s.encode('utf-8')), st.binary(max_size=200))
+_FUZZ = settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture(scope='module')

@@ -1,8 +1,7 @@
 """The one ``path label`` parser of the dataset and the split tools."""
 import pytest
 
-from vifi_mmaction.datasets.annotations import (AnnotationError,
-                                                read_annotation)
+from vifi_mmaction.datasets.annotations import AnnotationError, read_annotation
 
 
 @pytest.mark.parametrize('text, words', [
@@ -23,10 +22,11 @@ def test_lines_keep_paths_with_spaces_and_their_text(tmp_path):
     ann = tmp_path / 'ann.txt'
     ann.write_text('my videos/a b.mp4  2\r\n\nc.mp4 0\n')
     entries = read_annotation(str(ann), num_classes=3, class_source='l.csv')
-    assert [(e.path, e.label, e.lineno) for e in entries] == [
-        ('my videos/a b.mp4', 2, 1), ('c.mp4', 0, 3)]
+    assert [(e.path, e.label, e.lineno)
+            for e in entries] == [('my videos/a b.mp4', 2, 1), ('c.mp4', 0, 3)]
     assert entries[0].line == 'my videos/a b.mp4  2'
-    with pytest.raises(AnnotationError,
-                       match='ann.txt:1: label 2 out of range for 2 '
-                       'classes in l.csv'):
+    with pytest.raises(
+            AnnotationError,
+            match='ann.txt:1: label 2 out of range for 2 '
+            'classes in l.csv'):
         read_annotation(str(ann), num_classes=2, class_source='l.csv')

@@ -27,9 +27,12 @@ def _pipeline(num_frames=2):
 
 def _dataset(ann_file, root, class_names, test_mode=True, **kwargs):
     return ViFiVideoDataset(
-        ann_file=str(ann_file), pipeline=_pipeline(),
-        class_names=class_names, data_prefix=dict(video=str(root)),
-        test_mode=test_mode, **kwargs)
+        ann_file=str(ann_file),
+        pipeline=_pipeline(),
+        class_names=class_names,
+        data_prefix=dict(video=str(root)),
+        test_mode=test_mode,
+        **kwargs)
 
 
 class _Records(logging.Handler):
@@ -144,8 +147,10 @@ def test_train_mode_skips_unreadable_video(broken_root, video_data, mm_log,
     # another (readable) sample came back instead
     assert int(sample['data_samples'].gt_label) == 2
     assert sample['data_samples'].metainfo['filename'].endswith('good.mp4')
-    warnings = [r for r in mm_log if r.levelno == logging.WARNING and
-                'skipping unreadable video' in r.getMessage()]
+    warnings = [
+        r for r in mm_log if r.levelno == logging.WARNING
+        and 'skipping unreadable video' in r.getMessage()
+    ]
     assert ds.num_skipped >= 1
     assert len(warnings) == ds.num_skipped
     assert all(bad in r.getMessage() for r in warnings)
@@ -172,13 +177,15 @@ def test_test_mode_raises_naming_the_file(broken_root, video_data, bad,
     assert ds.num_skipped == 0
 
 
-def test_skip_count_is_shared_with_dataloader_workers(broken_root,
-                                                      video_data):
+def test_skip_count_is_shared_with_dataloader_workers(broken_root, video_data):
     ann = broken_root / 'ann.txt'
     ann.write_text('zero.mp4 0\nmissing.mp4 1\ngood.mp4 2\n')
     ds = _dataset(ann, broken_root, video_data.labels_csv, test_mode=False)
     loader = torch.utils.data.DataLoader(
-        ds, batch_size=None, num_workers=1, sampler=[0, 1],
+        ds,
+        batch_size=None,
+        num_workers=1,
+        sampler=[0, 1],
         collate_fn=lambda x: x)
     labels = [int(s['data_samples'].gt_label) for s in loader]
     assert labels == [2, 2]
@@ -194,13 +201,19 @@ class _BrokenReader:
 
 def test_decord_loaders_raise_video_read_error(broken_root):
     with pytest.raises(VideoReadError, match='zero.mp4'):
-        ViFiDecordInit()(dict(filename=str(broken_root / 'zero.mp4'),
-                              start_index=0, modality='RGB'))
-    good = ViFiDecordInit()(dict(filename=str(broken_root / 'good.mp4'),
-                                 start_index=0, modality='RGB'))
+        ViFiDecordInit()(
+            dict(
+                filename=str(broken_root / 'zero.mp4'),
+                start_index=0,
+                modality='RGB'))
+    good = ViFiDecordInit()(
+        dict(
+            filename=str(broken_root / 'good.mp4'),
+            start_index=0,
+            modality='RGB'))
     assert good['total_frames'] == 12
-    broken = dict(good, video_reader=_BrokenReader(),
-                  frame_inds=np.array([0, 5]))
+    broken = dict(
+        good, video_reader=_BrokenReader(), frame_inds=np.array([0, 5]))
     with pytest.raises(VideoReadError) as e:
         ViFiDecordDecode()(broken)
     assert e.value.filename == str(broken_root / 'good.mp4')
@@ -226,11 +239,11 @@ def test_check_class_count():
 def test_decoded_views_format_to_vcthw_in_index_order(video_data, num_views):
     """Frame ``i`` of the generated video is grey ``20 * i``; the formatted
     clip must hold exactly the sampled frames, grouped by view."""
-    results = dict(filename=f'{video_data.root}/b.mp4', start_index=0,
-                   modality='RGB')
+    results = dict(
+        filename=f'{video_data.root}/b.mp4', start_index=0, modality='RGB')
     for t in (ViFiDecordInit(),
-              ViFiSampleFrames(num_frames=3, num_views=num_views,
-                               test_mode=True),
+              ViFiSampleFrames(
+                  num_frames=3, num_views=num_views, test_mode=True),
               ViFiDecordDecode(), FormatShape(input_format='NCTHW')):
         results = t(results)
     imgs = results['imgs']

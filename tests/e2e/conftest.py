@@ -68,22 +68,31 @@ def mixing_runs(synthetic_data, tmp_path_factory):
         tests = dict(base=[])
         if name == TSN:
             novel_labels = osp.join(synthetic_data, 'novel_labels.csv')
-            tests['novel'] = ['--cfg-options',
-                              f'model.cls_head.class_names={novel_labels}',
-                              'test_dataloader.dataset.ann_file=' +
-                              osp.join(synthetic_data, 'novel_val.txt'),
-                              f'test_dataloader.dataset.class_names='
-                              f'{novel_labels}']
-        jobs.append(dict(name=name, work=work, tests=tests,
-                         config=write_tiny_config(str(root), name,
-                                                  synthetic_data)))
+            tests['novel'] = [
+                '--cfg-options', f'model.cls_head.class_names={novel_labels}',
+                'test_dataloader.dataset.ann_file=' +
+                osp.join(synthetic_data, 'novel_val.txt'),
+                f'test_dataloader.dataset.class_names='
+                f'{novel_labels}'
+            ]
+        jobs.append(
+            dict(
+                name=name,
+                work=work,
+                tests=tests,
+                config=write_tiny_config(str(root), name, synthetic_data)))
     env = child_env()
     procs = [
-        subprocess.Popen(
-            [sys.executable, '-c', textwrap.dedent(_CHILD),
-             json.dumps(jobs[i::2])], cwd=REPO_ROOT, env=env, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for i in range(2)
+        subprocess.Popen([
+            sys.executable, '-c',
+            textwrap.dedent(_CHILD),
+            json.dumps(jobs[i::2])
+        ],
+                         cwd=REPO_ROOT,
+                         env=env,
+                         text=True,
+                         stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE) for i in range(2)
     ]
     results = {}
     for proc in procs:

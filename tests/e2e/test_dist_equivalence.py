@@ -9,8 +9,8 @@ pytestmark = pytest.mark.slow  # trains 1 and 2 processes
 
 def _train(tmp_path, data, batch, procs):
     # no augmentation and a fixed order, so the rank count cannot matter
-    cfg = make_cfg(data, batch_size=batch, num_frames=None, augment=False,
-                   shuffle=False)
+    cfg = make_cfg(
+        data, batch_size=batch, num_frames=None, augment=False, shuffle=False)
     cfg = write_cfg(cfg, tmp_path / f'cfg_{procs}.py')
     work = tmp_path / f'work_{procs}'
     if procs == 1:
@@ -18,8 +18,8 @@ def _train(tmp_path, data, batch, procs):
     else:
         cmd = ['bash', 'tools/dist_train.sh', cfg, str(procs)]
     run_tool(*cmd, '--work-dir', work, '--no-validate')
-    ckpt = torch.load(work / 'epoch_1.pth', map_location='cpu',
-                      weights_only=True)
+    ckpt = torch.load(
+        work / 'epoch_1.pth', map_location='cpu', weights_only=True)
     return ckpt['state_dict']
 
 

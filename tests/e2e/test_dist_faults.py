@@ -40,19 +40,27 @@ def test_rank_failure_ends_every_rank_and_eval_counts_each_once(
     val_ann.write_text('\n'.join(val_lines) + '\n')
     marker = tmp_path / 'failed_at'
     dump = tmp_path / 'val_preds.pkl'
-    cfg = make_cfg(synthetic_data, tmp_path / 'work', epochs=2, val=True,
-                   val_ann=str(val_ann), extra_hooks=[dict(
-                       type='FaultRaiseOnRank', rank=1, at_iter=5,
-                       marker=str(marker))])
+    cfg = make_cfg(
+        synthetic_data,
+        tmp_path / 'work',
+        epochs=2,
+        val=True,
+        val_ann=str(val_ann),
+        extra_hooks=[
+            dict(
+                type='FaultRaiseOnRank', rank=1, at_iter=5, marker=str(marker))
+        ])
     cfg.train_cfg.update(val_begin=1, val_interval=1)
     cfg.val_dataloader.dataset.pipeline[-1].meta_keys = ('img_shape',
                                                          'filename')
-    cfg.val_evaluator = [dict(type='AccMetric'),
-                         dict(type='DumpResults', out_file_path=str(dump))]
+    cfg.val_evaluator = [
+        dict(type='AccMetric'),
+        dict(type='DumpResults', out_file_path=str(dump))
+    ]
     cfg_path = write_cfg(cfg, tmp_path / 'dist.py')
 
-    proc = run_tool('bash', 'tools/dist_train.sh', cfg_path, '2',
-                    check=False, timeout=400)
+    proc = run_tool(
+        'bash', 'tools/dist_train.sh', cfg_path, '2', check=False, timeout=400)
     ended = time.time()
     log = proc.stdout + proc.stderr
 
@@ -61,15 +69,16 @@ def test_rank_failure_ends_every_rank_and_eval_counts_each_once(
     assert 'injected failure on rank 1 at iteration 5' in log
     assert proc.returncode != 0
     assert ended - float(marker.read_text()) < BOUND_S
-    pids = [int((tmp_path / f'failed_at.pid{r}').read_text())
-            for r in (0, 1)]
+    pids = [int((tmp_path / f'failed_at.pid{r}').read_text()) for r in (0, 1)]
     assert not any(_alive(p) for p in pids), 'a rank outlived the launcher'
 
     # epoch-1 validation saw each of the 9 videos exactly once, in order
     with open(dump, 'rb') as f:
         preds = pickle.load(f)
-    names = [os.path.relpath(p['filename'], f'{synthetic_data}/videos')
-             for p in preds]
+    names = [
+        os.path.relpath(p['filename'], f'{synthetic_data}/videos')
+        for p in preds
+    ]
     assert names == [line.rsplit(' ', 1)[0] for line in val_lines]
     assert [int(p['gt_label'][0]) for p in preds] == \
         [int(line.rsplit(' ', 1)[1]) for line in val_lines]

@@ -16,8 +16,10 @@ def _preds(run):
 
 
 def _checkpoint(run):
-    return torch.load(osp.join(run['work'], 'epoch_1.pth'),
-                      map_location='cpu', weights_only=True)
+    return torch.load(
+        osp.join(run['work'], 'epoch_1.pth'),
+        map_location='cpu',
+        weights_only=True)
 
 
 @pytest.mark.parametrize('name', ALL)
@@ -54,8 +56,8 @@ def test_linear_probe_trains_only_the_stock_head(mixing_runs):
 
 
 def test_mmpretrain_vit_uses_layer_wise_lr_decay(mixing_runs):
-    groups = _checkpoint(mixing_runs[f'{VIT}/base'])['optimizer'][
-        'param_groups']
+    groups = _checkpoint(
+        mixing_runs[f'{VIT}/base'])['optimizer']['param_groups']
     # 2 ViT blocks: depths 0..3, scale 0.65 ** (3 - depth)
     scales = {g['param_name']: g['lr_scale'] for g in groups}
     assert scales['backbone.backbone.pos_embed'] == pytest.approx(0.65**3)

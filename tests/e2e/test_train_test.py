@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 import torch
 from vifi_testing import QUICKSTART_CONFIG as CONFIG
-from vifi_testing import (data_opts, epochs_opts, run_tool,
-                          trained_weight_diffs)
+from vifi_testing import data_opts, epochs_opts, run_tool, trained_weight_diffs
 
 pytestmark = pytest.mark.slow  # runs tools/train.py and tools/test.py
 
@@ -25,8 +24,8 @@ def test_test_from_checkpoint_counts_every_sample(trained, synthetic_data,
                                                   tmp_path):
     out, dump = tmp_path / 'metrics.json', tmp_path / 'preds.pkl'
     run_tool('tools/test.py', CONFIG, osp.join(trained, 'epoch_1.pth'),
-             '--work-dir', str(tmp_path), '--out-metrics', str(out),
-             '--dump', str(dump), '--cfg-options',
+             '--work-dir', str(tmp_path), '--out-metrics', str(out), '--dump',
+             str(dump), '--cfg-options',
              *data_opts(synthetic_data, 'novel', train=False))
     metrics = json.loads(out.read_text())
     assert 0.0 <= metrics['acc/top1'] <= 1.0
@@ -52,8 +51,10 @@ def test_dist_train_two_cpu_processes(synthetic_data, tmp_path):
     run_tool('bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir',
              str(tmp_path), '--cfg-options', *data_opts(synthetic_data),
              *epochs_opts(1))
-    ckpt = torch.load(osp.join(tmp_path, 'epoch_1.pth'), map_location='cpu',
-                      weights_only=True)
+    ckpt = torch.load(
+        osp.join(tmp_path, 'epoch_1.pth'),
+        map_location='cpu',
+        weights_only=True)
     # 16 videos, batch 8 per process: 2 ranks take 1 iteration, 1 takes 2
     assert ckpt['meta']['iter'] == 1
 
@@ -81,19 +82,31 @@ def test_label_out_of_range_is_one_clear_line(synthetic_data, tmp_path):
     ann = tmp_path / 'bad.txt'
     ann.write_text('red_up_and_down/train_0.mp4 0\n'
                    'red_up_and_down/train_1.mp4 99\n')
-    proc = run_tool('tools/train.py', CONFIG, '--work-dir', str(tmp_path),
-                    '--cfg-options', *data_opts(synthetic_data),
-                    f'train_dataloader.dataset.ann_file={ann}',
-                    *epochs_opts(1), check=False)
+    proc = run_tool(
+        'tools/train.py',
+        CONFIG,
+        '--work-dir',
+        str(tmp_path),
+        '--cfg-options',
+        *data_opts(synthetic_data),
+        f'train_dataloader.dataset.ann_file={ann}',
+        *epochs_opts(1),
+        check=False)
     assert proc.returncode != 0
     assert f'{ann}:2: label 99 out of range for 8 classes' in proc.stderr
 
 
 def test_head_and_dataset_class_count_mismatch(synthetic_data, tmp_path):
-    proc = run_tool('tools/train.py', CONFIG, '--work-dir', str(tmp_path),
-                    '--cfg-options', *data_opts(synthetic_data),
-                    f'model.cls_head.class_names={synthetic_data}/labels.csv',
-                    *epochs_opts(1), check=False)
+    proc = run_tool(
+        'tools/train.py',
+        CONFIG,
+        '--work-dir',
+        str(tmp_path),
+        '--cfg-options',
+        *data_opts(synthetic_data),
+        f'model.cls_head.class_names={synthetic_data}/labels.csv',
+        *epochs_opts(1),
+        check=False)
     assert proc.returncode != 0
     assert 'the dataset has 8 classes but the head has 12' in proc.stderr
 
@@ -118,8 +131,8 @@ def test_compile_true_in_config_trains_like_eager(synthetic_data, tmp_path):
     runs = {}
     for name, extra in (('eager', []), ('compiled', ['compile=True'])):
         work = tmp_path / name
-        run_tool('tools/train.py', CONFIG, '--work-dir', str(work),
-                 '--cfg-options', *data_opts(synthetic_data),
+        run_tool('tools/train.py', CONFIG, '--work-dir',
+                 str(work), '--cfg-options', *data_opts(synthetic_data),
                  *epochs_opts(1), 'train_dataloader.batch_size=4', *extra)
         runs[name] = work
     log = next(runs['compiled'].glob('*/*.log')).read_text()
@@ -133,10 +146,9 @@ def test_compile_true_in_config_trains_like_eager(synthetic_data, tmp_path):
     # the last steps really moved the weights (Adam steps are ~lr each)
     lrs = hub_c['train/lr'].data[0]
     assert lrs[0] == 0 and lrs[-1] > 1e-4
-    np.testing.assert_allclose(hub_c['train/loss'].data[0],
-                               hub_e['train/loss'].data[0], rtol=1e-4)
-    diffs = trained_weight_diffs(eager['state_dict'],
-                                 compiled['state_dict'])
+    np.testing.assert_allclose(
+        hub_c['train/loss'].data[0], hub_e['train/loss'].data[0], rtol=1e-4)
+    diffs = trained_weight_diffs(eager['state_dict'], compiled['state_dict'])
     worst = max(diffs, key=diffs.get)
     assert diffs[worst] < 1e-5, (worst, diffs[worst])
 

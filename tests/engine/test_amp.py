@@ -7,26 +7,29 @@ from mmengine.optim import AmpOptimWrapper
 from vifi_mmaction.engine import ViFiAmpOptimWrapper, has_amp_device
 
 pytestmark = pytest.mark.skipif(
-    has_amp_device(), reason='the CPU path is what these tests check; on an '
+    has_amp_device(),
+    reason='the CPU path is what these tests check; on an '
     'accelerator the wrapper is mmengine AmpOptimWrapper unchanged')
 
 
 def _wrapper(**kwargs):
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(),
-                                torch.nn.Linear(8, 3))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
     wrapper = OPTIM_WRAPPERS.build(
-        dict(type='ViFiAmpOptimWrapper',
-             optimizer=torch.optim.AdamW(model.parameters(), lr=1e-2),
-             **kwargs))
+        dict(
+            type='ViFiAmpOptimWrapper',
+            optimizer=torch.optim.AdamW(model.parameters(), lr=1e-2),
+            **kwargs))
     return model, wrapper
 
 
 def test_mmengine_amp_wrapper_refuses_the_cpu():
     # why this class exists
     with pytest.raises(AssertionError, match='only available training on'):
-        AmpOptimWrapper(optimizer=torch.optim.SGD(
-            [torch.nn.Parameter(torch.ones(1))], lr=1))
+        AmpOptimWrapper(
+            optimizer=torch.optim.SGD([torch.nn.Parameter(torch.ones(1))],
+                                      lr=1))
 
 
 @pytest.mark.parametrize('dtype', [None, 'bfloat16', torch.bfloat16])
@@ -66,5 +69,6 @@ def test_state_dict_round_trip_resumes_the_optimizer():
     other.load_state_dict(state)
     moments = other.optimizer.state_dict()['state'][0]['exp_avg']
     torch.testing.assert_close(
-        moments, wrapper.optimizer.state_dict()['state'][0]['exp_avg'])
+        moments,
+        wrapper.optimizer.state_dict()['state'][0]['exp_avg'])
     assert isinstance(other, ViFiAmpOptimWrapper)

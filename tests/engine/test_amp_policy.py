@@ -21,7 +21,6 @@ PROMPT = osp.join(
     REPO_ROOT, 'configs', 'prompting',
     'vifi-clip-prompt_vit-b16_k400-vifi_8xb4-32f_hmdb51-2shot-rgb.py')
 
-
 TRAIN = load_tool('tools/train.py')
 
 
@@ -35,8 +34,9 @@ def _precision(config, *argv):
     got = []
     for accelerator in (True, False):
         try:
-            got.append(resolve_amp_dtype(ow.get('dtype'),
-                                         ow.get('cpu_dtype'), accelerator))
+            got.append(
+                resolve_amp_dtype(
+                    ow.get('dtype'), ow.get('cpu_dtype'), accelerator))
         except ValueError as e:
             got.append(str(e))
     return tuple(got)
@@ -84,9 +84,11 @@ def test_cpu_fp32_wrapper_runs_without_autocast():
     model = torch.nn.Linear(4, 3)
     before = model.weight.detach().clone()
     wrapper = OPTIM_WRAPPERS.build(
-        dict(type='ViFiAmpOptimWrapper', dtype='float16',
-             cpu_dtype='float32',
-             optimizer=torch.optim.SGD(model.parameters(), lr=0.1)))
+        dict(
+            type='ViFiAmpOptimWrapper',
+            dtype='float16',
+            cpu_dtype='float32',
+            optimizer=torch.optim.SGD(model.parameters(), lr=0.1)))
     with wrapper.optim_context(model):
         assert not torch.is_autocast_enabled('cpu')
         out = model(torch.randn(2, 4))
@@ -104,20 +106,26 @@ def test_logits_and_loss_stay_fp32_under_autocast(prompted):
     names = ['a b', 'c d e', 'f']
     if prompted:
         backbone = dict(type='ViFiPromptedCLIPBackbone', n_ctx=2, depth=2)
-        head = dict(type='ViFiPromptedTextHead', class_names=names, n_ctx=2,
-                    depth=2, ctx_init='a photo of')
+        head = dict(
+            type='ViFiPromptedTextHead',
+            class_names=names,
+            n_ctx=2,
+            depth=2,
+            ctx_init='a photo of')
     else:
         backbone = dict(type='ViFiCLIPBackbone')
         head = dict(type='ViFiTextHead', class_names=names)
     torch.manual_seed(0)
     model = MODELS.build(
-        dict(type='ViFiRecognizer',
-             clip=dict(arch=copy.deepcopy(TINY_ARCH)),
-             train_towers='prompts' if prompted else 'both',
-             backbone=backbone, neck=dict(type='ViFiTemporalMeanPool'),
-             cls_head=head,
-             data_preprocessor=dict(type='ActionDataPreprocessor',
-                                    format_shape='NCTHW')))
+        dict(
+            type='ViFiRecognizer',
+            clip=dict(arch=copy.deepcopy(TINY_ARCH)),
+            train_towers='prompts' if prompted else 'both',
+            backbone=backbone,
+            neck=dict(type='ViFiTemporalMeanPool'),
+            cls_head=head,
+            data_preprocessor=dict(
+                type='ActionDataPreprocessor', format_shape='NCTHW')))
     x = torch.randn(2, 1, 3, 2, 32, 32)
     samples = [ActionDataSample().set_gt_label(i) for i in (0, 2)]
     with torch.autocast('cpu', dtype=torch.bfloat16):

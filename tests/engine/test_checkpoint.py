@@ -25,8 +25,10 @@ from vifi_mmaction.engine import (AtomicLocalBackend,
 
 
 def _ckpt(path, it):
-    torch.save(dict(meta=dict(epoch=0, iter=it),
-                    state_dict={'w': torch.full((2, ), float(it))}), path)
+    torch.save(
+        dict(
+            meta=dict(epoch=0, iter=it),
+            state_dict={'w': torch.full((2, ), float(it))}), path)
     return str(path)
 
 
@@ -66,19 +68,22 @@ class _FakeRunner:
         self.logger = MMLogger.get_current_instance()
         self.present_during_write = []
 
-    def save_checkpoint(self, out_dir, filename, *args, backend_args=None,
+    def save_checkpoint(self,
+                        out_dir,
+                        filename,
+                        *args,
+                        backend_args=None,
                         **kwargs):
         assert backend_args == dict(backend='vifi_atomic_local')
-        self.present_during_write.append(sorted(
-            p for p in os.listdir(out_dir) if p.endswith('.pth')))
+        self.present_during_write.append(
+            sorted(p for p in os.listdir(out_dir) if p.endswith('.pth')))
         AtomicLocalBackend().put(b'ckpt', osp.join(out_dir, filename))
 
 
 @pytest.mark.parametrize('keep', [1, 2])
 def test_oldest_checkpoint_is_removed_only_after_the_new_one_exists(
         tmp_path, keep):
-    hook = ViFiCheckpointHook(interval=1, by_epoch=False,
-                              max_keep_ckpts=keep)
+    hook = ViFiCheckpointHook(interval=1, by_epoch=False, max_keep_ckpts=keep)
     runner = _FakeRunner(tmp_path)
     hook.before_train(runner)
     for it in range(4):
@@ -86,9 +91,9 @@ def test_oldest_checkpoint_is_removed_only_after_the_new_one_exists(
         hook.after_train_iter(runner, it)
     # mmengine's hook deletes first: with keep=1 nothing would be on disk
     # while iter_2.pth is being written
-    assert runner.present_during_write[1:] == [
-        [f'iter_{i}.pth' for i in range(max(1, it - keep + 1), it + 1)]
-        for it in range(1, 4)]
+    assert runner.present_during_write[1:] == [[
+        f'iter_{i}.pth' for i in range(max(1, it - keep + 1), it + 1)
+    ] for it in range(1, 4)]
     assert sorted(p.name for p in tmp_path.glob('*.pth')) == \
         [f'iter_{i}.pth' for i in range(5 - keep, 5)]
     assert runner.message_hub.get_info('keep_ckpt_ids') == \
@@ -110,16 +115,16 @@ def test_truncated_and_missing_files_are_reported_and_skipped(
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_9.pth'))
     assert find_resumable_checkpoint(str(tmp_path)) == good
     msgs = [r.getMessage() for r in warnings_log]
-    for name, why in (('iter_9.pth', 'file not found'),
-                      ('iter_4.pth', 'EOFError'),
+    for name, why in (('iter_9.pth', 'file not found'), ('iter_4.pth',
+                                                         'EOFError'),
                       ('iter_3.pth', 'RuntimeError: PytorchStreamReader')):
-        assert any(m.startswith(f'auto-resume: skipping {tmp_path}/{name}: '
-                                f'incomplete or corrupt checkpoint ({why}')
-                   for m in msgs), (name, msgs)
+        assert any(
+            m.startswith(f'auto-resume: skipping {tmp_path}/{name}: '
+                         f'incomplete or corrupt checkpoint ({why}')
+            for m in msgs), (name, msgs)
 
 
-def test_half_written_pointer_falls_back_to_the_newest_complete_file(
-        tmp_path):
+def test_half_written_pointer_falls_back_to_the_newest_complete_file(tmp_path):
     _ckpt(tmp_path / 'epoch_1.pth', 4)
     newest = _ckpt(tmp_path / 'epoch_2.pth', 8)
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path)[:5])
@@ -137,9 +142,9 @@ def test_only_broken_checkpoints_is_an_error_naming_them(tmp_path):
 def test_a_code_carrying_candidate_stops_auto_resume(tmp_path):
     _ckpt(tmp_path / 'iter_1.pth', 1)
     marker = str(tmp_path / 'pwned')
-    torch.save(dict(meta=dict(iter=2),
-                    state_dict={'w': CodeOnUnpickle(marker)}),
-               tmp_path / 'iter_2.pth')
+    torch.save(
+        dict(meta=dict(iter=2), state_dict={'w': CodeOnUnpickle(marker)}),
+        tmp_path / 'iter_2.pth')
     with pytest.raises(UntrustedCheckpointError, match='iter_2.pth'):
         find_resumable_checkpoint(str(tmp_path))
     assert not osp.exists(marker)
@@ -152,13 +157,19 @@ def real_checkpoint_bytes(tmp_path_factory):
     return path.read_bytes()
 
 
-@settings(max_examples=150, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=3000), cut=st.floats(0, 1))
-def test_fuzz_damaged_files_are_reported_not_raised(
-        tmp_path, real_checkpoint_bytes, data, cut):
-    for blob in (data, real_checkpoint_bytes[:int(
-            cut * (len(real_checkpoint_bytes) - 1))]):
+def test_fuzz_damaged_files_are_reported_not_raised(tmp_path,
+                                                    real_checkpoint_bytes,
+                                                    data, cut):
+    for blob in (
+            data,
+            real_checkpoint_bytes[:int(cut *
+                                       (len(real_checkpoint_bytes) - 1))]):
         path = tmp_path / 'iter_7.pth'
         path.write_bytes(blob)
         try:
@@ -179,9 +190,13 @@ class _Linear(BaseModel):
 
 
 def _resume_runner(work_dir, hook):
-    return Runner(model=_Linear(), work_dir=str(work_dir), resume=True,
-                  default_hooks=dict(checkpoint=hook), log_level='WARNING',
-                  default_scope='mmaction')
+    return Runner(
+        model=_Linear(),
+        work_dir=str(work_dir),
+        resume=True,
+        default_hooks=dict(checkpoint=hook),
+        log_level='WARNING',
+        default_scope='mmaction')
 
 
 @pytest.mark.parametrize('hook', ['CheckpointHook', 'ViFiCheckpointHook'])
@@ -209,8 +224,8 @@ def test_auto_resume_looks_where_the_checkpoint_hook_writes(tmp_path):
     out = tmp_path / 'ckpts'
     (out / 'run').mkdir(parents=True)
     good = _ckpt(out / 'run' / 'epoch_3.pth', 3)
-    runner = _resume_runner(work, dict(type='CheckpointHook',
-                                       out_dir=str(out)))
+    runner = _resume_runner(work,
+                            dict(type='CheckpointHook', out_dir=str(out)))
     assert resolve_auto_resume(runner) == good
 
 

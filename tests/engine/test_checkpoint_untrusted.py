@@ -28,8 +28,10 @@ def evil(tmp_path, monkeypatch):
     monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
     marker = str(tmp_path / 'pwned')
     path = str(tmp_path / 'iter_3.pth')  # looks like one of ours
-    torch.save(dict(meta=dict(epoch=0, iter=3),
-                    state_dict={'x': CodeOnUnpickle(marker)}), path)
+    torch.save(
+        dict(
+            meta=dict(epoch=0, iter=3),
+            state_dict={'x': CodeOnUnpickle(marker)}), path)
     return path, marker
 
 
@@ -42,13 +44,13 @@ def _refused(msg, path, marker):
 
 
 def _cfg(synthetic_data, tmp_path, name):
-    return write_cfg(make_cfg(synthetic_data, tmp_path / name),
-                     tmp_path / f'{name}.py')
+    return write_cfg(
+        make_cfg(synthetic_data, tmp_path / name), tmp_path / f'{name}.py')
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('path_kind', ['load_from', 'resume', 'auto_resume',
-                                       'test'])
+@pytest.mark.parametrize('path_kind',
+                         ['load_from', 'resume', 'auto_resume', 'test'])
 def test_crafted_checkpoint_is_refused_by_the_tools_and_never_runs(
         synthetic_data, tmp_path, evil, path_kind, capsys):
     """Each tool stops with one line and exit status 2, before training or
@@ -73,8 +75,8 @@ def test_crafted_checkpoint_is_refused_by_the_tools_and_never_runs(
     _refused(err, path, marker)
 
 
-def test_crafted_checkpoint_is_refused_by_init_recognizer(synthetic_data,
-                                                          tmp_path, evil):
+def test_crafted_checkpoint_is_refused_by_init_recognizer(
+        synthetic_data, tmp_path, evil):
     path, marker = evil
     cfg = _cfg(synthetic_data, tmp_path, 'run')
     from mmaction.apis import init_recognizer

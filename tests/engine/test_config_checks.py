@@ -11,8 +11,9 @@ from vifi_mmaction.engine.config_checks import (check_config, load_config,
 from vifi_mmaction.errors import ConfigError
 
 LEAVES = sorted(
-    p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
-                         recursive=True) if '_base_' not in p)
+    p for p in glob.glob(
+        osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in p)
 
 
 def test_every_shipped_config_passes():
@@ -28,8 +29,9 @@ def test_config_file_errors_are_one_line_with_the_place(tmp_path):
         load_config(str(syntax))
     base = tmp_path / 'base.py'
     base.write_text("_base_ = ['missing_base.py']\n")
-    with pytest.raises(ConfigError, match=r'base.py: a file it reads .*'
-                       r'missing_base.py'):
+    with pytest.raises(
+            ConfigError, match=r'base.py: a file it reads .*'
+            r'missing_base.py'):
         load_config(str(base))
     with pytest.raises(FileNotFoundError, match='nope.py'):
         load_config(str(tmp_path / 'nope.py'))
@@ -50,8 +52,13 @@ def test_component_types_and_arguments_are_checked():
     hook = dict(hook, save_optimiser=True)
     with pytest.raises(ConfigError, match="did you mean 'save_optimizer'"):
         check_config(Config(dict(default_hooks=dict(checkpoint=hook))), 'c')
-    with pytest.raises(ConfigError, match=r"model.neck.type='ViFiTemporal"
-                       r"MeanPoool'.*did you mean 'ViFiTemporalMeanPool'"):
-        check_config(Config(dict(model=dict(
-            type='ViFiRecognizer',
-            neck=dict(type='ViFiTemporalMeanPoool')))), 'c')
+    with pytest.raises(
+            ConfigError,
+            match=r"model.neck.type='ViFiTemporal"
+            r"MeanPoool'.*did you mean 'ViFiTemporalMeanPool'"):
+        check_config(
+            Config(
+                dict(
+                    model=dict(
+                        type='ViFiRecognizer',
+                        neck=dict(type='ViFiTemporalMeanPoool')))), 'c')

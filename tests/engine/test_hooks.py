@@ -33,17 +33,23 @@ def broken(synthetic_data, tmp_path_factory):
     train = tmp / 'train.txt'
     with open(f'{synthetic_data}/base_train.txt') as f:
         good = f.read().strip().splitlines()
-    train.write_text('\n'.join(good + [f'{bad[k]} {i}' for i, k in
-                                       enumerate(KINDS)] +
+    train.write_text('\n'.join(good +
+                               [f'{bad[k]} {i}' for i, k in enumerate(KINDS)] +
                                [f'{bad["short"]} 4']) + '\n')
     val = tmp / 'val.txt'
     with open(f'{synthetic_data}/base_val.txt') as f:
         good_val = f.read().strip().splitlines()
-    val.write_text('\n'.join(good_val + [f'{bad["truncated"]} 1',
-                                         f'{bad["missing"]} 2',
-                                         f'{bad["short"]} 3']) + '\n')
-    return dict(train=str(train), val=str(val), rel=bad, n_train=21,
-                n_val=11, root=f'{synthetic_data}/videos')
+    val.write_text('\n'.join(
+        good_val +
+        [f'{bad["truncated"]} 1', f'{bad["missing"]} 2', f'{bad["short"]} 3'])
+                   + '\n')
+    return dict(
+        train=str(train),
+        val=str(val),
+        rel=bad,
+        n_train=21,
+        n_val=11,
+        root=f'{synthetic_data}/videos')
 
 
 @pytest.fixture(scope='module')
@@ -135,8 +141,7 @@ def test_ceiling_counts_a_video_once_over_epochs(synthetic_data, broken,
     ann = tmp_path / 'train.txt'
     with open(f'{synthetic_data}/base_train.txt') as f:
         lines = f.read().strip().splitlines()
-    ann.write_text('\n'.join(lines + [f'{broken["rel"]["corrupt"]} 0']) +
-                   '\n')
+    ann.write_text('\n'.join(lines + [f'{broken["rel"]["corrupt"]} 0']) + '\n')
     cfg = make_cfg(synthetic_data, tmp_path, train_ann=str(ann), epochs=2)
     cfg.custom_hooks[0]['max_skip_ratio'] = 0.06
     Runner.from_cfg(cfg).train()
@@ -150,8 +155,9 @@ def test_ceiling_counts_a_video_once_over_epochs(synthetic_data, broken,
 def test_test_fails_listing_every_unreadable_video(trained_with_faults,
                                                    synthetic_data, broken,
                                                    tmp_path):
-    cfg = write_cfg(make_cfg(synthetic_data, tmp_path, val_ann=broken['val']),
-                    tmp_path / 'cfg.py')
+    cfg = write_cfg(
+        make_cfg(synthetic_data, tmp_path, val_ann=broken['val']),
+        tmp_path / 'cfg.py')
     with pytest.raises(UnreadableTestVideosError) as e:
         run_inprocess('tools/test.py', cfg,
                       trained_with_faults / 'epoch_1.pth', '--work-dir',
@@ -172,13 +178,14 @@ def test_test_fails_listing_every_unreadable_video(trained_with_faults,
 def test_option_counts_unreadable_videos_as_wrong(trained_with_faults,
                                                   synthetic_data, broken,
                                                   tmp_path):
-    cfg = write_cfg(make_cfg(synthetic_data, tmp_path, val_ann=broken['val']),
-                    tmp_path / 'cfg.py')
+    cfg = write_cfg(
+        make_cfg(synthetic_data, tmp_path, val_ann=broken['val']),
+        tmp_path / 'cfg.py')
     dump = tmp_path / 'preds.pkl'
-    metrics = run_inprocess(
-        'tools/test.py', cfg, trained_with_faults / 'epoch_1.pth',
-        '--work-dir', tmp_path, '--count-unreadable-as-wrong', '--dump',
-        dump)
+    metrics = run_inprocess('tools/test.py', cfg,
+                            trained_with_faults / 'epoch_1.pth', '--work-dir',
+                            tmp_path, '--count-unreadable-as-wrong', '--dump',
+                            dump)
     with open(dump, 'rb') as f:
         preds = pickle.load(f)
     assert len(preds) == 11  # nothing dropped
@@ -189,8 +196,8 @@ def test_option_counts_unreadable_videos_as_wrong(trained_with_faults,
         gt = int(p['gt_label'][0])
         assert float(p['pred_score'][gt]) < float(p['pred_score'].min()) + \
             1e-12 < float(p['pred_score'].max())
-    correct = sum(int(p['pred_score'].argmax()) == int(p['gt_label'][0])
-                  for p in preds)
+    correct = sum(
+        int(p['pred_score'].argmax()) == int(p['gt_label'][0]) for p in preds)
     assert metrics['acc/top1'] == pytest.approx(correct / 11)
     report = json.loads((tmp_path / 'video_faults.json').read_text())
     assert report['test']['policy'] == 'count_wrong'
@@ -203,17 +210,22 @@ def test_option_counts_unreadable_videos_as_wrong(trained_with_faults,
 def test_test_option_is_a_config_key_too(tmp_path):
     tool = load_tool('tools/test.py')
     from mmengine.config import Config
-    cfg = Config(dict(custom_hooks=[dict(type='ViFiDataCheckHook'),
-                                    dict(type='ViFiExactResumeHook')],
-                      test_evaluator=dict(type='AccMetric')))
+    cfg = Config(
+        dict(
+            custom_hooks=[
+                dict(type='ViFiDataCheckHook'),
+                dict(type='ViFiExactResumeHook')
+            ],
+            test_evaluator=dict(type='AccMetric')))
     args = tool.parse_args(['c.py', 'x.pth', '--count-unreadable-as-wrong'])
     cfg = tool.merge_args(cfg, args)
-    assert cfg.custom_hooks[0] == dict(type='ViFiDataCheckHook',
-                                       test_faults='count_wrong')
+    assert cfg.custom_hooks[0] == dict(
+        type='ViFiDataCheckHook', test_faults='count_wrong')
     # a config without the hook gets one
     cfg = tool.merge_args(Config(dict(custom_hooks=[])), args)
-    assert cfg.custom_hooks == [dict(type='ViFiDataCheckHook',
-                                     test_faults='count_wrong')]
+    assert cfg.custom_hooks == [
+        dict(type='ViFiDataCheckHook', test_faults='count_wrong')
+    ]
 
 
 # ------------------------------------------------- head vs label files
@@ -221,16 +233,19 @@ LABELS = ['archery', 'bowling', 'juggling balls']
 
 
 class _Head:
+
     def __init__(self, names):
         self.class_names = names
 
 
 class _Model:
+
     def __init__(self, names):
         self.cls_head = _Head(names)
 
 
 class _Runner:
+
     def __init__(self, names, ds):
         self.model = _Model(names)
         self.train_dataloader = type('L', (), {'dataset': ds})()
@@ -241,8 +256,11 @@ def test_training_head_must_name_the_same_classes(tmp_path):
     write_labels_csv(str(labels), LABELS)
     ann = tmp_path / 'ann.txt'
     ann.write_text('a.mp4 0\nb.mp4 1\nc.mp4 2\n')
-    ds = ViFiVideoDataset(ann_file=str(ann), pipeline=[],
-                          class_names=str(labels), test_mode=True)
+    ds = ViFiVideoDataset(
+        ann_file=str(ann),
+        pipeline=[],
+        class_names=str(labels),
+        test_mode=True)
     hook = ViFiDataCheckHook()
     hook.before_train(_Runner(list(LABELS), ds))  # same file: fine
     with pytest.raises(ClassNamesError) as e:

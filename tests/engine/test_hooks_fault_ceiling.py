@@ -63,8 +63,10 @@ class FaultTable:
         return len(self.bad)
 
     def faults(self):
-        return [dict(index=i, filename=f'v{i}.mp4', kind='corrupt')
-                for i in sorted(self.bad)]
+        return [
+            dict(index=i, filename=f'v{i}.mp4', kind='corrupt')
+            for i in sorted(self.bad)
+        ]
 
 
 def _run_ranks(world, hook, tables, tmp_path, it):
@@ -73,15 +75,17 @@ def _run_ranks(world, hook, tables, tmp_path, it):
     def rank(r):
         world.local.rank = r
         runner = SimpleNamespace(
-            train_dataloader=SimpleNamespace(dataset=tables[r]), iter=it,
+            train_dataloader=SimpleNamespace(dataset=tables[r]),
+            iter=it,
             work_dir=str(tmp_path))
         try:
             hook[r].after_train_iter(runner, it)
         except TooManyVideoFaultsError as e:
             errors[r] = e
 
-    threads = [threading.Thread(target=rank, args=(r, ))
-               for r in range(world.world)]
+    threads = [
+        threading.Thread(target=rank, args=(r, )) for r in range(world.world)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -87,11 +87,20 @@ class _Record(Hook):
         self.val_epochs.append(runner.epoch)
 
 
-def _runner(work_dir, n, batch, acc, epochs=EPOCHS, val_interval=1,
-            resume=None, ckpt=None):
-    loader = dict(dataset=_Points(n), batch_size=batch, drop_last=True,
-                  sampler=dict(type='DefaultSampler', shuffle=False),
-                  collate_fn=dict(type='default_collate'))
+def _runner(work_dir,
+            n,
+            batch,
+            acc,
+            epochs=EPOCHS,
+            val_interval=1,
+            resume=None,
+            ckpt=None):
+    loader = dict(
+        dataset=_Points(n),
+        batch_size=batch,
+        drop_last=True,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        collate_fn=dict(type='default_collate'))
     record = _Record()
     runner = Runner(
         model=_Regressor(),
@@ -99,23 +108,39 @@ def _runner(work_dir, n, batch, acc, epochs=EPOCHS, val_interval=1,
         train_dataloader=loader,
         val_dataloader=dict(copy.deepcopy(loader), drop_last=False),
         val_evaluator=[_Mse()],
-        train_cfg=dict(type='ViFiEpochBasedTrainLoop', max_epochs=epochs,
-                       val_interval=val_interval),
+        train_cfg=dict(
+            type='ViFiEpochBasedTrainLoop',
+            max_epochs=epochs,
+            val_interval=val_interval),
         val_cfg=dict(type='ValLoop'),
         optim_wrapper=dict(
-            optimizer=dict(type='AdamW', lr=LR, betas=(0.9, 0.98),
-                           eps=1e-8, weight_decay=0.001),
+            optimizer=dict(
+                type='AdamW',
+                lr=LR,
+                betas=(0.9, 0.98),
+                eps=1e-8,
+                weight_decay=0.001),
             accumulative_counts=acc),
         param_scheduler=[
-            dict(type='ViFiWarmupCosineLR', warmup=WARMUP, min_ratio=0.01,
-                 begin=0, end=epochs, by_epoch=True,
-                 convert_to_iter_based=True)
+            dict(
+                type='ViFiWarmupCosineLR',
+                warmup=WARMUP,
+                min_ratio=0.01,
+                begin=0,
+                end=epochs,
+                by_epoch=True,
+                convert_to_iter_based=True)
         ],
-        default_hooks=dict(checkpoint=ckpt or dict(
-            type='CheckpointHook', interval=1, save_best='mse', rule='less')),
+        default_hooks=dict(
+            checkpoint=ckpt or dict(
+                type='CheckpointHook',
+                interval=1,
+                save_best='mse',
+                rule='less')),
         custom_hooks=[dict(type='ViFiExactResumeHook'), record],
         default_scope='mmaction',
-        load_from=resume, resume=resume is not None,
+        load_from=resume,
+        resume=resume is not None,
         experiment_name=f'{work_dir.name}_{resume is not None}',
         log_level='WARNING')
     return runner, record
@@ -127,13 +152,21 @@ def official_run(n, batch, acc, epochs=EPOCHS):
     at every optimizer step)."""
     model = _Regressor()
     data = _Points(n)
-    opt = torch.optim.AdamW(model.parameters(), lr=LR, betas=(0.9, 0.98),
-                            eps=1e-8, weight_decay=0.001)
+    opt = torch.optim.AdamW(
+        model.parameters(),
+        lr=LR,
+        betas=(0.9, 0.98),
+        eps=1e-8,
+        weight_decay=0.001)
     num_steps = n // batch  # len(train_loader), drop_last=True, one rank
-    sched = CosineLRScheduler(opt, t_initial=epochs * num_steps,
-                              lr_min=LR / 100, warmup_lr_init=0,
-                              warmup_t=WARMUP * num_steps, cycle_limit=1,
-                              t_in_epochs=False)
+    sched = CosineLRScheduler(
+        opt,
+        t_initial=epochs * num_steps,
+        lr_min=LR / 100,
+        warmup_lr_init=0,
+        warmup_t=WARMUP * num_steps,
+        cycle_limit=1,
+        t_in_epochs=False)
     lrs = []
     for epoch in range(epochs):
         opt.zero_grad()
@@ -151,11 +184,13 @@ def official_run(n, batch, acc, epochs=EPOCHS):
     return model.state_dict(), lrs
 
 
-@pytest.mark.parametrize('n, batch, acc', [
-    (11, 2, 2),  # 5 iterations: one discarded every epoch
-    (14, 2, 3),  # 7 iterations: one discarded every epoch
-    (8, 2, 1),
-])
+@pytest.mark.parametrize(
+    'n, batch, acc',
+    [
+        (11, 2, 2),  # 5 iterations: one discarded every epoch
+        (14, 2, 3),  # 7 iterations: one discarded every epoch
+        (8, 2, 1),
+    ])
 @pytest.mark.slow
 def test_training_equals_the_official_loop(tmp_path, n, batch, acc):
     runner, record = _runner(tmp_path, n, batch, acc)
@@ -166,8 +201,7 @@ def test_training_equals_the_official_loop(tmp_path, n, batch, acc):
     assert len(want_lrs) == per_epoch * EPOCHS
     got = runner.model.state_dict()
     for key in want:
-        torch.testing.assert_close(got[key], want[key], rtol=1e-6,
-                                   atol=1e-7)
+        torch.testing.assert_close(got[key], want[key], rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.slow
@@ -236,8 +270,8 @@ def test_resume_inside_a_window_equals_an_uninterrupted_run(tmp_path):
     path = tmp_path / 'part' / 'iter_8.pth'
     saved = torch.load(path, map_location='cpu', weights_only=False)
     assert saved['vifi_accumulated_grads']['inner_count'] == 3
-    resumed, record = _runner(tmp_path / 'resumed', n, batch, acc,
-                              resume=str(path), ckpt=ckpt)
+    resumed, record = _runner(
+        tmp_path / 'resumed', n, batch, acc, resume=str(path), ckpt=ckpt)
     resumed.train()
     assert record.steps[-1] == official_steps_per_epoch(n, 1, batch,
                                                         acc) * EPOCHS

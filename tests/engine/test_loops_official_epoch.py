@@ -52,8 +52,8 @@ def _dataset(root):
     lines = []
     for i in range(VIDEOS):
         name = f'v{i}.mp4'
-        write_video(osp.join(root, 'videos', name),
-                    num_frames=4 if i in SHORT else 12)
+        write_video(
+            osp.join(root, 'videos', name), num_frames=4 if i in SHORT else 12)
         lines.append(f'{name} {i % len(CLASS_NAMES)}')
     with open(osp.join(root, 'train.txt'), 'w') as f:
         f.write('\n'.join(lines) + '\n')
@@ -78,8 +78,8 @@ def test_official_epoch_on_two_ranks_and_exact_resume(tmp_path):
     _dataset(data)
     config = tmp_path / 'cfg.py'
     config.write_text(
-        CONFIG.format(root=REPO_ROOT, data=data, batch=BATCH, acc=ACC,
-                      epochs=EPOCHS))
+        CONFIG.format(
+            root=REPO_ROOT, data=data, batch=BATCH, acc=ACC, epochs=EPOCHS))
     iters = -(-VIDEOS // RANKS) // BATCH  # 7 clips a rank: 3 batches
     steps = official_steps_per_epoch(VIDEOS, RANKS, BATCH, ACC)
     assert (iters, steps) == (3, 1)  # one iteration discarded an epoch

@@ -17,8 +17,11 @@ from vifi_mmaction.engine import (NonFiniteLossError, NonFiniteWeightsError,
 def test_nan_loss_stops_naming_iteration_and_last_good_checkpoint(
         synthetic_data, tmp_path):
     # weights turn NaN just before the 4th iteration (runner.iter == 3)
-    cfg = make_cfg(synthetic_data, tmp_path, iter_ckpt=1, extra_hooks=[
-        dict(type='FaultNaNWeights', at_iter=3)])
+    cfg = make_cfg(
+        synthetic_data,
+        tmp_path,
+        iter_ckpt=1,
+        extra_hooks=[dict(type='FaultNaNWeights', at_iter=3)])
     cfg.default_hooks.checkpoint.max_keep_ckpts = 1
     with pytest.raises(NonFiniteLossError) as e:
         Runner.from_cfg(cfg).train()
@@ -31,8 +34,9 @@ def test_nan_loss_stops_naming_iteration_and_last_good_checkpoint(
     # kept, complete, finite; nothing written after it
     ckpt = torch.load(last, map_location='cpu', weights_only=True)
     assert ckpt['meta']['iter'] == 3
-    assert all(torch.isfinite(v).all() for v in ckpt['state_dict'].values()
-               if v.is_floating_point())
+    assert all(
+        torch.isfinite(v).all() for v in ckpt['state_dict'].values()
+        if v.is_floating_point())
     assert not osp.exists(tmp_path / 'iter_4.pth')
     assert (tmp_path / 'last_checkpoint').read_text() == last
 
@@ -50,24 +54,36 @@ class _Runner:
 def test_hook_flags_any_non_finite_loss_term(tmp_path, value):
     hook = ViFiNonFiniteLossHook()
     runner = _Runner(tmp_path)
-    hook.after_train_iter(runner, 0, outputs=dict(
-        loss=torch.tensor(1.0), loss_cls=torch.tensor(1.0),
-        top1_acc=torch.tensor(float('nan'))))  # not a loss: ignored
-    with pytest.raises(NonFiniteLossError,
-                       match='at iteration 42 .*no checkpoint was written'):
-        hook.after_train_iter(runner, 0, outputs=dict(
-            loss=torch.tensor(value), loss_cls=torch.tensor(1.0)))
+    hook.after_train_iter(
+        runner,
+        0,
+        outputs=dict(
+            loss=torch.tensor(1.0),
+            loss_cls=torch.tensor(1.0),
+            top1_acc=torch.tensor(float('nan'))))  # not a loss: ignored
+    with pytest.raises(
+            NonFiniteLossError,
+            match='at iteration 42 .*no checkpoint was written'):
+        hook.after_train_iter(
+            runner,
+            0,
+            outputs=dict(loss=torch.tensor(value), loss_cls=torch.tensor(1.0)))
 
 
 def test_checkpoint_hook_never_writes_non_finite_weights():
     hook = ViFiCheckpointHook(interval=1)
-    ok = dict(meta=dict(iter=5), state_dict={'w': torch.ones(2),
-                                             'n': torch.tensor([3])})
+    ok = dict(
+        meta=dict(iter=5),
+        state_dict={
+            'w': torch.ones(2),
+            'n': torch.tensor([3])
+        })
     hook.before_save_checkpoint(_Runner('.'), ok)
-    bad = dict(meta=dict(iter=5),
-               state_dict={'w': torch.tensor([1., math.inf])})
-    with pytest.raises(NonFiniteWeightsError,
-                       match=r'after iteration 5: 1 weight tensors .*\(w\)'):
+    bad = dict(
+        meta=dict(iter=5), state_dict={'w': torch.tensor([1., math.inf])})
+    with pytest.raises(
+            NonFiniteWeightsError,
+            match=r'after iteration 5: 1 weight tensors .*\(w\)'):
         hook.before_save_checkpoint(_Runner('.'), bad)
 
 
@@ -84,11 +100,16 @@ def _cpu_amp_wrapper(model, accumulative_counts=1):
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     path = 'mmengine.optim.optimizer.amp_optimizer_wrapper.is_cuda_available'
     with mock.patch(path, return_value=True):
-        wrapper = AmpOptimWrapper(optimizer=opt, loss_scale='dynamic',
-                                  dtype='float16',
-                                  accumulative_counts=accumulative_counts)
+        wrapper = AmpOptimWrapper(
+            optimizer=opt,
+            loss_scale='dynamic',
+            dtype='float16',
+            accumulative_counts=accumulative_counts)
     wrapper.loss_scaler = torch.amp.GradScaler(
-        'cpu', init_scale=2.0**20, growth_factor=2.0, backoff_factor=0.5,
+        'cpu',
+        init_scale=2.0**20,
+        growth_factor=2.0,
+        backoff_factor=0.5,
         growth_interval=2)
     return wrapper
 
@@ -117,8 +138,9 @@ def test_fp16_overflow_skips_steps_and_backs_off_loss_scale(tmp_path):
         # an overflow is in the gradients, not the loss: training goes on
         assert math.isfinite(float(loss))
         hook.after_train_iter(runner, 0, outputs=dict(loss=loss))
-        changed.append(any(not torch.equal(b, p)
-                           for b, p in zip(before, model.parameters())))
+        changed.append(
+            any(not torch.equal(b, p)
+                for b, p in zip(before, model.parameters())))
         scales.append(wrapper.loss_scaler.get_scale())
     # 2**20 times the loss overflows fp16 gradients (max 65504): those
     # steps are skipped (weights untouched) and the scale halves each time
@@ -151,20 +173,20 @@ def test_fp16_overflow_inside_accumulation_window_skips_the_whole_step():
     torch.manual_seed(0)
     model = torch.nn.Linear(16, 16)
     wrapper = _cpu_amp_wrapper(model, accumulative_counts=2)
-    wrapper.loss_scaler = torch.amp.GradScaler('cpu', init_scale=64.0,
-                                               growth_interval=1000)
+    wrapper.loss_scaler = torch.amp.GradScaler(
+        'cpu', init_scale=64.0, growth_interval=1000)
     wrapper.initialize_count_status(model, 0, 100)
     x = torch.randn(8, 16)
     w0 = model.weight.detach().clone()
-    _step(model, wrapper, x)                 # accumulate, no step yet
+    _step(model, wrapper, x)  # accumulate, no step yet
     assert torch.equal(model.weight, w0)
-    _step(model, wrapper, x, scale=1e6)      # overflows in fp16 backward
-    assert torch.equal(model.weight, w0)     # whole window skipped
+    _step(model, wrapper, x, scale=1e6)  # overflows in fp16 backward
+    assert torch.equal(model.weight, w0)  # whole window skipped
     assert wrapper.loss_scaler.get_scale() == 32.0
-    assert all(p.grad is None or not p.grad.abs().sum() for p in
-               model.parameters())           # and its gradients dropped
+    assert all(p.grad is None or not p.grad.abs().sum()
+               for p in model.parameters())  # and its gradients dropped
     _step(model, wrapper, x)
-    _step(model, wrapper, x)                 # a clean window steps
+    _step(model, wrapper, x)  # a clean window steps
     assert not torch.equal(model.weight, w0)
 
 
@@ -174,7 +196,11 @@ def test_collapsed_loss_scale_stops_when_asked(tmp_path):
     wrapper.loss_scaler = torch.amp.GradScaler('cpu', init_scale=2.0**-20)
     hook = ViFiNonFiniteLossHook(min_loss_scale=2.0**-14)
     with pytest.raises(NonFiniteLossError, match='loss scale collapsed'):
-        hook.after_train_iter(_Runner(tmp_path, wrapper), 0,
-                              outputs=dict(loss=torch.tensor(1.0)))
+        hook.after_train_iter(
+            _Runner(tmp_path, wrapper),
+            0,
+            outputs=dict(loss=torch.tensor(1.0)))
     ViFiNonFiniteLossHook().after_train_iter(  # off by default
-        _Runner(tmp_path, wrapper), 0, outputs=dict(loss=torch.tensor(1.0)))
+        _Runner(tmp_path, wrapper),
+        0,
+        outputs=dict(loss=torch.tensor(1.0)))

@@ -38,9 +38,12 @@ pytestmark = pytest.mark.slow  # trains, kills and resumes
 
 ITERS_PER_EPOCH = 4  # 16 videos, batch 4
 # as the K400 configs: random per-batch mixing, drawn in the main process
-BLENDING = dict(type='RandomBatchAugment', augments=[
-    dict(type='MixupBlending', alpha=0.8, num_classes=8),
-    dict(type='CutmixBlending', alpha=1.0, num_classes=8)])
+BLENDING = dict(
+    type='RandomBatchAugment',
+    augments=[
+        dict(type='MixupBlending', alpha=0.8, num_classes=8),
+        dict(type='CutmixBlending', alpha=1.0, num_classes=8)
+    ])
 KILL_AT = 6  # writing iter_6.pth: epoch 2, 2nd batch
 # the paper configs' training pipeline (configs/_base_/datasets/
 # video_32f_224.py) at the tiny model's 32 px
@@ -49,9 +52,12 @@ DEFERRED_PIPELINE = [
     dict(type='ViFiSampleFrames', num_frames=4),
     dict(type='ViFiSequentialDecode'),
     dict(type='Resize', scale=(-1, 36)),
-    dict(type='MultiScaleCrop', input_size=32,
-         scales=(1, 0.875, 0.75, 0.66), random_crop=False,
-         max_wh_scale_gap=1),
+    dict(
+        type='MultiScaleCrop',
+        input_size=32,
+        scales=(1, 0.875, 0.75, 0.66),
+        random_crop=False,
+        max_wh_scale_gap=1),
     dict(type='ViFiDeferredAugment', size=32),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs', meta_keys=('img_shape', 'vifi_aug'))
@@ -59,8 +65,14 @@ DEFERRED_PIPELINE = [
 
 
 def _cfg(data, work, extra_hooks=(), workers=0, every=1):
-    cfg = make_cfg(data, work, epochs=2, iter_ckpt=every,
-                   extra_hooks=extra_hooks, workers=workers, batch_size=4)
+    cfg = make_cfg(
+        data,
+        work,
+        epochs=2,
+        iter_ckpt=every,
+        extra_hooks=extra_hooks,
+        workers=workers,
+        batch_size=4)
     cfg.optim_wrapper.accumulative_counts = 2
     cfg.default_hooks.checkpoint.max_keep_ckpts = 2
     cfg.model.data_preprocessor.blending = BLENDING  # main-process RNG
@@ -86,12 +98,18 @@ def test_sigkill_mid_checkpoint_then_resume_equals_uninterrupted(
         synthetic_data, tmp_path):
     work_a, work_b = tmp_path / 'a', tmp_path / 'b'
     marker = tmp_path / 'writing'
-    cfg_a = write_cfg(_cfg(synthetic_data, work_a, every=8),
-                      tmp_path / 'a.py')
+    cfg_a = write_cfg(_cfg(synthetic_data, work_a, every=8), tmp_path / 'a.py')
     cfg_b = write_cfg(
-        _cfg(synthetic_data, work_b, workers=1, extra_hooks=[dict(
-            type='FaultStallCheckpointWrite', at_iter=KILL_AT,
-            marker=str(marker))]), tmp_path / 'b.py')
+        _cfg(
+            synthetic_data,
+            work_b,
+            workers=1,
+            extra_hooks=[
+                dict(
+                    type='FaultStallCheckpointWrite',
+                    at_iter=KILL_AT,
+                    marker=str(marker))
+            ]), tmp_path / 'b.py')
     seed = ['--seed', '0', '--deterministic']
     proc_b = mp.get_context('fork').Process(
         target=_train_logged, args=(str(tmp_path / 'b.log'), cfg_b, *seed))
@@ -127,8 +145,8 @@ def test_sigkill_mid_checkpoint_then_resume_equals_uninterrupted(
     resumed_from.write_bytes(full)
 
     # C resumes with the plain config (no fault hook), as a user would
-    cfg_c = write_cfg(_cfg(synthetic_data, work_b, workers=1),
-                      tmp_path / 'c.py')
+    cfg_c = write_cfg(
+        _cfg(synthetic_data, work_b, workers=1), tmp_path / 'c.py')
     run_inprocess('tools/train.py', cfg_c, '--resume', *seed)
     log_c = run_log(work_b)
 
@@ -142,15 +160,17 @@ def test_sigkill_mid_checkpoint_then_resume_equals_uninterrupted(
     final_a = _weights(work_a / 'iter_8.pth')
     final_c = _weights(work_b / 'iter_8.pth')
     assert final_a['meta']['iter'] == final_c['meta']['iter'] == 8
-    diffs = {k: (final_a['state_dict'][k].float() -
-                 final_c['state_dict'][k].float()).abs().max().item()
-             for k in final_a['state_dict']}
+    diffs = {
+        k: (final_a['state_dict'][k].float() -
+            final_c['state_dict'][k].float()).abs().max().item()
+        for k in final_a['state_dict']
+    }
     worst = max(diffs, key=diffs.get)
     assert diffs[worst] <= 1e-6, (worst, diffs[worst])
     # training moved the weights (the comparison is not vacuous)
     first = _weights(resumed_from)['state_dict']
-    moved = max((final_c['state_dict'][k].float() - first[k].float()).abs()
-                .max().item() for k in first)
+    moved = max((final_c['state_dict'][k].float() -
+                 first[k].float()).abs().max().item() for k in first)
     assert moved > 1e-4
     # the LR schedule ended at the same place
     sched_a = final_a['param_schedulers'][0]

@@ -91,8 +91,8 @@ def _draws(work):
 def test_ranks_draw_their_own_and_repeat_after_resume(synthetic_data,
                                                       tmp_path):
     cfg = tmp_path / 'cfg.py'
-    cfg.write_text(_CONFIG.replace('@ROOT@', REPO_ROOT).replace(
-        '@DATA@', synthetic_data))
+    cfg.write_text(
+        _CONFIG.replace('@ROOT@', REPO_ROOT).replace('@DATA@', synthetic_data))
     work_a, work_b, work_c = (tmp_path / n for n in 'abc')
 
     _train(cfg, work_a)
@@ -109,10 +109,12 @@ def test_ranks_draw_their_own_and_repeat_after_resume(synthetic_data,
         assert p0 != p1, epoch
     # the ranks split each epoch's clips (shared order, DistributedSampler)
     for epoch in (0, 1):
-        files = [c['file'] for rank in range(2)
-                 for it in range(epoch * ITERS_PER_EPOCH,
-                                 (epoch + 1) * ITERS_PER_EPOCH)
-                 for c in a[rank]['batch'][it]['clips']]
+        files = [
+            c['file'] for rank in range(2)
+            for it in range(epoch * ITERS_PER_EPOCH, (epoch + 1) *
+                            ITERS_PER_EPOCH)
+            for c in a[rank]['batch'][it]['clips']
+        ]
         assert len(set(files)) == 16
 
     _train(cfg, work_b, '--resume', str(work_a / f'iter_{RESUME_AT}.pth'))

@@ -27,8 +27,10 @@ def timm_cosine_lr(t, lr, total, warmup, lr_min):
 
 
 def _optimizer(lr=0.1, groups=1):
-    params = [dict(params=[torch.nn.Parameter(torch.zeros(1))],
-                   lr=lr * (i + 1)) for i in range(groups)]
+    params = [
+        dict(params=[torch.nn.Parameter(torch.zeros(1))], lr=lr * (i + 1))
+        for i in range(groups)
+    ]
     return torch.optim.SGD(params, lr=lr)
 
 
@@ -51,8 +53,8 @@ def _updated(t):
                                                (1.0, 8, 1)])
 def test_steps_follow_timm_cosine_schedule(lr, total, warmup):
     opt = _optimizer(lr)
-    sched = ViFiWarmupCosineLR(opt, warmup=warmup, min_ratio=0.01, begin=0,
-                               end=total, by_epoch=False)
+    sched = ViFiWarmupCosineLR(
+        opt, warmup=warmup, min_ratio=0.01, begin=0, end=total, by_epoch=False)
     lrs = [v[0] for v in _drive(sched, opt, total)]
     for t, got in enumerate(lrs):
         ref = timm_cosine_lr(_updated(t), lr, total, warmup, lr / 100)
@@ -68,9 +70,9 @@ def test_steps_follow_timm_cosine_schedule(lr, total, warmup):
     # rate is already below its peak
     assert lrs[warmup + 1] < lr
     assert max(lrs) < lr
-    assert lrs[-1] == pytest.approx(
-        lr / 100 + 0.5 * (lr - lr / 100) * (1 + math.cos(math.pi *
-                                                         (total - 2) / total)))
+    assert lrs[-1] == pytest.approx(lr / 100 + 0.5 * (lr - lr / 100) *
+                                    (1 + math.cos(math.pi *
+                                                  (total - 2) / total)))
 
 
 def test_every_param_group_is_scaled_from_its_own_base():
@@ -106,14 +108,20 @@ def test_warmup_value_edge_cases():
     assert warmup_cosine_value(99, 1.0, 10, 2, 0.01) == pytest.approx(0.01)
     assert warmup_cosine_value(1, 1.0, 10, 4, 0.01, warmup_init=0.2) == \
         pytest.approx(0.4)
-    assert warmup_cosine_value(5, 1.0, 10, 4, 0.01) == pytest.approx(
-        0.01 + 0.495 * (1 + math.cos(math.pi / 2)))
+    assert warmup_cosine_value(
+        5, 1.0, 10, 4,
+        0.01) == pytest.approx(0.01 + 0.495 * (1 + math.cos(math.pi / 2)))
 
 
 def test_build_iter_from_epoch_converts_epochs():
     opt = _optimizer(0.1)
     sched = ViFiWarmupCosineLR.build_iter_from_epoch(
-        opt, warmup=2, min_ratio=0.01, begin=0, end=3, by_epoch=True,
+        opt,
+        warmup=2,
+        min_ratio=0.01,
+        begin=0,
+        end=3,
+        by_epoch=True,
         epoch_length=10)
     assert (sched.warmup, sched.begin, sched.end) == (20, 0, 30)
     assert (sched.by_epoch, sched.epoch_length) == (False, 10)
@@ -127,8 +135,13 @@ def test_registry_build_with_convert_to_iter_based():
     """How a config's ``param_scheduler`` entry reaches the class."""
     opt = _optimizer(0.1)
     sched = PARAM_SCHEDULERS.build(
-        dict(type='ViFiWarmupCosineLR', warmup=0.5, begin=0, end=2,
-             by_epoch=True, convert_to_iter_based=True),
+        dict(
+            type='ViFiWarmupCosineLR',
+            warmup=0.5,
+            begin=0,
+            end=2,
+            by_epoch=True,
+            convert_to_iter_based=True),
         default_args=dict(optimizer=opt, epoch_length=4))
     assert isinstance(sched, ViFiWarmupCosineLR)
     assert (sched.warmup, sched.end, sched.by_epoch) == (2, 8, False)
@@ -139,11 +152,11 @@ def test_invalid_arguments():
     with pytest.raises(ValueError, match='finite'):
         ViFiWarmupCosineLR(opt, end=INF)
     with pytest.raises(ValueError, match='epoch_length'):
-        ViFiWarmupCosineLR.build_iter_from_epoch(opt, end=3, by_epoch=True,
-                                                 epoch_length=None)
+        ViFiWarmupCosineLR.build_iter_from_epoch(
+            opt, end=3, by_epoch=True, epoch_length=None)
     with pytest.raises(ValueError):
-        ViFiWarmupCosineLR.build_iter_from_epoch(opt, end=3, by_epoch=False,
-                                                 epoch_length=10)
+        ViFiWarmupCosineLR.build_iter_from_epoch(
+            opt, end=3, by_epoch=False, epoch_length=10)
 
 
 def official_loop_lrs(lr, epochs, epoch_length, accumulation, warmup_epochs):
@@ -153,9 +166,13 @@ def official_loop_lrs(lr, epochs, epoch_length, accumulation, warmup_epochs):
     each optimizer step, on ``(idx + 1) % ACCUMULATION_STEPS == 0``."""
     opt = _optimizer(lr)
     timm = CosineLRScheduler(
-        opt, t_initial=epochs * epoch_length, lr_min=lr / 100,
-        warmup_lr_init=0, warmup_t=warmup_epochs * epoch_length,
-        cycle_limit=1, t_in_epochs=False)
+        opt,
+        t_initial=epochs * epoch_length,
+        lr_min=lr / 100,
+        warmup_lr_init=0,
+        warmup_t=warmup_epochs * epoch_length,
+        cycle_limit=1,
+        t_in_epochs=False)
     lrs, steps = [], []
     for epoch in range(epochs):
         for idx in range(epoch_length):
@@ -166,24 +183,32 @@ def official_loop_lrs(lr, epochs, epoch_length, accumulation, warmup_epochs):
     return lrs, steps
 
 
-@pytest.mark.parametrize('epoch_length, accumulation, epochs, warmup', [
-    (7, 2, 4, 1),  # odd epoch: one iteration of a window discarded
-    (9, 4, 3, 1),
-    (6, 1, 3, 1),
-    (1, 2, 3, 1),  # an epoch shorter than a window: never stepped
-    (12, 3, 5, 2),
-])
+@pytest.mark.parametrize(
+    'epoch_length, accumulation, epochs, warmup',
+    [
+        (7, 2, 4, 1),  # odd epoch: one iteration of a window discarded
+        (9, 4, 3, 1),
+        (6, 1, 3, 1),
+        (1, 2, 3, 1),  # an epoch shorter than a window: never stepped
+        (12, 3, 5, 2),
+    ])
 def test_rate_at_every_optimizer_step_is_the_official_one(
         epoch_length, accumulation, epochs, warmup):
     ref, steps = official_loop_lrs(0.1, epochs, epoch_length, accumulation,
                                    warmup)
     model = torch.nn.Linear(1, 1)
-    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1),
-                           accumulative_counts=accumulation)
+    wrapper = OptimWrapper(
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        accumulative_counts=accumulation)
     sched = PARAM_SCHEDULERS.build(
-        dict(type='ViFiWarmupCosineLR', warmup=warmup, min_ratio=0.01,
-             begin=0, end=epochs, by_epoch=True,
-             convert_to_iter_based=True),
+        dict(
+            type='ViFiWarmupCosineLR',
+            warmup=warmup,
+            min_ratio=0.01,
+            begin=0,
+            end=epochs,
+            by_epoch=True,
+            convert_to_iter_based=True),
         default_args=dict(optimizer=wrapper, epoch_length=epoch_length))
     assert sched.accumulative_counts == accumulation  # from the wrapper
     got = [v[0] for v in _drive(sched, wrapper, epochs * epoch_length)]

@@ -36,8 +36,13 @@ INIT_LOGIT_SCALE = math.log(1 / 0.07)  # open_clip's initial value
 def _write_config(tmp_path, data, name, batch, sharded):
     # 16 videos: 4 iterations an epoch at global batch 4, 2 epochs; no
     # augmentation and a fixed order, so the rank count cannot matter
-    cfg = make_cfg(data, epochs=2, batch_size=batch, num_frames=None,
-                   augment=False, shuffle=False)
+    cfg = make_cfg(
+        data,
+        epochs=2,
+        batch_size=batch,
+        num_frames=None,
+        augment=False,
+        shuffle=False)
     cfg.default_hooks.checkpoint.interval = 1
     if sharded:
         l14 = Config.fromfile(L14_CONFIG)
@@ -67,16 +72,14 @@ def test_fsdp_on_two_cpu_processes_matches_one_process(synthetic_data,
 
     _run('tools/train.py', plain, '--work-dir', single, '--no-validate')
     # epoch 1 sharded, then a resume from its checkpoint for epoch 2
-    log = _run('bash', 'tools/dist_train.sh', fsdp, '2', '--work-dir',
-               sharded, '--no-validate', '--cfg-options',
-               'train_cfg.max_epochs=1')
+    log = _run('bash', 'tools/dist_train.sh', fsdp, '2', '--work-dir', sharded,
+               '--no-validate', '--cfg-options', 'train_cfg.max_epochs=1')
     held = re.search(r'FSDP: 5 units; this rank holds (\d+) of (\d+) ', log)
     assert held, log[-3000:]  # root + 2 image + 2 text blocks
     assert 0 < int(held[1]) < int(held[2])  # sharded, not replicated
     first = _state(sharded / 'epoch_1.pth')
-    log = _run('bash', 'tools/dist_train.sh', fsdp, '2', '--work-dir',
-               sharded, '--no-validate', '--resume',
-               sharded / 'epoch_1.pth')
+    log = _run('bash', 'tools/dist_train.sh', fsdp, '2', '--work-dir', sharded,
+               '--no-validate', '--resume', sharded / 'epoch_1.pth')
     assert 'resumed epoch: 1, iter: 4' in log
     second = _state(sharded / 'epoch_2.pth')
 
@@ -94,8 +97,8 @@ def test_fsdp_on_two_cpu_processes_matches_one_process(synthetic_data,
     # the checkpoint loads strictly into a plain, unsharded model
     cfg = Config.fromfile(plain)
     model = MODELS.build(cfg.model)
-    load_checkpoint(model, str(sharded / 'epoch_2.pth'), map_location='cpu',
-                    strict=True)
+    load_checkpoint(
+        model, str(sharded / 'epoch_2.pth'), map_location='cpu', strict=True)
     for key, value in model.state_dict().items():
         assert torch.equal(value, second['state_dict'][key]), key
     # the optimizer state is FSDP's full one: every trained parameter, by
@@ -119,8 +122,7 @@ def test_promoted_scalars_keep_the_unsharded_state_dict():
     after = model.state_dict()
     assert {k: v.shape for k, v in after.items()} == \
         {k: v.shape for k, v in before.items()}
-    assert torch.equal(
-        model.cls_head(model.neck(model.backbone(x))[0]), out)
+    assert torch.equal(model.cls_head(model.neck(model.backbone(x))[0]), out)
     before['cls_head.logit_scale'] = torch.tensor(3.5)
     model.load_state_dict(before, strict=True)
     assert model.cls_head.logit_scale.tolist() == [3.5]
@@ -141,8 +143,8 @@ def test_vit_l14_fsdp_config(tmp_path, monkeypatch):
     assert opt.accumulative_counts == 8
     assert cfg.train_dataloader.batch_size == 4
     sched, = cfg.param_scheduler
-    assert (sched.type, sched.warmup, sched.end) == ('ViFiWarmupCosineLR',
-                                                     5, 10)
+    assert (sched.type, sched.warmup, sched.end) == ('ViFiWarmupCosineLR', 5,
+                                                     10)
     assert cfg.train_cfg.max_epochs == 10
 
     strategy = STRATEGIES.build(

@@ -22,9 +22,10 @@ NAMES = ['archery', 'juggling balls']
 
 
 # ------------------------------------------------------------ architectures
-@pytest.mark.parametrize('name, open_clip_name', [
-    ('ViT-B/32', 'ViT-B-32'), ('ViT-B/16', 'ViT-B-16'),
-    ('ViT-L/14', 'ViT-L-14'), ('ViT-L/14@336px', 'ViT-L-14-336')])
+@pytest.mark.parametrize('name, open_clip_name',
+                         [('ViT-B/32', 'ViT-B-32'), ('ViT-B/16', 'ViT-B-16'),
+                          ('ViT-L/14', 'ViT-L-14'),
+                          ('ViT-L/14@336px', 'ViT-L-14-336')])
 def test_openai_names_use_quick_gelu(name, open_clip_name):
     cfg = resolve_arch(name)
     assert cfg['quick_gelu'] is True
@@ -102,12 +103,11 @@ def jit_file(source, tmp_path_factory):
     clip.register_buffer('input_resolution', torch.tensor(32))
     clip.register_buffer('context_length', torch.tensor(77))
     clip.register_buffer('vocab_size', torch.tensor(49408))
-    example = (torch.randn(1, 3, 32, 32), torch.zeros(1, 77,
-                                                      dtype=torch.long))
+    example = (torch.randn(1, 3, 32, 32), torch.zeros(1, 77, dtype=torch.long))
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        traced = torch.jit.trace_module(clip, dict(forward=example),
-                                        check_trace=False).half()
+        traced = torch.jit.trace_module(
+            clip, dict(forward=example), check_trace=False).half()
         path = str(tmp_path_factory.mktemp('jit') / 'ViT-tiny.pt')
         torch.jit.save(traced, path)
     return path
@@ -117,8 +117,11 @@ def _write(fmt, source, tmp_path):
     state = _openai_state(source)
     if fmt == 'openai_fp16':
         path = tmp_path / 'clip_fp16.pt'
-        torch.save({k: v.half() if v.is_floating_point() else v
-                    for k, v in state.items()}, path)
+        torch.save(
+            {
+                k: v.half() if v.is_floating_point() else v
+                for k, v in state.items()
+            }, path)
     elif fmt == 'module_prefix':
         path = tmp_path / 'clip_ddp.pth'
         torch.save({'module.' + k: v for k, v in state.items()}, path)
@@ -135,6 +138,7 @@ def _write(fmt, source, tmp_path):
 
 
 def _assert_loaded(backbone, head, source, fp16):
+
     def expect(t):
         return t.half().float() if fp16 else t
 
@@ -142,29 +146,32 @@ def _assert_loaded(backbone, head, source, fp16):
     visual = backbone.visual.state_dict()
     assert visual
     for k, v in visual.items():
-        torch.testing.assert_close(v, expect(ref['visual.' + k]), rtol=0,
-                                   atol=0)
+        torch.testing.assert_close(
+            v, expect(ref['visual.' + k]), rtol=0, atol=0)
     text = head.text.state_dict()
     assert 'transformer.resblocks.1.attn.in_proj_weight' in text
     for k, v in text.items():
         assert v.dtype == torch.float32
         torch.testing.assert_close(v, expect(ref[k]), rtol=0, atol=0)
-    torch.testing.assert_close(head.logit_scale.detach(),
-                               expect(ref['logit_scale']), rtol=0, atol=0)
+    torch.testing.assert_close(
+        head.logit_scale.detach(), expect(ref['logit_scale']), rtol=0, atol=0)
 
 
 def _towers(path, **kwargs):
-    backbone = ViFiCLIPBackbone(arch=copy.deepcopy(TINY_ARCH),
-                                pretrained=path, **kwargs)
-    head = ViFiTextHead(class_names=NAMES, arch=copy.deepcopy(TINY_ARCH),
-                        pretrained=path, **kwargs)
+    backbone = ViFiCLIPBackbone(
+        arch=copy.deepcopy(TINY_ARCH), pretrained=path, **kwargs)
+    head = ViFiTextHead(
+        class_names=NAMES,
+        arch=copy.deepcopy(TINY_ARCH),
+        pretrained=path,
+        **kwargs)
     backbone.init_weights()
     head.init_weights()
     return backbone, head
 
 
-@pytest.mark.parametrize('fmt', ['openai_fp16', 'module_prefix', 'wrapped',
-                                 'safetensors'])
+@pytest.mark.parametrize(
+    'fmt', ['openai_fp16', 'module_prefix', 'wrapped', 'safetensors'])
 def test_state_dict_layouts_load_into_both_towers(fmt, source, tmp_path):
     path = _write(fmt, source, tmp_path)
     backbone, head = _towers(path)
@@ -189,21 +196,22 @@ def test_loaded_towers_reproduce_open_clip(jit_file, source):
     ref = copy.deepcopy(source).half().float().eval()
     x = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
-        torch.testing.assert_close(backbone.eval()(x), ref.visual(x),
-                                   rtol=0, atol=1e-5)
+        torch.testing.assert_close(
+            backbone.eval()(x), ref.visual(x), rtol=0, atol=1e-5)
 
 
 def test_head_init_weights_drops_cached_text(source, tmp_path):
     path = _write('wrapped', source, tmp_path)
-    head = ViFiTextHead(class_names=NAMES, arch=copy.deepcopy(TINY_ARCH),
-                        pretrained=path).eval()
+    head = ViFiTextHead(
+        class_names=NAMES, arch=copy.deepcopy(TINY_ARCH),
+        pretrained=path).eval()
     x = torch.randn(2, 32)
     with torch.no_grad():
         before = head(x)
         head.init_weights()
         after = head(x)
-        fresh = ViFiTextHead(class_names=NAMES, arch=copy.deepcopy(TINY_ARCH),
-                             pretrained=path)
+        fresh = ViFiTextHead(
+            class_names=NAMES, arch=copy.deepcopy(TINY_ARCH), pretrained=path)
         fresh.init_weights()
         expected = fresh.eval()(x)
     assert (before - after).abs().max() > 1e-3
@@ -222,15 +230,17 @@ def test_no_pretrained_leaves_random_weights():
 # ------------------------------------------------------------------ errors
 def test_wrong_layout_names_file_and_missing_keys(tmp_path):
     path = str(tmp_path / 'resnet.pth')
-    torch.save({'conv1.weight': torch.zeros(3), 'fc.bias': torch.zeros(2)},
-               path)
+    torch.save({
+        'conv1.weight': torch.zeros(3),
+        'fc.bias': torch.zeros(2)
+    }, path)
     backbone = ViFiCLIPBackbone(arch=copy.deepcopy(TINY_ARCH), pretrained=path)
     with pytest.raises(CLIPWeightsError) as e:
         backbone.init_weights()
     msg = str(e.value)
     assert path in msg and 'missing' in msg and 'conv1.weight' in msg
-    head = ViFiTextHead(class_names=NAMES, arch=copy.deepcopy(TINY_ARCH),
-                        pretrained=path)
+    head = ViFiTextHead(
+        class_names=NAMES, arch=copy.deepcopy(TINY_ARCH), pretrained=path)
     with pytest.raises(CLIPWeightsError) as e:
         head.init_weights()
     assert path in str(e.value) and 'ln_final.weight' in str(e.value)
@@ -239,10 +249,14 @@ def test_wrong_layout_names_file_and_missing_keys(tmp_path):
 
 def test_text_only_file_fails_for_the_backbone(source, tmp_path):
     path = str(tmp_path / 'text_only.pt')
-    torch.save({k: v for k, v in source.state_dict().items()
-                if not k.startswith('visual.')}, path)
-    head = ViFiTextHead(class_names=NAMES, arch=copy.deepcopy(TINY_ARCH),
-                        pretrained=path)
+    torch.save(
+        {
+            k: v
+            for k, v in source.state_dict().items()
+            if not k.startswith('visual.')
+        }, path)
+    head = ViFiTextHead(
+        class_names=NAMES, arch=copy.deepcopy(TINY_ARCH), pretrained=path)
     head.init_weights()  # the text tower is all there
     backbone = ViFiCLIPBackbone(arch=copy.deepcopy(TINY_ARCH), pretrained=path)
     with pytest.raises(CLIPWeightsError, match='missing'):
@@ -251,10 +265,13 @@ def test_text_only_file_fails_for_the_backbone(source, tmp_path):
 
 def test_head_needs_logit_scale(source, tmp_path):
     path = str(tmp_path / 'no_scale.pt')
-    torch.save({k: v for k, v in source.state_dict().items()
-                if k != 'logit_scale'}, path)
-    head = ViFiTextHead(class_names=NAMES, arch=copy.deepcopy(TINY_ARCH),
-                        pretrained=path)
+    torch.save(
+        {
+            k: v
+            for k, v in source.state_dict().items() if k != 'logit_scale'
+        }, path)
+    head = ViFiTextHead(
+        class_names=NAMES, arch=copy.deepcopy(TINY_ARCH), pretrained=path)
     with pytest.raises(CLIPWeightsError, match='logit_scale'):
         head.init_weights()
 
@@ -300,8 +317,8 @@ def test_sha256_is_checked_before_reading(source, tmp_path):
         load_clip_state_dict(path, sha256=bad)
     assert 'SHA-256' in str(e.value) and digest in str(e.value)
     assert path in str(e.value)
-    backbone = ViFiCLIPBackbone(arch=copy.deepcopy(TINY_ARCH),
-                                pretrained=path, sha256=bad)
+    backbone = ViFiCLIPBackbone(
+        arch=copy.deepcopy(TINY_ARCH), pretrained=path, sha256=bad)
     with pytest.raises(CLIPWeightsError, match='does not match'):
         backbone.init_weights()
     _towers(path, sha256=digest)  # the right digest loads
@@ -310,8 +327,13 @@ def test_sha256_is_checked_before_reading(source, tmp_path):
 def test_malicious_pickle_is_refused_without_running(tmp_path):
     marker = str(tmp_path / 'pwned')
     path = str(tmp_path / 'ViT-B-16.pt')
-    torch.save({'state_dict': {'visual.proj': torch.zeros(1)},
-                'payload': CodeOnUnpickle(marker)}, path)
+    torch.save(
+        {
+            'state_dict': {
+                'visual.proj': torch.zeros(1)
+            },
+            'payload': CodeOnUnpickle(marker)
+        }, path)
     with pytest.raises(CLIPWeightsError) as e:
         load_clip_state_dict(path)
     msg = str(e.value)
@@ -332,8 +354,8 @@ def test_open_clip_tags_need_a_named_arch_and_a_known_tag():
 # ----------------------------------------------------- positional embedding
 def test_positional_embedding_is_resized_to_image_size(source, tmp_path):
     path = _write('wrapped', source, tmp_path)
-    backbone = ViFiCLIPBackbone(arch=copy.deepcopy(TINY_ARCH),
-                                pretrained=path, image_size=64)
+    backbone = ViFiCLIPBackbone(
+        arch=copy.deepcopy(TINY_ARCH), pretrained=path, image_size=64)
     backbone.init_weights()
     pos = backbone.visual.positional_embedding.detach()
     src = source.visual.positional_embedding.detach()
@@ -349,8 +371,11 @@ def test_positional_embedding_is_resized_to_image_size(source, tmp_path):
         assert backbone.eval()(torch.randn(1, 3, 2, 64, 64)).shape == \
             (1, 2, 32)
     # the rest of the tower is loaded unchanged
-    torch.testing.assert_close(backbone.visual.conv1.weight,
-                               source.visual.conv1.weight, rtol=0, atol=0)
+    torch.testing.assert_close(
+        backbone.visual.conv1.weight,
+        source.visual.conv1.weight,
+        rtol=0,
+        atol=0)
 
 
 def test_resnet_architecture_is_refused_by_name():

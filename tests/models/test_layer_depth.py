@@ -21,21 +21,24 @@ def _arch():
 
 
 def _model(train_towers='both', backbone=None, head=None):
-    return MODELS.build(dict(
-        type='ViFiRecognizer',
-        clip=dict(arch=_arch(), pretrained=None),
-        train_towers=train_towers,
-        backbone=backbone or dict(type='ViFiCLIPBackbone'),
-        neck=dict(type='ViFiTemporalMeanPool'),
-        cls_head=head or dict(type='ViFiTextHead', class_names=['a', 'b'],
-                              in_channels=48)))
+    return MODELS.build(
+        dict(
+            type='ViFiRecognizer',
+            clip=dict(arch=_arch(), pretrained=None),
+            train_towers=train_towers,
+            backbone=backbone or dict(type='ViFiCLIPBackbone'),
+            neck=dict(type='ViFiTemporalMeanPool'),
+            cls_head=head or dict(
+                type='ViFiTextHead', class_names=['a', 'b'], in_channels=48)))
 
 
 def _lr_of_each_param(model):
-    wrapper = build_optim_wrapper(model, dict(
-        optimizer=dict(type='AdamW', lr=LR, weight_decay=0.05),
-        constructor='mmpretrain.LearningRateDecayOptimWrapperConstructor',
-        paramwise_cfg=dict(layer_decay_rate=DECAY)))
+    wrapper = build_optim_wrapper(
+        model,
+        dict(
+            optimizer=dict(type='AdamW', lr=LR, weight_decay=0.05),
+            constructor='mmpretrain.LearningRateDecayOptimWrapperConstructor',
+            paramwise_cfg=dict(layer_decay_rate=DECAY)))
     lrs = {}
     for group in wrapper.optimizer.param_groups:
         assert len(group['params']) == 1
@@ -52,8 +55,8 @@ def _expected_depth(name):
         if not name.startswith(tower):
             continue
         top = blocks + 1
-        m = re.match(re.escape(prefix) + r'transformer\.resblocks\.(\d+)\.',
-                     name)
+        m = re.match(
+            re.escape(prefix) + r'transformer\.resblocks\.(\d+)\.', name)
         if m:
             return int(m.group(1)) + 1, top
         stem = name[len(prefix):].split('.')[0]
@@ -94,23 +97,34 @@ def test_prompts_and_frozen_towers():
     model = _model(
         'prompts',
         backbone=dict(type='ViFiPromptedCLIPBackbone', n_ctx=2, depth=2),
-        head=dict(type='ViFiPromptedTextHead', class_names=['a', 'b'],
-                  n_ctx=2, depth=2))
+        head=dict(
+            type='ViFiPromptedTextHead',
+            class_names=['a', 'b'],
+            n_ctx=2,
+            depth=2))
     lrs = _lr_of_each_param(model)
     assert set(lrs) == {
         'backbone.visual_prompts.ctx', 'backbone.visual_prompts.deep_ctx.0',
-        'cls_head.prompt_learner.ctx', 'cls_head.prompt_learner.deep_ctx.0'}
+        'cls_head.prompt_learner.ctx', 'cls_head.prompt_learner.deep_ctx.0'
+    }
     assert set(lrs.values()) == {LR}  # new parameters: base learning rate
 
 
 def test_mmpretrain_vit_in_the_frame_wise_wrapper():
-    model = _model('image', backbone=dict(
-        type='ViFiFrameWiseBackbone',
+    model = _model(
+        'image',
         backbone=dict(
-            type='mmpretrain.VisionTransformer',
-            arch=dict(embed_dims=48, num_layers=2, num_heads=2,
-                      feedforward_channels=96),
-            img_size=32, patch_size=8, out_type='cls_token')))
+            type='ViFiFrameWiseBackbone',
+            backbone=dict(
+                type='mmpretrain.VisionTransformer',
+                arch=dict(
+                    embed_dims=48,
+                    num_layers=2,
+                    num_heads=2,
+                    feedforward_channels=96),
+                img_size=32,
+                patch_size=8,
+                out_type='cls_token')))
     lrs = _lr_of_each_param(model)
     vit = 'backbone.backbone.'
     assert lrs[vit + 'cls_token'] == pytest.approx(LR * DECAY**3)
@@ -125,10 +139,12 @@ def test_mmpretrain_vit_in_the_frame_wise_wrapper():
 
 
 def test_backbone_without_layer_depths_fails_clearly():
-    model = _model('image', backbone=dict(
-        type='ViFiFrameWiseBackbone',
-        backbone=dict(type='ResNet', depth=18, pretrained=None)),
-        head=dict(type='ViFiTextHead', class_names=['a', 'b'],
-                  in_channels=512))
+    model = _model(
+        'image',
+        backbone=dict(
+            type='ViFiFrameWiseBackbone',
+            backbone=dict(type='ResNet', depth=18, pretrained=None)),
+        head=dict(
+            type='ViFiTextHead', class_names=['a', 'b'], in_channels=512))
     with pytest.raises(NotImplementedError, match='ResNet.get_layer_depth'):
         _lr_of_each_param(model)

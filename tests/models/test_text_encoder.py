@@ -52,8 +52,10 @@ def test_truncation_equality_holds_with_grad_checkpointing(tiny_clip):
     tokens = enc.tokenize(PROMPTS)
     plain = enc(tokens)
     plain.square().sum().backward()
-    grads = {n: p.grad.clone() for n, p in enc.named_parameters()
-             if p.grad is not None}
+    grads = {
+        n: p.grad.clone()
+        for n, p in enc.named_parameters() if p.grad is not None
+    }
     enc.zero_grad()
     enc.grad_checkpointing = True
     ckpt = enc(tokens)
@@ -86,8 +88,10 @@ def test_trainable_parameters_exclude_token_embedding(tiny_clip):
     enc = CLIPTextEncoder(tiny_clip)
     ids = {id(p) for p in enc.trainable_parameters()}
     assert id(enc.token_embedding.weight) not in ids
-    assert ids == {id(p) for n, p in enc.named_parameters()
-                   if n != 'token_embedding.weight'}
+    assert ids == {
+        id(p)
+        for n, p in enc.named_parameters() if n != 'token_embedding.weight'
+    }
 
 
 def test_prompt_too_long_raises():

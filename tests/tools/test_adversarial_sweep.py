@@ -89,64 +89,67 @@ def _cases(env, f, root):
     base = [video, '--config', cfg, '--checkpoint', good]
     lab = ['--labels', 'a,b']
     for argv, culprit in [
-            (['--topk', '0'], '--topk'), (['--topk', 'x'], '--topk'),
-            (['--batch-size', '0'], '--batch-size'),
-            (['--num-workers', '-1'], '--num-workers'),
-            (['--out', 'r.txt'], '--out'), (['--device', 'tpu'], '--device'),
-            (['--device', 'cuda:0'], 'cuda'),
-            (['--views', '0x1'], '--views'), (['--views', 'four'], '--views'),
-            (['--num-frames', '0'], '--num-frames'),
-            (['--out', osp.join(under_file, 'r.csv')], 'is a file'),
-            (['--out', f['exists.csv']], '--overwrite'),
-            (['--out', video + '.csv', '--out', video], '--out'),
+        (['--topk', '0'], '--topk'),
+        (['--topk', 'x'], '--topk'),
+        (['--batch-size', '0'], '--batch-size'),
+        (['--num-workers', '-1'], '--num-workers'),
+        (['--out', 'r.txt'], '--out'),
+        (['--device', 'tpu'], '--device'),
+        (['--device', 'cuda:0'], 'cuda'),
+        (['--views', '0x1'], '--views'),
+        (['--views', 'four'], '--views'),
+        (['--num-frames', '0'], '--num-frames'),
+        (['--out', osp.join(under_file, 'r.csv')], 'is a file'),
+        (['--out', f['exists.csv']], '--overwrite'),
+        (['--out', video + '.csv', '--out', video], '--out'),
     ]:
         add('arguments', 'infer.py', base + lab + argv, culprit)
     for labels_argv, culprit in [
-            (['--labels', ''], '--labels'), (['--labels', 'a,,b'], 'label 2'),
-            (['--labels', 'Run,run'], 'duplicate'),
-            (['--labels', 'a', '--labels-file', labels], 'not allowed'),
-            (['--labels-file', f['empty.txt']], 'empty.txt'),
-            (['--labels-file', f['bad_utf8.txt']], 'bad_utf8.txt:2'),
-            (['--labels-file', f['dup_case.txt']], 'dup_case.txt:2'),
-            (['--labels-file', f['dup_space.txt']], 'dup_space.txt:2'),
-            (['--labels-file', f['blank_inside.txt']], 'blank_inside.txt:2'),
-            (['--labels-file', f['bad_header.csv']], 'bad_header.csv:1'),
-            (['--labels-file', f['ids_order.csv']], 'ids_order.csv:2'),
-            (['--labels-file', f['three_fields.csv']], 'three_fields.csv:2'),
-            (['--labels-file', f['nul.csv']], 'nul.csv'),
-            (['--labels-file', str(root / 'none.csv')], 'none.csv'),
+        (['--labels', ''], '--labels'),
+        (['--labels', 'a,,b'], 'label 2'),
+        (['--labels', 'Run,run'], 'duplicate'),
+        (['--labels', 'a', '--labels-file', labels], 'not allowed'),
+        (['--labels-file', f['empty.txt']], 'empty.txt'),
+        (['--labels-file', f['bad_utf8.txt']], 'bad_utf8.txt:2'),
+        (['--labels-file', f['dup_case.txt']], 'dup_case.txt:2'),
+        (['--labels-file', f['dup_space.txt']], 'dup_space.txt:2'),
+        (['--labels-file', f['blank_inside.txt']], 'blank_inside.txt:2'),
+        (['--labels-file', f['bad_header.csv']], 'bad_header.csv:1'),
+        (['--labels-file', f['ids_order.csv']], 'ids_order.csv:2'),
+        (['--labels-file', f['three_fields.csv']], 'three_fields.csv:2'),
+        (['--labels-file', f['nul.csv']], 'nul.csv'),
+        (['--labels-file', str(root / 'none.csv')], 'none.csv'),
     ]:
         add('label sources', 'infer.py', base + labels_argv, culprit)
     for ckpt_name in ('wide', 'foreign', 'nan', 'extra', 'garbage',
                       'raw_pickle'):
         path = getattr(env, ckpt_name)
-        add('checkpoints', 'infer.py', [video, '--config', cfg,
-                                        '--checkpoint', path] + lab, path)
+        add('checkpoints', 'infer.py',
+            [video, '--config', cfg, '--checkpoint', path] + lab, path)
     for name in ('empty.pth', 'truncated.pth', 'list.pth', 'tiny.pth',
                  'a_dir'):
-        add('checkpoints', 'infer.py', [video, '--config', cfg,
-                                        '--checkpoint', f[name]] + lab,
-            f[name])
+        add('checkpoints', 'infer.py',
+            [video, '--config', cfg, '--checkpoint', f[name]] + lab, f[name])
     for config, culprit in [(f['syntax.py'], 'syntax.py:1'),
                             (f['missing_base.py'], 'nowhere.py'),
                             (f['name_error.py'], 'undefined_name'),
                             (str(root / 'none.py'), 'none.py'),
                             (f['a_dir'], 'a_dir')]:
-        add('configs', 'infer.py', [video, '--config', config] + lab,
-            culprit)
-    add('arguments', 'infer.py', [f['a_dir'], '--config', cfg,
-                                  '--checkpoint', good] + lab, 'a_dir')
+        add('configs', 'infer.py', [video, '--config', config] + lab, culprit)
+    add('arguments', 'infer.py',
+        [f['a_dir'], '--config', cfg, '--checkpoint', good] + lab, 'a_dir')
     # a video that cannot be read is one failed input (exit status 1): the
     # others are still classified
     for name in ('none.mp4', 'empty.txt', 'fake.mp4'):
-        add('videos', 'infer.py', [str(root / name), '--config', cfg,
-                                   '--checkpoint', good] + lab,
-            str(root / name), code=1)
+        add('videos',
+            'infer.py',
+            [str(root / name), '--config', cfg, '--checkpoint', good] + lab,
+            str(root / name),
+            code=1)
 
     # -------------------------------------------------------------- test
     def test_argv(*extra, ckpt=good, config=cfg):
-        return [config, ckpt, '--work-dir', str(root / 'w_test')] + list(
-            extra)
+        return [config, ckpt, '--work-dir', str(root / 'w_test')] + list(extra)
 
     for ckpt_name in ('wide', 'foreign', 'nan', 'extra', 'garbage',
                       'raw_pickle'):
@@ -163,51 +166,49 @@ def _cases(env, f, root):
                             (str(root / 'none.py'), 'none.py')]:
         add('configs', 'test.py', test_argv(config=config), culprit)
     for opts, culprit in [
-            ('tset_dataloader.batch_size=2', "'test_dataloader'"),
-            ('lod_from=x', "'load_from'"), ('work_dri=x', "'work_dir'"),
-            ('defualt_hooks.logger.interval=1', "'default_hooks'"),
-            ('default_hooks.logger.intervall=1', "'interval'"),
-            ('default_hooks.checkpoint.max_keep=1', "'max_keep_ckpts'"),
-            ('model.cls_head.type=ViFiTextHeads', "'ViFiTextHead'"),
-            ('model.neck.dims=1', "'dim'"),
-            ('test_dataloader.dataset.type=ViFiVideoDataSet',
-             "'ViFiVideoDataset'"),
-            ('test_evaluator.type=AccMetrics', "'AccMetric'"),
-            ('custom_hooks.0.test_fault=fail', "'test_faults'"),
-            ('custom_hooks=ViFiDataCheckHook', 'custom_hooks[0]'),
-            ('test_dataloader.dataset.ann_file=' + f['neg.txt'],
-             'neg.txt:2'),
-            ('test_dataloader.dataset.ann_file=' + f['no_label.txt'],
-             'no_label.txt:1'),
-            ('test_dataloader.dataset.ann_file=' + f['big_label.txt'],
-             'big_label.txt:2'),
-            ('test_dataloader.dataset.ann_file=' + f['float_label.txt'],
-             'float_label.txt:1'),
-            ('test_dataloader.dataset.ann_file=' + f['bad_utf8.txt'],
-             'bad_utf8.txt:2'),
-            ('test_dataloader.dataset.ann_file=' + f['empty.txt'],
-             'empty.txt'),
-            ('test_dataloader.dataset.ann_file=' + str(root / 'no.txt'),
-             'no.txt'),
-            ('test_dataloader.dataset.class_names=' + f['dup_case.txt'],
-             'dup_case.txt:2'),
-            ('test_dataloader.dataset.class_names=' + f['one_class.csv'],
-             'one_class.csv'),
-            ('model.cls_head.class_names=' + f['bad_header.csv'],
-             'bad_header.csv:1'),
+        ('tset_dataloader.batch_size=2', "'test_dataloader'"),
+        ('lod_from=x', "'load_from'"),
+        ('work_dri=x', "'work_dir'"),
+        ('defualt_hooks.logger.interval=1', "'default_hooks'"),
+        ('default_hooks.logger.intervall=1', "'interval'"),
+        ('default_hooks.checkpoint.max_keep=1', "'max_keep_ckpts'"),
+        ('model.cls_head.type=ViFiTextHeads', "'ViFiTextHead'"),
+        ('model.neck.dims=1', "'dim'"),
+        ('test_dataloader.dataset.type=ViFiVideoDataSet',
+         "'ViFiVideoDataset'"),
+        ('test_evaluator.type=AccMetrics', "'AccMetric'"),
+        ('custom_hooks.0.test_fault=fail', "'test_faults'"),
+        ('custom_hooks=ViFiDataCheckHook', 'custom_hooks[0]'),
+        ('test_dataloader.dataset.ann_file=' + f['neg.txt'], 'neg.txt:2'),
+        ('test_dataloader.dataset.ann_file=' + f['no_label.txt'],
+         'no_label.txt:1'),
+        ('test_dataloader.dataset.ann_file=' + f['big_label.txt'],
+         'big_label.txt:2'),
+        ('test_dataloader.dataset.ann_file=' + f['float_label.txt'],
+         'float_label.txt:1'),
+        ('test_dataloader.dataset.ann_file=' + f['bad_utf8.txt'],
+         'bad_utf8.txt:2'),
+        ('test_dataloader.dataset.ann_file=' + f['empty.txt'], 'empty.txt'),
+        ('test_dataloader.dataset.ann_file=' + str(root / 'no.txt'), 'no.txt'),
+        ('test_dataloader.dataset.class_names=' + f['dup_case.txt'],
+         'dup_case.txt:2'),
+        ('test_dataloader.dataset.class_names=' + f['one_class.csv'],
+         'one_class.csv'),
+        ('model.cls_head.class_names=' + f['bad_header.csv'],
+         'bad_header.csv:1'),
     ]:
         add('config keys', 'test.py', test_argv('--cfg-options', opts),
             culprit)
     for extra, culprit in [
-            (['--dump', 'r.json'], '--dump'),
-            (['--dump', osp.join(under_file, 'r.pkl')], '--dump'),
-            (['--dump', f['exists.pth'] + '.pkl', '--dump', good], '--dump'),
-            (['--out-metrics', f['exists.json']], '--overwrite'),
-            (['--out-metrics', f['a_dir']], 'folder'),
-            (['--out-metrics', labels], '--out-metrics'),
-            (['--interval', '0'], '--interval'),
-            (['--launcher', 'bogus'], '--launcher'),
-            (['--work-dir', osp.join(under_file, 'w')], 'work dir'),
+        (['--dump', 'r.json'], '--dump'),
+        (['--dump', osp.join(under_file, 'r.pkl')], '--dump'),
+        (['--dump', f['exists.pth'] + '.pkl', '--dump', good], '--dump'),
+        (['--out-metrics', f['exists.json']], '--overwrite'),
+        (['--out-metrics', f['a_dir']], 'folder'),
+        (['--out-metrics', labels], '--out-metrics'),
+        (['--interval', '0'], '--interval'),
+        (['--launcher', 'bogus'], '--launcher'),
+        (['--work-dir', osp.join(under_file, 'w')], 'work dir'),
     ]:
         add('arguments', 'test.py', test_argv(*extra), culprit)
 
@@ -216,37 +217,35 @@ def _cases(env, f, root):
         return [config, '--work-dir', str(root / work)] + list(extra)
 
     for opts, culprit in [
-            ('trian_cfg.max_epochs=1', "'train_cfg'"),
-            ('optim_wraper.optimizer.lr=1', "'optim_wrapper'"),
-            ('default_hooks.checkpoint.intervall=1', "'interval'"),
-            ('default_hooks.checkpoint.save_optimiser=False',
-             "'save_optimizer'"),
-            ('train_dataloader.dataset.type=ViFiVideoDatase',
-             "'ViFiVideoDataset'"),
-            ('param_scheduler.0.type=ViFiWarmupCosineLr',
-             "'ViFiWarmupCosineLR'"),
-            ('optim_wrapper.optimizer.type=AdamWW', "'AdamW'"),
-            ('model.backbone.typ=x', 'typ'),
-            ('load_from=' + str(root / 'none.pth'), 'none.pth'),
-            ('load_from=' + env.wide, 'wide.pth'),
-            ('load_from=' + env.nan, 'nan.pth'),
-            ('load_from=' + env.garbage, 'garbage.pth'),
-            ('train_dataloader.dataset.ann_file=' + f['neg.txt'],
-             'neg.txt:2'),
-            ('train_dataloader.dataset.class_names=' + f['dup_space.txt'],
-             'dup_space.txt:2'),
+        ('trian_cfg.max_epochs=1', "'train_cfg'"),
+        ('optim_wraper.optimizer.lr=1', "'optim_wrapper'"),
+        ('default_hooks.checkpoint.intervall=1', "'interval'"),
+        ('default_hooks.checkpoint.save_optimiser=False', "'save_optimizer'"),
+        ('train_dataloader.dataset.type=ViFiVideoDatase',
+         "'ViFiVideoDataset'"),
+        ('param_scheduler.0.type=ViFiWarmupCosineLr', "'ViFiWarmupCosineLR'"),
+        ('optim_wrapper.optimizer.type=AdamWW', "'AdamW'"),
+        ('model.backbone.typ=x', 'typ'),
+        ('load_from=' + str(root / 'none.pth'), 'none.pth'),
+        ('load_from=' + env.wide, 'wide.pth'),
+        ('load_from=' + env.nan, 'nan.pth'),
+        ('load_from=' + env.garbage, 'garbage.pth'),
+        ('train_dataloader.dataset.ann_file=' + f['neg.txt'], 'neg.txt:2'),
+        ('train_dataloader.dataset.class_names=' + f['dup_space.txt'],
+         'dup_space.txt:2'),
     ]:
         add('config keys', 'train.py', train_argv('--cfg-options', opts),
             culprit)
     for extra, culprit in [
-            (['--resume', str(root / 'none.pth')], 'none.pth'),
-            (['--resume', env.wide], 'wide.pth'),
-            (['--resume', env.garbage], 'garbage.pth'),
-            (['--partial-load'], 'load_from'),
-            (['--partial-load', '--resume', good], '--partial-load'),
-            (['--amp', 'fp8'], '--amp'), (['--seed', 'x'], '--seed'),
-            (['--launcher', 'bogus'], '--launcher'),
-            (['--work-dir', osp.join(under_file, 'w')], 'work dir'),
+        (['--resume', str(root / 'none.pth')], 'none.pth'),
+        (['--resume', env.wide], 'wide.pth'),
+        (['--resume', env.garbage], 'garbage.pth'),
+        (['--partial-load'], 'load_from'),
+        (['--partial-load', '--resume', good], '--partial-load'),
+        (['--amp', 'fp8'], '--amp'),
+        (['--seed', 'x'], '--seed'),
+        (['--launcher', 'bogus'], '--launcher'),
+        (['--work-dir', osp.join(under_file, 'w')], 'work dir'),
     ]:
         add('arguments', 'train.py', train_argv(*extra), culprit)
     for config, culprit in [(f['syntax.py'], 'syntax.py:1'),
@@ -262,196 +261,196 @@ def _cases(env, f, root):
     zs = str(root / 'zs.pth')
     shutil.copy(good, zs)
     for argv, culprit in [
-            ([zs, good, out + '.pth', '--alpha', '2'], '--alpha'),
-            ([zs, good, out + '.pth', '--alpha', '-0.1'], '--alpha'),
-            ([zs, good, out + '.pth', '--alpha', '0.5', '0.5'], 'duplicate'),
-            ([zs, good, out + '.pth', '--alpha', 'x'], '--alpha'),
-            ([zs, good, good, '--alpha', '0.5'], 'input'),
-            ([zs, good, zs, '--alpha', '0.5'], 'input'),
-            ([zs, good, f['exists.pth'], '--alpha', '0.5'], '--overwrite'),
-            ([zs, good, osp.join(under_file, 'o.pth'), '--alpha', '0.5'],
-             'is a file'),
-            ([zs, env.wide, out + '.pth', '--alpha', '0.5'], 'shape'),
-            ([zs, env.extra, out + '.pth', '--alpha', '0.5'],
-             'cls_head.extra.weight'),
-            ([zs, env.nan, out + '.pth', '--alpha', '0.5'], 'NaN'),
-            ([zs, env.garbage, out + '.pth', '--alpha', '0.5'],
-             'garbage.pth'),
-            ([zs, env.raw_pickle, out + '.pth', '--alpha', '0.5'],
-             'raw.pth'),
-            ([zs, f['list.pth'], out + '.pth', '--alpha', '0.5'],
-             'list.pth'),
-            ([zs, f['empty.pth'], out + '.pth', '--alpha', '0.5'],
-             'empty.pth'),
-            ([zs, str(root / 'no.pth'), out + '.pth', '--alpha', '0.5'],
-             'no.pth'),
+        ([zs, good, out + '.pth', '--alpha', '2'], '--alpha'),
+        ([zs, good, out + '.pth', '--alpha', '-0.1'], '--alpha'),
+        ([zs, good, out + '.pth', '--alpha', '0.5', '0.5'], 'duplicate'),
+        ([zs, good, out + '.pth', '--alpha', 'x'], '--alpha'),
+        ([zs, good, good, '--alpha', '0.5'], 'input'),
+        ([zs, good, zs, '--alpha', '0.5'], 'input'),
+        ([zs, good, f['exists.pth'], '--alpha', '0.5'], '--overwrite'),
+        ([zs, good, osp.join(under_file, 'o.pth'), '--alpha',
+          '0.5'], 'is a file'),
+        ([zs, env.wide, out + '.pth', '--alpha', '0.5'], 'shape'),
+        ([zs, env.extra, out + '.pth', '--alpha',
+          '0.5'], 'cls_head.extra.weight'),
+        ([zs, env.nan, out + '.pth', '--alpha', '0.5'], 'NaN'),
+        ([zs, env.garbage, out + '.pth', '--alpha', '0.5'], 'garbage.pth'),
+        ([zs, env.raw_pickle, out + '.pth', '--alpha', '0.5'], 'raw.pth'),
+        ([zs, f['list.pth'], out + '.pth', '--alpha', '0.5'], 'list.pth'),
+        ([zs, f['empty.pth'], out + '.pth', '--alpha', '0.5'], 'empty.pth'),
+        ([zs, str(root / 'no.pth'), out + '.pth', '--alpha', '0.5'], 'no.pth'),
     ]:
         add('wise_ft', 'wise_ft.py', argv, culprit)
 
     # -------------------------------------------------- extract_features
-    ef = [ann, str(root / 'feats'), '--config', cfg, '--checkpoint', good,
-          '--data-prefix', osp.join(env.data, 'videos')]
+    ef = [
+        ann,
+        str(root / 'feats'), '--config', cfg, '--checkpoint', good,
+        '--data-prefix',
+        osp.join(env.data, 'videos')
+    ]
     for argv, culprit in [
-            (ef + ['--batch-size', '0'], '--batch-size'),
-            (ef + ['--num-workers', '-1'], '--num-workers'),
-            ([ann, f['foreign_out'], '--config', cfg], 'embeddings.npy'),
-            ([ann, labels, '--config', cfg], labels),
-            ([str(root / 'none'), out, '--config', cfg], 'none'),
-            ([f['neg.txt'], out, '--config', cfg, '--checkpoint', good],
-             'neg.txt:2'),
-            ([ann, out, '--config', cfg, '--checkpoint', env.nan], 'NaN'),
-            ([ann, out, '--config', cfg, '--checkpoint', env.wide],
-             'wide.pth'),
-            ([ann, out, '--config', f['syntax.py']], 'syntax.py:1'),
+        (ef + ['--batch-size', '0'], '--batch-size'),
+        (ef + ['--num-workers', '-1'], '--num-workers'),
+        ([ann, f['foreign_out'], '--config', cfg], 'embeddings.npy'),
+        ([ann, labels, '--config', cfg], labels),
+        ([str(root / 'none'), out, '--config', cfg], 'none'),
+        ([f['neg.txt'], out, '--config', cfg, '--checkpoint',
+          good], 'neg.txt:2'),
+        ([ann, out, '--config', cfg, '--checkpoint', env.nan], 'NaN'),
+        ([ann, out, '--config', cfg, '--checkpoint', env.wide], 'wide.pth'),
+        ([ann, out, '--config', f['syntax.py']], 'syntax.py:1'),
     ]:
         add('extract_features', 'extract_features.py', argv, culprit)
 
     # ------------------------------------------------ visualize_attention
     va = [video, '--config', cfg, '--checkpoint', good]
     for argv, culprit in [
-            (va + ['--max-frames', '0'], '--max-frames'),
-            (va + ['--out', 'a.jpg'], '--out'),
-            (va + ['--out', f['exists.png']], '--overwrite'),
-            (va + ['--out', video], '--out'),
-            (va + ['--compare-checkpoint', good], '--compare-config'),
-            (va + ['--num-frames', '0'], '--num-frames'),
-            ([str(root / 'no.mp4'), '--config', cfg], 'no.mp4'),
-            ([video, '--config', cfg, '--checkpoint', env.wide], 'wide.pth'),
+        (va + ['--max-frames', '0'], '--max-frames'),
+        (va + ['--out', 'a.jpg'], '--out'),
+        (va + ['--out', f['exists.png']], '--overwrite'),
+        (va + ['--out', video], '--out'),
+        (va + ['--compare-checkpoint', good], '--compare-config'),
+        (va + ['--num-frames', '0'], '--num-frames'),
+        ([str(root / 'no.mp4'), '--config', cfg], 'no.mp4'),
+        ([video, '--config', cfg, '--checkpoint', env.wide], 'wide.pth'),
     ]:
         add('visualize_attention', 'visualize_attention.py', argv, culprit)
 
     # ---------------------------------------------------- plot_embeddings
     for argv, culprit in [
-            (['tsne', str(root / 'none'), '--out', out + '.png'], 'none'),
-            (['tsne', f['a_dir'], '--out', 'x.jpg'], '--out'),
-            (['tsne', f['a_dir'], '--dpi', '0', '--out', out + '.png'],
-             '--dpi'),
-            (['tsne', f['a_dir'], '--out', f['exists.png']], '--overwrite'),
-            (['tsne', f['a_dir'], '--max-points', '1', '--out',
-              out + '.png'], '--max-points'),
-            (['confusion', str(root / 'no.pkl'), '--out', out + '.png'],
-             'no.pkl'),
-            (['confusion', f['garbage.pkl'], '--out', out + '.png'],
-             'garbage.pkl'),
-            (['confusion', f['garbage.pkl'], '--out', f['garbage.pkl']],
-             '--out'),
+        (['tsne', str(root / 'none'), '--out', out + '.png'], 'none'),
+        (['tsne', f['a_dir'], '--out', 'x.jpg'], '--out'),
+        (['tsne', f['a_dir'], '--dpi', '0', '--out', out + '.png'], '--dpi'),
+        (['tsne', f['a_dir'], '--out', f['exists.png']], '--overwrite'),
+        (['tsne', f['a_dir'], '--max-points', '1', '--out',
+          out + '.png'], '--max-points'),
+        (['confusion',
+          str(root / 'no.pkl'), '--out', out + '.png'], 'no.pkl'),
+        (['confusion', f['garbage.pkl'], '--out',
+          out + '.png'], 'garbage.pkl'),
+        (['confusion', f['garbage.pkl'], '--out', f['garbage.pkl']], '--out'),
     ]:
         add('plot_embeddings', 'plot_embeddings.py', argv, culprit)
 
     # ------------------------------------------------------------ report
     g = f['good_metric.json']
     for argv, culprit in [
-            (['splits', str(root / 'no.json')], 'no.json'),
-            (['splits', f['not_json.json']], 'not_json.json'),
-            (['splits', f['list.json']], 'list.json'),
-            (['splits', f['nan_metric.json']], 'nan_metric.json'),
-            (['splits', f['str_metric.json']], 'str_metric.json'),
-            (['splits', g, '--metric', 'acc/top9'], 'acc/top9'),
-            (['splits', g, '--ddof', '1'], 'ddof'),
-            (['splits', g, '--names', 'a', 'b'], 'names'),
-            (['splits', g, '--scale', '0'], '--scale'),
-            (['splits', g, '--out', g], '--out'),
-            (['splits', g, '--out', f['exists.json']], '--overwrite'),
-            (['hm', '--base', g, g, '--novel', g], 'novel'),
-            (['hm', '--base', g, '--novel', g, '--seeds', 'a', 'b'],
-             'seed'),
+        (['splits', str(root / 'no.json')], 'no.json'),
+        (['splits', f['not_json.json']], 'not_json.json'),
+        (['splits', f['list.json']], 'list.json'),
+        (['splits', f['nan_metric.json']], 'nan_metric.json'),
+        (['splits', f['str_metric.json']], 'str_metric.json'),
+        (['splits', g, '--metric', 'acc/top9'], 'acc/top9'),
+        (['splits', g, '--ddof', '1'], 'ddof'),
+        (['splits', g, '--names', 'a', 'b'], 'names'),
+        (['splits', g, '--scale', '0'], '--scale'),
+        (['splits', g, '--out', g], '--out'),
+        (['splits', g, '--out', f['exists.json']], '--overwrite'),
+        (['hm', '--base', g, g, '--novel', g], 'novel'),
+        (['hm', '--base', g, '--novel', g, '--seeds', 'a', 'b'], 'seed'),
     ]:
         add('report', 'report.py', argv, culprit)
 
     # ------------------------------------------------------- split tools
     train_ann = osp.join(env.data, 'base_train.txt')
     for argv, culprit in [
-            ([ann, out + '.txt', '--shots', '0', '--seed', '0'], '--shots'),
-            ([ann, ann, '--shots', '1', '--seed', '0'], 'input'),
-            ([ann, labels, '--shots', '1', '--seed', '0', '--labels',
-              labels], 'input'),
-            ([ann, f['exists.csv'], '--shots', '1', '--seed', '0'],
-             '--overwrite'),
-            ([f['neg.txt'], out + '.txt', '--shots', '1', '--seed', '0'],
-             'neg.txt:2'),
-            ([f['no_label.txt'], out + '.txt', '--shots', '1', '--seed',
-              '0'], 'no_label.txt:1'),
-            ([f['bad_utf8.txt'], out + '.txt', '--shots', '1', '--seed',
-              '0'], 'bad_utf8.txt:2'),
-            ([f['empty.txt'], out + '.txt', '--shots', '1', '--seed', '0'],
-             'empty.txt'),
-            ([ann, out + '.txt', '--shots', '5', '--seed', '0'],
-             'fewer than 5'),
-            ([ann, out + '.txt', '--shots', '1', '--seed', '0', '--labels',
-              f['one_class.csv']], 'out of range'),
-            ([str(root / 'no.txt'), out + '.txt', '--shots', '1', '--seed',
-              '0'], 'no.txt'),
-            ([ann, out + '.txt', '--shots', '1'], '--seed'),
+        ([ann, out + '.txt', '--shots', '0', '--seed', '0'], '--shots'),
+        ([ann, ann, '--shots', '1', '--seed', '0'], 'input'),
+        ([ann, labels, '--shots', '1', '--seed', '0', '--labels',
+          labels], 'input'),
+        ([ann, f['exists.csv'], '--shots', '1', '--seed', '0'], '--overwrite'),
+        ([f['neg.txt'], out + '.txt', '--shots', '1', '--seed',
+          '0'], 'neg.txt:2'),
+        ([f['no_label.txt'], out + '.txt', '--shots', '1', '--seed',
+          '0'], 'no_label.txt:1'),
+        ([f['bad_utf8.txt'], out + '.txt', '--shots', '1', '--seed',
+          '0'], 'bad_utf8.txt:2'),
+        ([f['empty.txt'], out + '.txt', '--shots', '1', '--seed',
+          '0'], 'empty.txt'),
+        ([ann, out + '.txt', '--shots', '5', '--seed', '0'], 'fewer than 5'),
+        ([
+            ann, out + '.txt', '--shots', '1', '--seed', '0', '--labels',
+            f['one_class.csv']
+        ], 'out of range'),
+        ([str(root / 'no.txt'), out + '.txt', '--shots', '1', '--seed',
+          '0'], 'no.txt'),
+        ([ann, out + '.txt', '--shots', '1'], '--seed'),
     ]:
         add('split tools', 'data/make_few_shot_split.py', argv, culprit)
     for argv, culprit in [
-            ([train_ann, f['one_class.csv'], out], 'one_class.csv'),
-            ([train_ann, labels, out, '--val', f['neg.txt']], 'neg.txt:2'),
-            ([train_ann, labels, out, '--val', f['float_label.txt']],
-             'float_label.txt:1'),
-            ([f['big_label.txt'], labels, out], 'big_label.txt:2'),
-            ([train_ann, labels, labels], 'OUT_DIR'),
-            ([train_ann, labels, osp.dirname(train_ann)], 'input'),
-            ([ann, labels, env.data], 'input'),
-            ([train_ann, f['dup_case.txt'], out], 'dup_case.txt:2'),
-            ([str(root / 'no.txt'), labels, out], 'no.txt'),
+        ([train_ann, f['one_class.csv'], out], 'one_class.csv'),
+        ([train_ann, labels, out, '--val', f['neg.txt']], 'neg.txt:2'),
+        ([train_ann, labels, out, '--val',
+          f['float_label.txt']], 'float_label.txt:1'),
+        ([f['big_label.txt'], labels, out], 'big_label.txt:2'),
+        ([train_ann, labels, labels], 'OUT_DIR'),
+        ([train_ann, labels, osp.dirname(train_ann)], 'input'),
+        ([ann, labels, env.data], 'input'),
+        ([train_ann, f['dup_case.txt'], out], 'dup_case.txt:2'),
+        ([str(root / 'no.txt'), labels, out], 'no.txt'),
     ]:
         add('split tools', 'data/make_base2novel_split.py', argv, culprit)
     for argv, culprit in [
-            ([out, '--frames', '0'], '--frames'),
-            ([out, '--size', '4'], '--size'),
-            ([labels], labels), ([env.data], '--overwrite'),
-            ([out, '--seed', 'x'], '--seed'),
+        ([out, '--frames', '0'], '--frames'),
+        ([out, '--size', '4'], '--size'),
+        ([labels], labels),
+        ([env.data], '--overwrite'),
+        ([out, '--seed', 'x'], '--seed'),
     ]:
         add('split tools', 'data/make_synthetic_dataset.py', argv, culprit)
 
     # ----------------------------------------------------------- convert
     for argv, culprit in [
-            ([str(root / 'no.pth'), out, '--labels', labels], 'no.pth'),
-            ([env.garbage, out, '--labels', labels], 'garbage.pth'),
-            ([env.raw_pickle, out, '--labels', labels], 'raw.pth'),
-            ([f['list.pth'], out, '--labels', labels], 'list.pth'),
-            ([f['tiny.pth'], out, '--labels', str(root / 'no.csv')],
-             'no.csv'),
-            ([f['tiny.pth'], osp.dirname(f['tiny.pth']), '--labels', labels,
-              '--num-frames', '0'], 'num-frames'),
-            ([f['tiny.pth'], labels, '--labels', labels], 'OUT_DIR'),
+        ([str(root / 'no.pth'), out, '--labels', labels], 'no.pth'),
+        ([env.garbage, out, '--labels', labels], 'garbage.pth'),
+        ([env.raw_pickle, out, '--labels', labels], 'raw.pth'),
+        ([f['list.pth'], out, '--labels', labels], 'list.pth'),
+        ([f['tiny.pth'], out, '--labels',
+          str(root / 'no.csv')], 'no.csv'),
+        ([
+            f['tiny.pth'],
+            osp.dirname(f['tiny.pth']), '--labels', labels, '--num-frames', '0'
+        ], 'num-frames'),
+        ([f['tiny.pth'], labels, '--labels', labels], 'OUT_DIR'),
     ]:
         add('convert', 'convert_official_checkpoint.py', argv, culprit)
 
     # -------------------------------------------------------- benchmarks
     for argv, culprit in [
-            ([cfg, '--iters', '0'], '--iters'),
-            ([cfg, '--num-classes', '0'], '--num-classes'),
-            ([str(root / 'no.py')], 'no.py'),
-            ([f['syntax.py']], 'syntax.py:1'),
-            ([cfg, '--cfg-options', 'modle.x=1'], "'model'"),
-            ([cfg, '--out', f['exists.json']], '--overwrite'),
+        ([cfg, '--iters', '0'], '--iters'),
+        ([cfg, '--num-classes', '0'], '--num-classes'),
+        ([str(root / 'no.py')], 'no.py'),
+        ([f['syntax.py']], 'syntax.py:1'),
+        ([cfg, '--cfg-options', 'modle.x=1'], "'model'"),
+        ([cfg, '--out', f['exists.json']], '--overwrite'),
     ]:
         add('benchmarks', 'benchmark.py', argv, culprit)
     for argv, culprit in [
-            ([cfg], '--videos'), ([cfg, '--generate', '1', '--size', 'big'],
-                                  '--size'),
-            ([cfg, '--generate', '1', '--samples', '0'], '--samples'),
-            ([cfg, '--videos', str(root / 'none')], 'none'),
-            ([cfg, '--generate', '1', '--out', cfg], '--out'),
+        ([cfg], '--videos'),
+        ([cfg, '--generate', '1', '--size', 'big'], '--size'),
+        ([cfg, '--generate', '1', '--samples', '0'], '--samples'),
+        ([cfg, '--videos', str(root / 'none')], 'none'),
+        ([cfg, '--generate', '1', '--out', cfg], '--out'),
     ]:
         add('benchmarks', 'benchmark_data.py', argv, culprit)
     for argv, culprit in [
-            ([cfg, '--classes', '0'], '--classes'),
-            ([cfg, '--repeats', '0'], '--repeats'),
-            ([cfg, '--plot', 'x.jpg'], '--plot'),
-            ([cfg, '--out', f['exists.json']], '--overwrite'),
+        ([cfg, '--classes', '0'], '--classes'),
+        ([cfg, '--repeats', '0'], '--repeats'),
+        ([cfg, '--plot', 'x.jpg'], '--plot'),
+        ([cfg, '--out', f['exists.json']], '--overwrite'),
     ]:
         add('benchmarks', 'benchmark_sweep.py', argv, culprit)
     return cases
 
 
 def _protected(env, f):
-    paths = [env.good, env.config, env.labels, env.ann, env.video,
-             f['exists.json'], f['exists.csv'], f['exists.png'],
-             f['exists.pth'], osp.join(f['foreign_out'], 'embeddings.npy'),
-             osp.join(env.data, 'base_train.txt')]
+    paths = [
+        env.good, env.config, env.labels, env.ann, env.video, f['exists.json'],
+        f['exists.csv'], f['exists.png'], f['exists.pth'],
+        osp.join(f['foreign_out'], 'embeddings.npy'),
+        osp.join(env.data, 'base_train.txt')
+    ]
     digest = {}
     for p in paths:
         with open(p, 'rb') as fh:
@@ -476,8 +475,8 @@ def _verdict(case, code, err):
         failed = [ln for ln in lines if ln.startswith('FAILED ')]
         return '' if failed and case.culprit in failed[0] else \
             f'no FAILED line naming {case.culprit!r}'
-    if not (last.startswith(f'{prog}: error: ') or
-            last.startswith(f'{prog.replace(".py", "")}: error: ')):
+    if not (last.startswith(f'{prog}: error: ')
+            or last.startswith(f'{prog.replace(".py", "")}: error: ')):
         return f'last line is {last[:80]!r}'
     if case.culprit not in last:
         return f'culprit {case.culprit!r} not named: {last[:200]!r}'

@@ -24,7 +24,12 @@ def _bench(tmp_path, *extra):
         sys.executable, 'tools/benchmark.py', CONFIG, '--num-classes', '5',
         '--num-frames', '2', '--iters', '1', '--warmup', '1', '--out',
         str(out), *extra
-    ], cwd=REPO_ROOT, env=env, check=True, capture_output=True, timeout=300)
+    ],
+                   cwd=REPO_ROOT,
+                   env=env,
+                   check=True,
+                   capture_output=True,
+                   timeout=300)
     return json.loads(out.read_text())
 
 
@@ -35,8 +40,8 @@ def test_eval_benchmark_schema_and_cache_effect(tmp_path):
     for r in report['variants'].values():
         assert VARIANT_KEYS <= set(r)
         assert r['sec_per_iter'] > 0 and r['peak_memory_bytes'] > 0
-        assert set(r['gflops_per_clip']) == {'total', 'visual', 'text',
-                                             'text_cold'}
+        assert set(
+            r['gflops_per_clip']) == {'total', 'visual', 'text', 'text_cold'}
         assert r['gemm_peak_flops_per_sec'] > 0
     ours, naive = report['variants']['ours'], report['variants']['naive']
     # eval: our text embeddings come from the cache; the naive reference
@@ -67,8 +72,15 @@ def test_sweep_cost_grows_with_classes_only_for_naive(tmp_path):
     env = dict(os.environ, PYTHONPATH=REPO_ROOT, PYTHONWARNINGS='ignore')
     subprocess.run([
         sys.executable, 'tools/benchmark_sweep.py', CONFIG, '--classes', '4',
-        '8', '--frames', '2', '4', '--out', str(out), '--plot', str(png)
-    ], cwd=REPO_ROOT, env=env, check=True, capture_output=True, timeout=300)
+        '8', '--frames', '2', '4', '--out',
+        str(out), '--plot',
+        str(png)
+    ],
+                   cwd=REPO_ROOT,
+                   env=env,
+                   check=True,
+                   capture_output=True,
+                   timeout=300)
     report = json.loads(out.read_text())
     assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b'\x89PNG'
     pts = {(p['num_frames'], p['num_classes']): p for p in report['points']}
@@ -79,8 +91,7 @@ def test_sweep_cost_grows_with_classes_only_for_naive(tmp_path):
     assert parts['text_full']['8']['gflops'] == pytest_approx(
         2 * parts['text_full']['4']['gflops'])
     for k in ('4', '8'):
-        assert parts['text_cut'][k]['gflops'] < parts['text_full'][k][
-            'gflops']
+        assert parts['text_cut'][k]['gflops'] < parts['text_full'][k]['gflops']
     # the per-frame encoder: visual cost is linear in T
     assert parts['visual']['4']['gflops'] == pytest_approx(
         2 * parts['visual']['2']['gflops'])
@@ -104,8 +115,14 @@ def test_data_benchmark_reports_both_decodes(tmp_path):
     subprocess.run([
         sys.executable, 'tools/benchmark_data.py', CONFIG, '--generate', '1',
         '--size', '160x96', '--seconds', '1', '--fps', '8', '--samples', '2',
-        '--short-side', '64', '--out', str(out)
-    ], cwd=REPO_ROOT, env=env, check=True, capture_output=True, timeout=300)
+        '--short-side', '64', '--out',
+        str(out)
+    ],
+                   cwd=REPO_ROOT,
+                   env=env,
+                   check=True,
+                   capture_output=True,
+                   timeout=300)
     report = json.loads(out.read_text())
     assert set(report['variants']) == {'full-size decode', 'short side 64'}
     for r in report['variants'].values():
@@ -113,16 +130,19 @@ def test_data_benchmark_reports_both_decodes(tmp_path):
         # the quickstart train pipeline: 8 frames, 32 px crops
         assert r['output_shape'] == [1, 3, 8, 32, 32]
         stages = r['ms_per_clip_by_transform']
-        assert list(stages)[:3] == ['0:ViFiDecordInit', '1:ViFiSampleFrames',
-                                    '2:ViFiDecordDecode']
+        assert list(stages)[:3] == [
+            '0:ViFiDecordInit', '1:ViFiSampleFrames', '2:ViFiDecordDecode'
+        ]
         assert sum(stages.values()) <= r['ms_per_clip'] * 1.01
 
 
 def test_data_benchmark_needs_one_video_source(tmp_path):
-    proc = subprocess.run([
-        sys.executable, 'tools/benchmark_data.py', CONFIG
-    ], cwd=REPO_ROOT, env=dict(os.environ, PYTHONPATH=REPO_ROOT),
-        capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, 'tools/benchmark_data.py', CONFIG],
+                          cwd=REPO_ROOT,
+                          env=dict(os.environ, PYTHONPATH=REPO_ROOT),
+                          capture_output=True,
+                          text=True,
+                          timeout=120)
     assert proc.returncode == 2
     assert 'give exactly one of --videos DIR and --generate N' in proc.stderr
 
@@ -133,10 +153,15 @@ def test_data_benchmark_baseline_summary(tmp_path):
     env = dict(os.environ, PYTHONPATH=REPO_ROOT, PYTHONWARNINGS='ignore')
     proc = subprocess.run([
         sys.executable, 'tools/benchmark_data.py', 'configs/vifi_k400.py',
-        '--generate', '1', '--size', '160x96', '--seconds', '1', '--fps',
-        '8', '--samples', '2', '--batch-size', '2', '--baseline'
-    ], cwd=REPO_ROOT, env=env, check=True, capture_output=True, text=True,
-        timeout=300)
+        '--generate', '1', '--size', '160x96', '--seconds', '1', '--fps', '8',
+        '--samples', '2', '--batch-size', '2', '--baseline'
+    ],
+                          cwd=REPO_ROOT,
+                          env=env,
+                          check=True,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     for key in ('baseline_clips_per_s', 'clips_per_s', 'device_ms_per_clip',
                 'removed_worker_ms_per_clip'):

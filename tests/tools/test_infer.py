@@ -11,14 +11,18 @@ infer = load_tool('infer')
 
 
 def _args(zs, *extra):
-    return ['--config', zs.config, '--checkpoint', zs.checkpoint,
-            '--device', 'cpu', *extra]
+    return [
+        '--config', zs.config, '--checkpoint', zs.checkpoint, '--device',
+        'cpu', *extra
+    ]
 
 
 def test_one_file_prints_topk_and_writes_json(zs, tmp_path, capsys):
     out = str(tmp_path / 'res.json')
-    rc = infer.main([zs.good[0], *_args(zs), '--labels-file', zs.labels_csv,
-                     '--topk', '2', '--out', out])
+    rc = infer.main([
+        zs.good[0], *_args(zs), '--labels-file', zs.labels_csv, '--topk', '2',
+        '--out', out
+    ])
     printed = capsys.readouterr().out.strip().splitlines()
     assert rc == 0
     assert printed[0] == zs.good[0] and len(printed) == 3  # video + top-2
@@ -29,16 +33,16 @@ def test_one_file_prints_topk_and_writes_json(zs, tmp_path, capsys):
     assert one['error'] is None and one['video'] == zs.good[0]
     assert list(one['probabilities']) == zs.names
     assert sum(one['probabilities'].values()) == pytest.approx(1, abs=1e-5)
-    assert printed[1].split(None, 1) == [f'{one["top"][0][1]:.4f}',
-                                         one['top'][0][0]]
+    assert printed[1].split(
+        None, 1) == [f'{one["top"][0][1]:.4f}', one['top'][0][0]]
 
 
-def test_folder_with_a_bad_file_reports_it_and_goes_on(zs, tmp_path,
-                                                       capsys):
+def test_folder_with_a_bad_file_reports_it_and_goes_on(zs, tmp_path, capsys):
     out = str(tmp_path / 'res.csv')
-    rc = infer.main([zs.videos, *_args(zs), '--labels',
-                     'archery,juggling balls', '--out', out,
-                     '--num-workers', '2', '--batch-size', '2'])
+    rc = infer.main([
+        zs.videos, *_args(zs), '--labels', 'archery,juggling balls', '--out',
+        out, '--num-workers', '2', '--batch-size', '2'
+    ])
     cap = capsys.readouterr()
     assert rc == 1  # some video failed
     assert 'FAILED' in cap.err and 'broken.mp4' in cap.err
@@ -46,8 +50,8 @@ def test_folder_with_a_bad_file_reports_it_and_goes_on(zs, tmp_path,
     assert 'a.mp4' in cap.out and 'b c.mp4' in cap.out
     with open(out, newline='') as f:
         rows = list(csv.DictReader(f))
-    assert [osp.basename(r['video']) for r in rows] == [
-        'a.mp4', 'broken.mp4', 'b c.mp4']
+    assert [osp.basename(r['video'])
+            for r in rows] == ['a.mp4', 'broken.mp4', 'b c.mp4']
     bad = rows[1]
     assert bad['error'] and bad['archery'] == ''
     for r in (rows[0], rows[2]):

@@ -16,8 +16,8 @@ LONG = osp.join(CONFIGS, 'vifi-clip_vit-b16_clip-openai_8xb4-32f_k400-rgb.py')
 
 def _work_dir(train, config):
     args = train.parse_args([config])
-    return osp.normpath(train.merge_args(Config.fromfile(config),
-                                         args).work_dir)
+    return osp.normpath(
+        train.merge_args(Config.fromfile(config), args).work_dir)
 
 
 def test_readme_k400_run_feeds_the_prompting_configs():
@@ -26,8 +26,8 @@ def test_readme_k400_run_feeds_the_prompting_configs():
     assert short == _work_dir(train, LONG)  # either entry point, one folder
     # the last epoch of the K-400 schedule
     last = f'epoch_{Config.fromfile(SHORT).train_cfg.max_epochs}.pth'
-    prompting = sorted(glob.glob(osp.join(CONFIGS, 'prompting',
-                                          '*_k400-vifi_*.py')))
+    prompting = sorted(
+        glob.glob(osp.join(CONFIGS, 'prompting', '*_k400-vifi_*.py')))
     assert prompting
     for path in prompting:
         load_from = Config.fromfile(path).load_from

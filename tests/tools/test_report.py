@@ -10,8 +10,13 @@ report = load_tool('tools/report.py')
 
 def _metrics(tmp_path, name, top1, **extra):
     path = tmp_path / f'{name}.json'
-    path.write_text(json.dumps({'acc/top1': top1, 'acc/top5': 0.99,
-                                'acc/mean1': 0.5, **extra}))
+    path.write_text(
+        json.dumps({
+            'acc/top1': top1,
+            'acc/top5': 0.99,
+            'acc/mean1': 0.5,
+            **extra
+        }))
     return str(path)
 
 
@@ -23,13 +28,18 @@ def test_harmonic_mean_by_hand():
 
 
 def test_hm_subcommand(tmp_path, capsys):
-    base = [_metrics(tmp_path, f'b{i}', v)
-            for i, v in enumerate((0.80, 0.70, 0.75))]
-    novel = [_metrics(tmp_path, f'n{i}', v)
-             for i, v in enumerate((0.60, 0.50, 0.40))]
+    base = [
+        _metrics(tmp_path, f'b{i}', v)
+        for i, v in enumerate((0.80, 0.70, 0.75))
+    ]
+    novel = [
+        _metrics(tmp_path, f'n{i}', v)
+        for i, v in enumerate((0.60, 0.50, 0.40))
+    ]
     out = tmp_path / 'out' / 'hm.json'
-    assert report.main(['hm', '--base', *base, '--novel', *novel, '--out',
-                        str(out)]) == 0
+    assert report.main(
+        ['hm', '--base', *base, '--novel', *novel, '--out',
+         str(out)]) == 0
     data = json.loads(out.read_text())
     seeds = data['seeds']
     assert [s['seed'] for s in seeds] == ['s1', 's2', 's3']
@@ -48,13 +58,15 @@ def test_hm_subcommand(tmp_path, capsys):
 
 
 def test_splits_subcommand_population_std(tmp_path, capsys):
-    files = [_metrics(tmp_path, f'split{i + 1}', v)
-             for i, v in enumerate((0.50, 0.52, 0.54))]
+    files = [
+        _metrics(tmp_path, f'split{i + 1}', v)
+        for i, v in enumerate((0.50, 0.52, 0.54))
+    ]
     out = tmp_path / 'zs.json'
     assert report.main(['splits', *files, '--out', str(out)]) == 0
     data = json.loads(out.read_text())
-    assert [s['split'] for s in data['splits']] == ['split1', 'split2',
-                                                   'split3']
+    assert [s['split']
+            for s in data['splits']] == ['split1', 'split2', 'split3']
     assert data['mean'] == pytest.approx(52.)
     # population std: sqrt(((-2)^2 + 0 + 2^2) / 3)
     assert data['std'] == pytest.approx((8 / 3)**0.5)
@@ -63,12 +75,16 @@ def test_splits_subcommand_population_std(tmp_path, capsys):
 
 
 def test_splits_sample_std_metric_and_scale(tmp_path):
-    files = [_metrics(tmp_path, f's{i}', 0.1, **{'acc/mean1': v})
-             for i, v in enumerate((50., 52., 54.))]
+    files = [
+        _metrics(tmp_path, f's{i}', 0.1, **{'acc/mean1': v})
+        for i, v in enumerate((50., 52., 54.))
+    ]
     out = tmp_path / 'zs.json'
-    assert report.main(['splits', *files, '--metric', 'acc/mean1',
-                        '--scale', '1', '--ddof', '1', '--names', 'a', 'b',
-                        'c', '--out', str(out)]) == 0
+    assert report.main([
+        'splits', *files, '--metric', 'acc/mean1', '--scale', '1', '--ddof',
+        '1', '--names', 'a', 'b', 'c', '--out',
+        str(out)
+    ]) == 0
     data = json.loads(out.read_text())
     assert data['std'] == pytest.approx(2.)  # sqrt(8 / 2)
     assert [s['split'] for s in data['splits']] == ['a', 'b', 'c']

@@ -32,8 +32,8 @@ def _one_line(res, prog):
     ('extra', ['1 unexpected keys (cls_head.extra.weight)']),
     ('nan', ['NaN/Inf (backbone.visual.proj)']),
 ])
-def test_test_tool_refuses_a_checkpoint_of_another_model(env, bad, words,
-                                                         tmp_path):
+def test_test_tool_refuses_a_checkpoint_of_another_model(
+        env, bad, words, tmp_path):
     path = getattr(env, bad)
     res = call_tool('test.py', env.config, path, '--work-dir', tmp_path)
     line = _one_line(res, 'test.py')
@@ -62,9 +62,10 @@ def test_train_load_from_is_strict_and_partial_load_says_what_it_skipped(
                     f'load_from={env.extra}')
     assert res.code == 0, res.err
     assert osp.isfile(work / 'epoch_1.pth')
-    log = open(max((osp.join(root, f) for root, _, files in os.walk(work)
-                    for f in files if f.endswith('.log')),
-                   key=osp.getmtime)).read()
+    log = open(
+        max((osp.join(root, f) for root, _, files in os.walk(work)
+             for f in files if f.endswith('.log')),
+            key=osp.getmtime)).read()
     assert 'partial load of' in log and 'cls_head.extra.weight' in log
     # a resumed run is always strict
     res = call_tool('train.py', env.config, '--work-dir', work, '--resume',
@@ -74,12 +75,12 @@ def test_train_load_from_is_strict_and_partial_load_says_what_it_skipped(
 
 def test_nan_weights_are_refused_by_infer_and_the_api(env):
     res = call_tool('infer.py', env.video, '--config', env.config,
-                    '--checkpoint', env.nan, '--labels', 'a,b',
-                    '--device', 'cpu')
+                    '--checkpoint', env.nan, '--labels', 'a,b', '--device',
+                    'cpu')
     assert 'NaN/Inf' in _one_line(res, 'infer.py')
     with pytest.raises(ValueError, match='NaN/Inf'):
-        ViFiZeroShotInferencer(env.config, env.nan, labels=['a', 'b'],
-                               device='cpu')
+        ViFiZeroShotInferencer(
+            env.config, env.nan, labels=['a', 'b'], device='cpu')
 
 
 @pytest.mark.parametrize('bad', ['garbage', 'raw_pickle'])
@@ -87,10 +88,11 @@ def test_unreadable_checkpoints_never_get_torchs_advice(env, bad, tmp_path):
     path = getattr(env, bad)
     runs = [
         ('test.py', [env.config, path, '--work-dir', tmp_path]),
-        ('infer.py', [env.video, '--config', env.config, '--checkpoint',
-                      path, '--labels', 'a,b', '--device', 'cpu']),
-        ('wise_ft.py', [path, env.good, tmp_path / 'o.pth', '--alpha',
-                        '0.5']),
+        ('infer.py', [
+            env.video, '--config', env.config, '--checkpoint', path,
+            '--labels', 'a,b', '--device', 'cpu'
+        ]),
+        ('wise_ft.py', [path, env.good, tmp_path / 'o.pth', '--alpha', '0.5']),
     ]
     for tool, argv in runs:
         res = call_tool(tool, *argv)
@@ -103,8 +105,8 @@ def test_unreadable_checkpoints_never_get_torchs_advice(env, bad, tmp_path):
 def test_output_paths_are_checked_before_any_model_work(env, tmp_path):
     under_file = osp.join(env.labels, 'r.csv')  # a file as a folder
     res = call_tool('infer.py', env.video, '--config', env.config,
-                    '--checkpoint', env.good, '--labels', 'a,b',
-                    '--out', under_file)
+                    '--checkpoint', env.good, '--labels', 'a,b', '--out',
+                    under_file)
     assert 'is a file, not a folder' in _one_line(res, 'infer.py')
     res = call_tool('test.py', env.config, env.good, '--work-dir', tmp_path,
                     '--dump', osp.join(env.labels, 'd.pkl'))
@@ -125,12 +127,11 @@ def test_misspelt_keys_name_the_closest_one_before_training(env, tmp_path):
         (['--cfg-options', 'custom_hooks.0.max_skip_ration=0.1'],
          "custom_hooks[0].max_skip_ration: ViFiDataCheckHook has no "
          "argument 'max_skip_ration'; did you mean 'max_skip_ratio'"),
-        (['--cfg-options', 'custom_hooks=ViFiDataCheckHook'],
-         'custom_hooks[0] must be a dict'),
+        (['--cfg-options',
+          'custom_hooks=ViFiDataCheckHook'], 'custom_hooks[0] must be a dict'),
     ]
     for argv, words in cases:
-        res = call_tool('train.py', env.config, '--work-dir', tmp_path,
-                        *argv)
+        res = call_tool('train.py', env.config, '--work-dir', tmp_path, *argv)
         assert words in _one_line(res, 'train.py'), res.err
     assert not list(tmp_path.iterdir())
 
@@ -151,13 +152,13 @@ def test_no_tool_overwrites_its_inputs_or_a_finished_result(env, tmp_path):
                     '--seed', '0')
     assert 'is also an input' in _one_line(res, 'make_few_shot_split.py')
     out = tmp_path / 'fs.txt'
-    assert call_tool('data/make_few_shot_split.py', ann, out, '--shots',
-                     '1', '--seed', '0').code == 0
+    assert call_tool('data/make_few_shot_split.py', ann, out, '--shots', '1',
+                     '--seed', '0').code == 0
     res = call_tool('data/make_few_shot_split.py', ann, out, '--shots', '1',
                     '--seed', '1')
     assert '--overwrite' in _one_line(res, 'make_few_shot_split.py')
-    assert call_tool('data/make_few_shot_split.py', ann, out, '--shots',
-                     '1', '--seed', '1', '--overwrite').code == 0
+    assert call_tool('data/make_few_shot_split.py', ann, out, '--shots', '1',
+                     '--seed', '1', '--overwrite').code == 0
     assert _digest(env.good) == before and _digest(ann) == ann_before
 
 
@@ -212,8 +213,10 @@ def test_a_csv_is_recognised_by_its_content(tmp_path):
 def test_duplicates_are_checked_as_the_tokenizer_reads_them(env, tmp_path):
     txt = tmp_path / 'labels.txt'
     txt.write_text('Surfing\nskiing\n  surfing \n')
-    with pytest.raises(ClassNamesError, match=r'labels.txt:3: duplicate '
-                       r".*'Surfing'.*reads both as 'surfing'"):
+    with pytest.raises(
+            ClassNamesError,
+            match=r'labels.txt:3: duplicate '
+            r".*'Surfing'.*reads both as 'surfing'"):
         load_class_names(str(txt))
     with pytest.raises(ClassNamesError, match='reads both'):
         load_class_names(['Tai  Chi', 'tai chi'])
@@ -223,12 +226,13 @@ def test_duplicates_are_checked_as_the_tokenizer_reads_them(env, tmp_path):
 
 
 def test_non_string_labels_name_the_index_and_type(env):
-    with pytest.raises(ClassNamesError, match=r'class_names\[1\] is a '
-                       r'NoneType'):
+    with pytest.raises(
+            ClassNamesError, match=r'class_names\[1\] is a '
+            r'NoneType'):
         load_class_names(['a', None])
     with pytest.raises(ClassNamesError, match=r'class_names\[0\] is a int'):
-        ViFiZeroShotInferencer(env.config, env.good, labels=[3, 'b'],
-                               device='cpu')
+        ViFiZeroShotInferencer(
+            env.config, env.good, labels=[3, 'b'], device='cpu')
 
 
 # ------------------------------------------------ tracebacks on demand

@@ -18,12 +18,14 @@ wise_ft = _TOOL.main
 
 def _state(seed, **head):
     torch.manual_seed(seed)
-    model = MODELS.build(dict(
-        type='ViFiRecognizer',
-        clip=dict(arch=copy.deepcopy(TINY_ARCH), pretrained=None),
-        backbone=dict(type='ViFiCLIPBackbone'),
-        neck=dict(type='ViFiTemporalMeanPool'),
-        cls_head=dict(type='ViFiTextHead', class_names=['a', 'b'], **head)))
+    model = MODELS.build(
+        dict(
+            type='ViFiRecognizer',
+            clip=dict(arch=copy.deepcopy(TINY_ARCH), pretrained=None),
+            backbone=dict(type='ViFiCLIPBackbone'),
+            neck=dict(type='ViFiTemporalMeanPool'),
+            cls_head=dict(type='ViFiTextHead', class_names=['a', 'b'],
+                          **head)))
     state = model.state_dict()
     state['data_preprocessor.step'] = torch.tensor([7])  # a non-float entry
     return state
@@ -33,9 +35,13 @@ def _save(path, state):
     """An mmengine-style checkpoint, meta holding what mmengine writes."""
     buf = HistoryBuffer()
     buf.update(np.float64(0.5))
-    torch.save(dict(meta=dict(epoch=np.int64(3), dataset_meta=dict(
-        classes=['a', 'b']), message_hub=dict(log_scalars={'loss': buf})),
-        state_dict=state), str(path))
+    torch.save(
+        dict(
+            meta=dict(
+                epoch=np.int64(3),
+                dataset_meta=dict(classes=['a', 'b']),
+                message_hub=dict(log_scalars={'loss': buf})),
+            state_dict=state), str(path))
     return str(path)
 
 
@@ -43,8 +49,12 @@ def _save(path, state):
 def ckpts(tmp_path_factory):
     root = tmp_path_factory.mktemp('wise_ft')
     zs, ft = _state(0), _state(1)
-    return dict(root=root, zs=zs, ft=ft, zs_path=_save(root / 'zs.pth', zs),
-                ft_path=_save(root / 'ft.pth', ft))
+    return dict(
+        root=root,
+        zs=zs,
+        ft=ft,
+        zs_path=_save(root / 'zs.pth', zs),
+        ft_path=_save(root / 'ft.pth', ft))
 
 
 def _load(path):
@@ -53,10 +63,13 @@ def _load(path):
 
 def test_exact_interpolation_at_0_1_and_half(ckpts):
     out = ckpts['root'] / 'mixed'
-    paths = wise_ft([ckpts['zs_path'], ckpts['ft_path'], str(out),
-                     '--alpha', '0', '1', '0.5'])
-    assert paths == [str(out / f'wise_ft_alpha{a}.pth')
-                     for a in ('0', '1', '0.5')]
+    paths = wise_ft([
+        ckpts['zs_path'], ckpts['ft_path'],
+        str(out), '--alpha', '0', '1', '0.5'
+    ])
+    assert paths == [
+        str(out / f'wise_ft_alpha{a}.pth') for a in ('0', '1', '0.5')
+    ]
     zs, ft = ckpts['zs'], ckpts['ft']
     at0, at1, half = (_load(p) for p in paths)
     assert set(at0['state_dict']) == set(zs)
@@ -78,22 +91,25 @@ def test_exact_interpolation_at_0_1_and_half(ckpts):
 
 def test_single_alpha_to_a_file_loads_into_the_model(ckpts):
     out = ckpts['root'] / 'one.pth'
-    assert wise_ft([ckpts['zs_path'], ckpts['ft_path'], str(out), '--alpha',
-                    '0.25']) == [str(out)]
+    assert wise_ft(
+        [ckpts['zs_path'], ckpts['ft_path'],
+         str(out), '--alpha', '0.25']) == [str(out)]
     mixed = _load(str(out))['state_dict']
     mixed.pop('data_preprocessor.step')
-    model = MODELS.build(dict(
-        type='ViFiRecognizer',
-        clip=dict(arch=copy.deepcopy(TINY_ARCH), pretrained=None),
-        backbone=dict(type='ViFiCLIPBackbone'),
-        neck=dict(type='ViFiTemporalMeanPool'),
-        cls_head=dict(type='ViFiTextHead', class_names=['x', 'y', 'z'])))
+    model = MODELS.build(
+        dict(
+            type='ViFiRecognizer',
+            clip=dict(arch=copy.deepcopy(TINY_ARCH), pretrained=None),
+            backbone=dict(type='ViFiCLIPBackbone'),
+            neck=dict(type='ViFiTemporalMeanPool'),
+            cls_head=dict(type='ViFiTextHead', class_names=['x', 'y', 'z'])))
     model.load_state_dict(mixed)  # strict: exactly the model's keys
-    paths = wise_ft([ckpts['zs_path'], ckpts['ft_path'],
-                     str(ckpts['root'] / 'many.pth'), '--alpha', '0.2',
-                     '0.4'])
-    assert [osp.basename(p) for p in paths] == ['many_alpha0.2.pth',
-                                                'many_alpha0.4.pth']
+    paths = wise_ft([
+        ckpts['zs_path'], ckpts['ft_path'],
+        str(ckpts['root'] / 'many.pth'), '--alpha', '0.2', '0.4'
+    ])
+    assert [osp.basename(p)
+            for p in paths] == ['many_alpha0.2.pth', 'many_alpha0.4.pth']
 
 
 def test_mismatched_keys_and_shapes_are_listed(ckpts, capsys):
@@ -103,8 +119,8 @@ def test_mismatched_keys_and_shapes_are_listed(ckpts, capsys):
     other.pop('cls_head.logit_scale')
     other['data_preprocessor.step'] = torch.tensor([8])
     bad = _save(root / 'bad.pth', other)
-    assert wise_ft([ckpts['zs_path'], bad, str(root / 'x'), '--alpha',
-                    '0.5']) == 2
+    assert wise_ft([ckpts['zs_path'], bad,
+                    str(root / 'x'), '--alpha', '0.5']) == 2
     msg = capsys.readouterr().err
     assert msg.startswith('wise_ft.py: error: ') and msg.count('\n') == 1
     assert 'keys only in the' in msg and 'cls_head.logit_scale' in msg
@@ -115,22 +131,23 @@ def test_mismatched_keys_and_shapes_are_listed(ckpts, capsys):
 
 
 def test_alpha_out_of_range_is_refused(ckpts, capsys):
-    assert wise_ft([ckpts['zs_path'], ckpts['ft_path'], 'unused', '--alpha',
-                    '1.5']) == 2
+    assert wise_ft(
+        [ckpts['zs_path'], ckpts['ft_path'], 'unused', '--alpha', '1.5']) == 2
     assert '--alpha must lie in [0, 1]' in capsys.readouterr().err
 
 
-def test_command_line_fails_with_one_clear_line(ckpts, tmp_path,
-                                                monkeypatch, capsys):
+def test_command_line_fails_with_one_clear_line(ckpts, tmp_path, monkeypatch,
+                                                capsys):
     """The script as ``__main__`` (in-process: the tool imports the whole
     plugin, which a subprocess would pay for again)."""
     missing = str(tmp_path / 'missing.pth')
     monkeypatch.setattr(sys, 'argv', [
         'wise_ft.py', ckpts['zs_path'], missing,
-        str(tmp_path / 'out'), '--alpha', '0.5'])
+        str(tmp_path / 'out'), '--alpha', '0.5'
+    ])
     with pytest.raises(SystemExit) as exit_info:
-        runpy.run_path(osp.join(REPO_ROOT, 'tools', 'wise_ft.py'),
-                       run_name='__main__')
+        runpy.run_path(
+            osp.join(REPO_ROOT, 'tools', 'wise_ft.py'), run_name='__main__')
     assert exit_info.value.code == 2
     assert capsys.readouterr().err == (
         f'wise_ft.py: error: {missing}: no such checkpoint file\n')

@@ -33,8 +33,8 @@ def test_staged_files_appear_together_or_not_at_all(tmp_path):
             raise RuntimeError('disk full')
     assert old.read_text() == 'old'
     assert not (tmp_path / 'sub' / 'b.txt').exists()
-    assert sorted(p.name for p in tmp_path.rglob('*') if p.is_file()) == [
-        'a.txt']  # no temporary file left behind
+    assert sorted(p.name for p in tmp_path.rglob('*')
+                  if p.is_file()) == ['a.txt']  # no temporary file left behind
     with staged_files(targets) as tmp:
         for path in targets:
             with open(tmp[path], 'w') as f:

@@ -25,9 +25,9 @@ from .models import (TINY_ARCH, clip_state, deterministic_init_,
 from .paths import (QUICKSTART_CONFIG, QUICKSTART_FRAMES, REPO_ROOT, TESTS_DIR,
                     TINY_MODEL_CONFIG)
 from .pickles import CodeOnUnpickle
-from .processes import (call_tool, child_env, collect_python, free_port, like_a_child,
-                        load_tool, run_inprocess, run_log, run_python,
-                        run_tool, start_python)
+from .processes import (call_tool, child_env, collect_python, free_port,
+                        like_a_child, load_tool, run_inprocess, run_log,
+                        run_python, run_tool, start_python)
 
 __all__ = [
     'DEFAULT_CUSTOM_HOOKS', 'data_opts', 'epochs_opts', 'make_cfg',
@@ -35,8 +35,9 @@ __all__ = [
     'annotation_lines', 'make_bad_videos', 'make_synthetic_dataset',
     'write_labels_csv', 'write_video', 'TINY_ARCH', 'clip_state',
     'deterministic_init_', 'make_tiny_clip', 'text_state',
-    'trained_weight_diffs', 'rank_equivalence_atol', 'QUICKSTART_CONFIG', 'QUICKSTART_FRAMES',
-    'REPO_ROOT', 'TESTS_DIR', 'TINY_MODEL_CONFIG', 'CodeOnUnpickle',
-    'call_tool', 'make_env', 'child_env', 'collect_python', 'free_port', 'like_a_child', 'load_tool',
-    'run_inprocess', 'run_log', 'run_python', 'run_tool', 'start_python'
+    'trained_weight_diffs', 'rank_equivalence_atol', 'QUICKSTART_CONFIG',
+    'QUICKSTART_FRAMES', 'REPO_ROOT', 'TESTS_DIR', 'TINY_MODEL_CONFIG',
+    'CodeOnUnpickle', 'call_tool', 'make_env', 'child_env', 'collect_python',
+    'free_port', 'like_a_child', 'load_tool', 'run_inprocess', 'run_log',
+    'run_python', 'run_tool', 'start_python'
 ]

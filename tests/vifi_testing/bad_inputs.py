@@ -28,8 +28,13 @@ def make_env(root):
     with an extra key, NaN, garbage, raw pickle) under ``root``."""
     data = make_synthetic_dataset(str(root / 'data'), train_per_class=1)
     config = write_cfg(
-        make_cfg(data, batch_size=4, num_frames=None, augment=False,
-                 shuffle=False, val=True), root / 'tiny.py')
+        make_cfg(
+            data,
+            batch_size=4,
+            num_frames=None,
+            augment=False,
+            shuffle=False,
+            val=True), root / 'tiny.py')
     cfg = Config.fromfile(config)
     good = _model_state(cfg)
 
@@ -47,11 +52,14 @@ def make_env(root):
     wide_cfg.model.clip.arch = arch
     extra = dict(good, **{'cls_head.extra.weight': torch.zeros(2)})
     return SimpleNamespace(
-        root=root, data=data, config=config,
+        root=root,
+        data=data,
+        config=config,
         labels=osp.join(data, 'base_labels.csv'),
         ann=osp.join(data, 'base_val.txt'),
-        video=osp.join(data, 'videos', open(
-            osp.join(data, 'base_val.txt')).readline().rsplit(' ', 1)[0]),
+        video=osp.join(
+            data, 'videos',
+            open(osp.join(data, 'base_val.txt')).readline().rsplit(' ', 1)[0]),
         good=save('good.pth', good),
         wide=save('wide.pth', _model_state(wide_cfg)),
         foreign=save('foreign.pth', {'other.weight': torch.zeros(3)}),

@@ -15,16 +15,30 @@ from .paths import QUICKSTART_CONFIG
 
 # the hooks of configs/_base_/default_runtime.py, for configs that append
 DEFAULT_CUSTOM_HOOKS = [
-    dict(type='ViFiDataCheckHook', max_skip_ratio=0.01, test_faults='fail',
-         val_faults='count_wrong'),
+    dict(
+        type='ViFiDataCheckHook',
+        max_skip_ratio=0.01,
+        test_faults='fail',
+        val_faults='count_wrong'),
     dict(type='ViFiExactResumeHook'),
     dict(type='ViFiNonFiniteLossHook'),
 ]
 
 
-def make_cfg(data, work_dir=None, *, epochs=1, val=False, iter_ckpt=None,
-             extra_hooks=(), train_ann=None, val_ann=None, workers=0,
-             batch_size=2, num_frames=4, augment=True, shuffle=True):
+def make_cfg(data,
+             work_dir=None,
+             *,
+             epochs=1,
+             val=False,
+             iter_ckpt=None,
+             extra_hooks=(),
+             train_ann=None,
+             val_ann=None,
+             workers=0,
+             batch_size=2,
+             num_frames=4,
+             augment=True,
+             shuffle=True):
     """An in-memory Config of the quickstart tiny model on ``data``.
 
     Args:
@@ -49,14 +63,19 @@ def make_cfg(data, work_dir=None, *, epochs=1, val=False, iter_ckpt=None,
     cfg = Config.fromfile(QUICKSTART_CONFIG, format_python_code=False)
     labels = f'{data}/base_labels.csv'
     cfg.model.cls_head.class_names = labels
-    anns = dict(train_dataloader=train_ann or f'{data}/base_train.txt',
-                val_dataloader=val_ann or f'{data}/base_val.txt')
+    anns = dict(
+        train_dataloader=train_ann or f'{data}/base_train.txt',
+        val_dataloader=val_ann or f'{data}/base_val.txt')
     for key, ann in anns.items():
         loader = cfg[key]
-        loader.update(batch_size=batch_size, num_workers=workers,
-                      persistent_workers=False)
-        loader.dataset.update(ann_file=ann, class_names=labels,
-                              data_prefix=dict(video=f'{data}/videos'))
+        loader.update(
+            batch_size=batch_size,
+            num_workers=workers,
+            persistent_workers=False)
+        loader.dataset.update(
+            ann_file=ann,
+            class_names=labels,
+            data_prefix=dict(video=f'{data}/videos'))
     if not augment:
         cfg.train_dataloader.dataset.pipeline = copy.deepcopy(
             cfg.val_dataloader.dataset.pipeline)
@@ -65,8 +84,11 @@ def make_cfg(data, work_dir=None, *, epochs=1, val=False, iter_ckpt=None,
             cfg[key].dataset.pipeline[1].num_frames = num_frames
     cfg.train_dataloader.sampler.shuffle = shuffle
     cfg.test_dataloader = copy.deepcopy(cfg.val_dataloader)
-    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=epochs,
-                         val_begin=epochs, val_interval=epochs)
+    cfg.train_cfg = dict(
+        type='EpochBasedTrainLoop',
+        max_epochs=epochs,
+        val_begin=epochs,
+        val_interval=epochs)
     cfg.param_scheduler[0].end = epochs
     if not val:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
@@ -107,16 +129,20 @@ def data_opts(data, split='base', train=True):
     for loader in loaders:
         ann = f'{data}/base_train.txt' if loader.startswith('train') else \
             f'{data}/{split}_val.txt'
-        opts += [f'{loader}.dataset.ann_file={ann}',
-                 f'{loader}.dataset.class_names={labels}',
-                 f'{loader}.dataset.data_prefix.video={data}/videos',
-                 f'{loader}.num_workers=0']
+        opts += [
+            f'{loader}.dataset.ann_file={ann}',
+            f'{loader}.dataset.class_names={labels}',
+            f'{loader}.dataset.data_prefix.video={data}/videos',
+            f'{loader}.num_workers=0'
+        ]
     return opts
 
 
 def epochs_opts(n):
     """--cfg-options for an ``n``-epoch run, validated and saved at its
     end (and every epoch)."""
-    return [f'train_cfg.max_epochs={n}', f'train_cfg.val_begin={n}',
-            f'train_cfg.val_interval={n}', f'param_scheduler.0.end={n}',
-            'default_hooks.checkpoint.interval=1']
+    return [
+        f'train_cfg.max_epochs={n}', f'train_cfg.val_begin={n}',
+        f'train_cfg.val_interval={n}', f'param_scheduler.0.end={n}',
+        'default_hooks.checkpoint.interval=1'
+    ]

@@ -91,9 +91,10 @@ class FaultNaNWeights(Hook):
 # ------------------------------------------------------- draws per rank
 def _meta(sample):
     path = sample.metainfo['filename']  # <class>/<name>.mp4 is unique
-    return dict(file=osp.relpath(path, osp.dirname(osp.dirname(path))),
-                frame_inds=np.asarray(sample.metainfo['frame_inds']).tolist(),
-                crop_bbox=np.asarray(sample.metainfo['crop_bbox']).tolist())
+    return dict(
+        file=osp.relpath(path, osp.dirname(osp.dirname(path))),
+        frame_inds=np.asarray(sample.metainfo['frame_inds']).tolist(),
+        crop_bbox=np.asarray(sample.metainfo['crop_bbox']).tolist())
 
 
 @HOOKS.register_module()
@@ -128,8 +129,7 @@ class RecordRankDraws(Hook):
 
     def before_train(self, runner):
         self._runner = runner
-        self._path = osp.join(runner.work_dir,
-                              f'draws_rank{get_rank()}.jsonl')
+        self._path = osp.join(runner.work_dir, f'draws_rank{get_rank()}.jsonl')
         model = runner.model.module if is_model_wrapper(runner.model) \
             else runner.model
         blending = model.data_preprocessor.blending
@@ -139,8 +139,9 @@ class RecordRankDraws(Hook):
             py, npy = random.getstate(), np.random.get_state()
             with torch.random.fork_rng(devices=[]):
                 n = imgs.shape[0]
-                probe = torch.arange(n, dtype=imgs.dtype).view(
-                    n, *([1] * (imgs.dim() - 1))).expand_as(imgs).clone()
+                probe = torch.arange(
+                    n, dtype=imgs.dtype).view(
+                        n, *([1] * (imgs.dim() - 1))).expand_as(imgs).clone()
                 probe_imgs, probe_labels = real(
                     probe, torch.eye(n, label.shape[1], dtype=label.dtype))
             random.setstate(py)
@@ -148,18 +149,22 @@ class RecordRankDraws(Hook):
             # [N, V, C, T, H, W]: the first view, channel and frame show
             # the lambda-weighted mix (Mixup) or the pasted box (CutMix)
             image = probe_imgs.reshape(n, -1, *imgs.shape[-2:])[:, 0]
-            self._write(kind='blend', iter=self._runner.iter,
-                        labels=np.round(probe_labels.numpy(), 6).tolist(),
-                        image=np.round(image.numpy(), 6).tolist())
+            self._write(
+                kind='blend',
+                iter=self._runner.iter,
+                labels=np.round(probe_labels.numpy(), 6).tolist(),
+                image=np.round(image.numpy(), 6).tolist())
             return real(imgs, label, **kwargs)
 
         blending.do_blending = recorded
 
     def before_train_epoch(self, runner):
         ds = runner.train_dataloader.dataset
-        self._write(kind='probe', epoch=runner.epoch,
-                    **_meta(ds[0]['data_samples']))
+        self._write(
+            kind='probe', epoch=runner.epoch, **_meta(ds[0]['data_samples']))
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
-        self._write(kind='batch', iter=runner.iter,
-                    clips=[_meta(s) for s in data_batch['data_samples']])
+        self._write(
+            kind='batch',
+            iter=runner.iter,
+            clips=[_meta(s) for s in data_batch['data_samples']])

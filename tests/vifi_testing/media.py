@@ -9,13 +9,15 @@ import numpy as np
 from .processes import load_tool
 
 # Three classes; one name holds a comma, as SSv2 names do.
-CLASS_NAMES = ['archery', 'pretending to put something, then taking it',
-               'juggling balls']
+CLASS_NAMES = [
+    'archery', 'pretending to put something, then taking it', 'juggling balls'
+]
 VIDEO_FRAMES = 12  # frame i of every generated video is grey level 20 * i
 VIDEO_SIZE = 64
 
 
-def write_video(path: str, num_frames: int = VIDEO_FRAMES,
+def write_video(path: str,
+                num_frames: int = VIDEO_FRAMES,
                 size: int = VIDEO_SIZE) -> None:
     """An mp4 whose frame ``i`` is uniformly grey at level ``20 * i``."""
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 8,

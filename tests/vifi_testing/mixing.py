@@ -17,17 +17,35 @@ ALL = (TSN, PROBE, VIT, X3D)
 # Model overrides per config; every feature width differs from the tiny
 # CLIP's 32, so the head's projection is exercised (except the I3DHead).
 TINY_MODEL = {
-    TSN: dict(backbone=dict(backbone=dict(depth=18, pretrained=None)),
-              cls_head=dict(in_channels=512)),
-    PROBE: dict(cls_head=dict(num_classes=8, in_channels=32)),
-    VIT: dict(backbone=dict(backbone=dict(
-        arch=dict(_delete_=True, embed_dims=48, num_layers=2, num_heads=2,
-                  feedforward_channels=96),
-        img_size=32, patch_size=8, init_cfg=None)),
+    TSN:
+    dict(
+        backbone=dict(backbone=dict(depth=18, pretrained=None)),
+        cls_head=dict(in_channels=512)),
+    PROBE:
+    dict(cls_head=dict(num_classes=8, in_channels=32)),
+    VIT:
+    dict(
+        backbone=dict(
+            backbone=dict(
+                arch=dict(
+                    _delete_=True,
+                    embed_dims=48,
+                    num_layers=2,
+                    num_heads=2,
+                    feedforward_channels=96),
+                img_size=32,
+                patch_size=8,
+                init_cfg=None)),
         cls_head=dict(in_channels=48)),
-    X3D: dict(backbone=dict(gamma_w=0.5, gamma_b=1.5, gamma_d=0.5,
-                            num_stages=2, spatial_strides=(2, 2)),
-              cls_head=dict(in_channels=48)),
+    X3D:
+    dict(
+        backbone=dict(
+            gamma_w=0.5,
+            gamma_b=1.5,
+            gamma_d=0.5,
+            num_stages=2,
+            spatial_strides=(2, 2)),
+        cls_head=dict(in_channels=48)),
 }
 NUM_FRAMES = 4
 
@@ -78,26 +96,31 @@ def tiny_model_cfg(name: str, num_classes: int = 8) -> dict:
     """The model overrides of ``name`` plus the tiny CLIP."""
     model = copy.deepcopy(TINY_MODEL[name])
     # _delete_: replace the base config's arch name with the dict
-    model['clip'] = dict(arch=dict(copy.deepcopy(TINY_ARCH), _delete_=True),
-                         pretrained=None)
+    model['clip'] = dict(
+        arch=dict(copy.deepcopy(TINY_ARCH), _delete_=True), pretrained=None)
     if name == PROBE:
         model['cls_head'] = dict(model['cls_head'], num_classes=num_classes)
     return model
 
 
-def write_tiny_config(out_dir: str, name: str, data: str,
+def write_tiny_config(out_dir: str,
+                      name: str,
+                      data: str,
                       labels: str = 'base_labels.csv',
                       test_ann: str = 'base_val.txt') -> str:
     """Write a config deriving from ``configs/mixing/<name>`` at test size,
     pointed at the synthetic dataset in ``data``; return its path."""
     model = tiny_model_cfg(name)
     if name != PROBE:
-        model['cls_head'] = dict(model['cls_head'],
-                                 class_names=osp.join(data, labels))
+        model['cls_head'] = dict(
+            model['cls_head'], class_names=osp.join(data, labels))
     text = _TEMPLATE.format(
-        base=osp.join(MIXING, name), model=pprint.pformat(model, width=72),
-        labels=osp.join(data, labels), videos=osp.join(data, 'videos'),
-        frames=NUM_FRAMES, train_ann=osp.join(data, 'base_train.txt'),
+        base=osp.join(MIXING, name),
+        model=pprint.pformat(model, width=72),
+        labels=osp.join(data, labels),
+        videos=osp.join(data, 'videos'),
+        frames=NUM_FRAMES,
+        train_ann=osp.join(data, 'base_train.txt'),
         test_ann=osp.join(data, test_ann))
     path = osp.join(out_dir, 'tiny_' + name)
     with open(path, 'w') as f:

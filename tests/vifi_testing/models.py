@@ -12,10 +12,10 @@ from vifi_mmaction.models import build_clip
 TINY_ARCH = dict(
     embed_dim=32,
     quick_gelu=True,
-    vision_cfg=dict(image_size=32, patch_size=8, width=64, layers=2,
-                    head_width=32),
-    text_cfg=dict(context_length=77, vocab_size=49408, width=64, heads=1,
-                  layers=2))
+    vision_cfg=dict(
+        image_size=32, patch_size=8, width=64, layers=2, head_width=32),
+    text_cfg=dict(
+        context_length=77, vocab_size=49408, width=64, heads=1, layers=2))
 
 
 def make_tiny_clip(seed: int = 0, **kwargs):

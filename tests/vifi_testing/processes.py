@@ -35,15 +35,21 @@ def free_port() -> int:
 
 def child_env(extra: dict = None) -> dict:
     """The environment of a tool run (see the module docstring)."""
-    env = dict(os.environ, PYTHONWARNINGS='ignore', OMP_NUM_THREADS='1',
-               MKL_NUM_THREADS='1', PYTHON=sys.executable,
-               PORT=str(free_port()))
+    env = dict(
+        os.environ,
+        PYTHONWARNINGS='ignore',
+        OMP_NUM_THREADS='1',
+        MKL_NUM_THREADS='1',
+        PYTHON=sys.executable,
+        PORT=str(free_port()))
     env['PYTHONPATH'] = os.pathsep.join([REPO_ROOT, TESTS_DIR])
     env.update(extra or {})
     return env
 
 
-def run_tool(*cmd, check: bool = True, timeout: float = 600,
+def run_tool(*cmd,
+             check: bool = True,
+             timeout: float = 600,
              env: dict = None) -> subprocess.CompletedProcess:
     """Run a command from the repository root; a leading ``*.py`` runs with
     this interpreter (``run_tool('tools/train.py', cfg, ...)``).
@@ -57,12 +63,16 @@ def run_tool(*cmd, check: bool = True, timeout: float = 600,
     cmd = [str(c) for c in cmd]
     if cmd[0].endswith('.py'):
         cmd = [sys.executable] + cmd
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=child_env(env),
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        cmd,
+        cwd=REPO_ROOT,
+        env=child_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout)
     if check and proc.returncode != 0:
-        raise AssertionError(
-            f'{" ".join(cmd)} failed ({proc.returncode}):\n'
-            f'{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}')
+        raise AssertionError(f'{" ".join(cmd)} failed ({proc.returncode}):\n'
+                             f'{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}')
     return proc
 
 
@@ -80,8 +90,8 @@ def load_tool(path: str):
     if not path.endswith('.py'):
         path += '.py'
     name = '_vifi_tool_' + path[:-3].replace('/', '_')
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(REPO_ROOT, path))
+    spec = importlib.util.spec_from_file_location(name,
+                                                  osp.join(REPO_ROOT, path))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -149,8 +159,8 @@ def call_tool(tool: str, *argv) -> SimpleNamespace:
 
 def run_log(work_dir: str) -> str:
     """Text of the newest mmengine log file under ``work_dir``."""
-    logs = sorted(glob.glob(osp.join(str(work_dir), '*', '*.log')),
-                  key=osp.getmtime)
+    logs = sorted(
+        glob.glob(osp.join(str(work_dir), '*', '*.log')), key=osp.getmtime)
     assert logs, f'no log file under {work_dir}'
     with open(logs[-1], encoding='utf-8') as f:
         return f.read()
@@ -165,9 +175,13 @@ def start_python(code: str) -> subprocess.Popen:
     env = dict(os.environ)
     env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
     env['PYTHONWARNINGS'] = 'ignore'
-    return subprocess.Popen([sys.executable, '-c', textwrap.dedent(code)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, cwd=REPO_ROOT)
+    return subprocess.Popen([sys.executable, '-c',
+                             textwrap.dedent(code)],
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE,
+                            text=True,
+                            env=env,
+                            cwd=REPO_ROOT)
 
 
 def collect_python(proc: subprocess.Popen, timeout: float = 240) -> dict:

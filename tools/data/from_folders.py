@@ -28,9 +28,11 @@ from vifi_mmaction.apis import make_folder_dataset, run_cli
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BASES = {
-    'few-shot': 'configs/few_shot/'
+    'few-shot':
+    'configs/few_shot/'
     'vifi-clip_vit-b16_clip-openai_8xb4-32f_hmdb51-16shot-rgb.py',
-    'full': 'configs/fully_supervised/'
+    'full':
+    'configs/fully_supervised/'
     'vifi-clip_vit-b16_clip-openai_8xb4-16f_k400-rgb.py',
 }
 # the Kinetics-400 ViFi-CLIP model, where the prompting configs expect it
@@ -48,21 +50,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('root', help='folder with one sub-folder per class')
     parser.add_argument('out', help='output folder')
     parser.add_argument(
-        '--base', default='few-shot',
+        '--base',
+        default='few-shot',
         help='config to derive from: "few-shot" (ViFi-CLIP few-shot recipe, '
         '32 frames, 50 epochs), "full" (fully supervised recipe, 16 '
         'frames, 30 epochs) or a config file (default: few-shot)')
     parser.add_argument(
-        '--load-from', default=K400_CHECKPOINT,
+        '--load-from',
+        default=K400_CHECKPOINT,
         help='checkpoint to start from, written as load_from; "none" '
         f'starts from the base\'s CLIP weights (default: {K400_CHECKPOINT})')
-    parser.add_argument('--val-ratio', type=float, default=0.2,
-                        help='fraction of each class for validation '
-                        '(default 0.2)')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the split (default 0)')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='replace existing outputs in OUT')
+    parser.add_argument(
+        '--val-ratio',
+        type=float,
+        default=0.2,
+        help='fraction of each class for validation '
+        '(default 0.2)')
+    parser.add_argument(
+        '--seed', type=int, default=0, help='seed of the split (default 0)')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace existing outputs in OUT')
     return parser
 
 
@@ -75,8 +84,13 @@ def _setup(args) -> dict:
     base = osp.join(ROOT, base) if base else args.base
     load_from = None if args.load_from.lower() == 'none' else args.load_from
     return make_folder_dataset(
-        args.root, args.out, base, val_ratio=args.val_ratio, seed=args.seed,
-        load_from=load_from, overwrite=args.overwrite)
+        args.root,
+        args.out,
+        base,
+        val_ratio=args.val_ratio,
+        seed=args.seed,
+        load_from=load_from,
+        overwrite=args.overwrite)
 
 
 def _run(args, summary: dict) -> int:
@@ -86,12 +100,16 @@ def _run(args, summary: dict) -> int:
     for path, reason in summary['unreadable'].items():
         print(f'UNREADABLE {path}: {reason}', file=sys.stderr)
     if summary['train_only']:
-        print(f'too few videos for a validation example (train only): '
-              f'{", ".join(summary["train_only"])}', file=sys.stderr)
+        print(
+            f'too few videos for a validation example (train only): '
+            f'{", ".join(summary["train_only"])}',
+            file=sys.stderr)
     load_from = summary['load_from']
     if load_from and not osp.isfile(load_from):
-        print(f'note: load_from {load_from} does not exist yet; train or '
-              f'download it first, or edit the config', file=sys.stderr)
+        print(
+            f'note: load_from {load_from} does not exist yet; train or '
+            f'download it first, or edit the config',
+            file=sys.stderr)
     print(f'train with: python tools/train.py {summary["files"]["config"]}')
     return 0
 

@@ -88,8 +88,11 @@ OUTPUTS = ('base_labels.csv', 'novel_labels.csv', 'base_train.txt')
 VAL_OUTPUTS = ('base_val.txt', 'novel_val.txt')
 
 
-def make_split(train_ann: str, labels_csv: str, out_dir: str,
-               val_ann: str = None, overwrite: bool = False) -> dict:
+def make_split(train_ann: str,
+               labels_csv: str,
+               out_dir: str,
+               val_ann: str = None,
+               overwrite: bool = False) -> dict:
     """Write the split files; return a summary dict."""
     names = load_class_names(labels_csv)
     num_classes = len(names)
@@ -113,15 +116,16 @@ def make_split(train_ann: str, labels_csv: str, out_dir: str,
         write_labels(out['base_labels.csv'], [names[c] for c in base])
         write_labels(out['novel_labels.csv'], [names[c] for c in novel])
         summary = dict(
-            num_classes=num_classes, base=[names[c] for c in base],
+            num_classes=num_classes,
+            base=[names[c] for c in base],
             novel=[names[c] for c in novel],
             base_train=write_annotation(out['base_train.txt'], train,
                                         base_map))
         if val is not None:
             summary['base_val'] = write_annotation(out['base_val.txt'], val,
                                                    base_map)
-            summary['novel_val'] = write_annotation(out['novel_val.txt'],
-                                                    val, novel_map)
+            summary['novel_val'] = write_annotation(out['novel_val.txt'], val,
+                                                    novel_map)
     return summary
 
 
@@ -129,19 +133,24 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog=osp.basename(__file__),
         description='Split classes into base and novel halves and write '
-        'the label and annotation files of a base-to-novel benchmark. ' +
-        RULE,
+        'the label and annotation files of a base-to-novel benchmark. ' + RULE,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument('train_ann',
-                        help='training annotation, "path label" lines')
-    parser.add_argument('labels_csv', help='label file, official "id,name" '
-                        'CSV (or .txt, one name per line)')
+    parser.add_argument(
+        'train_ann', help='training annotation, "path label" lines')
+    parser.add_argument(
+        'labels_csv',
+        help='label file, official "id,name" '
+        'CSV (or .txt, one name per line)')
     parser.add_argument('out_dir', help='output folder')
-    parser.add_argument('--val', dest='val_ann',
-                        help='validation annotation to split into '
-                        'base_val.txt and novel_val.txt')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='replace split files already in OUT_DIR')
+    parser.add_argument(
+        '--val',
+        dest='val_ann',
+        help='validation annotation to split into '
+        'base_val.txt and novel_val.txt')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace split files already in OUT_DIR')
     return parser
 
 

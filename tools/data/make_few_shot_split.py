@@ -54,7 +54,9 @@ def read_by_class(path: str) -> Dict[int, List[str]]:
     return by_class
 
 
-def few_shot(by_class: Dict[int, List[str]], shots: int, seed: int,
+def few_shot(by_class: Dict[int, List[str]],
+             shots: int,
+             seed: int,
              names: Optional[List[str]] = None) -> List[str]:
     """Pick ``shots`` lines per class (see the module docstring)."""
     if shots < 1:
@@ -94,15 +96,17 @@ def build_parser():
         'with fewer than K videos is an error).')
     parser.add_argument('ann', help='annotation file, "path label" lines')
     parser.add_argument('out', help='output annotation file')
-    parser.add_argument('--shots', type=int, required=True,
-                        help='videos per class (K)')
-    parser.add_argument('--seed', type=int, required=True,
-                        help='random seed of the draw')
-    parser.add_argument('--labels', help='label file ("id,name" CSV or '
-                        '.txt): checks that every class has K videos and '
-                        'names the classes in errors')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='replace an existing OUT')
+    parser.add_argument(
+        '--shots', type=int, required=True, help='videos per class (K)')
+    parser.add_argument(
+        '--seed', type=int, required=True, help='random seed of the draw')
+    parser.add_argument(
+        '--labels',
+        help='label file ("id,name" CSV or '
+        '.txt): checks that every class has K videos and '
+        'names the classes in errors')
+    parser.add_argument(
+        '--overwrite', action='store_true', help='replace an existing OUT')
     return parser
 
 

@@ -44,8 +44,8 @@ TRAIL = 4
 STREAK = 6  # frames of motion streak behind the object
 GHOSTS = 16  # faded copies that draw the streak
 # Novel classes; each colour and each motion also occurs among base classes.
-NOVEL = {('red', 'sideways'), ('green', 'up and down'),
-         ('blue', 'diagonally'), ('red', 'in a circle')}
+NOVEL = {('red', 'sideways'), ('green', 'up and down'), ('blue', 'diagonally'),
+         ('red', 'in a circle')}
 
 
 def class_list():
@@ -140,16 +140,18 @@ OUTPUTS = ('labels.csv', 'base_labels.csv', 'novel_labels.csv',
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog=osp.basename(__file__),
-                                     description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        prog=osp.basename(__file__), description=__doc__.split('\n')[0])
     parser.add_argument('out_dir')
     parser.add_argument('--train-per-class', type=int, default=24)
     parser.add_argument('--val-per-class', type=int, default=8)
     parser.add_argument('--frames', type=int, default=16)
     parser.add_argument('--size', type=int, default=64)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--overwrite', action='store_true',
-                        help='replace a dataset already in OUT_DIR')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace a dataset already in OUT_DIR')
     return parser
 
 
@@ -160,8 +162,8 @@ def check_args(args) -> None:
                              f'1, got {getattr(args, name)}')
     if args.size < 16:
         raise InputError(f'--size must be at least 16, got {args.size}')
-    check_output_dir(args.out_dir, OUTPUTS, overwrite=args.overwrite,
-                     what='OUT_DIR')
+    check_output_dir(
+        args.out_dir, OUTPUTS, overwrite=args.overwrite, what='OUT_DIR')
 
 
 def main(argv=None) -> int:
@@ -179,8 +181,7 @@ def _run(args, _) -> int:
         out = {name: tmp[path] for name, path in zip(OUTPUTS, paths)}
         write_labels(out['labels.csv'], [class_name(*c) for c in classes])
         write_labels(out['base_labels.csv'], [class_name(*c) for c in base])
-        write_labels(out['novel_labels.csv'],
-                     [class_name(*c) for c in novel])
+        write_labels(out['novel_labels.csv'], [class_name(*c) for c in novel])
         splits = [('base_train.txt', base, 'train', args.train_per_class),
                   ('base_val.txt', base, 'val', args.val_per_class),
                   ('novel_val.txt', novel, 'val', args.val_per_class)]
@@ -189,8 +190,8 @@ def _run(args, _) -> int:
             lines = []
             for label, (colour, motion) in enumerate(subset):
                 slug = f'{colour}_{motion.replace(" ", "_")}'
-                os.makedirs(osp.join(args.out_dir, 'videos', slug),
-                            exist_ok=True)
+                os.makedirs(
+                    osp.join(args.out_dir, 'videos', slug), exist_ok=True)
                 for i in range(per_class):
                     rel = f'{slug}/{split}_{i}.mp4'
                     path = osp.join(args.out_dir, 'videos', rel)

@@ -31,7 +31,8 @@ __all__ = [
 ]
 
 
-def block_attention(block: nn.Module, x: Tensor,
+def block_attention(block: nn.Module,
+                    x: Tensor,
                     attn_mask: Optional[Tensor] = None) -> Tensor:
     """Recompute a block's attention weights from its input.
 
@@ -55,9 +56,10 @@ def block_attention(block: nn.Module, x: Tensor,
     if not attn.batch_first:
         x = x.transpose(0, 1)
     y = block.ln_1(x).float()  # [B, L, W]
-    q, k, _ = F.linear(y, attn.in_proj_weight.float(),
-                       None if attn.in_proj_bias is None else
-                       attn.in_proj_bias.float()).chunk(3, dim=-1)
+    q, k, _ = F.linear(
+        y, attn.in_proj_weight.float(), None
+        if attn.in_proj_bias is None else attn.in_proj_bias.float()).chunk(
+            3, dim=-1)
     b, length, width = q.shape
     heads = attn.num_heads
     hd = width // heads
@@ -89,7 +91,8 @@ class AttentionRecorder:
         >>> rec.maps[-1].shape  # last layer
     """
 
-    def __init__(self, blocks: Sequence[nn.Module],
+    def __init__(self,
+                 blocks: Sequence[nn.Module],
                  average_heads: bool = True) -> None:
         self.blocks = list(blocks)
         self.average_heads = average_heads
@@ -101,8 +104,8 @@ class AttentionRecorder:
         mask = args[3] if len(args) > 3 else kwargs.get('attn_mask')
         with torch.no_grad():
             weights = block_attention(block, x, mask)  # [B, H, L, L]
-        self.maps.append(weights.mean(dim=1) if self.average_heads else
-                         weights)
+        self.maps.append(
+            weights.mean(dim=1) if self.average_heads else weights)
 
     def __enter__(self) -> 'AttentionRecorder':
         self.maps = []
@@ -143,7 +146,8 @@ def class_token_attention(maps: Sequence[Tensor], num_patches: int) -> Tensor:
     return maps[-1][:, 0, 1:1 + num_patches]
 
 
-def attention_rollout(maps: Sequence[Tensor], num_patches: int,
+def attention_rollout(maps: Sequence[Tensor],
+                      num_patches: int,
                       residual: float = 0.5) -> Tensor:
     """Attention rollout of the class token to the patches.
 
@@ -198,8 +202,8 @@ def video_attention_maps(inferencer, video: str) -> dict:
     frames = pixels[0].permute(1, 2, 3, 0)  # [T, H, W, C]
     return dict(
         frames=frames.clamp(0, 255).to(torch.uint8).cpu().numpy(),
-        cls_attention=_to_grid(class_token_attention(rec.maps, num_patches),
-                               grid).cpu().numpy(),
+        cls_attention=_to_grid(
+            class_token_attention(rec.maps, num_patches), grid).cpu().numpy(),
         rollout=_to_grid(attention_rollout(rec.maps, num_patches),
                          grid).cpu().numpy(),
         probs=out['probs'][0].cpu().numpy() if 'probs' in out else None)

@@ -13,8 +13,9 @@ from mmengine.logging import MMLogger
 from ..datasets.transforms.loading import VideoReadError
 from ..errors import USER_ERRORS
 
-__all__ = ['INPUT_ERRORS', 'logs_to_stderr', 'run_cli', 'one_line',
-           'debug_requested']
+__all__ = [
+    'INPUT_ERRORS', 'logs_to_stderr', 'run_cli', 'one_line', 'debug_requested'
+]
 
 #: What a tool reports as the user's mistake (see :mod:`vifi_mmaction.errors`)
 #: plus an unreadable video given on the command line. Anything else is a
@@ -29,9 +30,10 @@ def logs_to_stderr() -> Iterator[None]:
     """Within the block, send mmengine's console log (``print_log(logger=
     'current')``) to stderr, so that a tool's stdout holds only results."""
     logger = MMLogger.get_current_instance()
-    moved = [h for h in logger.handlers
-             if isinstance(h, logging.StreamHandler)
-             and getattr(h, 'stream', None) is sys.stdout]
+    moved = [
+        h for h in logger.handlers if isinstance(h, logging.StreamHandler)
+        and getattr(h, 'stream', None) is sys.stdout
+    ]
     for handler in moved:
         handler.setStream(sys.stderr)
     try:
@@ -56,7 +58,8 @@ def debug_requested(args: Optional[argparse.Namespace] = None) -> bool:
 def _add_debug_flag(parser: argparse.ArgumentParser) -> None:
     with contextlib.suppress(argparse.ArgumentError):  # already there
         parser.add_argument(
-            '--debug', action='store_true',
+            '--debug',
+            action='store_true',
             help=f'show the traceback of an input error (or set '
             f'{DEBUG_ENV}=1)')
 

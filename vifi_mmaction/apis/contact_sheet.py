@@ -65,23 +65,37 @@ def plot_contact_sheet(hits: Sequence[dict],
         r, c = divmod(n, cols)
         top = height - 0.6 - r * 1.3 * cell
         ax = fig.add_axes([(c * cell + 0.05) / width,
-                           (top - cell + 0.05) / height,
-                           (cell - 0.1) / width, (cell - 0.1) / height])
+                           (top - cell + 0.05) / height, (cell - 0.1) / width,
+                           (cell - 0.1) / height])
         ax.set_axis_off()
         try:
             ax.imshow(_first_frame(hit, short_side))
         except VideoReadError as e:
-            ax.text(0.5, 0.5, textwrap.fill(f'cannot read: {e.reason}', 24),
-                    ha='center', va='center', fontsize='x-small',
-                    transform=ax.transAxes, color='darkred')
+            ax.text(
+                0.5,
+                0.5,
+                textwrap.fill(f'cannot read: {e.reason}', 24),
+                ha='center',
+                va='center',
+                fontsize='x-small',
+                transform=ax.transAxes,
+                color='darkred')
         when = ''
         if hit.get('start') is not None:
             when = f' @ {hit["start"]:.1f}-{hit["end"]:.1f} s'
-        fig.text((c + 0.5) * cell / width, (top - cell - 0.02) / height,
-                 f'#{hit["rank"]}  {hit["score"]:.3f}{when}\n'
-                 f'{_shorten(_short_path(hit["video"]), int(cell * 11))}',
-                 ha='center', va='top', fontsize='x-small')
-    fig.text(0.5, 1 - 0.15 / height, _shorten(title, int(width * 12)),
-             ha='center', va='top', fontsize='medium')
+        fig.text(
+            (c + 0.5) * cell / width, (top - cell - 0.02) / height,
+            f'#{hit["rank"]}  {hit["score"]:.3f}{when}\n'
+            f'{_shorten(_short_path(hit["video"]), int(cell * 11))}',
+            ha='center',
+            va='top',
+            fontsize='x-small')
+    fig.text(
+        0.5,
+        1 - 0.15 / height,
+        _shorten(title, int(width * 12)),
+        ha='center',
+        va='top',
+        fontsize='medium')
     _save(fig, out)
     return fig

@@ -20,7 +20,6 @@ ONNX goes through the TorchScript-based exporter
 import contextlib
 import copy
 import importlib
-import os
 import os.path as osp
 import sys
 from typing import Dict, Iterator, Optional, Sequence, Tuple
@@ -40,8 +39,10 @@ __all__ = [
 ]
 
 #: The versions the export was tested with (requirements.txt pins them).
-ONNX_REQUIREMENTS = {'onnx': 'onnx==1.23.2',
-                     'onnxruntime': 'onnxruntime==1.32.0'}
+ONNX_REQUIREMENTS = {
+    'onnx': 'onnx==1.23.2',
+    'onnxruntime': 'onnxruntime==1.32.0'
+}
 DEFAULT_OPSET = 17  # first opset with a fused LayerNormalization
 
 
@@ -69,8 +70,11 @@ def _vision_only(recognizer: nn.Module) -> nn.Module:
     model = copy.copy(recognizer)
     model._modules = dict(model._modules, cls_head=head)
     if recognizer.test_cfg:
-        model.test_cfg = {k: v for k, v in dict(recognizer.test_cfg).items()
-                          if k != 'max_testing_views'}
+        model.test_cfg = {
+            k: v
+            for k, v in dict(recognizer.test_cfg).items()
+            if k != 'max_testing_views'
+        }
     return model
 
 
@@ -184,10 +188,15 @@ def export_onnx(module: nn.Module,
     onnx = require_module('onnx')
     module.eval()
     with torch.no_grad(), _mha_fastpath_off():
-        torch.onnx.export(module, example, path, dynamo=False,
-                          opset_version=opset, input_names=list(input_names),
-                          output_names=list(output_names),
-                          dynamic_axes=dynamic_axes)
+        torch.onnx.export(
+            module,
+            example,
+            path,
+            dynamo=False,
+            opset_version=opset,
+            input_names=list(input_names),
+            output_names=list(output_names),
+            dynamic_axes=dynamic_axes)
     onnx.checker.check_model(path)
     return path
 
@@ -202,19 +211,23 @@ def export_torchscript(module: nn.Module, example: Tuple[Tensor, ...],
     return path
 
 
-def run_onnx(path: str, inputs: Dict[str, Tensor],
+def run_onnx(path: str,
+             inputs: Dict[str, Tensor],
              session: Optional[object] = None) -> list:
     """Run an exported model in onnxruntime (CPU); numpy outputs."""
     if session is None:
         ort = require_module('onnxruntime')
-        session = ort.InferenceSession(path,
-                                       providers=['CPUExecutionProvider'])
+        session = ort.InferenceSession(
+            path, providers=['CPUExecutionProvider'])
     return session.run(None, {k: v.numpy() for k, v in inputs.items()})
 
 
 # ----------------------------------------------------------- whole export
-_SAMPLERS = {'ViFiSampleFrames': 'num_frames', 'SampleFrames': 'clip_len',
-             'UniformSample': 'clip_len'}
+_SAMPLERS = {
+    'ViFiSampleFrames': 'num_frames',
+    'SampleFrames': 'clip_len',
+    'UniformSample': 'clip_len'
+}
 _CROPS = ('CenterCrop', 'ThreeCrop', 'TenCrop')
 
 
@@ -234,8 +247,9 @@ def clip_shape(pipeline: Sequence[dict],
         if name in _CROPS and size is None:
             crop = step['crop_size']
             # mmaction's crop_size: an int, or (width, height)
-            size = (int(crop), int(crop)) if isinstance(crop, int) else (
-                int(crop[1]), int(crop[0]))
+            size = (int(crop),
+                    int(crop)) if isinstance(crop, int) else (int(crop[1]),
+                                                              int(crop[0]))
     if frames is None or size is None:
         raise InputError(f'{where}: the test pipeline needs a frame sampler '
                          f'({", ".join(_SAMPLERS)}) and a crop '
@@ -251,13 +265,14 @@ def _pad(tokens: Tensor, context: int) -> Tensor:
     with the sequence length as a constant.
     """
     return torch.cat(
-        [tokens, tokens.new_zeros(len(tokens), context - tokens.shape[1])],
+        [tokens,
+         tokens.new_zeros(len(tokens), context - tokens.shape[1])],
         dim=1)
 
 
 def _max_diff(a, b) -> float:
-    return float((torch.as_tensor(a).float() -
-                  torch.as_tensor(b).float()).abs().max())
+    return float(
+        (torch.as_tensor(a).float() - torch.as_tensor(b).float()).abs().max())
 
 
 def export_recognizer(recognizer: nn.Module,
@@ -307,10 +322,11 @@ def export_recognizer(recognizer: nn.Module,
     tokens = _pad(head.text.tokenize(['a photo of a thing.']), context)
     jobs = []
     for fmt in formats:
-        for role, module, example, names in (
-                ('vision', vision, pixels, (['pixels'],
-                                            ['probs', 'embeddings'])),
-                ('text', text_model, tokens, (['tokens'], ['embeddings']))):
+        for role, module, example, names in (('vision', vision, pixels,
+                                              (['pixels'],
+                                               ['probs', 'embeddings'])),
+                                             ('text', text_model, tokens,
+                                              (['tokens'], ['embeddings']))):
             if module is not None:
                 jobs.append((fmt, role, module, example, names))
     bar = ProgressBar(len(jobs), file=sys.stderr) if show_progress else None
@@ -318,21 +334,38 @@ def export_recognizer(recognizer: nn.Module,
     check_pixels = torch.rand(2, 2, channels, t, h, w, generator=gen) * 255
     check_tokens = _pad(
         head.text.tokenize(['a', 'a photo of a bird flying.']), context)
-    names = {(fmt, role): f'{role}.onnx' if fmt == 'onnx' else
-             f'{role}.torchscript.pt'
-             for fmt, role, *_ in jobs}
+    names = {
+        (fmt, role):
+        f'{role}.onnx' if fmt == 'onnx' else f'{role}.torchscript.pt'
+        for fmt, role, *_ in jobs
+    }
     # all files appear once every export succeeded and was checked
     with staged_files([osp.join(out_dir, n) for n in names.values()]) as tmp:
         for fmt, role, module, example, (inputs, outputs) in jobs:
             final = osp.join(out_dir, names[fmt, role])
             path = tmp[final]
             if fmt == 'onnx':
-                axes = ({'pixels': {0: 'batch', 1: 'views'},
-                         'probs': {0: 'batch'}, 'embeddings': {0: 'batch'}}
-                        if role == 'vision' else
-                        {'tokens': {0: 'texts'}, 'embeddings': {0: 'texts'}})
-                export_onnx(module, (example, ), path, inputs, outputs,
-                            axes, opset)
+                axes = ({
+                    'pixels': {
+                        0: 'batch',
+                        1: 'views'
+                    },
+                    'probs': {
+                        0: 'batch'
+                    },
+                    'embeddings': {
+                        0: 'batch'
+                    }
+                } if role == 'vision' else {
+                    'tokens': {
+                        0: 'texts'
+                    },
+                    'embeddings': {
+                        0: 'texts'
+                    }
+                })
+                export_onnx(module, (example, ), path, inputs, outputs, axes,
+                            opset)
             else:
                 export_torchscript(module, (example, ), path)
             files[f'{role}_{fmt}'] = final
@@ -340,8 +373,9 @@ def export_recognizer(recognizer: nn.Module,
                 check = check_pixels if role == 'vision' else check_tokens
                 with torch.no_grad():
                     ref = module(check)
-                    got = (run_onnx(path, {inputs[0]: check})
-                           if fmt == 'onnx' else torch.jit.load(path)(check))
+                    got = (
+                        run_onnx(path, {inputs[0]: check})
+                        if fmt == 'onnx' else torch.jit.load(path)(check))
                 ref = ref if isinstance(ref, tuple) else (ref, )
                 got = got if isinstance(got, (tuple, list)) else (got, )
                 diffs[f'{role}_{fmt}'] = max(
@@ -371,11 +405,18 @@ def export_description(recognizer: nn.Module, shape: Tuple[int, int, int],
         vision=dict(
             input='pixels: float32 [N, V, C, T, H, W], RGB 0-255',
             clip_shape=dict(zip(('T', 'H', 'W'), shape)),
-            outputs=dict(probs='[N, K] per-view softmax averaged over V',
-                         embeddings='[N, E] unit norm')),
-        text=dict(input='tokens: int64 [B, context_length], CLIP BPE, SOT '
-                  '... EOT, zero padded',
-                  context_length=int(head.text.context_length),
-                  outputs=dict(embeddings='[B, E] unit norm')),
-        files={k: osp.basename(v) for k, v in files.items()},
-        opset=opset, versions=versions, max_diff_vs_pytorch=max_diff)
+            outputs=dict(
+                probs='[N, K] per-view softmax averaged over V',
+                embeddings='[N, E] unit norm')),
+        text=dict(
+            input='tokens: int64 [B, context_length], CLIP BPE, SOT '
+            '... EOT, zero padded',
+            context_length=int(head.text.context_length),
+            outputs=dict(embeddings='[B, E] unit norm')),
+        files={
+            k: osp.basename(v)
+            for k, v in files.items()
+        },
+        opset=opset,
+        versions=versions,
+        max_diff_vs_pytorch=max_diff)

@@ -35,11 +35,12 @@ from ..utils.outputs import check_output_dir
 from .inferencer import ViFiZeroShotInferencer
 from .video_inputs import list_videos
 
-__all__ = ['read_video_items', 'FeatureStore', 'extract_features',
-           'load_features', 'FeatureStoreError', 'check_feature_dir']
+__all__ = [
+    'read_video_items', 'FeatureStore', 'extract_features', 'load_features',
+    'FeatureStoreError', 'check_feature_dir'
+]
 
 META_VERSION = 1
-
 
 _STORE_FILES = ('meta.json', 'embeddings.npy', 'frame_embeddings.npy',
                 'written.npy', 'index.csv')
@@ -93,8 +94,8 @@ def read_video_items(source: str,
         for video in list_videos(source):
             rel = osp.relpath(osp.dirname(video), source)
             cls = '' if rel == '.' else rel.replace(os.sep, '/')
-            items.append(dict(video=video, label=names.get(cls, -1),
-                              class_name=cls))
+            items.append(
+                dict(video=video, label=names.get(cls, -1), class_name=cls))
         if not items:
             raise InputError(f'{source}: folder holds no video files')
         return items
@@ -105,12 +106,19 @@ def read_video_items(source: str,
         raise InputError(f'{source}: an annotation file needs the class '
                          f'names (--labels-file or the config\'s)')
     names = load_class_names(list(class_names))
-    dataset = ViFiVideoDataset(source, pipeline=[], class_names=names,
-                               data_prefix=dict(video=data_prefix or ''),
-                               test_mode=True, serialize_data=False)
-    return [dict(video=d['filename'], label=int(d['label']),
-                 class_name=names[int(d['label'])])
-            for d in dataset.data_list]
+    dataset = ViFiVideoDataset(
+        source,
+        pipeline=[],
+        class_names=names,
+        data_prefix=dict(video=data_prefix or ''),
+        test_mode=True,
+        serialize_data=False)
+    return [
+        dict(
+            video=d['filename'],
+            label=int(d['label']),
+            class_name=names[int(d['label'])]) for d in dataset.data_list
+    ]
 
 
 def _items_digest(items: Sequence[dict]) -> str:
@@ -148,10 +156,12 @@ class FeatureStore:
         self.frame_embeddings = frame_embeddings
         check_feature_dir(out_dir, overwrite)
         os.makedirs(out_dir, exist_ok=True)
-        meta = dict(version=META_VERSION, num_items=len(self.items),
-                    items_sha1=_items_digest(self.items),
-                    frame_embeddings=bool(frame_embeddings),
-                    settings=json.loads(json.dumps(settings)))
+        meta = dict(
+            version=META_VERSION,
+            num_items=len(self.items),
+            items_sha1=_items_digest(self.items),
+            frame_embeddings=bool(frame_embeddings),
+            settings=json.loads(json.dumps(settings)))
         old = self._read_meta()
         if overwrite or old is None:
             for name in _STORE_FILES[1:]:
@@ -160,7 +170,9 @@ class FeatureStore:
             self.meta = meta
             self._write_meta()
             self.written = np.lib.format.open_memmap(
-                self.path('written.npy'), mode='w+', dtype=np.uint8,
+                self.path('written.npy'),
+                mode='w+',
+                dtype=np.uint8,
                 shape=(len(self.items), ))
             self.written.flush()
         else:
@@ -171,8 +183,8 @@ class FeatureStore:
                     f'(differs: {", ".join(diff)}); use another output '
                     f'directory or --overwrite')
             self.meta = old
-            self.written = np.lib.format.open_memmap(self.path('written.npy'),
-                                                     mode='r+')
+            self.written = np.lib.format.open_memmap(
+                self.path('written.npy'), mode='r+')
         self.embeddings = self._open('embeddings.npy')
         self.frames = self._open('frame_embeddings.npy')
         self.errors: Dict[int, str] = {}
@@ -202,7 +214,9 @@ class FeatureStore:
         """Rows without a written result."""
         return [int(i) for i in np.flatnonzero(self.written == 0)]
 
-    def write(self, rows: Sequence[int], embeddings: np.ndarray,
+    def write(self,
+              rows: Sequence[int],
+              embeddings: np.ndarray,
               frames: Optional[np.ndarray] = None) -> None:
         """Store results for ``rows`` and mark them written.
 
@@ -215,14 +229,18 @@ class FeatureStore:
         n = len(self.items)
         if self.embeddings is None:
             self.embeddings = np.lib.format.open_memmap(
-                self.path('embeddings.npy'), mode='w+', dtype=np.float32,
+                self.path('embeddings.npy'),
+                mode='w+',
+                dtype=np.float32,
                 shape=(n, embeddings.shape[-1]))
             self.meta['embed_dim'] = int(embeddings.shape[-1])
             self._write_meta()
         if self.frame_embeddings and self.frames is None:
             self.frames = np.lib.format.open_memmap(
-                self.path('frame_embeddings.npy'), mode='w+',
-                dtype=np.float32, shape=(n, ) + tuple(frames.shape[1:]))
+                self.path('frame_embeddings.npy'),
+                mode='w+',
+                dtype=np.float32,
+                shape=(n, ) + tuple(frames.shape[1:]))
             self.meta['frame_shape'] = list(frames.shape[1:])
             self._write_meta()
         rows = np.asarray(rows, dtype=np.int64)
@@ -249,14 +267,15 @@ class FeatureStore:
         tmp = self.path('index.csv.tmp')
         with open(tmp, 'w', encoding='utf-8', newline='') as f:
             writer = csv.writer(f)
-            writer.writerow(['row', 'video', 'label', 'class', 'status',
-                             'error'])
+            writer.writerow(
+                ['row', 'video', 'label', 'class', 'status', 'error'])
             for i, it in enumerate(self.items):
                 status = ('ok' if self.written[i] else
                           'failed' if i in self.errors else 'pending')
-                writer.writerow([i, it['video'], it['label'],
-                                 it['class_name'], status,
-                                 self.errors.get(i, '')])
+                writer.writerow([
+                    i, it['video'], it['label'], it['class_name'], status,
+                    self.errors.get(i, '')
+                ])
         os.replace(tmp, self.path('index.csv'))
         return self.path('index.csv')
 
@@ -291,13 +310,17 @@ def extract_features(inferencer: ViFiZeroShotInferencer,
     """
     settings = dict(settings or {})
     settings['pipeline'] = repr(inferencer.pipeline_cfg)
-    store = FeatureStore(out_dir, items, settings, frame_embeddings,
-                         overwrite)
+    store = FeatureStore(out_dir, items, settings, frame_embeddings, overwrite)
     todo = store.pending()
-    summary = dict(total=len(store.items), skipped=len(store.items) -
-                   len(todo), written=0, failed={}, out_dir=out_dir)
-    bar = (ProgressBar(len(todo), file=sys.stderr)
-           if show_progress and todo else None)
+    summary = dict(
+        total=len(store.items),
+        skipped=len(store.items) - len(todo),
+        written=0,
+        failed={},
+        out_dir=out_dir)
+    bar = (
+        ProgressBar(len(todo), file=sys.stderr)
+        if show_progress and todo else None)
     try:
         videos = [store.items[i]['video'] for i in todo]
         for batch in inferencer.iter_batches(videos, batch_size, num_workers,
@@ -309,9 +332,9 @@ def extract_features(inferencer: ViFiZeroShotInferencer,
                     summary['failed'][r['video']] = r['error']
             if ok:
                 emb = np.stack([r['embedding'].numpy() for r in ok])
-                frames = (np.stack([r['frame_embeddings'].numpy()
-                                    for r in ok])
-                          if frame_embeddings else None)
+                frames = (
+                    np.stack([r['frame_embeddings'].numpy()
+                              for r in ok]) if frame_embeddings else None)
                 store.write([todo[r['index']] for r in ok], emb, frames)
                 summary['written'] += len(ok)
             if bar is not None:
@@ -349,10 +372,12 @@ def load_features(out_dir: str, frames: bool = False) -> dict:
         raise InputError(f'{index_path}: no extracted videos (status ok)')
     idx = np.array([int(r['row']) for r in rows], dtype=np.int64)
     emb = np.load(emb_path, mmap_mode='r')
-    out = dict(embeddings=np.asarray(emb[idx]),
-               videos=[r['video'] for r in rows],
-               labels=[int(r['label']) for r in rows],
-               classes=[r['class'] for r in rows], rows=idx)
+    out = dict(
+        embeddings=np.asarray(emb[idx]),
+        videos=[r['video'] for r in rows],
+        labels=[int(r['label']) for r in rows],
+        classes=[r['class'] for r in rows],
+        rows=idx)
     if frames:
         out['frame_embeddings'] = np.asarray(
             np.load(osp.join(out_dir, 'frame_embeddings.npy'),

@@ -26,8 +26,8 @@ from ..utils.outputs import check_output_dir, staged_files
 from .video_inputs import list_videos
 
 __all__ = [
-    'folder_outputs', 'scan_class_folders', 'check_videos',
-    'stratified_split', 'folder_config_text', 'make_folder_dataset'
+    'folder_outputs', 'scan_class_folders', 'check_videos', 'stratified_split',
+    'folder_config_text', 'make_folder_dataset'
 ]
 
 
@@ -38,8 +38,12 @@ def folder_outputs(out_dir: str) -> Dict[str, str]:
     dataset trains into its own ``work_dirs/<name>``.
     """
     name = osp.basename(osp.normpath(osp.abspath(out_dir)))
-    files = dict(labels='labels.csv', train='train.txt', val='val.txt',
-                 unreadable='unreadable.txt', config=f'{name}.py')
+    files = dict(
+        labels='labels.csv',
+        train='train.txt',
+        val='val.txt',
+        unreadable='unreadable.txt',
+        config=f'{name}.py')
     return {k: osp.join(out_dir, v) for k, v in files.items()}
 
 
@@ -67,8 +71,9 @@ def scan_class_folders(root: str) -> Tuple[List[str], List[dict]]:
     if loose:
         raise InputError(f'{loose[0]}: video outside a class folder (every '
                          f'video must lie in ROOT/<class>/)')
-    folders = sorted(e.name for e in os.scandir(root)
-                     if e.is_dir() and not e.name.startswith('.'))
+    folders = sorted(
+        e.name for e in os.scandir(root)
+        if e.is_dir() and not e.name.startswith('.'))
     names, items, seen = [], [], {}
     for folder in folders:
         name = ' '.join(folder.replace('_', ' ').split())
@@ -116,8 +121,9 @@ def check_videos(paths: Sequence[str],
         ``error`` a one-line reason (``kind: reason``) for an unreadable
         video.
     """
-    bar = (ProgressBar(len(paths), file=sys.stderr)
-           if show_progress and paths else None)
+    bar = (
+        ProgressBar(len(paths), file=sys.stderr)
+        if show_progress and paths else None)
     out, opener = {}, ViFiDecordInit()
     for path in paths:
         frames, error = _probe(opener, path)
@@ -129,7 +135,8 @@ def check_videos(paths: Sequence[str],
     return out
 
 
-def stratified_split(labels: Sequence[Hashable], val_ratio: float,
+def stratified_split(labels: Sequence[Hashable],
+                     val_ratio: float,
                      seed: int = 0) -> Tuple[List[int], List[int]]:
     """Split indices per class: ``round(n * val_ratio)`` of each class to
     validation, at least one of each side for classes with two or more.
@@ -163,9 +170,13 @@ def stratified_split(labels: Sequence[Hashable], val_ratio: float,
     return sorted(train), sorted(val)
 
 
-def folder_config_text(base_config: str, config_path: str, data_root: str,
-                       ann_file_train: str, ann_file_val: str,
-                       label_file: str, num_classes: int,
+def folder_config_text(base_config: str,
+                       config_path: str,
+                       data_root: str,
+                       ann_file_train: str,
+                       ann_file_val: str,
+                       label_file: str,
+                       num_classes: int,
                        load_from: Optional[str] = None,
                        header: str = '') -> str:
     """The text of a config deriving from ``base_config`` for these files.
@@ -188,11 +199,13 @@ def folder_config_text(base_config: str, config_path: str, data_root: str,
     config_dir = osp.dirname(osp.abspath(config_path))
     # relative within one tree (a checkout), absolute across trees
     common = osp.commonpath([base_path, config_dir])
-    rel_base = (base_path if osp.dirname(common) == common else
-                osp.relpath(base_path, config_dir))
+    rel_base = (
+        base_path if osp.dirname(common) == common else osp.relpath(
+            base_path, config_dir))
     lines = [f'# {line}'.rstrip() for line in header.splitlines()]
     lines += [
-        f'_base_ = [{rel_base!r}]', '',
+        f'_base_ = [{rel_base!r}]',
+        '',
         '# ---- paths: edit these ' + '-' * 52,
         f'data_root = {osp.abspath(data_root)!r}',
         f'ann_file_train = {osp.abspath(ann_file_train)!r}',
@@ -200,8 +213,9 @@ def folder_config_text(base_config: str, config_path: str, data_root: str,
         f'label_file = {osp.abspath(label_file)!r}  # {num_classes} classes',
     ]
     if load_from:
-        lines += ['# the weights training starts from',
-                  f'load_from = {load_from!r}']
+        lines += [
+            '# the weights training starts from', f'load_from = {load_from!r}'
+        ]
     lines += ['# ' + '-' * 75, '']
     model = 'model = dict(\n    cls_head=dict(class_names=label_file)'
     if load_from and 'clip' in base.get('model', {}):
@@ -218,9 +232,9 @@ def folder_config_text(base_config: str, config_path: str, data_root: str,
         '        ann_file=ann_file_val,\n        class_names=label_file,\n'
         '        data_prefix=dict(video=data_root)))')
     # yapf, as mmengine's Config.pretty_text uses it
-    return FormatCode('\n'.join(lines) + '\n',
-                      style_config=dict(based_on_style='pep8',
-                                        column_limit=79))[0]
+    return FormatCode(
+        '\n'.join(lines) + '\n',
+        style_config=dict(based_on_style='pep8', column_limit=79))[0]
 
 
 def _labels_csv(names: Sequence[str]) -> str:
@@ -272,8 +286,11 @@ def make_folder_dataset(root: str,
             no readable video left.
     """
     paths = folder_outputs(out_dir)
-    check_output_dir(out_dir, [osp.basename(p) for p in paths.values()],
-                     inputs=[base_config], overwrite=overwrite, what='OUT')
+    check_output_dir(
+        out_dir, [osp.basename(p) for p in paths.values()],
+        inputs=[base_config],
+        overwrite=overwrite,
+        what='OUT')
     if not 0 < val_ratio < 1:
         raise InputError(f'--val-ratio must lie in (0, 1), got {val_ratio}')
     if not osp.isfile(base_config):
@@ -307,24 +324,33 @@ def make_folder_dataset(root: str,
               f'validation videos (seed {seed}, val ratio {val_ratio}).\n'
               f'Train:  python tools/train.py {paths["config"]}')
     files = {
-        paths['labels']: _labels_csv(names),
-        paths['train']: ann(train),
-        paths['val']: ann(val),
-        paths['unreadable']: ''.join(
-            f'{p}\t{r}\n' for p, r in unreadable.items()),
-        paths['config']: folder_config_text(
-            base_config, paths['config'], root, paths['train'],
-            paths['val'], paths['labels'], len(names), load_from,
-            header),
+        paths['labels']:
+        _labels_csv(names),
+        paths['train']:
+        ann(train),
+        paths['val']:
+        ann(val),
+        paths['unreadable']:
+        ''.join(f'{p}\t{r}\n' for p, r in unreadable.items()),
+        paths['config']:
+        folder_config_text(base_config, paths['config'], root,
+                           paths['train'], paths['val'], paths['labels'],
+                           len(names), load_from, header),
     }
     os.makedirs(out_dir, exist_ok=True)
     with staged_files(list(files)) as tmp:
         for path, text in files.items():
             with open(tmp[path], 'w', encoding='utf-8', newline='') as f:
                 f.write(text)
-    return dict(classes=names, num_videos=len(items), train=len(train),
-                val=len(val), unreadable=unreadable, train_only=train_only,
-                load_from=load_from, files=paths)
+    return dict(
+        classes=names,
+        num_videos=len(items),
+        train=len(train),
+        val=len(val),
+        unreadable=unreadable,
+        train_only=train_only,
+        load_from=load_from,
+        files=paths)
 
 
 def _class_folder(items: Sequence[dict], label: int) -> str:

@@ -39,7 +39,6 @@ from ..errors import InputError
 from ..models.clip_loader import _is_torchscript
 from ..models.heads.text_contrastive_head import ViFiTextHead
 from ..utils.class_names import load_class_names
-
 from .predictions_io import format_prediction, save_predictions
 from .video_inputs import (InputsType, _as_list, _find_test_pipeline,
                            _VideoList, adapt_test_pipeline, expand_inputs)
@@ -54,8 +53,7 @@ def _is_clip_state(state: dict) -> bool:
         k.startswith(('backbone.', 'cls_head.')) for k in keys)
 
 
-def _load_weights(model: nn.Module, weights: Optional[str],
-                  where: str) -> str:
+def _load_weights(model: nn.Module, weights: Optional[str], where: str) -> str:
     """Load a checkpoint, raw CLIP weights, or the config's CLIP weights.
 
     Returns:
@@ -185,12 +183,18 @@ class ViFiZeroShotInferencer(BaseInferencer):
         if device is None:
             device = 'cuda' if torch.cuda.is_available() else 'cpu'
         self.weights = weights
-        super().__init__(model=cfg, weights=weights, device=device,
-                         scope=scope, show_progress=show_progress)
+        super().__init__(
+            model=cfg,
+            weights=weights,
+            device=device,
+            scope=scope,
+            show_progress=show_progress)
         self.device = torch.device(device)
 
     # ------------------------------------------------------------- setup
-    def _init_model(self, cfg: Config, weights: Optional[str],
+    def _init_model(self,
+                    cfg: Config,
+                    weights: Optional[str],
                     device: str = 'cpu') -> nn.Module:
         model = MODELS.build(cfg.model)
         if not hasattr(model, 'embed_videos'):
@@ -236,8 +240,9 @@ class ViFiZeroShotInferencer(BaseInferencer):
         Returns:
             bool: whether anything changed.
         """
-        names = (load_class_names(labels) if labels is not None else
-                 self.class_names)
+        names = (
+            load_class_names(labels)
+            if labels is not None else self.class_names)
         if names == self.class_names and template in (None, self.template):
             return False
         self.head.set_class_names(names, template)
@@ -262,7 +267,9 @@ class ViFiZeroShotInferencer(BaseInferencer):
         return self.pipeline(
             dict(filename=video, label=-1, start_index=0, modality='RGB'))
 
-    def preprocess(self, inputs: List[str], batch_size: int = 1,
+    def preprocess(self,
+                   inputs: List[str],
+                   batch_size: int = 1,
                    num_workers: int = 0) -> Iterator[List[dict]]:
         """Decode videos in a ``DataLoader``; yield lists of items.
 
@@ -281,7 +288,8 @@ class ViFiZeroShotInferencer(BaseInferencer):
         yield from loader
 
     @torch.no_grad()
-    def forward(self, inputs: dict,
+    def forward(self,
+                inputs: dict,
                 frame_embeddings: bool = False) -> Dict[str, Tensor]:
         """Score a collated batch through the recognizer's test path.
 
@@ -315,8 +323,7 @@ class ViFiZeroShotInferencer(BaseInferencer):
                      videos: Sequence[str],
                      batch_size: int = 1,
                      num_workers: int = 0,
-                     frame_embeddings: bool = False
-                     ) -> Iterator[List[dict]]:
+                     frame_embeddings: bool = False) -> Iterator[List[dict]]:
         """Yield raw results batch by batch, in input order.
 
         Each item is ``dict(index, video, error)`` plus, for a readable
@@ -331,10 +338,16 @@ class ViFiZeroShotInferencer(BaseInferencer):
                 res = self.forward(batch, frame_embeddings=frame_embeddings)
                 for j, it in enumerate(ok):
                     outs[it['index']] = {
-                        k: val[j].cpu() for k, val in res.items()}
-            yield [dict(index=it['index'], video=it['video'],
-                        error=it['error'], **outs.get(it['index'], {}))
-                   for it in items]
+                        k: val[j].cpu()
+                        for k, val in res.items()
+                    }
+            yield [
+                dict(
+                    index=it['index'],
+                    video=it['video'],
+                    error=it['error'],
+                    **outs.get(it['index'], {})) for it in items
+            ]
 
     def __call__(self,
                  inputs: InputsType,
@@ -371,8 +384,9 @@ class ViFiZeroShotInferencer(BaseInferencer):
         if labels is not None or template is not None:
             self.set_labels(labels, template)
         videos = self._inputs_to_list(inputs)
-        bar = (ProgressBar(len(videos)) if self.show_progress
-               and len(videos) > 1 else None)
+        bar = (
+            ProgressBar(len(videos))
+            if self.show_progress and len(videos) > 1 else None)
         preds = []
         for batch in self.iter_batches(videos, batch_size, num_workers,
                                        frame_embeddings):
@@ -397,8 +411,13 @@ class ViFiZeroShotInferencer(BaseInferencer):
         ``[E]``, L2-normalised; None on failure); ``frame_embeddings``
         (numpy ``[V, T, E]``, only when asked for).
         """
-        out = dict(video=raw['video'], error=raw['error'], pred_scores=None,
-                   pred_labels=[], pred_names=[], embedding=None)
+        out = dict(
+            video=raw['video'],
+            error=raw['error'],
+            pred_scores=None,
+            pred_labels=[],
+            pred_names=[],
+            embedding=None)
         if raw.get('embedding') is None:
             return out
         out['embedding'] = raw['embedding'].numpy()
@@ -439,6 +458,6 @@ class ViFiZeroShotInferencer(BaseInferencer):
                 print(format_prediction(d, self.class_names, topk))
         if pred_out_file:
             save_predictions(dicts, pred_out_file, self.class_names)
-        results = ([self._to_datasample(p) for p in preds]
-                   if return_datasample else dicts)
+        results = ([self._to_datasample(p)
+                    for p in preds] if return_datasample else dicts)
         return dict(predictions=results, visualization=visualization)

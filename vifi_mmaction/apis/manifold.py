@@ -34,7 +34,9 @@ def _sq_dists(x: np.ndarray) -> np.ndarray:
     return d
 
 
-def _affinities(d: np.ndarray, perplexity: float, tol: float = 1e-5,
+def _affinities(d: np.ndarray,
+                perplexity: float,
+                tol: float = 1e-5,
                 steps: int = 64) -> np.ndarray:
     """Row-wise Gaussian affinities ``[N, N]`` with the given perplexity,
     by bisection on the precision of every row at once."""
@@ -57,8 +59,9 @@ def _affinities(d: np.ndarray, perplexity: float, tol: float = 1e-5,
         up = diff > 0  # too flat: sharpen (larger beta)
         lo = np.where(up, beta, lo)
         hi = np.where(up, hi, beta)
-        beta = np.where(np.isinf(hi), beta * 2,
-                        np.where(np.isinf(lo), beta / 2, (lo + hi) / 2))
+        beta = np.where(
+            np.isinf(hi), beta * 2,
+            np.where(np.isinf(lo), beta / 2, (lo + hi) / 2))
     return p
 
 
@@ -117,8 +120,8 @@ def _torch_threads(num: Optional[int]):
         torch.set_num_threads(before)
 
 
-def _optimise(p: np.ndarray, n: int, dims: int, lr: float,
-              exaggeration: float, stop_exaggeration: int, n_iter: int,
+def _optimise(p: np.ndarray, n: int, dims: int, lr: float, exaggeration: float,
+              stop_exaggeration: int, n_iter: int,
               rng: np.random.RandomState) -> np.ndarray:
     """Gradient descent on the t-SNE objective; returns ``[N, dims]``."""
     p_t = torch.from_numpy(p.astype(np.float32))
@@ -144,7 +147,8 @@ def _optimise(p: np.ndarray, n: int, dims: int, lr: float,
     return y.double().numpy()
 
 
-def stratified_subsample(labels: Sequence, max_points: int,
+def stratified_subsample(labels: Sequence,
+                         max_points: int,
                          seed: int = 0) -> np.ndarray:
     """Indices of at most ``max_points`` items, about equally per label.
 
@@ -158,8 +162,7 @@ def stratified_subsample(labels: Sequence, max_points: int,
     rng = np.random.RandomState(seed)
     groups = [np.flatnonzero(labels == u) for u in dict.fromkeys(labels)]
     quota = max(1, max_points // len(groups))
-    keep = np.concatenate(
-        [rng.permutation(g)[:quota] for g in groups])
+    keep = np.concatenate([rng.permutation(g)[:quota] for g in groups])
     if len(keep) > max_points:
         keep = rng.permutation(keep)[:max_points]
     return np.sort(keep)

@@ -50,7 +50,10 @@ def _extracted(out_dir: str) -> Tuple[List[Tuple[int, str]], int]:
 
 
 @torch.no_grad()
-def window_embeddings(inferencer, video: str, window, stride=None,
+def window_embeddings(inferencer,
+                      video: str,
+                      window,
+                      stride=None,
                       batch_size: int = 8) -> Tuple[np.ndarray, np.ndarray]:
     """Embed every window of a video (no label set needed).
 
@@ -62,8 +65,8 @@ def window_embeddings(inferencer, video: str, window, stride=None,
     """
     win = parse_span(window, '--window')
     step = parse_span(stride if stride is not None else window, '--stride')
-    windows = VideoWindows(video, inferencer.pipeline_cfg, win, step,
-                           allow_short=True)
+    windows = VideoWindows(
+        video, inferencer.pipeline_cfg, win, step, allow_short=True)
     embs = []
     for _, items in windows.batches(batch_size):
         out = inferencer.forward(inferencer.collate_fn(items))
@@ -97,9 +100,10 @@ def extract_moments(inferencer,
         FeatureStoreError: if ``out_dir`` holds moments of another window,
             stride or input list.
     """
-    spans = dict(window=_describe_span(parse_span(window, '--window')),
-                 stride=_describe_span(parse_span(
-                     stride if stride is not None else window, '--stride')))
+    spans = dict(
+        window=_describe_span(parse_span(window, '--window')),
+        stride=_describe_span(
+            parse_span(stride if stride is not None else window, '--stride')))
     with open(osp.join(out_dir, 'meta.json'), encoding='utf-8') as f:
         # moments belong to these inputs: a rebuilt extraction makes the
         # old ones stale
@@ -124,8 +128,9 @@ def extract_moments(inferencer,
     todo = [(r, v) for r, v in done
             if not osp.isfile(osp.join(folder, f'{r}.npz'))]
     summary = dict(videos=len(done), written=0, failed={})
-    bar = (ProgressBar(len(todo), file=sys.stderr)
-           if show_progress and todo else None)
+    bar = (
+        ProgressBar(len(todo), file=sys.stderr)
+        if show_progress and todo else None)
     for row, video in todo:
         try:
             emb, times = window_embeddings(inferencer, video, window, stride,
@@ -162,8 +167,8 @@ def merge_moments(out_dir: str) -> int:
     total = int(sum(counts))
     emb_path = osp.join(out_dir, 'moment_embeddings.npy')
     tmp = emb_path + '.tmp.npy'
-    out = np.lib.format.open_memmap(tmp, mode='w+', dtype=np.float32,
-                                    shape=(total, dim))
+    out = np.lib.format.open_memmap(
+        tmp, mode='w+', dtype=np.float32, shape=(total, dim))
     rows = []
     pos = 0
     for (row, video, path), n in zip(parts, counts):
@@ -208,8 +213,9 @@ def load_moments(out_dir: str, mmap: bool = True) -> dict:
     if len(emb) != len(lines):
         raise InputError(f'{csv_path}: {len(lines)} moments but '
                          f'{emb_path} holds {len(emb)}')
-    return dict(embeddings=emb,
-                rows=np.array([int(r['row']) for r in lines], np.int64),
-                videos=[r['video'] for r in lines],
-                times=np.array([[float(r['start']), float(r['end'])]
-                                for r in lines]).reshape(-1, 2))
+    return dict(
+        embeddings=emb,
+        rows=np.array([int(r['row']) for r in lines], np.int64),
+        videos=[r['video'] for r in lines],
+        times=np.array([[float(r['start']), float(r['end'])]
+                        for r in lines]).reshape(-1, 2))

@@ -85,8 +85,8 @@ def load_dump(path: str) -> Tuple[np.ndarray, np.ndarray]:
                          f'(tools/test.py --dump), got {type(items).__name__}')
     scores, labels = [], []
     for i, item in enumerate(items):
-        get = item.get if isinstance(item, dict) else (
-            lambda k, it=item: getattr(it, k, None))
+        get = item.get if isinstance(
+            item, dict) else (lambda k, it=item: getattr(it, k, None))
         score, label = get('pred_score'), get('gt_label')
         if score is None or label is None:
             raise InputError(f'{path}: item {i} has no pred_score/gt_label; '
@@ -146,14 +146,15 @@ def plot_confusion_matrix(cm: np.ndarray,
     k = cm.shape[0]
     if cm.shape != (k, k):
         raise InputError(f'confusion matrix must be square, got {cm.shape}')
-    names = (list(class_names) if class_names is not None else
-             [str(i) for i in range(k)])
+    names = (
+        list(class_names)
+        if class_names is not None else [str(i) for i in range(k)])
     if len(names) != k:
         raise InputError(f'{len(names)} class names for a {k}-class '
                          f'confusion matrix')
     totals = cm.sum(axis=1, keepdims=True)
-    frac = np.divide(cm, totals, out=np.zeros(cm.shape, dtype=np.float64),
-                     where=totals > 0)
+    frac = np.divide(
+        cm, totals, out=np.zeros(cm.shape, dtype=np.float64), where=totals > 0)
     values = frac if normalize else cm
     n = int(cm.sum())
     acc = np.trace(cm) / max(n, 1)
@@ -161,9 +162,12 @@ def plot_confusion_matrix(cm: np.ndarray,
     mean_cls = float(np.diag(frac)[seen].mean()) if seen.any() else 0.0
     fig = _figure(figsize, dpi, layout='constrained')
     ax = fig.add_subplot()
-    im = ax.imshow(values, cmap='Blues', vmin=0,
-                   vmax=1 if normalize else max(int(cm.max()), 1),
-                   interpolation='nearest')
+    im = ax.imshow(
+        values,
+        cmap='Blues',
+        vmin=0,
+        vmax=1 if normalize else max(int(cm.max()), 1),
+        interpolation='nearest')
     cbar = fig.colorbar(im, ax=ax, shrink=0.8)
     cbar.set_label('fraction of the true class' if normalize else 'videos')
     ax.set_xlabel('predicted class')
@@ -176,10 +180,14 @@ def plot_confusion_matrix(cm: np.ndarray,
         for i in range(k):
             for j in range(k):
                 if cm[i, j]:
-                    ax.text(j, i, f'{values[i, j]:.2f}' if normalize else
-                            str(cm[i, j]), ha='center', va='center',
-                            fontsize='x-small',
-                            color='white' if frac[i, j] > 0.5 else 'black')
+                    ax.text(
+                        j,
+                        i,
+                        f'{values[i, j]:.2f}' if normalize else str(cm[i, j]),
+                        ha='center',
+                        va='center',
+                        fontsize='x-small',
+                        color='white' if frac[i, j] > 0.5 else 'black')
     fig.suptitle(f'{title}\ntop-1 accuracy {acc:.1%}, mean class accuracy '
                  f'{mean_cls:.1%} ({n} videos, {k} classes)')
     _save(fig, out)
@@ -226,9 +234,14 @@ def plot_tsne(panels: Sequence[dict],
         for name, colour in colours.items():
             sel = cls == name
             if sel.any():
-                ax.scatter(pts[sel, 0], pts[sel, 1], s=point_size,
-                           color=colour, label=name or '(no class)',
-                           edgecolors='none', alpha=0.85)
+                ax.scatter(
+                    pts[sel, 0],
+                    pts[sel, 1],
+                    s=point_size,
+                    color=colour,
+                    label=name or '(no class)',
+                    edgecolors='none',
+                    alpha=0.85)
         k = len(set(cls.tolist()))
         ax.set_title(f'{panel.get("title", "")}\n{len(pts)} videos, '
                      f'{k} classes')
@@ -242,13 +255,23 @@ def plot_tsne(panels: Sequence[dict],
                 if lab not in labels:
                     handles.append(h)
                     labels.append(lab)
-        fig.legend(handles, labels, loc='outside right upper', title='class',
-                   fontsize='small', markerscale=1.5, frameon=False)
+        fig.legend(
+            handles,
+            labels,
+            loc='outside right upper',
+            title='class',
+            fontsize='small',
+            markerscale=1.5,
+            frameon=False)
     else:
-        fig.text(0.5, 0.005, f'{len(colours)} classes: legend omitted '
-                 f'(at most {max_legend}; pick classes with --classes or '
-                 f'--max-classes)', ha='center', va='bottom',
-                 fontsize='small')
+        fig.text(
+            0.5,
+            0.005, f'{len(colours)} classes: legend omitted '
+            f'(at most {max_legend}; pick classes with --classes or '
+            f'--max-classes)',
+            ha='center',
+            va='bottom',
+            fontsize='small')
     fig.suptitle(title)
     _save(fig, out)
     return fig
@@ -271,8 +294,8 @@ def attention_grid_figsize(num_frames: int, num_models: int,
 def _upsample(heat: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
     import cv2
     h, w = size
-    up = cv2.resize(heat.astype(np.float32), (w, h),
-                    interpolation=cv2.INTER_LINEAR)
+    up = cv2.resize(
+        heat.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
     lo, hi = float(up.min()), float(up.max())
     return (up - lo) / (hi - lo) if hi > lo else np.zeros_like(up)
 
@@ -313,15 +336,15 @@ def plot_attention_grid(frames: np.ndarray,
     fig = _figure((width, height), dpi)
     frame_ids = list(frame_ids) if frame_ids is not None else list(
         range(1, nf + 1))
-    rows: List[Tuple[str, np.ndarray, Optional[np.ndarray]]] = [
-        ('input frames', frames, None)]
+    rows: List[Tuple[str, np.ndarray,
+                     Optional[np.ndarray]]] = [('input frames', frames, None)]
     for m in models:
-        caption = ('\n' + textwrap.fill(m['caption'], 18)
-                   if m.get('caption') else '')
+        caption = ('\n' +
+                   textwrap.fill(m['caption'], 18) if m.get('caption') else '')
         rows.append((f'{m["name"]}\nlast-layer [CLS]\nattention{caption}',
                      m['frames'], m['cls_attention']))
-        rows.append((f'{m["name"]}\nattention rollout', m['frames'],
-                     m['rollout']))
+        rows.append(
+            (f'{m["name"]}\nattention rollout', m['frames'], m['rollout']))
     gap = 0.04 * cell
     for r, (label, imgs, maps) in enumerate(rows):
         top = height - GRID_TITLE_H - r * cell
@@ -332,22 +355,31 @@ def plot_attention_grid(frames: np.ndarray,
             img = imgs[c]
             ax.imshow(img)
             if maps is not None:
-                ax.imshow(_upsample(maps[c], img.shape[:2]), cmap='jet',
-                          alpha=alpha, vmin=0, vmax=1)
+                ax.imshow(
+                    _upsample(maps[c], img.shape[:2]),
+                    cmap='jet',
+                    alpha=alpha,
+                    vmin=0,
+                    vmax=1)
             ax.set_axis_off()
             if r == 0:
                 ax.set_title(f'frame {frame_ids[c]}', fontsize='small')
-        fig.text((GRID_LABEL_W - 0.1) / width, (top - cell / 2) / height,
-                 label, ha='right', va='center', fontsize='small')
-    cax = fig.add_axes([(width - GRID_CBAR_W + 0.2) / width,
-                        (height - GRID_TITLE_H - len(rows) * cell + 0.1) /
-                        height, 0.15 / width,
-                        ((len(rows) - 1) * cell - 0.2) / height])
-    cbar = fig.colorbar(ScalarMappable(Normalize(0, 1), colormaps['jet']),
-                        cax=cax)
+        fig.text(
+            (GRID_LABEL_W - 0.1) / width, (top - cell / 2) / height,
+            label,
+            ha='right',
+            va='center',
+            fontsize='small')
+    cax = fig.add_axes([
+        (width - GRID_CBAR_W + 0.2) / width,
+        (height - GRID_TITLE_H - len(rows) * cell + 0.1) / height,
+        0.15 / width, ((len(rows) - 1) * cell - 0.2) / height
+    ])
+    cbar = fig.colorbar(
+        ScalarMappable(Normalize(0, 1), colormaps['jet']), cax=cax)
     cbar.set_label('attention (min-max per frame)', fontsize='small')
     cbar.ax.tick_params(labelsize='x-small')
-    fig.text(0.5, 1 - 0.1 / height, title, ha='center', va='top',
-             fontsize='medium')
+    fig.text(
+        0.5, 1 - 0.1 / height, title, ha='center', va='top', fontsize='medium')
     _save(fig, out)
     return fig

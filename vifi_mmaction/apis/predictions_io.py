@@ -10,7 +10,8 @@ from ..utils.outputs import staged_files
 __all__ = ['format_prediction', 'save_predictions']
 
 
-def format_prediction(result: dict, class_names: Sequence[str],
+def format_prediction(result: dict,
+                      class_names: Sequence[str],
                       topk: int = 5) -> str:
     """Human-readable lines: the video, then ``prob  label`` per top label."""
     if result['error'] is not None:
@@ -45,17 +46,18 @@ def _write(results: Sequence[dict], path: str, ext: str,
         for r in results:
             scores = r['pred_scores']
             rows.append(
-                dict(video=r['video'], error=r['error'],
-                     probabilities=(dict(zip(names, scores))
-                                    if scores is not None else None),
-                     top=[[names[i], scores[i]] for i in r['pred_labels']]))
+                dict(
+                    video=r['video'],
+                    error=r['error'],
+                    probabilities=(dict(zip(names, scores))
+                                   if scores is not None else None),
+                    top=[[names[i], scores[i]] for i in r['pred_labels']]))
         with open(path, 'w', encoding='utf-8') as f:
             json.dump(dict(labels=names, results=rows), f, indent=1)
         return
     with open(path, 'w', encoding='utf-8', newline='') as f:
         writer = csv.writer(f)
-        writer.writerow(['video', 'error', 'top1', 'top1_probability'] +
-                        names)
+        writer.writerow(['video', 'error', 'top1', 'top1_probability'] + names)
         for r in results:
             scores = r['pred_scores']
             if scores is None:
@@ -63,6 +65,6 @@ def _write(results: Sequence[dict], path: str, ext: str,
                                 [''] * len(names))
                 continue
             best = r['pred_labels'][0]
-            writer.writerow([r['video'], '', names[best],
-                             f'{scores[best]:.6f}'] +
-                            [f'{s:.6f}' for s in scores])
+            writer.writerow(
+                [r['video'], '', names[best], f'{scores[best]:.6f}'] +
+                [f'{s:.6f}' for s in scores])

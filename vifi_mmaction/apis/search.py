@@ -24,8 +24,7 @@ def top_k(matrix: np.ndarray,
           queries: np.ndarray,
           k: int,
           chunk: int = 65536,
-          valid: Optional[np.ndarray] = None
-          ) -> Tuple[np.ndarray, np.ndarray]:
+          valid: Optional[np.ndarray] = None) -> Tuple[np.ndarray, np.ndarray]:
     """Exact top-``k`` rows of ``matrix`` by inner product with each query.
 
     Args:
@@ -54,8 +53,9 @@ def top_k(matrix: np.ndarray,
             scores[:, ~np.asarray(valid[lo:lo + chunk], bool)] = -np.inf
         kk = min(k, scores.shape[1])
         part = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
-        cand_s = np.concatenate(
-            [best_s, np.take_along_axis(scores, part, 1)], axis=1)
+        cand_s = np.concatenate([best_s,
+                                 np.take_along_axis(scores, part, 1)],
+                                axis=1)
         cand_i = np.concatenate([best_i, part + lo], axis=1)
         keep = np.argsort(-cand_s, axis=1, kind='stable')[:, :k]
         best_s = np.take_along_axis(cand_s, keep, 1)
@@ -64,7 +64,8 @@ def top_k(matrix: np.ndarray,
     return best_s[:, finite], best_i[:, finite]
 
 
-def text_queries(inferencer, queries: Sequence[str],
+def text_queries(inferencer,
+                 queries: Sequence[str],
                  template: Optional[str] = None) -> np.ndarray:
     """Normalised text embeddings ``[Q, E]`` of free-text queries.
 
@@ -128,8 +129,9 @@ class VideoIndex:
                                         f'was extracted yet')
             self.embeddings = np.load(emb_path, mmap_mode='r')
             self.valid = np.load(osp.join(feat_dir, 'written.npy')) > 0
-            with open(osp.join(feat_dir, 'index.csv'), encoding='utf-8',
-                      newline='') as f:
+            with open(
+                    osp.join(feat_dir, 'index.csv'), encoding='utf-8',
+                    newline='') as f:
                 self.videos = [r['video'] for r in csv.DictReader(f)]
         self._paths = np.array(self.videos, dtype=object)
         if not self.valid.any():
@@ -149,15 +151,19 @@ class VideoIndex:
         for i, v in enumerate(self.videos):
             if osp.abspath(v) == target and self.valid[i]:
                 return i
-        named = [i for i, v in enumerate(self.videos)
-                 if osp.basename(v) == osp.basename(video) and self.valid[i]]
+        named = [
+            i for i, v in enumerate(self.videos)
+            if osp.basename(v) == osp.basename(video) and self.valid[i]
+        ]
         if len(named) > 1:
             raise InputError(
                 f'{video}: {len(named)} indexed videos have this file name; '
                 f'give its path as extracted, e.g. {self.videos[named[0]]}')
         return named[0] if named else None
 
-    def search(self, queries: np.ndarray, k: int = 10,
+    def search(self,
+               queries: np.ndarray,
+               k: int = 10,
                exclude: Sequence[Optional[str]] = (),
                chunk: int = 65536) -> List[List[dict]]:
         """Top-``k`` hits per query embedding.
@@ -178,8 +184,10 @@ class VideoIndex:
         if k < 1:
             raise InputError(f'--topk must be at least 1, got {k}')
         queries = np.atleast_2d(queries)
-        skips = [exclude[q] if q < len(exclude) else None
-                 for q in range(len(queries))]
+        skips = [
+            exclude[q] if q < len(exclude) else None
+            for q in range(len(queries))
+        ]
         valid = None if self.valid.all() else self.valid
         if all(skip is None for skip in skips):
             # one pass over the embeddings for all queries
@@ -197,11 +205,15 @@ class VideoIndex:
         for q_scores, q_rows in zip(scores, rows):
             hits = []
             for rank, (s, r) in enumerate(zip(q_scores, q_rows), 1):
-                hit = dict(rank=rank, score=float(s), row=int(r),
-                           video=self.videos[r])
+                hit = dict(
+                    rank=rank,
+                    score=float(s),
+                    row=int(r),
+                    video=self.videos[r])
                 if self.times is not None:
-                    hit.update(start=float(self.times[r, 0]),
-                               end=float(self.times[r, 1]))
+                    hit.update(
+                        start=float(self.times[r, 0]),
+                        end=float(self.times[r, 1]))
                 hits.append(hit)
             results.append(hits)
         return results

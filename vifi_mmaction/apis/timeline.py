@@ -47,8 +47,9 @@ def smooth_scores(scores: np.ndarray, width: int = 1) -> np.ndarray:
     if width == 1:
         return scores.copy()
     half = width // 2
-    csum = np.concatenate([np.zeros((1, scores.shape[1])),
-                           np.cumsum(scores, axis=0)])
+    csum = np.concatenate(
+        [np.zeros((1, scores.shape[1])),
+         np.cumsum(scores, axis=0)])
     idx = np.arange(len(scores))
     lo = np.clip(idx - half, 0, len(scores))
     hi = np.clip(idx + half + 1, 0, len(scores))
@@ -72,15 +73,16 @@ def _owned_spans(times: np.ndarray, duration: float) -> np.ndarray:
     0, the last to the end), so overlapping windows tile the video."""
     centres = times.mean(axis=1)
     cuts = (centres[1:] + centres[:-1]) / 2
-    return np.stack([np.concatenate([[0.0], cuts]),
-                     np.concatenate([cuts, [duration]])], axis=1)
+    return np.stack(
+        [np.concatenate([[0.0], cuts]),
+         np.concatenate([cuts, [duration]])],
+        axis=1)
 
 
 def segments(timeline: dict) -> List[dict]:
     """Runs of windows with the same label as ``start, end, label, score``
     (mean top score of the run); ``label`` None is "none of these"."""
-    owned = _owned_spans(np.asarray(timeline['times']),
-                         timeline['duration'])
+    owned = _owned_spans(np.asarray(timeline['times']), timeline['duration'])
     labels = timeline['window_labels']
     top = np.asarray(timeline['scores']).max(axis=1)
     names = timeline['labels']
@@ -90,11 +92,13 @@ def segments(timeline: dict) -> List[dict]:
         if i < len(labels) and labels[i] == labels[first]:
             continue
         lab = int(labels[first])
-        out.append(dict(start=float(owned[first, 0]),
-                        end=float(owned[i - 1, 1]),
-                        label=names[lab] if lab >= 0 else None,
-                        score=float(top[first:i].mean()),
-                        windows=[first, i - 1]))
+        out.append(
+            dict(
+                start=float(owned[first, 0]),
+                end=float(owned[i - 1, 1]),
+                label=names[lab] if lab >= 0 else None,
+                score=float(top[first:i].mean()),
+                windows=[first, i - 1]))
         first = i
     return out
 
@@ -152,8 +156,8 @@ def video_timeline(inferencer,
         raise InputError(f'--smooth must be a positive odd number of '
                          f'windows, got {smooth}')
     windows = VideoWindows(video, inferencer.pipeline_cfg, win, step)
-    bar = (ProgressBar(len(windows), file=sys.stderr)
-           if show_progress else None)
+    bar = (
+        ProgressBar(len(windows), file=sys.stderr) if show_progress else None)
     probs, embs = [], []
     for _, items in windows.batches(batch_size):
         out = inferencer.forward(inferencer.collate_fn(items))
@@ -167,13 +171,20 @@ def video_timeline(inferencer,
     raw = np.concatenate(probs).astype(np.float64)
     scores = smooth_scores(raw, smooth)
     result = dict(
-        video=video, fps=windows.fps, total_frames=windows.total_frames,
+        video=video,
+        fps=windows.fps,
+        total_frames=windows.total_frames,
         duration=windows.total_frames / windows.fps,
-        window=_describe_span(win), stride=_describe_span(step),
+        window=_describe_span(win),
+        stride=_describe_span(step),
         smooth=smooth,
-        threshold=threshold, labels=list(inferencer.class_names),
-        frames=windows.spans, times=windows.times(), raw_scores=raw,
-        scores=scores, window_labels=label_windows(scores, threshold))
+        threshold=threshold,
+        labels=list(inferencer.class_names),
+        frames=windows.spans,
+        times=windows.times(),
+        raw_scores=raw,
+        scores=scores,
+        window_labels=label_windows(scores, threshold))
     if embeddings:
         result['embeddings'] = np.concatenate(embs)
     return result
@@ -199,37 +210,46 @@ def save_timeline(timeline: dict,
     scores = np.asarray(timeline['scores'])
     k = max(1, min(int(topk), len(names)))
     rows = []
-    for i, ((t0, t1), (f0, f1)) in enumerate(
-            zip(timeline['times'], timeline['frames'])):
+    for i, ((t0, t1),
+            (f0, f1)) in enumerate(zip(timeline['times'], timeline['frames'])):
         lab = int(timeline['window_labels'][i])
         top = _topk(scores[i], k)
-        rows.append(dict(
-            start=round(float(t0), 4), end=round(float(t1), 4),
-            start_frame=int(f0), end_frame=int(f1),
-            label=names[lab] if lab >= 0 else None,
-            score=float(scores[i].max()),
-            top=[[names[j], float(scores[i, j])] for j in top],
-            scores=[float(s) for s in scores[i]]))
+        rows.append(
+            dict(
+                start=round(float(t0), 4),
+                end=round(float(t1), 4),
+                start_frame=int(f0),
+                end_frame=int(f1),
+                label=names[lab] if lab >= 0 else None,
+                score=float(scores[i].max()),
+                top=[[names[j], float(scores[i, j])] for j in top],
+                scores=[float(s) for s in scores[i]]))
     paths = [p for p in (json_path, csv_path) if p]
     with staged_files(paths) as tmp:  # both whole, or neither
         if json_path:
-            meta = {key: timeline[key] for key in (
-                'video', 'fps', 'total_frames', 'duration', 'window',
-                'stride', 'smooth', 'threshold', 'labels')}
+            meta = {
+                key: timeline[key]
+                for key in ('video', 'fps', 'total_frames', 'duration',
+                            'window', 'stride', 'smooth', 'threshold',
+                            'labels')
+            }
             with open(tmp[json_path], 'w', encoding='utf-8') as f:
-                json.dump(dict(meta, windows=rows,
-                               segments=segments(timeline)), f, indent=1)
+                json.dump(
+                    dict(meta, windows=rows, segments=segments(timeline)),
+                    f,
+                    indent=1)
         if csv_path:
-            with open(tmp[csv_path], 'w', encoding='utf-8',
-                      newline='') as f:
+            with open(tmp[csv_path], 'w', encoding='utf-8', newline='') as f:
                 writer = csv.writer(f)
                 head = ['start', 'end', 'label', 'score']
                 for j in range(1, k + 1):
                     head += [f'top{j}', f'top{j}_score']
                 writer.writerow(head)
                 for r in rows:
-                    line = [f'{r["start"]:.3f}', f'{r["end"]:.3f}',
-                            r['label'] or '', f'{r["score"]:.6f}']
+                    line = [
+                        f'{r["start"]:.3f}', f'{r["end"]:.3f}', r['label']
+                        or '', f'{r["score"]:.6f}'
+                    ]
                     for name, s in r['top']:
                         line += [name, f'{s:.6f}']
                     writer.writerow(line)

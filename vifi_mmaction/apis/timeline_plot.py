@@ -51,8 +51,10 @@ def plot_timeline(timeline: dict,
     scores = np.asarray(timeline['scores'])
     times = np.asarray(timeline['times'])
     duration = float(timeline['duration'])
-    winners = [int(i) for i in dict.fromkeys(
-        int(v) for v in timeline['window_labels'] if v >= 0)]
+    winners = [
+        int(i) for i in dict.fromkeys(
+            int(v) for v in timeline['window_labels'] if v >= 0)
+    ]
     by_mean = [int(i) for i in np.argsort(-scores.mean(axis=0))]
     shown = list(dict.fromkeys(winners + by_mean))[:max(1, max_labels)]
     colours = class_colours([names[i] for i in shown])
@@ -63,17 +65,22 @@ def plot_timeline(timeline: dict,
     for seg in segments(timeline):
         width = seg['end'] - seg['start']
         none = seg['label'] is None
-        colour = (_NONE_COLOUR if none else colours.get(
-            seg['label'], _OTHER_COLOUR))
+        colour = (
+            _NONE_COLOUR if none else colours.get(seg['label'], _OTHER_COLOUR))
         strip.broken_barh([(seg['start'], width)], (0, 1),
-                          facecolors=[colour], edgecolor='white',
+                          facecolors=[colour],
+                          edgecolor='white',
                           hatch='//' if none else None)
         text = 'none of these' if none else seg['label']
         if width > duration * 0.06:
-            strip.text(seg['start'] + width / 2, 0.5,
-                       _shorten(text, max(4, int(width / duration * 120))),
-                       ha='center', va='center', fontsize='small',
-                       clip_on=True)
+            strip.text(
+                seg['start'] + width / 2,
+                0.5,
+                _shorten(text, max(4, int(width / duration * 120))),
+                ha='center',
+                va='center',
+                fontsize='small',
+                clip_on=True)
     strip.set_ylim(0, 1)
     strip.set_yticks([])
     strip.set_ylabel('label', rotation=0, ha='right', va='center')
@@ -90,11 +97,14 @@ def plot_timeline(timeline: dict,
         labels.append(f'other ({len(names) - len(shown)} labels)')
         cols.append(_OTHER_COLOUR)
     bands.stackplot(x, *stack, labels=labels, colors=cols, alpha=0.9)
-    bands.plot(x, held.max(axis=1), color='black', lw=1.2,
-               label='top-1 score')
+    bands.plot(x, held.max(axis=1), color='black', lw=1.2, label='top-1 score')
     if timeline.get('threshold') is not None:
-        bands.axhline(timeline['threshold'], color='black', ls='--', lw=1,
-                      label=f'threshold {timeline["threshold"]:g}')
+        bands.axhline(
+            timeline['threshold'],
+            color='black',
+            ls='--',
+            lw=1,
+            label=f'threshold {timeline["threshold"]:g}')
     bands.set_ylim(0, 1)
     bands.set_xlim(0, duration)
     bands.set_ylabel('probability')
@@ -104,13 +114,16 @@ def plot_timeline(timeline: dict,
     if any(seg['label'] is None for seg in segments(timeline)):
         handles.append(Patch(facecolor=_NONE_COLOUR, hatch='//'))
         texts.append('none of these')
-    fig.legend(handles, texts, loc='outside right upper', fontsize='small',
-               frameon=False)
+    fig.legend(
+        handles,
+        texts,
+        loc='outside right upper',
+        fontsize='small',
+        frameon=False)
     smooth = timeline.get('smooth', 1)
-    fig.suptitle(
-        f'{osp.basename(timeline["video"])}: {len(times)} windows of '
-        f'{timeline["window"]} every {timeline["stride"]}'
-        f'{f", smoothed over {smooth}" if smooth > 1 else ""} '
-        f'({_clock(duration)}, {len(names)} labels)')
+    fig.suptitle(f'{osp.basename(timeline["video"])}: {len(times)} windows of '
+                 f'{timeline["window"]} every {timeline["stride"]}'
+                 f'{f", smoothed over {smooth}" if smooth > 1 else ""} '
+                 f'({_clock(duration)}, {len(names)} labels)')
     _save(fig, out)
     return fig

@@ -37,8 +37,8 @@ def list_videos(folder: str, recursive: bool = True) -> List[str]:
 
     Hidden files are skipped (mmengine's ``scandir``).
     """
-    files = scandir(folder, VIDEO_EXTENSIONS, recursive=recursive,
-                    case_sensitive=False)
+    files = scandir(
+        folder, VIDEO_EXTENSIONS, recursive=recursive, case_sensitive=False)
     return [osp.join(folder, f) for f in sorted(files)]
 
 
@@ -72,8 +72,8 @@ def expand_inputs(inputs: InputsType) -> List[str]:
     return videos
 
 
-def parse_views(views: Union[None, str, Sequence[int]]
-                ) -> Optional[Tuple[int, int]]:
+def parse_views(views: Union[None, str,
+                             Sequence[int]]) -> Optional[Tuple[int, int]]:
     """``'4x3'`` (clips x crops) -> ``(4, 3)``; None stays None.
 
     Crops are 1 (centre), 3 (``ThreeCrop``) or 10 (``TenCrop``).
@@ -144,8 +144,9 @@ def adapt_test_pipeline(pipeline: Sequence[dict],
         if views is not None:
             step['num_views'] = views[0]
     if views is not None:
-        crop_idx = [i for i, s in enumerate(steps)
-                    if _type_name(s) in _CROPS.values()]
+        crop_idx = [
+            i for i, s in enumerate(steps) if _type_name(s) in _CROPS.values()
+        ]
         if not crop_idx:
             if views[1] != 1:
                 raise InputError(f'{where}: --views with {views[1]} crops '
@@ -208,8 +209,8 @@ class _VideoList(Dataset):
             data = self.pipeline(
                 dict(filename=video, label=-1, start_index=0, modality='RGB'))
         except Exception as e:  # noqa: BLE001  one bad video, not the run
-            return dict(index=index, video=video, data=None,
-                        error=_describe(e))
+            return dict(
+                index=index, video=video, data=None, error=_describe(e))
         return dict(index=index, video=video, data=data, error=None)
 
 

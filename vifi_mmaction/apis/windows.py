@@ -109,7 +109,8 @@ def plan_windows(total_frames: int,
     return np.stack([starts, starts + size], axis=1)
 
 
-def open_video(video: str, short_side: Optional[int] = None,
+def open_video(video: str,
+               short_side: Optional[int] = None,
                num_threads: int = 1):
     """A decord ``VideoReader`` opened from the file's path.
 
@@ -135,8 +136,11 @@ def open_video(video: str, short_side: Optional[int] = None,
             height, width = reader[0].shape[:2]  # decord has no size query
             size = decode_size(width, height, short_side)
             if size is not None:
-                reader = decord.VideoReader(video, num_threads=num_threads,
-                                            width=size[0], height=size[1])
+                reader = decord.VideoReader(
+                    video,
+                    num_threads=num_threads,
+                    width=size[0],
+                    height=size[1])
     except _READ_ERRORS as e:
         raise VideoReadError(video, f'{type(e).__name__}: {e}',
                              diagnose_video_file(video)) from e
@@ -170,7 +174,9 @@ class VideoWindows:
         InputError: for a pipeline without ``ViFiDecordInit``.
     """
 
-    def __init__(self, video: str, pipeline: Sequence[dict],
+    def __init__(self,
+                 video: str,
+                 pipeline: Sequence[dict],
                  window: Tuple[float, str],
                  stride: Tuple[float, str],
                  allow_short: bool = False) -> None:
@@ -188,9 +194,13 @@ class VideoWindows:
         if self.total_frames == 0:
             raise VideoReadError(video, 'video has no frames', 'no_frames')
         self.fps = float(self.reader.get_avg_fps())
-        self.spans = plan_windows(self.total_frames, self.fps, window,
-                                  stride, where=video,
-                                  allow_short=allow_short)
+        self.spans = plan_windows(
+            self.total_frames,
+            self.fps,
+            window,
+            stride,
+            where=video,
+            allow_short=allow_short)
         self.pipeline = Compose(steps[1:])
 
     def __len__(self) -> int:
@@ -204,12 +214,17 @@ class VideoWindows:
         """Run the pipeline on window ``index``; the packed inputs."""
         start, end = (int(v) for v in self.spans[index])
         return self.pipeline(
-            dict(filename=self.video, label=-1, start_index=start,
-                 total_frames=end - start, video_reader=self.reader,
-                 avg_fps=self.fps, modality='RGB'))
+            dict(
+                filename=self.video,
+                label=-1,
+                start_index=start,
+                total_frames=end - start,
+                video_reader=self.reader,
+                avg_fps=self.fps,
+                modality='RGB'))
 
-    def batches(self, batch_size: int) -> Iterator[Tuple[List[int],
-                                                         List[dict]]]:
+    def batches(self,
+                batch_size: int) -> Iterator[Tuple[List[int], List[dict]]]:
         """Yield ``(window indices, packed inputs)`` ``batch_size`` at a
         time, in order."""
         if batch_size < 1:

@@ -49,9 +49,8 @@ class _FinetunedMode:
         clip, prompt = split_official_state(state, src)
         return clip, prompt, None
 
-    def token_table(self, clip: Tensors, clip_weights: Optional[str],
-                    src: str, notes: List[str]
-                    ) -> Tuple[torch.Tensor, Optional[str]]:
+    def token_table(self, clip: Tensors, clip_weights: Optional[str], src: str,
+                    notes: List[str]) -> Tuple[torch.Tensor, Optional[str]]:
         """The token-embedding table and the CLIP file it came from."""
         return load_token_table(clip_weights,
                                 need(clip, 'ln_final.weight', src).shape[0],
@@ -85,9 +84,9 @@ class _FinetunedMode:
                        src: str, meta: dict) -> Optional[tuple]:
         """``(stored, known, ids)`` of the class prompts the checkpoint
         stores, to verify the rebuilt ones against; None without."""
-        stored, known = stored_prompts(
-            self.name, prompt, spec['n_ctx_text'] if spec else 0, context,
-            table.shape[1], src)
+        stored, known = stored_prompts(self.name, prompt,
+                                       spec['n_ctx_text'] if spec else 0,
+                                       context, table.shape[1], src)
         ids = torch.full(stored.shape[:2], -2, dtype=torch.long)
         ids[:, known] = check_stored_rows(
             {'the stored class prompts': stored[:, known]}, table16,
@@ -115,8 +114,12 @@ class _PromptingMode(_FinetunedMode):
 
     def prompting(self, official_cfg, names, template, ctx_init, spec):
         if ctx_init is None:
-            ctx_init = cfg_get(official_cfg, 'TRAINER', 'ViFi_CLIP',
-                               'CTX_INIT', default=DEFAULT_CTX_INIT)
+            ctx_init = cfg_get(
+                official_cfg,
+                'TRAINER',
+                'ViFi_CLIP',
+                'CTX_INIT',
+                default=DEFAULT_CTX_INIT)
             in_cfg = cfg_get(official_cfg, 'TRAINER', 'ViFi_CLIP',
                              'CTX_INIT') is not None
             src_note = 'checkpoint config' if in_cfg else 'official default'
@@ -156,8 +159,7 @@ class _ClipMode(_FinetunedMode):
 
 
 #: What each mode of :func:`~vifi_mmaction.convert.layout.detect_mode` does.
-MODES = {m.name: m for m in (_ClipMode(), _FinetunedMode(),
-                             _PromptingMode())}
+MODES = {m.name: m for m in (_ClipMode(), _FinetunedMode(), _PromptingMode())}
 
 
 def _num_frames(num_frames: Optional[int], official_cfg: dict,
@@ -239,9 +241,8 @@ def convert(src: str,
     model = build_and_load(model_cfg(mode, arch, class_ref, parts), sd)
     if stored is not None:
         verified, msg = verify_prompts(*stored, table16,
-                                       list(model.cls_head.prompts),
-                                       template, labels, src,
-                                       skip_prompt_check)
+                                       list(model.cls_head.prompts), template,
+                                       labels, src, skip_prompt_check)
         meta['prompts_verified'] = verified
         notes.append(msg)
     meta['num_frames'] = num_frames = _num_frames(num_frames, official_cfg,
@@ -251,10 +252,17 @@ def convert(src: str,
     config_path = osp.abspath(osp.join(out_dir, 'config.py'))
     with staged_files([weights_path, config_path]) as tmp:
         torch.save(dict(state_dict=sd, meta=meta), tmp[weights_path])
-        write_config(tmp[config_path], source=osp.abspath(src), mode=mode,
-                     prompt_note=prompt_note, parts=parts, arch=arch,
-                     num_frames=num_frames, labels=class_ref,
-                     inline=inline_labels, weights_path=weights_path)
+        write_config(
+            tmp[config_path],
+            source=osp.abspath(src),
+            mode=mode,
+            prompt_note=prompt_note,
+            parts=parts,
+            arch=arch,
+            num_frames=num_frames,
+            labels=class_ref,
+            inline=inline_labels,
+            weights_path=weights_path)
     log(f'{src}: {mode} model, {openai_name(arch) or "custom"} CLIP, '
         f'{len(names)} classes')
     for note in notes:

@@ -22,8 +22,9 @@ def detect_mode(state: Dict[str, torch.Tensor], source: str = 'SRC') -> str:
         return 'prompting'
     if 'prompt_learner.complete_text_embeddings' in state:
         return 'finetuned'
-    if any(k.startswith(('image_encoder.', 'text_encoder.', 'prompt_learner.'))
-           for k in state):
+    if any(
+            k.startswith(('image_encoder.', 'text_encoder.',
+                          'prompt_learner.')) for k in state):
         found = sorted(k for k in state if k.startswith('prompt_learner.'))
         raise ConversionError(
             f'{source}: an official ViFi-CLIP state dict without '
@@ -49,7 +50,8 @@ def detect_mode(state: Dict[str, torch.Tensor], source: str = 'SRC') -> str:
 
 
 def split_official_state(
-        state: Dict[str, torch.Tensor], source: str = 'SRC'
+    state: Dict[str, torch.Tensor],
+    source: str = 'SRC'
 ) -> Tuple[Dict[str, torch.Tensor], Dict[str, torch.Tensor]]:
     """Split an official ViFi-CLIP state dict.
 
@@ -96,8 +98,8 @@ def split_official_state(
 
 def _raise_keys(source: str, what: str, keys: Sequence[str]) -> None:
     keys = sorted(keys)
-    shown = ', '.join(keys[:8]) + (f' ... ({len(keys)} in all)'
-                                   if len(keys) > 8 else '')
+    shown = ', '.join(
+        keys[:8]) + (f' ... ({len(keys)} in all)' if len(keys) > 8 else '')
     raise ConversionError(f'{source}: {what}: {shown}')
 
 
@@ -121,7 +123,8 @@ def _block_count(state: Dict[str, torch.Tensor], prefix: str,
     return len(idx)
 
 
-def infer_clip_arch(state: Dict[str, torch.Tensor], vocab_size: int,
+def infer_clip_arch(state: Dict[str, torch.Tensor],
+                    vocab_size: int,
                     source: str = 'SRC') -> dict:
     """Infer an open_clip model-config dict from OpenAI-layout shapes.
 
@@ -133,7 +136,7 @@ def infer_clip_arch(state: Dict[str, torch.Tensor], vocab_size: int,
     proj = need(state, 'visual.proj', source)
     width = conv.shape[0]
     patch = conv.shape[-1]
-    grid = round((pos.shape[0] - 1) ** 0.5)
+    grid = round((pos.shape[0] - 1)**0.5)
     if grid * grid + 1 != pos.shape[0]:
         raise ConversionError(
             f'{source}: visual.positional_embedding has {pos.shape[0]} rows, '
@@ -184,10 +187,8 @@ def openai_name(arch: dict) -> Optional[str]:
         if (ref['embed_dim'] == arch['embed_dim']
                 and v['image_size'] == a_v['image_size']
                 and v['patch_size'] == a_v['patch_size']
-                and v['width'] == a_v['width']
-                and v['layers'] == a_v['layers']
-                and t['width'] == a_t['width']
-                and t['layers'] == a_t['layers']
+                and v['width'] == a_v['width'] and v['layers'] == a_v['layers']
+                and t['width'] == a_t['width'] and t['layers'] == a_t['layers']
                 and t.get('heads', 8) == a_t['heads']):
             return name
     return None
@@ -197,8 +198,10 @@ def check_against_arch(clip_state: Dict[str, torch.Tensor], arch: dict,
                        source: str) -> None:
     """Every CLIP tensor of ``arch`` present with its shape, nothing else."""
     with torch.device('meta'):
-        expected = {k: v.shape for k, v in build_clip(arch).state_dict()
-                    .items()}
+        expected = {
+            k: v.shape
+            for k, v in build_clip(arch).state_dict().items()
+        }
     missing = [k for k in expected if k not in clip_state]
     if missing:
         _raise_keys(source, 'missing CLIP weights', missing)
@@ -206,8 +209,10 @@ def check_against_arch(clip_state: Dict[str, torch.Tensor], arch: dict,
     if extra:
         _raise_keys(source, 'unknown keys (not part of this CLIP '
                     'architecture)', extra)
-    bad = [f'{k} {tuple(clip_state[k].shape)} (expected {tuple(s)})'
-           for k, s in expected.items() if clip_state[k].shape != s]
+    bad = [
+        f'{k} {tuple(clip_state[k].shape)} (expected {tuple(s)})'
+        for k, s in expected.items() if clip_state[k].shape != s
+    ]
     if bad:
         _raise_keys(source, 'mis-shaped weights', bad)
 
@@ -229,14 +234,21 @@ def infer_prompt_spec(prompt: Dict[str, torch.Tensor],
         raise ConversionError(
             f'{source}: prompt_learner.ctx has shape {tuple(ctx.shape)}; '
             f'class-specific contexts are not supported')
-    spec = dict(n_ctx_text=int(ctx.shape[0]), n_ctx_vision=0, depth_text=1,
-                depth_vision=0)
-    for tower, prefix, width in (
-            ('text', 'transformer.resblocks.', ctx.shape[1]),
-            ('vision', 'visual.transformer.resblocks.', None)):
+    spec = dict(
+        n_ctx_text=int(ctx.shape[0]),
+        n_ctx_vision=0,
+        depth_text=1,
+        depth_vision=0)
+    for tower, prefix, width in (('text', 'transformer.resblocks.',
+                                  ctx.shape[1]),
+                                 ('vision', 'visual.transformer.resblocks.',
+                                  None)):
         pat = re.compile(re.escape(prefix) + r'(\d+)\.VPT_shallow$')
-        layers = {int(m.group(1)): v for k, v in prompt.items()
-                  for m in [pat.match(k)] if m}
+        layers = {
+            int(m.group(1)): v
+            for k, v in prompt.items()
+            for m in [pat.match(k)] if m
+        }
         if tower == 'vision':
             vpt = prompt.get('visual.VPT')
             if vpt is None:
@@ -253,8 +265,10 @@ def infer_prompt_spec(prompt: Dict[str, torch.Tensor],
             raise ConversionError(
                 f'{source}: {tower} VPT_shallow prompts in blocks '
                 f'{sorted(layers)}; expected blocks 1..depth-1')
-        bad = [i for i, v in layers.items() if v.shape[0] != n_ctx or
-               (width is not None and v.shape[1] != width)]
+        bad = [
+            i for i, v in layers.items() if v.shape[0] != n_ctx or (
+                width is not None and v.shape[1] != width)
+        ]
         if bad:
             raise ConversionError(
                 f'{source}: {tower} VPT_shallow prompts of blocks {bad} do '

@@ -47,8 +47,8 @@ def _row_hash(rows16: torch.Tensor, seed: int = 0) -> torch.Tensor:
     """A 64-bit hash of each fp16 row (exact bits, no overflow)."""
     gen = torch.Generator().manual_seed(seed)
     bits = rows16.contiguous().view(torch.int16).to(torch.int64) + 32768
-    weights = torch.randint(1, 2**31, (rows16.shape[-1], ), generator=gen,
-                            dtype=torch.int64)
+    weights = torch.randint(
+        1, 2**31, (rows16.shape[-1], ), generator=gen, dtype=torch.int64)
     return (bits * weights).sum(-1)
 
 
@@ -208,8 +208,8 @@ def verify_prompts(stored: torch.Tensor, known: torch.Tensor,
         return False, msg
     tokens = tokenize_prompts(prompts, stored.shape[1])
     same = (table16[tokens] == stored)[:, known].all(-1).all(-1)
-    what = (f'{labels} with template {template!r}' if template else
-            f'{labels} with prompts "<context> <name>."')
+    what = (f'{labels} with template {template!r}'
+            if template else f'{labels} with prompts "<context> <name>."')
     if bool(same.all()):
         return True, (f'{what} reproduces the {len(prompts)} class prompts '
                       f'stored in {source}')

@@ -75,10 +75,12 @@ def load_source(path: str) -> Tuple[Dict[str, torch.Tensor], dict, str]:
             f'{path}: expected a checkpoint dict with a "model" state dict or '
             f'a CLIP state dict, got {type(obj).__name__}')
     state = {}
-    for key, value in strip_module_prefix(
-            {str(k): v for k, v in obj.items()}).items():
-        if key in _OPENAI_EXTRA_KEYS and (
-                not isinstance(value, torch.Tensor) or value.dim() == 0):
+    for key, value in strip_module_prefix({
+            str(k): v
+            for k, v in obj.items()
+    }).items():
+        if key in _OPENAI_EXTRA_KEYS and (not isinstance(value, torch.Tensor)
+                                          or value.dim() == 0):
             continue  # metadata ints of OpenAI JIT state dicts
         if not isinstance(value, torch.Tensor):
             raise ConversionError(

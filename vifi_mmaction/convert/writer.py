@@ -44,8 +44,8 @@ def config_dir() -> str:
         ConversionError: if neither holds the ``_base_`` files.
     """
     package = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    roots = (osp.join(osp.dirname(package), 'configs'),
-             osp.join(package, '.mim', 'configs'))
+    roots = (osp.join(osp.dirname(package),
+                      'configs'), osp.join(package, '.mim', 'configs'))
     for root in roots:
         if osp.isfile(osp.join(root, RUNTIME_BASE)):
             return root
@@ -79,14 +79,19 @@ def components(mode: str, template: Optional[str], spec: Optional[dict],
         return {}, dict(type='ViFiCLIPBackbone'), dict(
             type='ViFiTextHead', template=template)
     return (dict(train_towers='prompts'),
-            dict(type='ViFiPromptedCLIPBackbone', n_ctx=spec['n_ctx_vision'],
-                 depth=spec['depth_vision']),
-            dict(type='ViFiPromptedTextHead', n_ctx=spec['n_ctx_text'],
-                 depth=spec['depth_text'], ctx_init=ctx_init))
+            dict(
+                type='ViFiPromptedCLIPBackbone',
+                n_ctx=spec['n_ctx_vision'],
+                depth=spec['depth_vision']),
+            dict(
+                type='ViFiPromptedTextHead',
+                n_ctx=spec['n_ctx_text'],
+                depth=spec['depth_text'],
+                ctx_init=ctx_init))
 
 
-def _model_overrides(arch: dict, class_names,
-                     parts: Tuple[dict, dict, dict]) -> dict:
+def _model_overrides(arch: dict, class_names, parts: Tuple[dict, dict,
+                                                           dict]) -> dict:
     extra, backbone, head = parts
     return dict(
         # the base names an OpenAI arch and CLIP file: replace, not merge
@@ -96,13 +101,12 @@ def _model_overrides(arch: dict, class_names,
         cls_head=dict(head, class_names=class_names))
 
 
-def model_cfg(mode: str, arch: dict, class_names,
-              parts: Tuple[dict, dict, dict]) -> dict:
+def model_cfg(mode: str, arch: dict, class_names, parts: Tuple[dict, dict,
+                                                               dict]) -> dict:
     """The converted model's config: the base model of ``mode`` with the
     conversion's settings merged in, as the written config gets it."""
     cfg = Config.fromfile(base_files(mode)[1])
-    cfg.merge_from_dict(
-        dict(model=_model_overrides(arch, class_names, parts)))
+    cfg.merge_from_dict(dict(model=_model_overrides(arch, class_names, parts)))
     return cfg.model.to_dict()
 
 
@@ -262,18 +266,17 @@ def write_config(path: str, *, source: str, mode: str, prompt_note: str,
         label_line = (f'label_file = {labels!r}  # class names, .txt or '
                       f'"id,name" .csv')
         ref = 'label_file'
-    extra_lines = ''.join(
-        f'    {k}={v!r},' + ('  # stage 2: only the prompts train\n'
-                             if k == 'train_towers' else '\n')
-        for k, v in extra.items())
+    extra_lines = ''.join(f'    {k}={v!r},' +
+                          ('  # stage 2: only the prompts train\n' if k ==
+                           'train_towers' else '\n') for k, v in extra.items())
     head_lines = ''.join(f'        {k}={v!r},\n' for k, v in head.items())
     bases = ''.join(f'    {b!r},\n' for b in base_files(mode))
     text = _CONFIG.format(
         source=source,
         mode=mode,
         prompt_note=prompt_note,
-        arch_note=(f'OpenAI {name}' if name else
-                   'inferred from tensor shapes'),
+        arch_note=(f'OpenAI {name}'
+                   if name else 'inferred from tensor shapes'),
         config_path=path,
         weights_path=weights_path,
         bases=bases,

@@ -6,8 +6,7 @@ from .video_dataset import AnnotationError, ViFiVideoDataset, check_class_count
 
 __all__ = [
     'load_class_names', 'ClassNamesError', 'ViFiVideoDataset',
-    'AnnotationError', 'check_class_count', 'VideoReadError',
-    'ViFiDecordInit', 'ViFiDecordDecode', 'ViFiSampleFrames',
-    'ViFiColorJitter', 'ViFiGrayScale', 'ViFiDeferredAugment',
-    'ViFiSequentialDecode'
+    'AnnotationError', 'check_class_count', 'VideoReadError', 'ViFiDecordInit',
+    'ViFiDecordDecode', 'ViFiSampleFrames', 'ViFiColorJitter', 'ViFiGrayScale',
+    'ViFiDeferredAugment', 'ViFiSequentialDecode'
 ]

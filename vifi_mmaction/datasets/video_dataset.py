@@ -37,8 +37,10 @@ from ..utils.class_names import ClassNamesError, load_class_names
 from .annotations import AnnotationError, read_annotation
 from .transforms.loading import FAULT_KINDS, VideoReadError
 
-__all__ = ['ViFiVideoDataset', 'AnnotationError', 'check_class_count',
-           'check_class_names', 'NoReadableVideoError']
+__all__ = [
+    'ViFiVideoDataset', 'AnnotationError', 'check_class_count',
+    'check_class_names', 'NoReadableVideoError'
+]
 
 
 class NoReadableVideoError(RuntimeError):
@@ -116,9 +118,9 @@ class ViFiVideoDataset(VideoDataset):
         num_classes = len(self.class_names)
         root = self.data_prefix.get('video') or ''
         data_list = [
-            dict(filename=osp.join(root, a.path), label=a.label)
-            for a in read_annotation(self.ann_file, num_classes,
-                                     self.class_source)
+            dict(filename=osp.join(root, a.path),
+                 label=a.label) for a in read_annotation(
+                     self.ann_file, num_classes, self.class_source)
         ]
         used = {d['label'] for d in data_list}
         if len(used) < num_classes:
@@ -128,7 +130,9 @@ class ViFiVideoDataset(VideoDataset):
             print_log(
                 f'{self.ann_file}: the annotations use {len(used)} of the '
                 f'{num_classes} classes in {self.class_source} (no sample '
-                f'for class ids {shown})', logger='current', level=30)
+                f'for class ids {shown})',
+                logger='current',
+                level=30)
         return data_list
 
     def full_init(self) -> None:
@@ -160,9 +164,10 @@ class ViFiVideoDataset(VideoDataset):
         if self.test_mode or self._sample_seed is None:
             return super().__getitem__(idx)
         salt = zlib.crc32(str(self.ann_file).encode('utf-8'))
-        seq = np.random.SeedSequence(
-            [self._sample_seed & 0xFFFFFFFFFFFFFFFF, self._epoch.value,
-             int(idx), salt])
+        seq = np.random.SeedSequence([
+            self._sample_seed & 0xFFFFFFFFFFFFFFFF, self._epoch.value,
+            int(idx), salt
+        ])
         with _isolated_rng(seq):
             return super().__getitem__(idx)
 
@@ -185,9 +190,11 @@ class ViFiVideoDataset(VideoDataset):
         table = np.frombuffer(self._fault_table.get_obj(), dtype=np.uint8)
         out = []
         for idx in np.flatnonzero(table[:len(self)]):
-            out.append(dict(index=int(idx),
-                            filename=self.get_data_info(idx)['filename'],
-                            kind=FAULT_KINDS[table[idx] - 1]))
+            out.append(
+                dict(
+                    index=int(idx),
+                    filename=self.get_data_info(idx)['filename'],
+                    kind=FAULT_KINDS[table[idx] - 1]))
         return out
 
     def set_test_fault_mode(self, mode: str) -> None:
@@ -225,7 +232,8 @@ class ViFiVideoDataset(VideoDataset):
             print_log(
                 f'unreadable test video {err.filename!r} ({err.kind}: '
                 f'{err.reason}); scored as a failed prediction',
-                logger='current', level=30)
+                logger='current',
+                level=30)
             return self._failed_sample(idx, err)
         with self._num_skipped.get_lock():
             self._num_skipped.value += 1
@@ -261,10 +269,12 @@ class ViFiVideoDataset(VideoDataset):
         sample = ActionDataSample()
         sample.set_gt_label(self.get_data_info(idx)['label'])
         sample.set_metainfo(
-            dict(meta, filename=err.filename,
-                 vifi_read_error=f'{err.kind}: {err.reason}'))
-        return dict(inputs=torch.zeros(shape, dtype=dtype),
-                    data_samples=sample)
+            dict(
+                meta,
+                filename=err.filename,
+                vifi_read_error=f'{err.kind}: {err.reason}'))
+        return dict(
+            inputs=torch.zeros(shape, dtype=dtype), data_samples=sample)
 
 
 def check_class_count(dataset_classes: Optional[Sequence[str]],

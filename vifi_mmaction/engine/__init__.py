@@ -1,6 +1,6 @@
 from .amp import ViFiAmpOptimWrapper, has_amp_device, resolve_amp_dtype
-from .checkpoint import (AtomicLocalBackend, NoResumableCheckpointError,
-                         NonFiniteWeightsError, ViFiCheckpointHook,
+from .checkpoint import (AtomicLocalBackend, NonFiniteWeightsError,
+                         NoResumableCheckpointError, ViFiCheckpointHook,
                          atomic_write_bytes, check_checkpoint,
                          find_resumable_checkpoint, resolve_auto_resume)
 from .config_checks import check_config, load_config
@@ -20,11 +20,10 @@ __all__ = [
     'ViFiAmpOptimWrapper', 'has_amp_device', 'resolve_amp_dtype',
     'ViFiWarmupCosineLR', 'warmup_cosine_value', 'official_update_index',
     'ViFiEpochBasedTrainLoop', 'official_steps_per_epoch',
-    'official_val_epochs', 'ViFiDataCheckHook',
-    'VideoFaultReport', 'TooManyVideoFaultsError',
-    'UnreadableTestVideosError', 'ViFiCheckpointHook', 'AtomicLocalBackend',
-    'atomic_write_bytes', 'check_checkpoint', 'find_resumable_checkpoint',
-    'resolve_auto_resume',
+    'official_val_epochs', 'ViFiDataCheckHook', 'VideoFaultReport',
+    'TooManyVideoFaultsError', 'UnreadableTestVideosError',
+    'ViFiCheckpointHook', 'AtomicLocalBackend', 'atomic_write_bytes',
+    'check_checkpoint', 'find_resumable_checkpoint', 'resolve_auto_resume',
     'NoResumableCheckpointError', 'NonFiniteWeightsError',
     'ViFiNonFiniteLossHook', 'NonFiniteLossError', 'ViFiExactResumeHook',
     'ViFiFSDPStrategy', 'promote_scalar_parameters',

@@ -97,8 +97,11 @@ class ViFiAmpOptimWrapper(AmpOptimWrapper):
                  use_fsdp: bool = False,
                  **kwargs):
         if has_amp_device():
-            super().__init__(loss_scale=loss_scale, dtype=dtype,
-                             use_fsdp=use_fsdp, **kwargs)
+            super().__init__(
+                loss_scale=loss_scale,
+                dtype=dtype,
+                use_fsdp=use_fsdp,
+                **kwargs)
             self.autocast = True
             return
         cast = resolve_amp_dtype(dtype, cpu_dtype, accelerator=False)

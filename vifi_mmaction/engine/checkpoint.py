@@ -37,8 +37,7 @@ from ..errors import ViFiUserError
 __all__ = [
     'AtomicLocalBackend', 'atomic_write_bytes', 'find_resumable_checkpoint',
     'resolve_auto_resume', 'check_checkpoint', 'ViFiCheckpointHook',
-    'NonFiniteWeightsError',
-    'NoResumableCheckpointError', 'TEMP_FILE_PATTERN'
+    'NonFiniteWeightsError', 'NoResumableCheckpointError', 'TEMP_FILE_PATTERN'
 ]
 
 #: Name of the temporary file a write goes through (``.NAME.tmp-PID``).
@@ -133,12 +132,15 @@ def _candidates(ckpt_dir: str, last: Optional[str]) -> List[str]:
                 found[path] = int(m['step'])
     if last and osp.isfile(last):
         found.setdefault(last, -1)
-    key = {p: (os.stat(p).st_mtime_ns, p == last, step)
-           for p, step in found.items()}
+    key = {
+        p: (os.stat(p).st_mtime_ns, p == last, step)
+        for p, step in found.items()
+    }
     return sorted(found, key=key.get, reverse=True)
 
 
-def find_resumable_checkpoint(work_dir: str, ckpt_dir: Optional[str] = None,
+def find_resumable_checkpoint(work_dir: str,
+                              ckpt_dir: Optional[str] = None,
                               logger: str = 'current') -> Optional[str]:
     """The checkpoint auto-resume should use, never a truncated one.
 
@@ -169,19 +171,27 @@ def find_resumable_checkpoint(work_dir: str, ckpt_dir: Optional[str] = None,
     bad = []
     if last and not osp.isfile(last):
         bad.append(last)
-        print_log(f'auto-resume: skipping {last}: incomplete or corrupt '
-                  f'checkpoint (file not found; named in {pointer})',
-                  logger=logger, level=30)
+        print_log(
+            f'auto-resume: skipping {last}: incomplete or corrupt '
+            f'checkpoint (file not found; named in {pointer})',
+            logger=logger,
+            level=30)
     for path in _candidates(ckpt_dir, last):
         ok, reason = check_checkpoint(path)
         if ok:
             if bad:
-                print_log(f'auto-resume: using {path}, the newest complete '
-                          f'checkpoint', logger=logger, level=30)
+                print_log(
+                    f'auto-resume: using {path}, the newest complete '
+                    f'checkpoint',
+                    logger=logger,
+                    level=30)
             return path
         bad.append(path)
-        print_log(f'auto-resume: skipping {path}: incomplete or corrupt '
-                  f'checkpoint ({reason})', logger=logger, level=30)
+        print_log(
+            f'auto-resume: skipping {path}: incomplete or corrupt '
+            f'checkpoint ({reason})',
+            logger=logger,
+            level=30)
     if bad:
         raise NoResumableCheckpointError(
             f'auto-resume: no complete checkpoint in {ckpt_dir}; none of '

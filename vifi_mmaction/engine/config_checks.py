@@ -19,17 +19,17 @@ from mmengine.runner import Runner
 
 from ..errors import ConfigError
 
-__all__ = [
-    'load_config', 'merge_cfg_options', 'check_config', 'known_types'
-]
+__all__ = ['load_config', 'merge_cfg_options', 'check_config', 'known_types']
 
 # Keys of typed config dicts that the builder consumes before calling the
 # class (mmengine's optimizer-wrapper constructor, param-scheduler builder).
 _BUILDER_KEYS = {'constructor', 'paramwise_cfg', 'convert_to_iter_based'}
 # Top-level keys mmengine's tools read besides Runner's arguments.
-_TOOL_KEYS = {'runner_type', 'custom_imports', 'default_scope', '_base_',
-              'auto_scale_lr', 'model_wrapper_cfg', 'strategy', 'compile',
-              'cfg', 'launcher', 'resume', 'load_from', 'work_dir'}
+_TOOL_KEYS = {
+    'runner_type', 'custom_imports', 'default_scope', '_base_',
+    'auto_scale_lr', 'model_wrapper_cfg', 'strategy', 'compile', 'cfg',
+    'launcher', 'resume', 'load_from', 'work_dir'
+}
 
 
 def _closest(word: str, known) -> str:
@@ -99,8 +99,10 @@ def _registries() -> List[Registry]:
     import mmengine.registry as mme
     from mmaction.utils import register_all_modules
     register_all_modules(init_default_scope=False)
-    return [v for m in (mma, mme) for v in vars(m).values()
-            if isinstance(v, Registry)]
+    return [
+        v for m in (mma, mme) for v in vars(m).values()
+        if isinstance(v, Registry)
+    ]
 
 
 def known_types() -> Dict[str, type]:
@@ -126,8 +128,11 @@ def _accepted_keys(obj) -> Optional[Set[str]]:
             params = inspect.signature(init).parameters.values()
         except (TypeError, ValueError):  # builtins without a signature
             return None
-        names |= {p.name for p in params
-                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        names |= {
+            p.name
+            for p in params
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        }
         if not any(p.kind == p.VAR_KEYWORD for p in params):
             return names - {'self'}
         if klass is CheckpointHook:
@@ -142,8 +147,8 @@ def _typed_dicts(node, where: str) -> Iterator[Tuple[str, dict]]:
         if isinstance(node.get('type'), str):
             yield where, node
         for key, value in node.items():
-            yield from _typed_dicts(value, f'{where}.{key}' if where else
-                                    str(key))
+            yield from _typed_dicts(value,
+                                    f'{where}.{key}' if where else str(key))
     elif isinstance(node, (list, tuple)):
         for i, value in enumerate(node):
             yield from _typed_dicts(value, f'{where}[{i}]')

@@ -18,8 +18,10 @@ from ..datasets.video_dataset import check_class_count, check_class_names
 from ..models.data_preprocessors.batch_augment import check_deferred_augment
 from .checkpoint import atomic_write_bytes
 
-__all__ = ['ViFiDataCheckHook', 'VideoFaultReport', 'TooManyVideoFaultsError',
-           'UnreadableTestVideosError']
+__all__ = [
+    'ViFiDataCheckHook', 'VideoFaultReport', 'TooManyVideoFaultsError',
+    'UnreadableTestVideosError'
+]
 
 REPORT_FILE = 'video_faults.json'
 
@@ -72,8 +74,7 @@ def _update_report(work_dir: str, stage: str, entry: dict) -> str:
         with open(path, encoding='utf-8') as f:
             report = json.load(f)
     report[stage] = entry
-    atomic_write_bytes(
-        json.dumps(report, indent=2).encode('utf-8'), path)
+    atomic_write_bytes(json.dumps(report, indent=2).encode('utf-8'), path)
     return path
 
 
@@ -114,8 +115,10 @@ class VideoFaultReport(BaseMetric):
                         dim=0, keepdim=True).to(
                             torch.as_tensor(sample['pred_label']).dtype)
             self.results.append(
-                dict(filename=sample.get('filename', '<unknown>'),
-                     reason=err, label=gt))
+                dict(
+                    filename=sample.get('filename', '<unknown>'),
+                    reason=err,
+                    label=gt))
 
     def compute_metrics(self, results: list) -> dict:
         return {}
@@ -166,10 +169,12 @@ class ViFiDataCheckHook(Hook):
 
     priority = 'VERY_HIGH'
 
-    def __init__(self, max_skip_ratio: Optional[float] = 0.01,
-                 test_faults: str = 'fail', val_faults: str = 'count_wrong'):
-        for name, value in (('test_faults', test_faults),
-                            ('val_faults', val_faults)):
+    def __init__(self,
+                 max_skip_ratio: Optional[float] = 0.01,
+                 test_faults: str = 'fail',
+                 val_faults: str = 'count_wrong'):
+        for name, value in (('test_faults', test_faults), ('val_faults',
+                                                           val_faults)):
             if value not in ('fail', 'count_wrong'):
                 raise ValueError(f"{name} must be 'fail' or 'count_wrong', "
                                  f'got {value!r}')
@@ -215,7 +220,10 @@ class ViFiDataCheckHook(Hook):
             return None
         return self.max_skip_ratio * len(ds)
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
                          outputs=None) -> None:
         ds = _dataset(runner.train_dataloader)
         if not hasattr(ds, 'num_faulty') or self.max_skip_ratio is None:
@@ -243,8 +251,10 @@ class ViFiDataCheckHook(Hook):
                 f'{path}')
 
     def _write_train_report(self, runner, ds):
-        records = [dict(filename=r['filename'], kind=r['kind'])
-                   for _, r in sorted(_gather_faults(ds).items())]
+        records = [
+            dict(filename=r['filename'], kind=r['kind'])
+            for _, r in sorted(_gather_faults(ds).items())
+        ]
         skipped = int(ds.num_skipped)
         if get_world_size() > 1:
             t = torch.tensor([float(skipped)])
@@ -255,11 +265,15 @@ class ViFiDataCheckHook(Hook):
             with open(osp.join(runner.work_dir, 'skipped_videos.json'),
                       'w') as f:
                 json.dump(dict(num_skipped=skipped, num_samples=len(ds)), f)
-            path = _update_report(runner.work_dir, 'train', dict(
-                num_samples=len(ds), num_unreadable=len(records),
-                num_skipped=skipped, max_skip_ratio=self.max_skip_ratio,
-                by_kind=dict(Counter(r['kind'] for r in records)),
-                videos=records))
+            path = _update_report(
+                runner.work_dir, 'train',
+                dict(
+                    num_samples=len(ds),
+                    num_unreadable=len(records),
+                    num_skipped=skipped,
+                    max_skip_ratio=self.max_skip_ratio,
+                    by_kind=dict(Counter(r['kind'] for r in records)),
+                    videos=records))
         return records, path
 
     def after_train(self, runner) -> None:
@@ -269,8 +283,8 @@ class ViFiDataCheckHook(Hook):
         records, _ = self._write_train_report(runner, ds)
         runner.logger.info(
             f'unreadable training videos skipped: {ds.num_skipped} times, '
-            f'{len(records)} distinct'
-            + (f': {_by_kind(records)}' if records else ''))
+            f'{len(records)} distinct' +
+            (f': {_by_kind(records)}' if records else ''))
 
     # --------------------------------------------------- test faults
     def _prepare_eval(self, runner, loop, stage):
@@ -292,9 +306,13 @@ class ViFiDataCheckHook(Hook):
         size = len(loop.dataloader.dataset)
         path = osp.join(runner.work_dir, REPORT_FILE)
         if is_main_process():
-            path = _update_report(runner.work_dir, stage, dict(
-                num_samples=size, num_unreadable=len(failed),
-                policy=policy, videos=failed))
+            path = _update_report(
+                runner.work_dir, stage,
+                dict(
+                    num_samples=size,
+                    num_unreadable=len(failed),
+                    policy=policy,
+                    videos=failed))
         names = [f'{r["filename"]} ({r["reason"]})' for r in failed]
         shown = {k: round(float(v), 6) for k, v in (metrics or {}).items()}
         summary = (f'{len(failed)} of {size} {stage} videos could not be '

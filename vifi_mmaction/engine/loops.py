@@ -48,7 +48,8 @@ def official_steps_per_epoch(videos: int, ranks: int, batch: int,
     return iters // accumulation
 
 
-def official_val_epochs(max_epochs: int, val_interval: int,
+def official_val_epochs(max_epochs: int,
+                        val_interval: int,
                         val_begin: int = 1) -> List[int]:
     """1-based epochs after which :class:`ViFiEpochBasedTrainLoop` validates.
 
@@ -61,8 +62,7 @@ def official_val_epochs(max_epochs: int, val_interval: int,
     ]
 
 
-def _validates(epoch: int, max_epochs: int, interval: int,
-               begin: int) -> bool:
+def _validates(epoch: int, max_epochs: int, interval: int, begin: int) -> bool:
     return epoch >= begin and ((epoch - begin) % interval == 0
                                or epoch == max_epochs)
 
@@ -139,9 +139,9 @@ class ViFiEpochBasedTrainLoop(EpochBasedTrainLoop):
     def _report(self) -> None:
         if self.last_metrics is None:
             return
-        line = ', '.join(f'{k}: {v:.4f}' if isinstance(v, float) else
-                         f'{k}: {v}'
-                         for k, v in self.last_metrics['metrics'].items())
+        line = ', '.join(
+            f'{k}: {v:.4f}' if isinstance(v, float) else f'{k}: {v}'
+            for k, v in self.last_metrics['metrics'].items())
         msg = (f'final validation (epoch {self.last_metrics["epoch"]}, the '
                f'number the paper reports): {line}')
         best = self.runner.message_hub.get_info('best_ckpt')

@@ -69,7 +69,10 @@ class ViFiNonFiniteLossHook(Hook):
             f'{what} at iteration {runner.iter + 1} (epoch '
             f'{runner.epoch + 1}); training stopped, {where}')
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
                          outputs=None) -> None:
         bad = {}
         for key, v in (outputs or {}).items():
@@ -90,7 +93,7 @@ class ViFiNonFiniteLossHook(Hook):
             scaler = getattr(runner.optim_wrapper, 'loss_scaler', None)
             if scaler is not None and scaler.is_enabled() and \
                     scaler.get_scale() < self.min_loss_scale:
-                self._stop(runner,
-                           f'fp16 loss scale collapsed to '
-                           f'{scaler.get_scale():g} (< {self.min_loss_scale:g}'
-                           f'; every step overflows)')
+                self._stop(
+                    runner, f'fp16 loss scale collapsed to '
+                    f'{scaler.get_scale():g} (< {self.min_loss_scale:g}'
+                    f'; every step overflows)')

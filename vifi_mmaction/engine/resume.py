@@ -60,8 +60,9 @@ def iteration_seed(seed: int, iteration: int) -> int:
 
     ``seed`` is the runner's (``SEED + rank`` with per-rank seeding).
     """
-    seq = np.random.SeedSequence([int(seed) & 0xFFFFFFFFFFFFFFFF,
-                                  int(iteration), 0x5EED])
+    seq = np.random.SeedSequence(
+        [int(seed) & 0xFFFFFFFFFFFFFFFF,
+         int(iteration), 0x5EED])
     return int(seq.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
@@ -104,7 +105,8 @@ class ViFiExactResumeHook(Hook):
 
     priority = 'HIGH'
 
-    def __init__(self, reseed_iterations: bool = True,
+    def __init__(self,
+                 reseed_iterations: bool = True,
                  seed_samples: bool = True,
                  restore_accumulated_grads: bool = True):
         self.reseed_iterations = reseed_iterations
@@ -138,7 +140,9 @@ class ViFiExactResumeHook(Hook):
             batch_sampler.sampler = original
             self._skipping = None
 
-    def before_train_iter(self, runner, batch_idx: int,
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
                           data_batch=None) -> None:
         if not self.reseed_iterations:
             return

@@ -29,8 +29,12 @@ __all__ = [
 ]
 
 
-def warmup_cosine_value(step: int, base: float, total: int, warmup: int,
-                        min_ratio: float, warmup_init: float = 0.) -> float:
+def warmup_cosine_value(step: int,
+                        base: float,
+                        total: int,
+                        warmup: int,
+                        min_ratio: float,
+                        warmup_init: float = 0.) -> float:
     """Learning rate at ``step`` (0-based) of the official schedule."""
     if step < warmup:
         return warmup_init + step * (base - warmup_init) / warmup
@@ -40,7 +44,8 @@ def warmup_cosine_value(step: int, base: float, total: int, warmup: int,
     return low + 0.5 * (base - low) * (1 + math.cos(math.pi * step / total))
 
 
-def official_update_index(step: int, accumulation: int = 1,
+def official_update_index(step: int,
+                          accumulation: int = 1,
                           epoch_length: Optional[int] = None) -> int:
     """Iteration index the official schedule was last updated with.
 
@@ -91,11 +96,17 @@ class ViFiWarmupCosineLR(LRSchedulerMixin, _ParamScheduler):
         by_epoch (bool), last_step (int), verbose (bool): as in mmengine.
     """
 
-    def __init__(self, optimizer, warmup: int = 5, min_ratio: float = 0.01,
-                 warmup_init: float = 0., begin: int = 0, end: int = INF,
+    def __init__(self,
+                 optimizer,
+                 warmup: int = 5,
+                 min_ratio: float = 0.01,
+                 warmup_init: float = 0.,
+                 begin: int = 0,
+                 end: int = INF,
                  epoch_length: Optional[int] = None,
                  accumulative_counts: Optional[int] = None,
-                 last_step: int = -1, by_epoch: bool = True,
+                 last_step: int = -1,
+                 by_epoch: bool = True,
                  verbose: bool = False):
         if end == INF:
             raise ValueError('ViFiWarmupCosineLR needs a finite `end`')
@@ -104,31 +115,42 @@ class ViFiWarmupCosineLR(LRSchedulerMixin, _ParamScheduler):
         self.warmup_init = warmup_init
         self.epoch_length = epoch_length
         if accumulative_counts is None:
-            accumulative_counts = getattr(optimizer, '_accumulative_counts',
-                                          1)
+            accumulative_counts = getattr(optimizer, '_accumulative_counts', 1)
         self.accumulative_counts = accumulative_counts
-        super().__init__(optimizer, begin=begin, end=end,
-                         last_step=last_step, by_epoch=by_epoch,
-                         verbose=verbose)
+        super().__init__(
+            optimizer,
+            begin=begin,
+            end=end,
+            last_step=last_step,
+            by_epoch=by_epoch,
+            verbose=verbose)
 
     @classmethod
-    def build_iter_from_epoch(cls, *args, warmup=5, begin=0, end=INF,
-                              by_epoch=True, epoch_length=None, **kwargs):
+    def build_iter_from_epoch(cls,
+                              *args,
+                              warmup=5,
+                              begin=0,
+                              end=INF,
+                              by_epoch=True,
+                              epoch_length=None,
+                              **kwargs):
         if not by_epoch or not epoch_length:
             raise ValueError('build_iter_from_epoch needs by_epoch=True and '
                              'a positive epoch_length')
-        return cls(*args, warmup=int(warmup * epoch_length),
-                   begin=int(begin * epoch_length),
-                   end=int(end * epoch_length) if end != INF else end,
-                   epoch_length=epoch_length, by_epoch=False, **kwargs)
+        return cls(
+            *args,
+            warmup=int(warmup * epoch_length),
+            begin=int(begin * epoch_length),
+            end=int(end * epoch_length) if end != INF else end,
+            epoch_length=epoch_length,
+            by_epoch=False,
+            **kwargs)
 
     def _get_value(self) -> list:
         total = self.end - self.begin
-        step = official_update_index(self.last_step,
-                                     self.accumulative_counts,
+        step = official_update_index(self.last_step, self.accumulative_counts,
                                      self.epoch_length)
         return [
-            warmup_cosine_value(step, base, total, self.warmup,
-                                self.min_ratio, self.warmup_init)
-            for base in self.base_values
+            warmup_cosine_value(step, base, total, self.warmup, self.min_ratio,
+                                self.warmup_init) for base in self.base_values
         ]

@@ -128,8 +128,8 @@ def _squeeze_hook(names):
 
 def _unsqueeze_hook(names):
 
-    def hook(module, state_dict, prefix, local_metadata, strict,
-             missing_keys, unexpected_keys, error_msgs) -> None:
+    def hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+             unexpected_keys, error_msgs) -> None:
         for name in names:
             key = prefix + name
             value = state_dict.get(key)
@@ -157,12 +157,15 @@ def promote_scalar_parameters(model: nn.Module) -> List[str]:
     """
     promoted = []
     for mod_name, module in model.named_modules():
-        names = [n for n, p in module._parameters.items()
-                 if p is not None and p.dim() == 0]
+        names = [
+            n for n, p in module._parameters.items()
+            if p is not None and p.dim() == 0
+        ]
         for name in names:
             old = module._parameters[name]
-            new = nn.Parameter(old.detach().reshape(1).clone(),
-                               requires_grad=old.requires_grad)
+            new = nn.Parameter(
+                old.detach().reshape(1).clone(),
+                requires_grad=old.requires_grad)
             setattr(module, name, new)
             promoted.append(f'{mod_name}.{name}' if mod_name else name)
         if names:
@@ -172,7 +175,7 @@ def promote_scalar_parameters(model: nn.Module) -> List[str]:
 
 
 def resolve_fsdp_device_id(
-        device_id: Union[int, str, torch.device, None]
+    device_id: Union[int, str, torch.device, None]
 ) -> Union[int, str, torch.device, None]:
     """The ``device_id`` to give FSDP in this process.
 
@@ -257,8 +260,8 @@ class ViFiFSDPStrategy(FSDPStrategy):
     def _wrap_model(self, model: nn.Module) -> nn.Module:
         if is_model_wrapper(model):
             return model
-        wrapper = dict(self.model_wrapper or
-                       dict(type='MMFullyShardedDataParallel'))
+        wrapper = dict(
+            self.model_wrapper or dict(type='MMFullyShardedDataParallel'))
         if 'device_id' not in wrapper:
             local_rank = int(os.environ['LOCAL_RANK'])
             device = resolve_fsdp_device_id(local_rank)
@@ -278,8 +281,8 @@ class ViFiFSDPStrategy(FSDPStrategy):
             # here instead, which is what the option does.
             broadcast_module_states(model)
             wrapper['sync_module_states'] = False
-        if on_cpu and getattr(self.optim_state_dict_config,
-                              'offload_to_cpu', False):
+        if on_cpu and getattr(self.optim_state_dict_config, 'offload_to_cpu',
+                              False):
             self.optim_state_dict_config = dataclasses.replace(
                 self.optim_state_dict_config, offload_to_cpu=False)
         self.model_wrapper = wrapper

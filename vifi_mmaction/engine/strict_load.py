@@ -21,8 +21,11 @@ __all__ = ['ViFiStrictLoadHook', 'add_strict_load_hook']
 
 def _prompt_keys(model) -> set:
     """State-dict keys of the prompt parameters of prompted components."""
-    ids = {id(p) for m in model.modules() if hasattr(m, 'prompt_parameters')
-           for p in m.prompt_parameters()}
+    ids = {
+        id(p)
+        for m in model.modules() if hasattr(m, 'prompt_parameters')
+        for p in m.prompt_parameters()
+    }
     return {n for n, p in model.named_parameters() if id(p) in ids}
 
 
@@ -68,17 +71,21 @@ class ViFiStrictLoadHook(Hook):
         # they start from their initial values (docs/bridge_and_prompt.md)
         optional = prompts if not prompts & set(state) else set()
         report = check_state_fits(
-            own, state, source, allow_partial=partial,
-            hint='a resumed run must match exactly' if resuming else
-            self.hint,
+            own,
+            state,
+            source,
+            allow_partial=partial,
+            hint='a resumed run must match exactly' if resuming else self.hint,
             optional=optional)
         if report.skipped:
             runner.logger.warning(f'partial load of {source}: '
                                   f'{report.skipped}')
             # mis-shaped keys would only make mmengine log a size mismatch
             checkpoint['state_dict'] = {
-                k: v for k, v in state.items()
-                if k not in own or tuple(v.shape) == tuple(own[k].shape)}
+                k: v
+                for k, v in state.items()
+                if k not in own or tuple(v.shape) == tuple(own[k].shape)
+            }
 
 
 def add_strict_load_hook(cfg, allow_partial: bool = False, hint: str = ''):
@@ -86,14 +93,16 @@ def add_strict_load_hook(cfg, allow_partial: bool = False, hint: str = ''):
     (tools/train.py and tools/test.py call this); ``allow_partial`` turns
     on partial loading in it, ``hint`` says how to."""
     hooks = list(cfg.get('custom_hooks') or [])
-    mine = [h for h in hooks if str(h.get('type', '')).endswith(
-        'ViFiStrictLoadHook')]
+    mine = [
+        h for h in hooks
+        if str(h.get('type', '')).endswith('ViFiStrictLoadHook')
+    ]
     if not mine:
         mine = [dict(type='ViFiStrictLoadHook')]
         hooks.append(mine[0])
     for hook in mine:
-        hook['allow_partial'] = bool(allow_partial or
-                                     hook.get('allow_partial', False))
+        hook['allow_partial'] = bool(
+            allow_partial or hook.get('allow_partial', False))
         if hint:
             hook.setdefault('hint', hint)
     cfg.custom_hooks = hooks

@@ -82,10 +82,11 @@ def resolve_arch(arch: ArchType, quick_gelu: Optional[bool] = None) -> Dict:
         cfg = open_clip.get_model_config(name)
         if cfg is None or 'vision_cfg' not in cfg or cfg.get(
                 'custom_text') or 'hf_model_name' in cfg.get('text_cfg', {}):
-            known = ', '.join(list(OPENAI_ARCHS) + [
-                n for n in open_clip.list_models()
-                if n.startswith('ViT-') and 'quickgelu' in n
-            ][:6])
+            known = ', '.join(
+                list(OPENAI_ARCHS) + [
+                    n for n in open_clip.list_models()
+                    if n.startswith('ViT-') and 'quickgelu' in n
+                ][:6])
             raise KeyError(
                 f'unknown CLIP architecture {arch!r}; known: {known}, any '
                 f'ViT name from open_clip.list_models(), or a model-config '
@@ -143,7 +144,8 @@ def _is_torchscript(path: str) -> bool:
     if not zipfile.is_zipfile(path):
         return False
     with zipfile.ZipFile(path) as z:
-        return any(n.split('/', 1)[-1].startswith('code/') for n in z.namelist())
+        return any(
+            n.split('/', 1)[-1].startswith('code/') for n in z.namelist())
 
 
 def _missing_file_message(path: str, arch: Optional[ArchType]) -> str:
@@ -174,7 +176,8 @@ def _resolve_open_clip_tag(tag: str, arch: ArchType) -> str:
 
 def load_clip_state_dict(pretrained: str,
                          arch: Optional[ArchType] = None,
-                         sha256: Optional[str] = None) -> Dict[str, torch.Tensor]:
+                         sha256: Optional[str] = None
+                         ) -> Dict[str, torch.Tensor]:
     """Read CLIP weights into an OpenAI-layout fp32 state dict.
 
     Args:

@@ -32,7 +32,8 @@ def _tokenizer() -> SimpleTokenizer:
     return SimpleTokenizer()  # the BPE vocabulary ships with open_clip
 
 
-def tokenize_prompts(texts: Sequence[str], context_length: int) -> torch.Tensor:
+def tokenize_prompts(texts: Sequence[str],
+                     context_length: int) -> torch.Tensor:
     """Tokenize like OpenAI's ``clip.tokenize``, refusing over-long prompts.
 
     Args:

@@ -97,9 +97,8 @@ def _read_csv(path: str, text: str) -> List[str]:
     if header is None:
         raise ClassNamesError(f'{path}: empty label file')
     if [h.strip().lower() for h in header] != ['id', 'name']:
-        raise ClassNamesError(
-            f'{path}:1: expected the header "id,name", got '
-            f'{",".join(header)!r}')
+        raise ClassNamesError(f'{path}:1: expected the header "id,name", got '
+                              f'{",".join(header)!r}')
     names, lines = [], []
     while True:
         try:

@@ -79,8 +79,8 @@ def check_output_dir(path: str,
     _check_writable_dir(path, what)
     inputs = list(inputs)
     for name in names:
-        check_output(osp.join(path, name), inputs, overwrite,
-                     f'{what} {path}: file')
+        check_output(
+            osp.join(path, name), inputs, overwrite, f'{what} {path}: file')
 
 
 @contextlib.contextmanager

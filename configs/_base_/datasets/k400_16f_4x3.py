@@ -19,8 +19,16 @@ train_pipeline = [
         scales=(1, 0.875, 0.75, 0.66),
         random_crop=False,
         max_wh_scale_gap=1),
-    dict(type='ViFiDeferredAugment', size=224, flip_ratio=0.5, jitter_p=0.8,
-         brightness=0.4, contrast=0.4, saturation=0.2, hue=0.1, gray_p=0.2),
+    dict(
+        type='ViFiDeferredAugment',
+        size=224,
+        flip_ratio=0.5,
+        jitter_p=0.8,
+        brightness=0.4,
+        contrast=0.4,
+        saturation=0.2,
+        hue=0.1,
+        gray_p=0.2),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs', meta_keys=('img_shape', 'vifi_aug'))
 ]
@@ -37,8 +45,13 @@ cpu_aug_train_pipeline = [
         max_wh_scale_gap=1),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
-    dict(type='ViFiColorJitter', p=0.8, brightness=0.4, contrast=0.4,
-         saturation=0.2, hue=0.1),
+    dict(
+        type='ViFiColorJitter',
+        p=0.8,
+        brightness=0.4,
+        contrast=0.4,
+        saturation=0.2,
+        hue=0.1),
     dict(type='ViFiGrayScale', p=0.2),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')

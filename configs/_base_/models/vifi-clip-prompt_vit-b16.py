@@ -12,5 +12,7 @@ model = dict(
     # 16 context vectors after the start token; fresh ones in layers 0-8.
     # ctx_init is used only when n_ctx <= 4 (else "X X ... <name>.").
     cls_head=dict(
-        type='ViFiPromptedTextHead', n_ctx=16, depth=9,
+        type='ViFiPromptedTextHead',
+        n_ctx=16,
+        depth=9,
         ctx_init='a photo of a'))

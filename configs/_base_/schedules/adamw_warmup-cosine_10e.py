@@ -30,8 +30,7 @@ param_scheduler = [
 # (vifi_mmaction/engine/loops.py). The train loaders drop the last partial
 # batch (_base_/datasets/video_32f_224_loaders.py).
 train_cfg = dict(
-    type='ViFiEpochBasedTrainLoop', max_epochs=10, val_begin=1,
-    val_interval=1)
+    type='ViFiEpochBasedTrainLoop', max_epochs=10, val_begin=1, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 # `--auto-scale-lr` rescales lr by (GPUs x batch) / base_batch_size; gradient

@@ -19,8 +19,10 @@ def _clip(num_frames=4, size=8, seed=0, same=False):
     if same:
         frame = rng.randint(0, 256, (size, size, 3), dtype=np.uint8)
         return [frame.copy() for _ in range(num_frames)]
-    return [rng.randint(0, 256, (size, size, 3), dtype=np.uint8)
-            for _ in range(num_frames)]
+    return [
+        rng.randint(0, 256, (size, size, 3), dtype=np.uint8)
+        for _ in range(num_frames)
+    ]
 
 
 def _changed(transform, clip):
@@ -38,8 +40,11 @@ def test_registered_and_exported():
 def test_official_defaults():
     jitter = ViFiColorJitter()
     assert jitter.p == 0.8 and jitter.per_frame_params
-    assert jitter.ranges == dict(brightness=(0.6, 1.4), contrast=(0.6, 1.4),
-                                 saturation=(0.8, 1.2), hue=(-0.1, 0.1))
+    assert jitter.ranges == dict(
+        brightness=(0.6, 1.4),
+        contrast=(0.6, 1.4),
+        saturation=(0.8, 1.2),
+        hue=(-0.1, 0.1))
     assert ViFiGrayScale().p == 0.2
 
 
@@ -92,8 +97,9 @@ def test_whole_clip_or_nothing():
         outcomes = []
         for _ in range(50):
             out = transform.transform(dict(imgs=[f.copy() for f in clip]))
-            changed = [not np.array_equal(a, b)
-                       for a, b in zip(out['imgs'], clip)]
+            changed = [
+                not np.array_equal(a, b) for a, b in zip(out['imgs'], clip)
+            ]
             assert all(changed) or not any(changed)
             outcomes.append(all(changed))
         # applied to the whole clip at some draws, left identical at others
@@ -148,8 +154,8 @@ def test_jitter_equals_torchvision_ops_with_the_drawn_params():
 
 
 def test_zero_ranges_skip_operations():
-    jitter = ViFiColorJitter(p=1., brightness=0, contrast=0, saturation=0,
-                             hue=0)
+    jitter = ViFiColorJitter(
+        p=1., brightness=0, contrast=0, saturation=0, hue=0)
     clip = _clip()
     assert not _changed(jitter, clip)[0]
 
@@ -169,11 +175,11 @@ def test_grayscale_output_has_equal_channels_and_pil_luma():
 
 def test_bad_input_and_arguments_fail_clearly():
     with pytest.raises(TypeError, match='uint8'):
-        ViFiColorJitter(p=1.).transform(
-            dict(imgs=[np.zeros((4, 4, 3), np.float32)]))
+        ViFiColorJitter(
+            p=1.).transform(dict(imgs=[np.zeros((4, 4, 3), np.float32)]))
     with pytest.raises(TypeError, match='uint8'):
-        ViFiGrayScale(p=1.).transform(
-            dict(imgs=[np.zeros((4, 4, 3), np.float32)]))
+        ViFiGrayScale(
+            p=1.).transform(dict(imgs=[np.zeros((4, 4, 3), np.float32)]))
     with pytest.raises(ValueError):
         ViFiColorJitter(p=1.5)
     with pytest.raises(ValueError):

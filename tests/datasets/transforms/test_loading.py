@@ -12,12 +12,12 @@ from vifi_mmaction.datasets.transforms.loading import decode_size
 def _textured_video(path, width, height, frames=6):
     """A smooth texture that pans: resizing it is well defined."""
     rng = np.random.default_rng(0)
-    small = rng.integers(0, 255, (height // 8 + 2, width // 8 + 2, 3),
-                         dtype=np.uint8)
-    texture = cv2.resize(small, (width + frames * 2, height),
-                         interpolation=cv2.INTER_CUBIC)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), 8,
-                             (width, height))
+    small = rng.integers(
+        0, 255, (height // 8 + 2, width // 8 + 2, 3), dtype=np.uint8)
+    texture = cv2.resize(
+        small, (width + frames * 2, height), interpolation=cv2.INTER_CUBIC)
+    writer = cv2.VideoWriter(
+        str(path), cv2.VideoWriter_fourcc(*'mp4v'), 8, (width, height))
     assert writer.isOpened()
     for i in range(frames):
         writer.write(np.ascontiguousarray(texture[:, 2 * i:2 * i + width]))

@@ -34,13 +34,17 @@ def official_train_indices(total, num_frames, rng):
 def test_train_indices_equal_the_official_ones(total, num_views):
     num_frames = 8
     sampler = TRANSFORMS.build(
-        dict(type='ViFiSampleFrames', num_frames=num_frames,
-             num_views=num_views))
+        dict(
+            type='ViFiSampleFrames',
+            num_frames=num_frames,
+            num_views=num_views))
     np.random.seed(3)
     ours = sampler(dict(total_frames=total, start_index=0))['frame_inds']
     rng = np.random.RandomState(3)  # the same stream, drawn the same way
-    official = np.concatenate([official_train_indices(total, num_frames, rng)
-                               for _ in range(num_views)])
+    official = np.concatenate([
+        official_train_indices(total, num_frames, rng)
+        for _ in range(num_views)
+    ])
     np.testing.assert_array_equal(ours, official)
     if total < num_frames:
         assert len(ours) == num_frames * num_views
@@ -50,11 +54,13 @@ def test_train_indices_equal_the_official_ones(total, num_views):
 def test_short_video_decodes_looped_frames_in_training(tmp_path):
     path = str(tmp_path / 'three_frames.mp4')
     write_video(path, num_frames=3)  # frame i is grey level 20 * i
-    pipe = Compose([TRANSFORMS.build(t) for t in [
-        dict(type='ViFiDecordInit'),
-        dict(type='ViFiSampleFrames', num_frames=8),
-        dict(type='ViFiDecordDecode')
-    ]])
+    pipe = Compose([
+        TRANSFORMS.build(t) for t in [
+            dict(type='ViFiDecordInit'),
+            dict(type='ViFiSampleFrames', num_frames=8),
+            dict(type='ViFiDecordDecode')
+        ]
+    ])
     out = pipe(dict(filename=path, label=0, start_index=0, modality='RGB'))
     levels = [int(round(float(img.mean()) / 20)) for img in out['imgs']]
     # round(arange(8) * 3 / 8) = 0 0 1 1 2 2 2 3 -> mod 3
@@ -84,8 +90,11 @@ def _results(total, start_index=0):
 @pytest.mark.parametrize('test_mode', [True, False])
 def test_single_view_matches_mmaction_sample_frames(total, num_frames,
                                                     test_mode):
-    ref = SampleFrames(clip_len=1, frame_interval=1, num_clips=num_frames,
-                       test_mode=test_mode)
+    ref = SampleFrames(
+        clip_len=1,
+        frame_interval=1,
+        num_clips=num_frames,
+        test_mode=test_mode)
     ours = ViFiSampleFrames(num_frames=num_frames, test_mode=test_mode)
     np.random.seed(total)
     expected = ref(_results(total))['frame_inds']
@@ -105,8 +114,9 @@ def test_test_mode_single_view_is_segment_centres():
 def test_start_index_is_added():
     got = ViFiSampleFrames(num_frames=4, test_mode=True)(_results(40, 1))
     np.testing.assert_array_equal(got['frame_inds'], [6, 16, 26, 36])
-    got = ViFiSampleFrames(num_frames=4, num_views=2, test_mode=True)(
-        _results(40, 1))
+    got = ViFiSampleFrames(
+        num_frames=4, num_views=2, test_mode=True)(
+            _results(40, 1))
     assert got['frame_inds'].min() >= 1 and got['frame_inds'].max() <= 40
 
 
@@ -135,8 +145,9 @@ def test_multi_view_train_draws_each_view_at_random():
 
 
 def test_short_video_loops_indices():
-    got = ViFiSampleFrames(num_frames=8, num_views=2, test_mode=True)(
-        _results(3))
+    got = ViFiSampleFrames(
+        num_frames=8, num_views=2, test_mode=True)(
+            _results(3))
     assert got['frame_inds'].max() < 3 and got['frame_inds'].min() >= 0
 
 

@@ -18,10 +18,9 @@ def write_textured_video(path: str,
                          seed: int = 0) -> None:
     """Moving colour noise (mp4v, a key frame every 12 frames)."""
     rng = np.random.default_rng(seed)
-    texture = cv2.resize(rng.integers(0,
-                                      255, (h // 4, w // 2, 3),
-                                      dtype=np.uint8), (w * 2, h),
-                         interpolation=cv2.INTER_CUBIC)
+    texture = cv2.resize(
+        rng.integers(0, 255, (h // 4, w // 2, 3), dtype=np.uint8), (w * 2, h),
+        interpolation=cv2.INTER_CUBIC)
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 10, (w, h))
     assert writer.isOpened(), 'cv2 cannot write mp4v here'
     for i in range(frames):
@@ -37,9 +36,8 @@ def video(tmp_path_factory):
 
 
 def _decode(transform, path, inds):
-    results = ViFiDecordInit()(dict(filename=path,
-                                    start_index=0,
-                                    modality='RGB'))
+    results = ViFiDecordInit()(
+        dict(filename=path, start_index=0, modality='RGB'))
     results['frame_inds'] = np.asarray(inds)
     return transform(results)
 
@@ -73,16 +71,16 @@ def test_repeated_index_gets_its_own_array(video):
 
 def test_missing_file_is_a_video_read_error(tmp_path):
     with pytest.raises(VideoReadError) as err:
-        ViFiSequentialDecode()(dict(filename=str(tmp_path / 'no.mp4'),
-                                    frame_inds=np.arange(3)))
+        ViFiSequentialDecode()(
+            dict(filename=str(tmp_path / 'no.mp4'), frame_inds=np.arange(3)))
     assert err.value.kind == 'missing'
     assert 'no.mp4' in str(err.value)
 
 
 def test_index_past_the_stream_end_names_file_and_frame(video):
     with pytest.raises(VideoReadError) as err:
-        ViFiSequentialDecode()(dict(filename=video,
-                                    frame_inds=np.array([5, FRAMES + 2])))
+        ViFiSequentialDecode()(
+            dict(filename=video, frame_inds=np.array([5, FRAMES + 2])))
     assert err.value.kind == 'decode_error'
     assert f'frame {FRAMES + 2} was sampled' in str(err.value)
 
@@ -91,5 +89,5 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match='num_threads'):
         ViFiSequentialDecode(num_threads=0)
     with pytest.raises(ValueError, match='non-negative'):
-        ViFiSequentialDecode()(dict(filename='x.mp4',
-                                    frame_inds=np.array([-1])))
+        ViFiSequentialDecode()(
+            dict(filename='x.mp4', frame_inds=np.array([-1])))

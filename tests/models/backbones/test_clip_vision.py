@@ -41,8 +41,11 @@ def test_frame_features_equal_open_clip_visual(tiny_clip):
         for t in range(3):
             ref = tiny_clip.visual(x[:, :, t])  # [B, D]
             torch.testing.assert_close(out[:, t], ref, rtol=0, atol=1e-5)
-        torch.testing.assert_close(backbone(x[:, :, 1]), tiny_clip.visual(
-            x[:, :, 1]), rtol=0, atol=1e-5)
+        torch.testing.assert_close(
+            backbone(x[:, :, 1]),
+            tiny_clip.visual(x[:, :, 1]),
+            rtol=0,
+            atol=1e-5)
     # frames are encoded independently: changing one frame changes only it
     y = x.clone()
     y[:, :, 2] = torch.randn(2, 3, 32, 32)
@@ -74,8 +77,8 @@ def test_grad_checkpointing_gives_identical_gradients():
     checked = 0
     for name, p in plain.named_parameters():
         assert p.grad is not None, name
-        torch.testing.assert_close(grads[name].grad, p.grad, rtol=1e-5,
-                                   atol=1e-7)
+        torch.testing.assert_close(
+            grads[name].grad, p.grad, rtol=1e-5, atol=1e-7)
         checked += 1
     assert checked == len(grads) > 10
 

@@ -24,13 +24,20 @@ def test_frame_wise_backbone_equals_per_frame_calls():
 
 
 def test_frame_wise_backbone_builds_mmpretrain_types_and_picks_output():
-    wrapper = MODELS.build(dict(
-        type='ViFiFrameWiseBackbone',
-        backbone=dict(type='mmpretrain.VisionTransformer',
-                      arch=dict(embed_dims=48, num_layers=2, num_heads=2,
-                                feedforward_channels=96),
-                      img_size=32, patch_size=8, out_type='cls_token',
-                      out_indices=(0, 1))))
+    wrapper = MODELS.build(
+        dict(
+            type='ViFiFrameWiseBackbone',
+            backbone=dict(
+                type='mmpretrain.VisionTransformer',
+                arch=dict(
+                    embed_dims=48,
+                    num_layers=2,
+                    num_heads=2,
+                    feedforward_channels=96),
+                img_size=32,
+                patch_size=8,
+                out_type='cls_token',
+                out_indices=(0, 1))))
     assert type(wrapper.backbone).__module__.startswith('mmpretrain.')
     clips = torch.randn(2, 3, 4, 32, 32)
     with torch.no_grad():

@@ -170,8 +170,9 @@ def test_draw_frequencies_and_per_frame_factors():
     assert all(len(np.unique(d['factors'][:, 0])) == 4 for d in jittered)
     shared = ViFiDeferredAugment(per_frame_params=False)
     np.random.seed(1)
-    d = next(d for d in (shared.draw(4) for _ in range(10))
-             if d['factors'][0, 0] != 1)
+    d = next(
+        d for d in (shared.draw(4) for _ in range(10))
+        if d['factors'][0, 0] != 1)
     assert (d['factors'] == d['factors'][0]).all()
 
 
@@ -184,9 +185,10 @@ def _colour_clip(frames=6, h=60, w=70, seed=0):
 
 def _cpu_pipeline(imgs, seed):
     np.random.seed(seed)
-    r = dict(imgs=[f.copy() for f in imgs],
-             img_shape=imgs[0].shape[:2],
-             modality='RGB')
+    r = dict(
+        imgs=[f.copy() for f in imgs],
+        img_shape=imgs[0].shape[:2],
+        modality='RGB')
     for t in (Resize(scale=(32, 32), keep_ratio=False), Flip(flip_ratio=0.5),
               ViFiColorJitter(), ViFiGrayScale()):
         r = t(r)
@@ -221,9 +223,10 @@ def test_batched_equals_cpu_pipeline_for_the_same_seed():
 
 
 def test_preprocessor_passes_other_samples_through():
-    kwargs = dict(mean=[123.675, 116.28, 103.53],
-                  std=[58.395, 57.12, 57.375],
-                  format_shape='NCTHW')
+    kwargs = dict(
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        format_shape='NCTHW')
     ours, ref = ViFiBatchAugPreprocessor(**kwargs), ActionDataPreprocessor(
         **kwargs)
     clips = [
@@ -252,13 +255,15 @@ class _Dataset:
 def test_misconfigured_deferred_augment_is_one_clear_error():
     good = ViFiBatchAugPreprocessor(format_shape='NCTHW')
     pack = PackActionInputs(meta_keys=('img_shape', 'vifi_aug'))
-    check_deferred_augment(_Dataset([ViFiDeferredAugment(), pack]), good,
-                           'train dataset')
-    check_deferred_augment(_Dataset([PackActionInputs()]),
-                           ActionDataPreprocessor(), 'train dataset')
+    check_deferred_augment(
+        _Dataset([ViFiDeferredAugment(), pack]), good, 'train dataset')
+    check_deferred_augment(
+        _Dataset([PackActionInputs()]), ActionDataPreprocessor(),
+        'train dataset')
     with pytest.raises(TypeError, match='ViFiBatchAugPreprocessor'):
-        check_deferred_augment(_Dataset([ViFiDeferredAugment(), pack]),
-                               ActionDataPreprocessor(), 'train dataset')
+        check_deferred_augment(
+            _Dataset([ViFiDeferredAugment(), pack]), ActionDataPreprocessor(),
+            'train dataset')
     with pytest.raises(TypeError, match="add 'vifi_aug' to its meta_keys"):
         check_deferred_augment(
             _Dataset([ViFiDeferredAugment(),
@@ -283,16 +288,21 @@ def test_dataset_draws_are_a_function_of_seed_epoch_and_index(video_data):
         dict(type='ViFiDecordInit'),
         dict(type='ViFiSampleFrames', num_frames=4),
         dict(type='ViFiSequentialDecode'),
-        dict(type='MultiScaleCrop', input_size=32,
-             scales=(1, 0.875, 0.75, 0.66), random_crop=False,
-             max_wh_scale_gap=1),
+        dict(
+            type='MultiScaleCrop',
+            input_size=32,
+            scales=(1, 0.875, 0.75, 0.66),
+            random_crop=False,
+            max_wh_scale_gap=1),
         dict(type='ViFiDeferredAugment', size=32),
         dict(type='FormatShape', input_format='NCTHW'),
         dict(type='PackActionInputs', meta_keys=('img_shape', 'vifi_aug'))
     ]
-    ds = ViFiVideoDataset(video_data.ann_file, pipeline,
-                          video_data.labels_csv,
-                          data_prefix=dict(video=video_data.root))
+    ds = ViFiVideoDataset(
+        video_data.ann_file,
+        pipeline,
+        video_data.labels_csv,
+        data_prefix=dict(video=video_data.root))
 
     def draws(seed, epoch, idx):
         ds.set_sample_seed(seed)
@@ -302,7 +312,8 @@ def test_dataset_draws_are_a_function_of_seed_epoch_and_index(video_data):
         return np.concatenate([
             meta['vifi_aug']['factors'].ravel(),
             [meta['vifi_aug']['flip'], meta['vifi_aug']['gray']],
-            np.ravel(meta['img_shape'])])
+            np.ravel(meta['img_shape'])
+        ])
 
     ref = draws(1024, 0, 1)
     np.random.seed(99)

@@ -14,10 +14,15 @@ NAMES = ['archery', 'juggling balls', 'surfing']
 ENSEMBLE = ['a photo of a {}.', 'a video of a person {}.', '{}']
 
 
-def _head(template='a photo of a {}.', names=NAMES, cls=ViFiTextHead,
+def _head(template='a photo of a {}.',
+          names=NAMES,
+          cls=ViFiTextHead,
           **kwargs):
-    head = cls(class_names=list(names), arch=copy.deepcopy(TINY_ARCH),
-               template=template, **kwargs)
+    head = cls(
+        class_names=list(names),
+        arch=copy.deepcopy(TINY_ARCH),
+        template=template,
+        **kwargs)
     deterministic_init_(head, seed=3)  # same weights for every template
     return head.eval()
 
@@ -53,8 +58,9 @@ def test_resolve_templates():
     assert resolve_templates('a {}') == ('a {}', )
     assert resolve_templates(['a {}', 'b {}']) == ('a {}', 'b {}')
     assert resolve_templates('actionclip') == TEMPLATE_SETS['actionclip']
-    for bad in ('no placeholder', [], ['a {}', 'b'], ['a {}', 'a {}'], None,
-                ['{} {}']):
+    for bad in ('no placeholder', [], ['a {}',
+                                       'b'], ['a {}',
+                                              'a {}'], None, ['{} {}']):
         with pytest.raises(ValueError):
             resolve_templates(bad)
     with pytest.raises(ValueError, match='clip_kinetics700'):
@@ -90,8 +96,10 @@ def test_ensemble_is_normalised_mean_of_normalised_embeddings():
         x = torch.randn(5, 32)
         logits = head(x)
         torch.testing.assert_close(
-            logits, head.logit_scale.exp() * F.normalize(x, dim=-1) @ want.t(),
-            rtol=0, atol=1e-4)
+            logits,
+            head.logit_scale.exp() * F.normalize(x, dim=-1) @ want.t(),
+            rtol=0,
+            atol=1e-4)
     assert logits.shape == (5, 3)
 
 
@@ -137,12 +145,14 @@ def test_prompted_head_takes_templates_when_prompting_is_off():
 
 
 def test_template_set_from_a_config():
-    model = MODELS.build(dict(
-        type='ViFiRecognizer',
-        clip=dict(arch=copy.deepcopy(TINY_ARCH), pretrained=None),
-        backbone=dict(type='ViFiCLIPBackbone'),
-        neck=dict(type='ViFiTemporalMeanPool'),
-        cls_head=dict(type='ViFiTextHead', class_names=NAMES,
-                      template='clip_ucf101')))
+    model = MODELS.build(
+        dict(
+            type='ViFiRecognizer',
+            clip=dict(arch=copy.deepcopy(TINY_ARCH), pretrained=None),
+            backbone=dict(type='ViFiCLIPBackbone'),
+            neck=dict(type='ViFiTemporalMeanPool'),
+            cls_head=dict(
+                type='ViFiTextHead', class_names=NAMES,
+                template='clip_ucf101')))
     assert len(model.cls_head.templates) == 48
     assert model.cls_head.template == 'clip_ucf101'

@@ -5,20 +5,21 @@ import open_clip
 import pytest
 import torch
 import torch.nn.functional as F
-from vifi_testing import TINY_ARCH, deterministic_init_, make_tiny_clip, \
-    text_state
+from vifi_testing import (TINY_ARCH, deterministic_init_, make_tiny_clip,
+                          text_state)
 
 from vifi_mmaction.datasets import ClassNamesError
 from vifi_mmaction.models import ViFiTextHead, format_prompts
 
-NAMES = ['archery', 'pretending to put something, then taking it',
-         'juggling balls']
+NAMES = [
+    'archery', 'pretending to put something, then taking it', 'juggling balls'
+]
 
 
 def _head(names=NAMES, **kwargs):
     kwargs.setdefault('arch', copy.deepcopy(TINY_ARCH))
-    return ViFiTextHead(class_names=None if names is None else list(names),
-                        **kwargs)
+    return ViFiTextHead(
+        class_names=None if names is None else list(names), **kwargs)
 
 
 def _head_like(clip, names=NAMES, **kwargs):
@@ -44,21 +45,23 @@ def _reference_logits(clip, x, prompts):
     """exp(s) * cos(x, text) with open_clip's full-context text encoder."""
     with torch.no_grad():
         text = clip.encode_text(open_clip.tokenize(prompts))
-    return clip.logit_scale.exp() * F.normalize(x, dim=-1) @ F.normalize(
-        text, dim=-1).t()
+    return clip.logit_scale.exp() * F.normalize(
+        x, dim=-1) @ F.normalize(
+            text, dim=-1).t()
 
 
 # --------------------------------------------------------------- templates
 def test_format_prompts():
     assert format_prompts('a photo of a {}.', ['cat', 'dog, running']) == [
-        'a photo of a cat.', 'a photo of a dog, running.']
+        'a photo of a cat.', 'a photo of a dog, running.'
+    ]
     assert format_prompts('{}', ['cat']) == ['cat']
     # names holding braces are inserted literally
     assert format_prompts('{} now', ['{x}']) == ['{x} now']
 
 
-@pytest.mark.parametrize('template', ['a photo', '{} and {}', '{0}', 'a {x}',
-                                      None, 3])
+@pytest.mark.parametrize('template',
+                         ['a photo', '{} and {}', '{0}', 'a {x}', None, 3])
 def test_bad_templates_raise(template):
     with pytest.raises(ValueError, match='exactly one'):
         format_prompts(template, ['cat'])
@@ -84,8 +87,7 @@ def test_logits_are_scaled_cosine_similarity(tiny_clip):
     assert logits.shape == (5, 3)
     torch.testing.assert_close(logits, ref, rtol=0, atol=1e-4)
     # scale-invariant in the features, bounded by exp(logit_scale)
-    torch.testing.assert_close(head(3 * x).detach(), logits, atol=1e-4,
-                               rtol=0)
+    torch.testing.assert_close(head(3 * x).detach(), logits, atol=1e-4, rtol=0)
     assert logits.abs().max() <= head.logit_scale.exp() + 1e-4
 
 
@@ -115,8 +117,8 @@ def test_embed_and_similarity_are_the_forward(tiny_clip):
     with torch.no_grad():
         emb = head.embed(x)
         torch.testing.assert_close(emb, F.normalize(head.proj(x), dim=-1))
-        torch.testing.assert_close(head.similarity(emb), head(x), atol=0,
-                                   rtol=0)
+        torch.testing.assert_close(
+            head.similarity(emb), head(x), atol=0, rtol=0)
         ref = head.logit_scale.exp() * emb @ head.class_embeddings().t()
     torch.testing.assert_close(head.similarity(emb), ref)
     with pytest.raises(ValueError, match='ViFiTemporalMeanPool'):
@@ -134,8 +136,10 @@ def test_head_without_class_names_embeds_only(tiny_clip):
     head.set_class_names(NAMES)
     with torch.no_grad():
         torch.testing.assert_close(
-            head(x), _reference_logits(tiny_clip, x, head.prompts),
-            rtol=0, atol=1e-4)
+            head(x),
+            _reference_logits(tiny_clip, x, head.prompts),
+            rtol=0,
+            atol=1e-4)
 
 
 def test_num_classes_mismatch_raises(tmp_path):
@@ -144,10 +148,12 @@ def test_num_classes_mismatch_raises(tmp_path):
     labels = tmp_path / 'labels.csv'
     labels.write_text('id,name\n0,a\n1,b\n')
     with pytest.raises(ClassNamesError, match=str(labels)):
-        ViFiTextHead(class_names=str(labels), arch=copy.deepcopy(TINY_ARCH),
-                     num_classes=3)
-    head = ViFiTextHead(class_names=str(labels), arch=copy.deepcopy(TINY_ARCH),
-                        num_classes=2)
+        ViFiTextHead(
+            class_names=str(labels),
+            arch=copy.deepcopy(TINY_ARCH),
+            num_classes=3)
+    head = ViFiTextHead(
+        class_names=str(labels), arch=copy.deepcopy(TINY_ARCH), num_classes=2)
     assert head.class_names == ['a', 'b'] and head.num_classes == 2
 
 
@@ -334,16 +340,20 @@ def test_golden_output():
     head, x = _golden_head_and_input()
     with torch.no_grad():
         logits = head(x)
-    torch.testing.assert_close(logits, torch.tensor(GOLDEN), rtol=0,
-                               atol=1e-4)
+    torch.testing.assert_close(logits, torch.tensor(GOLDEN), rtol=0, atol=1e-4)
 
 
 def test_golden_values_match_open_clip_full_context():
     """The golden head also agrees with open_clip's own text encoder."""
     head, x = _golden_head_and_input()
     clip = make_tiny_clip(0)
-    clip.load_state_dict({**clip.state_dict(), **{
-        k: v for k, v in head.text.state_dict().items()}})
+    clip.load_state_dict({
+        **clip.state_dict(),
+        **{
+            k: v
+            for k, v in head.text.state_dict().items()
+        }
+    })
     with torch.no_grad():
         clip.logit_scale.copy_(head.logit_scale)
     ref = _reference_logits(clip, x, head.prompts)

@@ -10,8 +10,11 @@ from vifi_mmaction.models import ViFiTextHead
 
 def _head(eps=0.0):
     torch.manual_seed(0)
-    return ViFiTextHead(class_names=['a', 'b', 'c', 'd'], arch=TINY_ARCH,
-                        label_smooth_eps=eps, topk=(1, ))
+    return ViFiTextHead(
+        class_names=['a', 'b', 'c', 'd'],
+        arch=TINY_ARCH,
+        label_smooth_eps=eps,
+        topk=(1, ))
 
 
 def _samples(labels):
@@ -50,7 +53,9 @@ def test_soft_targets_of_another_class_count_fail_clearly():
     head = _head()
     x = torch.randn(2, 32)
     soft = torch.full((2, 5), 0.2)  # blending configured for 5 classes
-    with pytest.raises(ValueError, match=r'5 entries but ViFiTextHead has 4 '
-                       r'classes: set num_classes=4 in '
-                       r'data_preprocessor.blending'):
+    with pytest.raises(
+            ValueError,
+            match=r'5 entries but ViFiTextHead has 4 '
+            r'classes: set num_classes=4 in '
+            r'data_preprocessor.blending'):
         head.loss(x, _samples(list(soft)))

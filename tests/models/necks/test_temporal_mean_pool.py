@@ -1,8 +1,8 @@
 """ViFiTemporalMeanPool: mean over time, mmaction's neck protocol."""
 import pytest
 import torch
-
 from mmaction.registry import MODELS
+
 from vifi_mmaction.models import ViFiTemporalMeanPool
 
 

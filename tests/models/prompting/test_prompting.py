@@ -45,13 +45,21 @@ def _arch(**changes):
     return arch
 
 
-def _model_cfg(prompted=True, classes=CLASSES, arch=TINY, n_ctx=4, depth=2,
+def _model_cfg(prompted=True,
+               classes=CLASSES,
+               arch=TINY,
+               n_ctx=4,
+               depth=2,
                train_towers=None):
     if prompted:
-        backbone = dict(type='ViFiPromptedCLIPBackbone', n_ctx=n_ctx,
-                        depth=depth)
-        head = dict(type='ViFiPromptedTextHead', class_names=list(classes),
-                    n_ctx=n_ctx, depth=depth, ctx_init='a photo of a')
+        backbone = dict(
+            type='ViFiPromptedCLIPBackbone', n_ctx=n_ctx, depth=depth)
+        head = dict(
+            type='ViFiPromptedTextHead',
+            class_names=list(classes),
+            n_ctx=n_ctx,
+            depth=depth,
+            ctx_init='a photo of a')
     else:
         backbone = dict(type='ViFiCLIPBackbone')
         head = dict(type='ViFiTextHead', class_names=list(classes))
@@ -62,8 +70,8 @@ def _model_cfg(prompted=True, classes=CLASSES, arch=TINY, n_ctx=4, depth=2,
         backbone=backbone,
         neck=dict(type='ViFiTemporalMeanPool'),
         cls_head=head,
-        data_preprocessor=dict(type='ActionDataPreprocessor',
-                               format_shape='NCTHW'))
+        data_preprocessor=dict(
+            type='ActionDataPreprocessor', format_shape='NCTHW'))
 
 
 def _build(seed=0, **kwargs):
@@ -79,10 +87,14 @@ def _clips(n=2, seed=0):
 def _batch(n=2, num_classes=3):
     g = torch.Generator().manual_seed(1)
     return dict(
-        inputs=[torch.randint(0, 256, (1, 3, 2, 32, 32), generator=g,
-                              dtype=torch.uint8) for _ in range(n)],
-        data_samples=[ActionDataSample().set_gt_label(i % num_classes)
-                      for i in range(n)])
+        inputs=[
+            torch.randint(
+                0, 256, (1, 3, 2, 32, 32), generator=g, dtype=torch.uint8)
+            for _ in range(n)
+        ],
+        data_samples=[
+            ActionDataSample().set_gt_label(i % num_classes) for i in range(n)
+        ])
 
 
 def _save_stage1(path, model):
@@ -101,9 +113,11 @@ def test_language_prompt_positions_and_eot_pooling():
         'a photo of a brush hair.'
     ]
     ids = _tokenizer().encode('a photo of')
-    torch.testing.assert_close(learner.ctx.detach(),
-                               text.token_embedding.weight[ids].detach(),
-                               rtol=0, atol=0)
+    torch.testing.assert_close(
+        learner.ctx.detach(),
+        text.token_embedding.weight[ids].detach(),
+        rtol=0,
+        atol=0)
     # EOT pooling index follows the full tokenized prompt
     eot = head.class_tokens.argmax(dim=-1)
     expected = [1 + len(_tokenizer().encode(p)) for p in head.prompts]
@@ -171,8 +185,8 @@ def test_vision_prompt_positions():
         torch.testing.assert_close(backbone(clip), ref.view(1, 2, -1))
 
     # gradient checkpointing gives the same features and prompt gradients
-    ckpt = ViFiPromptedCLIPBackbone(arch=TINY, n_ctx=3, depth=2,
-                                    grad_checkpointing=True)
+    ckpt = ViFiPromptedCLIPBackbone(
+        arch=TINY, n_ctx=3, depth=2, grad_checkpointing=True)
     ckpt.load_state_dict(backbone.state_dict())
     for model in (backbone, ckpt):
         model.zero_grad()
@@ -194,8 +208,8 @@ def test_no_prompts_reduces_to_unprompted_model(n_ctx, depth):
     plain.eval()
     clips = _clips()
     with torch.no_grad():
-        assert torch.equal(prompted.backbone(clips[:, 0]),
-                           plain.backbone(clips[:, 0]))
+        assert torch.equal(
+            prompted.backbone(clips[:, 0]), plain.backbone(clips[:, 0]))
         assert torch.equal(prompted.cls_head.class_embeddings(),
                            plain.cls_head.class_embeddings())
         out_p = prompted(clips, mode='tensor', stage='head')  # [N, K]
@@ -220,8 +234,10 @@ def test_trainable_set_is_only_prompts():
     assert set(model.state_dict()) - plain_keys == PROMPT_PARAMS
     assert plain_keys <= set(model.state_dict())
     # no class-dependent tensor is saved
-    assert not [k for k in model.state_dict()
-                if 'class_tokens' in k or ('token_' in k and 'prompt' in k)]
+    assert not [
+        k for k in model.state_dict()
+        if 'class_tokens' in k or ('token_' in k and 'prompt' in k)
+    ]
     with pytest.raises(ValueError, match="'prompts' needs prompted"):
         _build(prompted=False, train_towers='prompts')
 
@@ -229,8 +245,7 @@ def test_trainable_set_is_only_prompts():
 def test_one_training_step_changes_only_prompts():
     model = _build()
     optim = build_optim_wrapper(
-        model, dict(optimizer=dict(type='AdamW', lr=1e-2,
-                                   weight_decay=1e-3)))
+        model, dict(optimizer=dict(type='AdamW', lr=1e-2, weight_decay=1e-3)))
     before = {k: v.clone() for k, v in model.state_dict().items()}
     model.train()
     losses = model.train_step(_batch(), optim)
@@ -260,13 +275,14 @@ class _Clips(torch.utils.data.Dataset):
         return len(self.batch['inputs'])
 
     def __getitem__(self, i):
-        return dict(inputs=self.batch['inputs'][i],
-                    data_samples=self.batch['data_samples'][i])
+        return dict(
+            inputs=self.batch['inputs'][i],
+            data_samples=self.batch['data_samples'][i])
 
 
 def _runner(work_dir, max_iters, **kwargs):
-    loader = DataLoader(_Clips(), batch_size=2, shuffle=False,
-                        collate_fn=pseudo_collate)
+    loader = DataLoader(
+        _Clips(), batch_size=2, shuffle=False, collate_fn=pseudo_collate)
     return Runner(
         model=_model_cfg(),
         work_dir=str(work_dir),
@@ -284,8 +300,10 @@ def _runner(work_dir, max_iters, **kwargs):
 
 
 def _prompts(model):
-    return {k: v.detach().clone() for k, v in model.state_dict().items()
-            if k in PROMPT_PARAMS}
+    return {
+        k: v.detach().clone()
+        for k, v in model.state_dict().items() if k in PROMPT_PARAMS
+    }
 
 
 @pytest.mark.slow
@@ -310,8 +328,8 @@ def test_save_load_and_resume_keep_prompts(tmp_path):
 
     # resume after iteration 1 (prompts + optimizer + scheduler state) and
     # finish: same prompts as the uninterrupted run
-    resumed = _runner(tmp_path / 'b', max_iters=2, resume=True,
-                      load_from=ckpt1)
+    resumed = _runner(
+        tmp_path / 'b', max_iters=2, resume=True, load_from=ckpt1)
     resumed.train()
     for k, v in _prompts(resumed.model).items():
         torch.testing.assert_close(v, final[k])

@@ -13,9 +13,11 @@ from vifi_testing import TINY_MODEL_CONFIG as TINY_CONFIG
 from vifi_mmaction.models import TRAIN_TOWERS, ViFiRecognizer
 
 NAMES = ['archery', 'juggling balls', 'surfing']
-PREPROCESSOR = dict(type='ActionDataPreprocessor',
-                    mean=[123.675, 116.28, 103.53],
-                    std=[58.395, 57.12, 57.375], format_shape='NCTHW')
+PREPROCESSOR = dict(
+    type='ActionDataPreprocessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    format_shape='NCTHW')
 
 
 def _cfg(train_towers='both', **kwargs):
@@ -64,8 +66,11 @@ def test_builds_from_the_tiny_config_file():
 
 
 def test_clip_entry_fills_backbone_and_head_but_not_explicit_keys():
-    cfg = _cfg(clip=dict(arch=copy.deepcopy(TINY_ARCH),
-                         pretrained='shared.pt', sha256='ab' * 32))
+    cfg = _cfg(
+        clip=dict(
+            arch=copy.deepcopy(TINY_ARCH),
+            pretrained='shared.pt',
+            sha256='ab' * 32))
     cfg['cls_head']['pretrained'] = 'head.pt'
     model = MODELS.build(cfg)
     assert model.backbone.arch == TINY_ARCH
@@ -100,14 +105,15 @@ def test_unknown_train_towers_raises():
 def _expected(model, towers):
     names = {n for n, _ in model.named_parameters()}
     image = {n for n in names if n.startswith('backbone.visual.')}
-    text = {n for n in names if n.startswith('cls_head.text.')} - {
-        'cls_head.text.token_embedding.weight'}
+    text = {n
+            for n in names if n.startswith('cls_head.text.')
+            } - {'cls_head.text.token_embedding.weight'}
     scale = {'cls_head.logit_scale'}
     assert image and text and scale <= names
-    assert image | text | scale | {
-        'cls_head.text.token_embedding.weight'} == names
-    return dict(both=image | text | scale, image=image, text=text,
-                none=set())[towers]
+    assert image | text | scale | {'cls_head.text.token_embedding.weight'
+                                   } == names
+    return dict(
+        both=image | text | scale, image=image, text=text, none=set())[towers]
 
 
 @pytest.mark.parametrize('towers', ['both', 'image', 'text', 'none'])
@@ -116,8 +122,10 @@ def test_exact_trainable_parameter_names(towers):
     expected = _expected(model, towers)
     assert _trainable(model) == expected
     returned = model.apply_train_towers()
-    assert {id(p) for p in returned} == {
-        id(p) for n, p in model.named_parameters() if n in expected}
+    assert {id(p)
+            for p in returned
+            } == {id(p)
+                  for n, p in model.named_parameters() if n in expected}
 
 
 def test_image_only_training_sends_no_gradient_to_text():
@@ -162,8 +170,7 @@ def test_loss_is_cross_entropy_of_scaled_cosine(model):
         losses = model(x, _samples([1, 2]), mode='loss')
     logits = _per_view_logits(model, x)
     expected = F.cross_entropy(logits, torch.tensor([1, 2]))
-    torch.testing.assert_close(losses['loss_cls'], expected, rtol=0,
-                               atol=1e-5)
+    torch.testing.assert_close(losses['loss_cls'], expected, rtol=0, atol=1e-5)
 
 
 def test_multi_view_predict_averages_per_view_softmax(model):
@@ -183,8 +190,11 @@ def test_multi_view_predict_averages_per_view_softmax(model):
 
 def test_test_step_normalises_and_scores_views(model):
     g = torch.Generator().manual_seed(0)
-    videos = [torch.randint(0, 256, (2, 3, 2, 32, 32), generator=g,
-                            dtype=torch.uint8) for _ in range(2)]
+    videos = [
+        torch.randint(
+            0, 256, (2, 3, 2, 32, 32), generator=g, dtype=torch.uint8)
+        for _ in range(2)
+    ]
     preds = model.test_step(dict(inputs=videos, data_samples=_samples([0, 1])))
     mean = torch.tensor(PREPROCESSOR['mean']).view(3, 1, 1, 1)
     std = torch.tensor(PREPROCESSOR['std']).view(3, 1, 1, 1)
@@ -200,8 +210,11 @@ def test_works_in_stock_recognizer3d():
         type='Recognizer3D',
         backbone=dict(type='ViFiCLIPBackbone', arch=copy.deepcopy(TINY_ARCH)),
         neck=dict(type='ViFiTemporalMeanPool'),
-        cls_head=dict(type='ViFiTextHead', arch=copy.deepcopy(TINY_ARCH),
-                      class_names=list(NAMES), average_clips='prob'),
+        cls_head=dict(
+            type='ViFiTextHead',
+            arch=copy.deepcopy(TINY_ARCH),
+            class_names=list(NAMES),
+            average_clips='prob'),
         data_preprocessor=copy.deepcopy(PREPROCESSOR))
     model = MODELS.build(cfg)
     assert type(model).__name__ == 'Recognizer3D'
@@ -214,8 +227,8 @@ def test_works_in_stock_recognizer3d():
     assert model.cls_head.text.ln_final.weight.grad is not None
     model.eval()
     with torch.no_grad():
-        preds = model(torch.randn(1, 2, 3, 2, 32, 32), _samples([1]),
-                      mode='predict')
+        preds = model(
+            torch.randn(1, 2, 3, 2, 32, 32), _samples([1]), mode='predict')
     score = preds[0].pred_score
     assert score.shape == (3, )
     torch.testing.assert_close(score.sum(), torch.tensor(1.0))
@@ -223,17 +236,20 @@ def test_works_in_stock_recognizer3d():
 
 # ------------------------------------------------- Mixup/CutMix class count
 def _blending(**mixup):
-    return dict(type='RandomBatchAugment', augments=[
-        dict(type='MixupBlending', alpha=0.8, **mixup),
-        dict(type='CutmixBlending', alpha=1.0)])
+    return dict(
+        type='RandomBatchAugment',
+        augments=[
+            dict(type='MixupBlending', alpha=0.8, **mixup),
+            dict(type='CutmixBlending', alpha=1.0)
+        ])
 
 
 def test_blending_takes_the_class_count_from_the_head():
     pre = dict(PREPROCESSOR, blending=_blending())
     model = MODELS.build(_cfg(data_preprocessor=pre))
     augments = model.data_preprocessor.blending.augments
-    assert [type(a).__name__ for a in augments] == ['MixupBlending',
-                                                    'CutmixBlending']
+    assert [type(a).__name__
+            for a in augments] == ['MixupBlending', 'CutmixBlending']
     assert [a.num_classes for a in augments] == [len(NAMES)] * 2
     # the soft targets it makes are as wide as the head's scores
     model.train()
@@ -245,8 +261,9 @@ def test_blending_takes_the_class_count_from_the_head():
 
 def test_blending_with_a_stale_class_count_fails_at_build():
     pre = dict(PREPROCESSOR, blending=_blending(num_classes=400))
-    with pytest.raises(ValueError, match=r'num_classes=400 but the head '
-                       r'scores 3 classes'):
+    with pytest.raises(
+            ValueError, match=r'num_classes=400 but the head '
+            r'scores 3 classes'):
         MODELS.build(_cfg(data_preprocessor=pre))
 
 

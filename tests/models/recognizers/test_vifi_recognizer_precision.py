@@ -11,17 +11,20 @@ from vifi_testing import TINY_ARCH
 def _model(grad_checkpointing=False):
     torch.manual_seed(0)
     return MODELS.build(
-        dict(type='ViFiRecognizer',
-             clip=dict(arch=copy.deepcopy(TINY_ARCH)),
-             backbone=dict(type='ViFiCLIPBackbone',
-                           grad_checkpointing=grad_checkpointing),
-             neck=dict(type='ViFiTemporalMeanPool'),
-             cls_head=dict(type='ViFiTextHead',
-                           class_names=['a b', 'c d e', 'f'],
-                           grad_checkpointing=grad_checkpointing,
-                           topk=(1, )),
-             data_preprocessor=dict(type='ActionDataPreprocessor',
-                                    format_shape='NCTHW')))
+        dict(
+            type='ViFiRecognizer',
+            clip=dict(arch=copy.deepcopy(TINY_ARCH)),
+            backbone=dict(
+                type='ViFiCLIPBackbone',
+                grad_checkpointing=grad_checkpointing),
+            neck=dict(type='ViFiTemporalMeanPool'),
+            cls_head=dict(
+                type='ViFiTextHead',
+                class_names=['a b', 'c d e', 'f'],
+                grad_checkpointing=grad_checkpointing,
+                topk=(1, )),
+            data_preprocessor=dict(
+                type='ActionDataPreprocessor', format_shape='NCTHW')))
 
 
 def _batch():
@@ -72,6 +75,5 @@ def test_torch_compile_matches_eager():
     x, samples = _batch()
     with torch.no_grad():
         eager = model(x, samples, mode='tensor')
-        compiled = torch.compile(model.backbone)(
-            x.view((-1, ) + x.shape[2:]))
+        compiled = torch.compile(model.backbone)(x.view((-1, ) + x.shape[2:]))
     torch.testing.assert_close(compiled, eager, rtol=1e-4, atol=1e-5)

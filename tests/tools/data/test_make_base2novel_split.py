@@ -9,8 +9,10 @@ from vifi_mmaction.datasets import load_class_names
 
 b2n = load_tool('tools/data/make_base2novel_split.py')
 
-NAMES = ['archery', 'pretending to put something, then taking it',
-         'juggling balls', 'say "hi"', 'surfing']
+NAMES = [
+    'archery', 'pretending to put something, then taking it', 'juggling balls',
+    'say "hi"', 'surfing'
+]
 # videos per class in the training annotation: class 1 is the most frequent,
 # classes 2, 3 and 4 tie, class 0 is the rarest
 COUNTS = [1, 3, 2, 2, 2]
@@ -49,8 +51,8 @@ def test_reindexed_annotations(data):
     out = tmp / 'split'
     b2n.main([train, labels, str(out), '--val', val])
     base_map, novel_map = {1: 0, 2: 1, 3: 2}, {0: 0, 4: 1}
-    for name, source, mapping in (('base_train.txt', train, base_map),
-                                  ('base_val.txt', val, base_map),
+    for name, source, mapping in (('base_train.txt', train,
+                                   base_map), ('base_val.txt', val, base_map),
                                   ('novel_val.txt', val, novel_map)):
         expected = []
         for line in _read(source):

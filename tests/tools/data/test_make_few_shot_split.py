@@ -7,8 +7,10 @@ from vifi_testing import write_labels_csv as _write_labels
 
 fs = load_tool('tools/data/make_few_shot_split.py')
 
-NAMES = ['archery', 'pretending to put something, then taking it',
-         'juggling balls', 'say "hi"', 'surfing']
+NAMES = [
+    'archery', 'pretending to put something, then taking it', 'juggling balls',
+    'say "hi"', 'surfing'
+]
 FS_COUNTS = [5, 4, 3]
 
 
@@ -39,8 +41,9 @@ def test_k_per_class_lines_unchanged_grouped_by_class(fs_ann, tmp_path):
     assert labels == [0] * 3 + [1] * 3 + [2] * 3
     # within a class, in annotation order
     for c in range(3):
-        picked = [source.index(line) for line in lines
-                  if line.endswith(f' {c}')]
+        picked = [
+            source.index(line) for line in lines if line.endswith(f' {c}')
+        ]
         assert picked == sorted(picked)
 
 
@@ -65,10 +68,10 @@ def test_too_few_videos_names_the_class(fs_ann, tmp_path, capsys):
 def test_labels_name_short_and_missing_classes(fs_ann, tmp_path, capsys):
     labels = tmp_path / 'labels.csv'
     _write_labels(labels, NAMES[:4])  # class 3 has no video
-    assert _few_shot(fs_ann, tmp_path / 'o.txt', '--shots', '3', '--seed',
-                     '0', '--labels', str(labels)) == 2
+    assert _few_shot(fs_ann, tmp_path / 'o.txt', '--shots', '3', '--seed', '0',
+                     '--labels', str(labels)) == 2
     err = capsys.readouterr().err
     assert "class 3 ('say \"hi\"'): 0" in err
-    assert _few_shot(fs_ann, tmp_path / 'o.txt', '--shots', '4', '--seed',
-                     '0', '--labels', str(labels)) == 2
+    assert _few_shot(fs_ann, tmp_path / 'o.txt', '--shots', '4', '--seed', '0',
+                     '--labels', str(labels)) == 2
     assert "'juggling balls'" in capsys.readouterr().err

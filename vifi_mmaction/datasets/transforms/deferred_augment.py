@@ -106,8 +106,8 @@ class ViFiDeferredAugment(BaseTransform):
         """
         flip = bool(np.random.rand() < self.flip_ratio)
         order = np.tile(np.arange(4, dtype=np.int64), (num_frames, 1))
-        factors = np.tile(np.array(IDENTITY_FACTORS, np.float32),
-                          (num_frames, 1))
+        factors = np.tile(
+            np.array(IDENTITY_FACTORS, np.float32), (num_frames, 1))
         if np.random.rand() < self.jitter.p:
             if self.jitter.per_frame_params:
                 draws = [self._jitter_draw() for _ in range(num_frames)]
@@ -116,11 +116,8 @@ class ViFiDeferredAugment(BaseTransform):
             order = np.stack([d[0] for d in draws])
             factors = np.stack([d[1] for d in draws])
         gray = bool(np.random.rand() < self.gray_p)
-        return dict(size=self.size,
-                    flip=flip,
-                    order=order,
-                    factors=factors,
-                    gray=gray)
+        return dict(
+            size=self.size, flip=flip, order=order, factors=factors, gray=gray)
 
     def transform(self, results: Dict) -> Dict:
         frames = results['imgs']

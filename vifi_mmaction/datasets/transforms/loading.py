@@ -14,9 +14,9 @@ import struct
 from typing import Dict, Optional, Tuple
 
 from decord._ffi.base import DECORDError
-from mmengine.fileio import FileClient
 from mmaction.datasets.transforms import DecordDecode, DecordInit
 from mmaction.registry import TRANSFORMS
+from mmengine.fileio import FileClient
 
 __all__ = [
     'VideoReadError', 'ViFiDecordInit', 'ViFiDecordDecode', 'FAULT_KINDS',
@@ -28,18 +28,19 @@ _READ_ERRORS = (OSError, RuntimeError, DECORDError)
 
 #: Every ``VideoReadError.kind``, in the order reports list them.
 FAULT_KINDS = (
-    'missing',       # no such file
-    'empty',         # zero bytes
-    'truncated',     # an MP4/MOV box runs past the end of the file
-    'corrupt',       # the container cannot be opened (not a video, bad index)
-    'unreadable',    # the OS refused to read it (permissions, I/O error)
+    'missing',  # no such file
+    'empty',  # zero bytes
+    'truncated',  # an MP4/MOV box runs past the end of the file
+    'corrupt',  # the container cannot be opened (not a video, bad index)
+    'unreadable',  # the OS refused to read it (permissions, I/O error)
     'decode_error',  # the container opens but frames fail to decode
-    'no_frames',     # the container reports zero frames
+    'no_frames',  # the container reports zero frames
 )
 
 # ISO base media (MP4/MOV/3GP) top-level box types a file may start with.
-_BMFF_FIRST_BOXES = {b'ftyp', b'moov', b'mdat', b'free', b'skip', b'wide',
-                     b'pdin', b'styp'}
+_BMFF_FIRST_BOXES = {
+    b'ftyp', b'moov', b'mdat', b'free', b'skip', b'wide', b'pdin', b'styp'
+}
 
 
 def _bmff_truncated(path: str, size: int) -> bool:
@@ -165,17 +166,19 @@ class ViFiDecordInit(DecordInit):
         if self.file_client is None:
             self.file_client = FileClient(self.io_backend, **self.kwargs)
         data = self.file_client.get(filename)
-        reader = decord.VideoReader(io.BytesIO(data),
-                                    num_threads=self.num_threads)
+        reader = decord.VideoReader(
+            io.BytesIO(data), num_threads=self.num_threads)
         if len(reader) == 0:
             return reader  # reported as no_frames by transform()
         height, width = reader[0].shape[:2]  # decord has no size query
         size = decode_size(width, height, self.short_side)
         if size is None:
             return reader
-        return decord.VideoReader(io.BytesIO(data),
-                                  num_threads=self.num_threads,
-                                  width=size[0], height=size[1])
+        return decord.VideoReader(
+            io.BytesIO(data),
+            num_threads=self.num_threads,
+            width=size[0],
+            height=size[1])
 
     def transform(self, results: Dict) -> Dict:
         filename = results['filename']

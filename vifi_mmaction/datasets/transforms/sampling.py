@@ -36,11 +36,17 @@ class ViFiSampleFrames(SampleFrames):
         out_of_bound_opt (str): as in ``SampleFrames``.
     """
 
-    def __init__(self, num_frames: int, num_views: int = 1,
-                 test_mode: bool = False, out_of_bound_opt: str = 'loop'):
-        super().__init__(clip_len=1, frame_interval=1, num_clips=num_frames,
-                         test_mode=test_mode,
-                         out_of_bound_opt=out_of_bound_opt)
+    def __init__(self,
+                 num_frames: int,
+                 num_views: int = 1,
+                 test_mode: bool = False,
+                 out_of_bound_opt: str = 'loop'):
+        super().__init__(
+            clip_len=1,
+            frame_interval=1,
+            num_clips=num_frames,
+            test_mode=test_mode,
+            out_of_bound_opt=out_of_bound_opt)
         if num_frames < 1 or num_views < 1:
             raise ValueError('num_frames and num_views must be positive')
         self.num_frames = num_frames
@@ -48,8 +54,8 @@ class ViFiSampleFrames(SampleFrames):
 
     def _test_view(self, total: int, k: int) -> np.ndarray:
         seg = total / float(self.num_frames)
-        return (np.arange(self.num_frames) * seg + seg * (k + 0.5) /
-                self.num_views).astype(np.int64)
+        return (np.arange(self.num_frames) * seg + seg *
+                (k + 0.5) / self.num_views).astype(np.int64)
 
     def transform(self, results: Dict) -> Dict:
         total = results['total_frames']
@@ -58,8 +64,11 @@ class ViFiSampleFrames(SampleFrames):
                 [self._test_view(total, k) for k in range(self.num_views)])
             inds = np.mod(inds, total) + results['start_index']
         else:
-            views = [super(ViFiSampleFrames, self).transform(dict(results))
-                     ['frame_inds'] for _ in range(self.num_views)]
+            views = [
+                super(ViFiSampleFrames,
+                      self).transform(dict(results))['frame_inds']
+                for _ in range(self.num_views)
+            ]
             inds = np.concatenate(views)
         results['frame_inds'] = inds.astype(np.int64)
         results['clip_len'] = self.num_frames

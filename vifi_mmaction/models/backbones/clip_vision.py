@@ -1,7 +1,6 @@
 """CLIP image encoder applied to every frame of a clip independently."""
 from typing import Optional, Tuple
 
-import torch
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor
@@ -58,10 +57,14 @@ class ViFiCLIPBackbone(BaseModule):
         if self.pretrained:
             state = load_clip_state_dict(self.pretrained, self.arch,
                                          self.sha256)
-            load_tower_weights(self.visual, state, {'visual.': ''},
-                               self.pretrained, visual=self.visual)
+            load_tower_weights(
+                self.visual,
+                state, {'visual.': ''},
+                self.pretrained,
+                visual=self.visual)
 
-    def get_layer_depth(self, param_name: str,
+    def get_layer_depth(self,
+                        param_name: str,
                         prefix: str = '') -> Tuple[int, int]:
         """Layer depth of a parameter for layer-wise learning-rate decay.
 
@@ -79,7 +82,8 @@ class ViFiCLIPBackbone(BaseModule):
             tuple[int, int]: ``(layer_id, num_layers)``.
         """
         return clip_tower_layer_depth(
-            param_name, prefix,
+            param_name,
+            prefix,
             stem=('visual.conv1', 'visual.class_embedding',
                   'visual.positional_embedding', 'visual.ln_pre'),
             blocks='visual.transformer.resblocks.',

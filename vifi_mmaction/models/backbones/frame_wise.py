@@ -10,8 +10,10 @@ __all__ = ['ViFiFrameWiseBackbone']
 
 # Registry scopes whose models register on import, as mmaction's
 # BaseRecognizer imports them for ``mmcls.``/``mmpretrain.`` backbones.
-_SCOPED_PACKAGES = {'mmpretrain.': 'mmpretrain.models',
-                    'mmcls.': 'mmcls.models'}
+_SCOPED_PACKAGES = {
+    'mmpretrain.': 'mmpretrain.models',
+    'mmcls.': 'mmcls.models'
+}
 
 
 def _import_scope(backbone_type) -> None:
@@ -95,7 +97,8 @@ class ViFiFrameWiseBackbone(BaseModule):
         feats = self.forward_frames(frames)  # [N*T, *F]
         return feats.reshape((n, t) + feats.shape[1:])  # [N, T, *F]
 
-    def get_layer_depth(self, param_name: str,
+    def get_layer_depth(self,
+                        param_name: str,
                         prefix: str = '') -> Tuple[int, int]:
         """Layer depth for layer-wise learning-rate decay, from the inner
         backbone's ``get_layer_depth(param_name, prefix)`` (mmpretrain's

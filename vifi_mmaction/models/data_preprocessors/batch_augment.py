@@ -76,8 +76,8 @@ def apply_deferred_augment(clips: List[Tensor],
         counts.append(f.shape[0])
     # planes contiguous for the photometric kernels (the worker's frames
     # arrive channels-last, which suits the uint8 resize)
-    x = torch.cat(frames).to(torch.float32,
-                             memory_format=torch.contiguous_format)
+    x = torch.cat(frames).to(
+        torch.float32, memory_format=torch.contiguous_format)
     device = x.device
     order = torch.cat([torch.as_tensor(p['order']) for p in params])
     factors = torch.cat([torch.as_tensor(p['factors']) for p in params])
@@ -156,8 +156,8 @@ def check_deferred_augment(dataset, preprocessor, where: str) -> None:
     from mmaction.datasets.transforms import PackActionInputs
 
     from ...datasets.transforms.deferred_augment import ViFiDeferredAugment
-    transforms = getattr(getattr(dataset, 'pipeline', None), 'transforms',
-                         None) or []
+    transforms = getattr(
+        getattr(dataset, 'pipeline', None), 'transforms', None) or []
     if not any(isinstance(t, ViFiDeferredAugment) for t in transforms):
         return
     for t in transforms:

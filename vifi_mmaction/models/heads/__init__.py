@@ -1,5 +1,6 @@
 from .templates import TEMPLATE_SETS, resolve_templates
 from .text_contrastive_head import ViFiTextHead, format_prompts
 
-__all__ = ['ViFiTextHead', 'format_prompts', 'TEMPLATE_SETS',
-           'resolve_templates']
+__all__ = [
+    'ViFiTextHead', 'format_prompts', 'TEMPLATE_SETS', 'resolve_templates'
+]

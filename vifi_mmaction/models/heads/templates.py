@@ -44,18 +44,17 @@ def _clip_kinetics700() -> Tuple[str, ...]:
 
 def _clip_ucf101() -> Tuple[str, ...]:
     """Verb-major, then article (*a*, *the*), then noun (48 templates)."""
-    return tuple(f'a {noun} of {article} person {verb}{{}}.'
-                 for verb in _VERBS for article in ('a', 'the')
-                 for noun in _NOUNS)
+    return tuple(f'a {noun} of {article} person {verb}{{}}.' for verb in _VERBS
+                 for article in ('a', 'the') for noun in _NOUNS)
 
 
-_ACTIONCLIP = (
-    'a photo of action {}', 'a picture of action {}', 'Human action of {}',
-    '{}, an action', '{} this is an action', '{}, a video of action',
-    'Playing action of {}', '{}', 'Playing a kind of action, {}',
-    'Doing a kind of action, {}', 'Look, the human is {}',
-    'Can you recognize the action of {}?', 'Video classification of {}',
-    'A video of {}', 'The man is {}', 'The woman is {}')
+_ACTIONCLIP = ('a photo of action {}', 'a picture of action {}',
+               'Human action of {}', '{}, an action', '{} this is an action',
+               '{}, a video of action', 'Playing action of {}', '{}',
+               'Playing a kind of action, {}', 'Doing a kind of action, {}',
+               'Look, the human is {}', 'Can you recognize the action of {}?',
+               'Video classification of {}', 'A video of {}', 'The man is {}',
+               'The woman is {}')
 
 TEMPLATE_SETS: Dict[str, Tuple[str, ...]] = {
     'vifi': ('a photo of a {}.', ),

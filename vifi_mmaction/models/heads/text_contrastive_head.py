@@ -94,8 +94,8 @@ class ViFiTextHead(BaseHead):
                  average_clips: Optional[str] = 'prob',
                  loss_cls: Dict = dict(type='CrossEntropyLoss'),
                  **kwargs) -> None:
-        names = (None if class_names is None else
-                 load_class_names(class_names))
+        names = (None
+                 if class_names is None else load_class_names(class_names))
         if names is not None and num_classes is not None and \
                 num_classes != len(names):
             where = class_names if isinstance(class_names, str) else \
@@ -119,8 +119,9 @@ class ViFiTextHead(BaseHead):
         self.text.grad_checkpointing = grad_checkpointing
         self.logit_scale = clip.logit_scale
         self.text.token_embedding.requires_grad_(False)
-        self.proj = (nn.Linear(in_channels, embed_dim, bias=False)
-                     if in_channels != embed_dim else None)
+        self.proj = (
+            nn.Linear(in_channels, embed_dim, bias=False)
+            if in_channels != embed_dim else None)
         self._cache: Optional[Tuple[tuple, Tensor]] = None
         self._class_version = 0
         self.template = template
@@ -159,8 +160,8 @@ class ViFiTextHead(BaseHead):
         the next forward (once; then cached while the text is frozen).
         """
         names = load_class_names(class_names)
-        templates = resolve_templates(
-            self.template if template is None else template)
+        templates = resolve_templates(self.template if template is
+                                      None else template)
         if template is not None:
             self.template = template
         # template-major: prompt ``m * K + k`` is template m, class k
@@ -172,12 +173,13 @@ class ViFiTextHead(BaseHead):
         self.prompts = prompts
         self.num_classes = len(names)
         # Class-dependent and recomputable: kept out of checkpoints.
-        self.register_buffer('class_tokens', tokens.to(device),
-                             persistent=False)
+        self.register_buffer(
+            'class_tokens', tokens.to(device), persistent=False)
         self._class_version += 1
         self.invalidate_cache()
 
-    def get_layer_depth(self, param_name: str,
+    def get_layer_depth(self,
+                        param_name: str,
                         prefix: str = '') -> Tuple[int, int]:
         """Layer depth of a parameter for layer-wise learning-rate decay.
 
@@ -195,7 +197,8 @@ class ViFiTextHead(BaseHead):
             tuple[int, int]: ``(layer_id, num_layers)``.
         """
         return clip_tower_layer_depth(
-            param_name, prefix,
+            param_name,
+            prefix,
             stem=('text.token_embedding', 'text.positional_embedding'),
             blocks='text.transformer.resblocks.',
             num_blocks=len(self.text.transformer.resblocks))
@@ -225,8 +228,8 @@ class ViFiTextHead(BaseHead):
         return list(self.text.parameters()) + [self.logit_scale]
 
     def _text_needs_grad(self) -> bool:
-        return torch.is_grad_enabled() and any(
-            p.requires_grad for p in self.text.parameters())
+        return torch.is_grad_enabled() and any(p.requires_grad
+                                               for p in self.text.parameters())
 
     def _check_class_names(self) -> None:
         if not self.class_names:

@@ -40,7 +40,8 @@ class ViFiTemporalMeanPool(nn.Module):
                                  f'or distinct ints, got {dim!r}')
             self.dim = dims
 
-    def forward(self, x: Tensor,
+    def forward(self,
+                x: Tensor,
                 data_samples: Optional[list] = None) -> Tuple[Tensor, dict]:
         """Average over ``dim``.
 

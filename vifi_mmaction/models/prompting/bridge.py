@@ -47,8 +47,8 @@ def _shape(v) -> tuple:
 
 
 def _short(keys: Sequence[str], n: int = 4) -> str:
-    return ', '.join(keys[:n]) + (f' ... (+{len(keys) - n})'
-                                  if len(keys) > n else '')
+    return ', '.join(
+        keys[:n]) + (f' ... (+{len(keys) - n})' if len(keys) > n else '')
 
 
 def check_checkpoint_fits(module: nn.Module, state_dict: Dict[str,
@@ -102,5 +102,5 @@ def check_checkpoint_fits(module: nn.Module, state_dict: Dict[str,
             problems.append(f'unexpected {len(extra)}: {_short(extra)}')
     if problems:
         raise PromptBridgeError(
-            f'{what}: the checkpoint does not fit this model ({hint}); '
-            + '; '.join(problems))
+            f'{what}: the checkpoint does not fit this model ({hint}); ' +
+            '; '.join(problems))

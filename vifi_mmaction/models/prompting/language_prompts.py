@@ -210,9 +210,10 @@ class ViFiPromptedTextHead(ViFiTextHead):
         self.class_names = names
         self.prompts = prompts
         self.num_classes = len(names)
-        self.register_buffer('class_tokens',
-                             tokens.to(self.logit_scale.device),
-                             persistent=False)
+        self.register_buffer(
+            'class_tokens',
+            tokens.to(self.logit_scale.device),
+            persistent=False)
         self._class_version += 1
         self.invalidate_cache()
 
@@ -225,7 +226,9 @@ class ViFiPromptedTextHead(ViFiTextHead):
     def _bridge_pre_hook(self, state_dict, prefix, *args) -> None:
         drop_keys(state_dict, prefix, CLASS_DEPENDENT_KEYS)
         check_checkpoint_fits(
-            self, state_dict, prefix,
+            self,
+            state_dict,
+            prefix,
             clip_prefixes=('text.', 'logit_scale'),
             prompt_prefixes=('prompt_learner.', ),
             what=f'{type(self).__name__} ({prefix.rstrip(".")})',

@@ -151,7 +151,10 @@ class ViFiPromptedCLIPBackbone(ViFiCLIPBackbone):
 
     def _check_checkpoint(self, state_dict, prefix, *args) -> None:
         check_checkpoint_fits(
-            self, state_dict, prefix, clip_prefixes=('visual.', ),
+            self,
+            state_dict,
+            prefix,
+            clip_prefixes=('visual.', ),
             prompt_prefixes=('visual_prompts.', ),
             what=f'{type(self).__name__} ({prefix.rstrip(".")})',
             hint=f'CLIP arch={self.arch!r}, vision n_ctx={self.n_ctx}, '

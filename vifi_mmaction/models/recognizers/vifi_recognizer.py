@@ -18,7 +18,7 @@ def _with_clip(cfg: Optional[dict], clip: dict) -> Optional[dict]:
     if cfg is None:
         return None
     cls = MODELS.get(cfg['type']) if isinstance(cfg.get('type'),
-                                                 str) else cfg.get('type')
+                                                str) else cfg.get('type')
     if not getattr(cls, 'takes_clip_config', False):
         return cfg
     cfg = copy.deepcopy(cfg)
@@ -95,8 +95,11 @@ class ViFiRecognizer(Recognizer3D):
         blending = None
         if isinstance(preprocessor, dict):
             blending = preprocessor.pop('blending', None)
-        super().__init__(backbone=backbone, cls_head=cls_head,
-                         data_preprocessor=preprocessor, **kwargs)
+        super().__init__(
+            backbone=backbone,
+            cls_head=cls_head,
+            data_preprocessor=preprocessor,
+            **kwargs)
         if blending is not None:
             self.data_preprocessor.blending = MODELS.build(
                 _blending_with_classes(
@@ -149,9 +152,13 @@ class ViFiRecognizer(Recognizer3D):
                 'ViFiPromptedCLIPBackbone, ViFiPromptedTextHead); this model '
                 'has none')
         groups = self._tower_params()
-        on = dict(both=('image', 'text', 'scale'), image=('image', ),
-                  text=('text', ), none=(), prompts=(),
-                  head=())[self.train_towers]
+        on = dict(
+            both=('image', 'text', 'scale'),
+            image=('image', ),
+            text=('text', ),
+            none=(),
+            prompts=(),
+            head=())[self.train_towers]
         clip_ids = {id(p) for g in groups.values() for p in g}
         train_ids = {id(p) for g in on for p in groups[g]}
         for p in self.parameters():
@@ -230,8 +237,8 @@ class ViFiRecognizer(Recognizer3D):
         # The backbone output is the neck's input: read it on the way
         # instead of running the backbone a second time.
         handle = self.backbone.register_forward_hook(
-            lambda module, args, out: frames.append(out)
-        ) if frame_embeddings else None
+            lambda module, args, out: frames.append(
+                out)) if frame_embeddings else None
         try:
             if self.test_cfg and self.test_cfg.get('max_testing_views'):
                 feats = torch.cat([
@@ -252,6 +259,6 @@ class ViFiRecognizer(Recognizer3D):
                     f'per-frame embeddings need a per-frame backbone '
                     f'([B, T, D] output), got {tuple(per_frame.shape)}')
             t = per_frame.shape[1]
-            out['frames'] = self.cls_head.embed(per_frame.flatten(
-                0, 1)).view(n, v, t, -1)  # [N, V, T, E]
+            out['frames'] = self.cls_head.embed(per_frame.flatten(0, 1)).view(
+                n, v, t, -1)  # [N, V, T, E]
         return out

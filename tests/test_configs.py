@@ -54,7 +54,7 @@ TABLE = {
     'zero_shot/clip-text-ft_vit-b16_clip-openai_8xb4-32f_k400-rgb.py':
     dict(K400_RECIPE, towers='text'),
     'quickstart/vifi-clip_tiny_synthetic.py':
-    dict(frames=8, lr=1e-3, epochs=12, batch=8, template=FT, towers='both',
+    dict(frames=8, lr=5e-3, epochs=12, batch=8, template=FT, towers='both',
          views=1, labels=('base_labels.csv', None), gpus=1),
     'fully_supervised/vifi-clip_vit-b16_clip-openai_8xb4-16f_k400-rgb.py':
     dict(frames=16, lr=2.2e-5, epochs=30, batch=512, template=FT,

@@ -58,8 +58,11 @@ test_evaluator = val_evaluator
 
 optim_wrapper = dict(
     optimizer=dict(
-        type='AdamW', lr=1e-3, betas=(0.9,
-                                      0.98), eps=1e-8, weight_decay=0.001))
+        type='AdamW', lr=5e-3, betas=(0.9, 0.98), eps=1e-8,
+        weight_decay=0.001),
+    # a slower text tower keeps the base class names apart while the
+    # vision tower learns
+    paramwise_cfg=dict(custom_keys={'cls_head.text': dict(lr_mult=0.03)}))
 param_scheduler = [
     dict(
         type='ViFiWarmupCosineLR',

@@ -65,7 +65,7 @@ TABLE = {
     'quickstart/vifi-clip_tiny_synthetic.py':
     dict(
         frames=8,
-        lr=1e-3,
+        lr=5e-3,
         epochs=12,
         batch=8,
         template=FT,

@@ -9,11 +9,11 @@ the frame centre, so the motions (sideways, up and down, diagonally, in a
 circle) differ in the set of places the object visits, which survives the
 temporal mean pooling that ignores frame order (left-to-right and
 right-to-left motion would not be told apart). Each frame also shows a
-fading streak over the last few frames, a line of the motion's orientation
-or an arc. Classes are split into 8 base and 4 novel classes so that every
-colour and every motion of a novel class also appears among the base
-classes, which makes zero-shot transfer to the novel classes possible in
-principle.
+fading streak over up to 16 frames (the whole default clip), a thin line of
+the motion's orientation or an arc. Classes are split into 8 base and 4
+novel classes so that every colour and every motion of a novel class also
+appears among the base classes, which makes zero-shot transfer to the novel
+classes possible in principle.
 
 Writes, under OUT_DIR::
 
@@ -41,8 +41,8 @@ COLOURS = {'red': (40, 40, 220), 'green': (40, 200, 40), 'blue': (220, 60, 30)}
 MOTIONS = ('sideways', 'up and down', 'diagonally', 'in a circle')
 SHAPES = ('square', 'disc')
 TRAIL = 4
-STREAK = 6  # frames of motion streak behind the object
-GHOSTS = 16  # faded copies that draw the streak
+STREAK = 16  # frames of streak behind the object (the default clip)
+GHOSTS = 32  # faded copies that draw the streak
 # Novel classes; each colour and each motion also occurs among base classes.
 NOVEL = {('red', 'sideways'), ('green', 'up and down'), ('blue', 'diagonally'),
          ('red', 'in a circle')}

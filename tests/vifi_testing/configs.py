@@ -105,6 +105,8 @@ def make_cfg(data,
     imports = ['vifi_mmaction']
     if extra_hooks:
         imports.append('vifi_testing.hooks')
+        # Runner.from_cfg(cfg) in this process reads no custom_imports
+        from . import hooks  # noqa: F401
     cfg.custom_imports = dict(imports=imports, allow_failed_imports=False)
     if work_dir is not None:
         cfg.work_dir = str(work_dir)

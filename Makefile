@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: env demo test test-fast lint clean
+.PHONY: env demo test test-fast test-multiprocess lint clean
 
 env: $(STAMP)
 
@@ -33,6 +33,18 @@ test-fast: env
 	$(PY) -m pytest tests -q -p no:cacheprovider -m "not slow"; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests were collected"; exit 1; fi; \
 	exit $$rc
+
+# Every multi-process test (marked multiprocess), ROUNDS times in a row;
+# stops at the first failing round and keeps its log in work_dirs/.
+ROUNDS ?= 20
+test-multiprocess: env
+	@mkdir -p work_dirs; for i in $$(seq 1 $(ROUNDS)); do \
+	  start=$$(date +%s); \
+	  $(PY) -m pytest tests -q -p no:cacheprovider -m multiprocess \
+	    > work_dirs/multiprocess_round.log 2>&1; rc=$$?; \
+	  echo "round $$i/$(ROUNDS): rc=$$rc, $$(( $$(date +%s) - start )) s, $$(tail -n 1 work_dirs/multiprocess_round.log)"; \
+	  if [ $$rc -ne 0 ]; then echo "see work_dirs/multiprocess_round.log"; exit 1; fi; \
+	done
 
 # flake8, isort and yapf with the settings of setup.cfg; changes nothing.
 LINT_PATHS := vifi_mmaction tools tests configs setup.py

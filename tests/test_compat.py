@@ -526,6 +526,7 @@ assert t.tolist() == [2.0, 2.0, 2.0]
 
 
 @pytest.mark.slow
+@pytest.mark.multiprocess
 def test_two_rank_gloo_jobs_exit_cleanly_every_time(tmp_path):
     # without the fix about 1 run in 3 aborts on a 2-core machine; 10 clean
     # runs in a row then happen by chance about 1 % of the time

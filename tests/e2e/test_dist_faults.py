@@ -17,7 +17,8 @@ import time
 import pytest
 from vifi_testing import make_cfg, run_tool, write_cfg
 
-pytestmark = pytest.mark.slow  # 2 processes through tools/dist_train.sh
+# 2 processes through tools/dist_train.sh
+pytestmark = [pytest.mark.slow, pytest.mark.multiprocess]
 
 BOUND_S = 60  # torchrun notices a dead worker within a second or two
 

@@ -47,6 +47,7 @@ def test_resume_continues_from_last_epoch(trained, synthetic_data):
     assert osp.isfile(osp.join(trained, 'epoch_2.pth'))
 
 
+@pytest.mark.multiprocess
 def test_dist_train_two_cpu_processes(synthetic_data, tmp_path):
     run_tool('bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir',
              str(tmp_path), '--cfg-options', *data_opts(synthetic_data),

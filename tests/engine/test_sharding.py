@@ -63,6 +63,7 @@ def _state(path):
 
 
 @pytest.mark.slow
+@pytest.mark.multiprocess
 def test_fsdp_on_two_cpu_processes_matches_one_process(synthetic_data,
                                                        tmp_path):
     data = synthetic_data

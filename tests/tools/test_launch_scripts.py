@@ -1,0 +1,132 @@
+"""tools/dist_*.sh and slurm_*.sh (all through tools/launch.sh) hand torchrun
+and srun the command they document (a stand-in ``srun`` on PATH, or a
+stand-in ``PYTHON``, records its arguments)."""
+import os
+import os.path as osp
+import stat
+import subprocess
+
+import pytest
+from vifi_testing import REPO_ROOT
+
+pytestmark = pytest.mark.slow  # runs the shell scripts as processes
+
+TOOLS = osp.join(REPO_ROOT, 'tools')
+
+
+def _launch(tmp_path, script, *args, **env):
+    """Run ``script`` with a recording ``srun`` on PATH; the dist scripts get
+    it as ``PYTHON`` (they run ``$PYTHON -m torch.distributed.run``).
+
+    Returns:
+        tuple: the recorded argv (list of str), the PYTHONPATH the command saw
+        and the script's exit status (the stand-in exits 7).
+    """
+    record = tmp_path / 'launched_args'
+    fake = tmp_path / 'bin' / 'srun'
+    fake.parent.mkdir()
+    fake.write_text('#!/usr/bin/env bash\n'
+                    f'printf "%s\\n" "$@" > {record}\n'
+                    f'echo "$PYTHONPATH" > {record}.pythonpath\n'
+                    'exit 7\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    run_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ('PYTHONPATH', 'PYTHON', 'GPUS', 'GPUS_PER_NODE',
+                     'CPUS_PER_TASK', 'SRUN_ARGS', 'NNODES', 'NODE_RANK',
+                     'MASTER_ADDR', 'PORT')
+    }
+    if script.startswith('dist_'):
+        run_env['PYTHON'] = str(fake)
+    run_env.update(env)
+    run_env['PATH'] = f'{fake.parent}:{os.environ["PATH"]}'
+    proc = subprocess.run(['bash', osp.join(TOOLS, script), *args],
+                          env=run_env,
+                          timeout=60)
+    pythonpath = (tmp_path / 'launched_args.pythonpath').read_text().strip()
+    return record.read_text().splitlines(), pythonpath, proc.returncode
+
+
+def test_slurm_train_runs_train_py_on_every_task(tmp_path):
+    argv, pythonpath, _ = _launch(
+        tmp_path,
+        'slurm_train.sh',
+        'gpu',
+        'vifi',
+        'configs/vifi_k400.py',
+        'work_dirs/x',
+        '--amp',
+        'bf16',
+        GPUS='16',
+        SRUN_ARGS='--qos=high -N2',
+        PYTHON='python3.11')
+    assert argv == [
+        '-p', 'gpu', '--job-name=vifi', '--gres=gpu:8', '--ntasks=16',
+        '--ntasks-per-node=8', '--cpus-per-task=5', '--kill-on-bad-exit=1',
+        '--qos=high', '-N2', 'python3.11', '-u', f'{TOOLS}/train.py',
+        'configs/vifi_k400.py', '--work-dir=work_dirs/x', '--launcher',
+        'slurm', '--amp', 'bf16'
+    ]
+    assert pythonpath == f'{TOOLS}/..'  # the plugin imports from the clone
+
+
+def test_slurm_test_runs_test_py_with_the_checkpoint(tmp_path):
+    argv, _, _ = _launch(
+        tmp_path,
+        'slurm_test.sh',
+        'gpu',
+        'eval',
+        'cfg.py',
+        'ckpt with space',
+        '--dump',
+        'out.pkl',
+        GPUS='4',
+        GPUS_PER_NODE='4',
+        CPUS_PER_TASK='2')
+    assert argv == [
+        '-p', 'gpu', '--job-name=eval', '--gres=gpu:4', '--ntasks=4',
+        '--ntasks-per-node=4', '--cpus-per-task=2', '--kill-on-bad-exit=1',
+        'python', '-u', f'{TOOLS}/test.py', 'cfg.py', 'ckpt with space',
+        '--launcher', 'slurm', '--dump', 'out.pkl'
+    ]
+
+
+def test_dist_train_runs_torchrun_with_the_node_settings(tmp_path):
+    argv, pythonpath, status = _launch(
+        tmp_path,
+        'dist_train.sh',
+        'cfg.py',
+        '2',
+        '--amp',
+        'bf16',
+        NNODES='2',
+        NODE_RANK='1',
+        MASTER_ADDR='10.0.0.1',
+        PORT='1234')
+    assert argv == [
+        '-m', 'torch.distributed.run', '--nnodes=2', '--node_rank=1',
+        '--master_addr=10.0.0.1', '--nproc_per_node=2', '--master_port=1234',
+        f'{TOOLS}/train.py', 'cfg.py', '--launcher', 'pytorch', '--amp', 'bf16'
+    ]
+    assert pythonpath == f'{TOOLS}/..'
+    assert status == 7  # the launcher's exit status is the script's
+
+
+def test_dist_test_runs_test_py_with_the_checkpoint(tmp_path):
+    argv, pythonpath, _ = _launch(
+        tmp_path,
+        'dist_test.sh',
+        'cfg.py',
+        'ckpt with space',
+        '3',
+        '--dump',
+        'out.pkl',
+        PYTHONPATH='/elsewhere')
+    assert argv == [
+        '-m', 'torch.distributed.run', '--nnodes=1', '--node_rank=0',
+        '--master_addr=127.0.0.1', '--nproc_per_node=3', '--master_port=29500',
+        f'{TOOLS}/test.py', 'cfg.py', 'ckpt with space', '--launcher',
+        'pytorch', '--dump', 'out.pkl'
+    ]
+    assert pythonpath == f'{TOOLS}/..:/elsewhere'  # the clone comes first

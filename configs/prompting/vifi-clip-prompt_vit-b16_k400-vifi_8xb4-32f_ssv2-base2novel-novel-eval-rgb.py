@@ -3,11 +3,9 @@
 #   python tools/test.py THIS_CONFIG work_dirs/<s1 run>/epoch_11.pth
 # The class-dependent text inputs are rebuilt for the novel names.
 _base_ = [
-    '../_base_/protocols/prompting_base2novel.py',
+    '../_base_/protocols/prompting_novel_eval.py',
     '../_base_/datasets/ssv2_novel.py'
 ]
 
 # paths: _base_/datasets/ssv2_novel.py (novel classes, their test split)
-model = dict(
-    cls_head=dict(class_names=_base_.label_file),
-    data_preprocessor=dict(blending=None))  # training-only augmentation
+model = dict(cls_head=dict(class_names=_base_.label_file))

@@ -20,11 +20,9 @@ val_dataloader = dict(
     num_workers=8,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
+    # the training dataset's fields, with the test pipeline
     dataset=dict(
-        type='ViFiVideoDataset',
-        ann_file=None,
-        class_names=None,
-        data_prefix=dict(video=None),
+        train_dataloader['dataset'],
         pipeline={{_base_.test_pipeline}},
         test_mode=True))
 test_dataloader = val_dataloader

@@ -4,8 +4,8 @@
 # accumulation steps = 64. Validated and tested on the base classes; the
 # novel classes are tested with the matching -novel-eval-rgb.py config.
 _base_ = [
-    '../_base_/protocols/base2novel.py', '../_base_/datasets/k400_base.py'
+    '../_base_/protocols/base2novel.py', '../_base_/datasets/k400_base_s1.py'
 ]
 
-# paths: _base_/datasets/k400_base.py (base classes, seed-1 split)
+# paths: _base_/datasets/k400_base.py (base classes) and k400_base_s1.py
 model = dict(cls_head=dict(class_names=_base_.label_file))

@@ -4,9 +4,9 @@
 # validates on them. docs/bridge_and_prompt.md has the two-stage recipe.
 _base_ = [
     '../_base_/protocols/prompting_base2novel.py',
-    '../_base_/datasets/hmdb51_base.py'
+    '../_base_/datasets/hmdb51_base_s1.py'
 ]
 
-# paths: _base_/datasets/hmdb51_base.py (base classes, seed-1 split) and, for
-# the stage-1 checkpoint, load_from in _base_/protocols/prompting.py
+# paths: _base_/datasets/hmdb51_base.py (base classes), hmdb51_base_s1.py
+# (training split), load_from in _base_/protocols/prompting.py (stage 1)
 model = dict(cls_head=dict(class_names=_base_.label_file))

@@ -1,5 +1,5 @@
-# Official ViFi-CLIP video pipelines (32 frames, 224 px). Leaf configs build
-# the dataloaders from these pipelines and their own paths.
+# Official ViFi-CLIP video pipelines (32 frames, 224 px), which
+# video_32f_224_loaders.py puts in the dataloaders.
 num_frames = 32
 # Training: the official recipe in two halves. Workers decode the sampled
 # frames in one pass, crop, and draw the flip/colour-jitter/grayscale

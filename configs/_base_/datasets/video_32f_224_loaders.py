@@ -1,5 +1,7 @@
-# Dataloaders over the official 32-frame pipelines (video_32f_224.py). Leaf
-# configs fill in the paths: ann_file, class_names, data_prefix.video.
+# Dataloaders over the official 32-frame pipelines (video_32f_224.py). The
+# dataset bases (hmdb51.py, ...) fill in the paths: data_prefix.video,
+# class_names and the test split's ann_file; leaf configs their training
+# split.
 _base_ = ['video_32f_224.py']
 
 train_dataloader = dict(

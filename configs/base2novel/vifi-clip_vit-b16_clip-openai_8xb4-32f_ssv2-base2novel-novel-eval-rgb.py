@@ -5,15 +5,9 @@
 # The base accuracy is `tools/test.py` of the seed's own config; then
 # `python tools/report.py hm` (docs/protocols.md).
 _base_ = [
-    '../_base_/protocols/zero_shot_eval.py', '../_base_/datasets/ssv2.py'
+    '../_base_/protocols/zero_shot_eval.py', '../_base_/datasets/ssv2_novel.py'
 ]
 
-# ---- paths: edit these (videos: data_root in _base_/datasets/ssv2.py) -----
-ann_file_test = 'data/ssv2/splits/base2novel/novel_val.txt'
-label_file = 'data/labels/ssv2_174_novel_labels.csv'  # 87 novel classes
-# ---------------------------------------------------------------------------
-
-model = dict(cls_head=dict(class_names=label_file))
-test_dataloader = dict(
-    dataset=dict(ann_file=ann_file_test, class_names=label_file))
+# paths: _base_/datasets/ssv2_novel.py (novel classes, their test split)
+model = dict(cls_head=dict(class_names=_base_.label_file))
 train_dataloader = val_dataloader = val_evaluator = None  # test only

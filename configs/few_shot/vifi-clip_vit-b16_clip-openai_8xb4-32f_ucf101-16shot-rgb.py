@@ -5,18 +5,10 @@
 # K=2, 4, 8: the sibling configs.
 _base_ = ['../_base_/protocols/few_shot.py', '../_base_/datasets/ucf101.py']
 
-# ---- paths: edit these (videos: data_root in _base_/datasets/ucf101.py) -----
-# official datasets_splits/ and labels/ (or tools/data/make_few_shot_split.py)
+# ---- paths: edit these (the rest: _base_/datasets/ucf101.py) ---------------
+# official datasets_splits/ (or tools/data/make_few_shot_split.py)
 ann_file_train = 'data/ucf101/splits/train1_few_shot_16.txt'
-ann_file_val = 'data/ucf101/splits/val1.txt'
-label_file = 'data/labels/ucf_101_labels.csv'  # 101 classes
-clip_weights = 'data/clip/ViT-B-16.pt'  # OpenAI JIT archive or state dict
 # ---------------------------------------------------------------------------
 
-model = dict(
-    clip=dict(pretrained=clip_weights), cls_head=dict(class_names=label_file))
-train_dataloader = dict(
-    dataset=dict(ann_file=ann_file_train, class_names=label_file))
-val_dataloader = dict(
-    dataset=dict(ann_file=ann_file_val, class_names=label_file))
-test_dataloader = val_dataloader
+model = dict(cls_head=dict(class_names=_base_.label_file))
+train_dataloader = dict(dataset=dict(ann_file=ann_file_train))

@@ -7,20 +7,7 @@ _base_ = [
     '../_base_/datasets/k400_16f_4x3.py'
 ]
 
-# ---- paths: edit these (videos: data_root in _base_/datasets/k400.py) -----
-ann_file_train = 'data/kinetics400/splits/train.txt'  # official k400_splits
-ann_file_val = 'data/kinetics400/splits/val.txt'
-label_file = 'data/labels/kinetics_400_labels.csv'  # 400 classes
-clip_weights = 'data/clip/ViT-B-16.pt'  # OpenAI JIT archive or state dict
-# ---------------------------------------------------------------------------
-
-model = dict(
-    clip=dict(pretrained=clip_weights), cls_head=dict(class_names=label_file))
-train_dataloader = dict(
-    dataset=dict(ann_file=ann_file_train, class_names=label_file))
-val_dataloader = dict(
-    dataset=dict(ann_file=ann_file_val, class_names=label_file))
-test_dataloader = dict(
-    dataset=dict(ann_file=ann_file_val, class_names=label_file))
-
+# paths: the data in _base_/datasets/k400.py, the CLIP weights in
+# _base_/models/vifi-clip_vit-b16.py (docs/datasets.md)
+model = dict(cls_head=dict(class_names=_base_.label_file))
 optim_wrapper = dict(optimizer=dict(lr=2.2e-5), accumulative_counts=16)

@@ -14,16 +14,11 @@ _base_ = [
     '../_base_/protocols/mixing.py', '../_base_/datasets/k400_16f_4x3.py'
 ]
 
-# ---- paths: edit these (videos: data_root in _base_/datasets/k400.py) -----
-ann_file_train = 'data/kinetics400/splits/train.txt'
-ann_file_val = 'data/kinetics400/splits/val.txt'
-label_file = 'data/labels/kinetics_400_labels.csv'
-clip_weights = 'data/clip/ViT-B-16.pt'
-num_classes = 400
-# ---------------------------------------------------------------------------
+# paths: the data in _base_/datasets/k400.py, the CLIP weights (they fill
+# the backbone) in _base_/models/vifi-clip_vit-b16.py
+num_classes = 400  # the label file's (_base_/datasets/k400.py)
 
 model = dict(
-    clip=dict(pretrained=clip_weights),  # fills the backbone
     train_towers='head',  # 'head': linear probe | 'image': full fine-tuning
     # the CLIP backbone and mean-pool neck give [N, 512]
     cls_head=dict(
@@ -34,12 +29,5 @@ model = dict(
         spatial_type=None,  # features are already pooled
         dropout_ratio=0.0,
         average_clips='prob'))
-
-train_dataloader = dict(
-    dataset=dict(ann_file=ann_file_train, class_names=label_file))
-val_dataloader = dict(
-    dataset=dict(ann_file=ann_file_val, class_names=label_file))
-test_dataloader = dict(
-    dataset=dict(ann_file=ann_file_val, class_names=label_file))
 
 optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=0.0))

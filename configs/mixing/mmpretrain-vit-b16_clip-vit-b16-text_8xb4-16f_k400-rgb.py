@@ -11,18 +11,15 @@ _base_ = [
     '../_base_/protocols/mixing.py', '../_base_/datasets/k400_16f_4x3.py'
 ]
 
-# ---- paths: edit these (videos: data_root in _base_/datasets/k400.py) -----
-ann_file_train = 'data/kinetics400/splits/train.txt'
-ann_file_val = 'data/kinetics400/splits/val.txt'
-label_file = 'data/labels/kinetics_400_labels.csv'
-clip_weights = 'data/clip/ViT-B-16.pt'  # only the text tower is used
+# paths: the data in _base_/datasets/k400.py, the CLIP weights (only the
+# text tower is used) in _base_/models/vifi-clip_vit-b16.py
+# ---- paths: edit these ----------------------------------------------------
 # an mmpretrain ViT-B/16 (224 px) classifier checkpoint; its `backbone.*`
 # weights are loaded
 vit_checkpoint = 'data/pretrained/mmpretrain_vit-base-p16_224.pth'
 # ---------------------------------------------------------------------------
 
 model = dict(
-    clip=dict(pretrained=clip_weights),  # fills the head
     train_towers='image',  # ViT + neck + projection train; text frozen
     backbone=dict(
         type='ViFiFrameWiseBackbone',  # [N, C, T, H, W] -> [N, T, 768]
@@ -37,15 +34,8 @@ model = dict(
                 checkpoint=vit_checkpoint,
                 prefix='backbone.'))),
     # the mean-pool neck gives [N, 768]
-    cls_head=dict(class_names=label_file,
+    cls_head=dict(class_names=_base_.label_file,
                   in_channels=768))  # adds the learnable 768 -> 512 projection
-
-train_dataloader = dict(
-    dataset=dict(ann_file=ann_file_train, class_names=label_file))
-val_dataloader = dict(
-    dataset=dict(ann_file=ann_file_val, class_names=label_file))
-test_dataloader = dict(
-    dataset=dict(ann_file=ann_file_val, class_names=label_file))
 
 optim_wrapper = dict(
     optimizer=dict(lr=1e-4, weight_decay=0.05),

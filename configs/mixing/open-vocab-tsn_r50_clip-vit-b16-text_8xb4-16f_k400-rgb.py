@@ -10,16 +10,11 @@ _base_ = [
     '../_base_/protocols/mixing.py', '../_base_/datasets/k400_16f_4x3.py'
 ]
 
-# ---- paths: edit these (videos: data_root in _base_/datasets/k400.py) -----
-ann_file_train = 'data/kinetics400/splits/train.txt'
-ann_file_val = 'data/kinetics400/splits/val.txt'
-label_file = 'data/labels/kinetics_400_labels.csv'
-clip_weights = 'data/clip/ViT-B-16.pt'  # only the text tower is used
-# ---------------------------------------------------------------------------
+# paths: the data in _base_/datasets/k400.py, the CLIP weights in
+# _base_/models/vifi-clip_vit-b16.py: they fill the head (text tower + logit
+# scale); the ResNet takes no CLIP keys
 
 model = dict(
-    # fills the head (text tower + logit scale); the ResNet takes no CLIP keys
-    clip=dict(pretrained=clip_weights),
     # ResNet + neck + head projection train; CLIP text tower frozen
     train_towers='image',
     backbone=dict(
@@ -32,14 +27,7 @@ model = dict(
     # mean over time and space: [N, T, 2048, h, w] -> [N, 2048]
     neck=dict(dim=(1, 3, 4)),
     cls_head=dict(
-        class_names=label_file,
+        class_names=_base_.label_file,
         in_channels=2048))  # != 512: adds the learnable 2048 -> 512 projection
-
-train_dataloader = dict(
-    dataset=dict(ann_file=ann_file_train, class_names=label_file))
-val_dataloader = dict(
-    dataset=dict(ann_file=ann_file_val, class_names=label_file))
-test_dataloader = dict(
-    dataset=dict(ann_file=ann_file_val, class_names=label_file))
 
 optim_wrapper = dict(optimizer=dict(lr=1e-4, weight_decay=0.05))

@@ -9,28 +9,18 @@ _base_ = [
     '../_base_/protocols/mixing.py', '../_base_/datasets/k400_16f_4x3.py'
 ]
 
-# ---- paths: edit these (videos: data_root in _base_/datasets/k400.py) -----
-ann_file_train = 'data/kinetics400/splits/train.txt'
-ann_file_val = 'data/kinetics400/splits/val.txt'
-label_file = 'data/labels/kinetics_400_labels.csv'
-clip_weights = 'data/clip/ViT-B-16.pt'  # only the text tower is used
+# paths: the data in _base_/datasets/k400.py, the CLIP weights (only the
+# text tower is used) in _base_/models/vifi-clip_vit-b16.py
+# ---- paths: edit these ----------------------------------------------------
 load_from = None  # e.g. an mmaction X3D-M Kinetics-400 checkpoint
 # ---------------------------------------------------------------------------
 
 model = dict(
-    clip=dict(pretrained=clip_weights),  # fills the head
     train_towers='image',  # X3D + projection train; text tower frozen
     # X3D-M: [N, C, T, H, W] -> [N, 432, T, h, w]
     backbone=dict(type='X3D', gamma_w=1, gamma_b=2.25, gamma_d=2.2),
     neck=dict(dim=(2, 3, 4)),  # -> [N, 432]
-    cls_head=dict(class_names=label_file,
+    cls_head=dict(class_names=_base_.label_file,
                   in_channels=432))  # adds the learnable 432 -> 512 projection
-
-train_dataloader = dict(
-    dataset=dict(ann_file=ann_file_train, class_names=label_file))
-val_dataloader = dict(
-    dataset=dict(ann_file=ann_file_val, class_names=label_file))
-test_dataloader = dict(
-    dataset=dict(ann_file=ann_file_val, class_names=label_file))
 
 optim_wrapper = dict(optimizer=dict(lr=1e-4, weight_decay=0.05))

@@ -6,19 +6,10 @@ _base_ = [
     '../_base_/protocols/prompting_few_shot.py', '../_base_/datasets/hmdb51.py'
 ]
 
-# ---- paths: edit these (videos: data_root in _base_/datasets/hmdb51.py) ----
-# stage-1 ViFi-CLIP checkpoint (tools/train.py on the K-400 config)
-load_from = ('work_dirs/vifi-clip_vit-b16_clip-openai_8xb4-32f_k400-rgb/'
-             'epoch_10.pth')
-# official ViFi-CLIP split and label files (datasets_splits/, labels/)
+# ---- paths: edit these (the rest: _base_/datasets/hmdb51.py and, for the ----
+# stage-1 checkpoint, load_from in _base_/protocols/prompting.py)
 ann_file_train = 'data/hmdb51/splits/train1_few_shot_2.txt'
-ann_file_val = 'data/hmdb51/splits/val1.txt'
-label_file = 'data/labels/hmdb_51_labels.csv'  # 51 classes
 # ---------------------------------------------------------------------------
 
-model = dict(cls_head=dict(class_names=label_file))
-train_dataloader = dict(
-    dataset=dict(ann_file=ann_file_train, class_names=label_file))
-val_dataloader = dict(
-    dataset=dict(ann_file=ann_file_val, class_names=label_file))
-test_dataloader = val_dataloader
+model = dict(cls_head=dict(class_names=_base_.label_file))
+train_dataloader = dict(dataset=dict(ann_file=ann_file_train))

@@ -3,15 +3,9 @@
 #   python tools/test.py THIS_CONFIG work_dirs/<s1 run>/epoch_11.pth
 # The class-dependent text inputs are rebuilt for the novel names.
 _base_ = [
-    'vifi-clip-prompt_vit-b16_k400-vifi_8xb4-32f_hmdb51-base2novel-s1-rgb.py'
+    '../_base_/protocols/prompting_novel_eval.py',
+    '../_base_/datasets/hmdb51_novel.py'
 ]
 
-ann_file_val = 'data/hmdb51/splits/base2novel/novel_val.txt'
-label_file = 'data/labels/hmdb_51_novel_labels.csv'  # 25 classes
-
-model = dict(
-    cls_head=dict(class_names=label_file),
-    data_preprocessor=dict(blending=None))  # training-only augmentation
-val_dataloader = dict(
-    dataset=dict(ann_file=ann_file_val, class_names=label_file))
-test_dataloader = val_dataloader
+# paths: _base_/datasets/hmdb51_novel.py (novel classes, their test split)
+model = dict(cls_head=dict(class_names=_base_.label_file))

@@ -1,7 +1,13 @@
 # Tiny ViFi-CLIP on the synthetic dataset of
 # tools/data/make_synthetic_dataset.py.
-# Trains on base classes in a few CPU minutes (`make demo`).
-_base_ = ['../_base_/default_runtime.py', '../_base_/models/vifi-clip_tiny.py']
+# Trains on base classes in a few CPU minutes (`make demo`): our loaders,
+# pipelines and schedule scaled down (8 frames at 32 px, batch 8, 12 epochs)
+# with plain AdamW (no AMP) and mmengine's epoch loop.
+_base_ = [
+    '../_base_/default_runtime.py', '../_base_/models/vifi-clip_tiny.py',
+    '../_base_/datasets/video_32f_224_loaders.py',
+    '../_base_/schedules/adamw_warmup-cosine_10e.py'
+]
 
 data_root = 'data/synthetic'
 label_file = f'{data_root}/base_labels.csv'
@@ -11,72 +17,55 @@ num_frames = 8
 
 model = dict(cls_head=dict(class_names=label_file))
 
+
+def _changed(pipeline, **steps):
+    """``pipeline`` with the arguments in ``steps`` (by step type) changed.
+    """
+    return [dict(step, **steps.get(step['type'], {})) for step in pipeline]
+
+
+# the official test pipeline at 32 px: short side 36, centre crop 32
+test_pipeline = _changed(
+    _base_.test_pipeline,
+    ViFiSampleFrames=dict(num_frames=num_frames),
+    Resize=dict(scale=(-1, 36)),
+    CenterCrop=dict(crop_size=32))
+# training: segments sampled at random offsets, a random crop
 train_pipeline = [
-    dict(type='ViFiDecordInit'),
+    test_pipeline[0],
     dict(type='ViFiSampleFrames', num_frames=num_frames),
-    dict(type='ViFiDecordDecode'),
-    dict(type='Resize', scale=(-1, 36)),
+    *test_pipeline[2:4],  # decode, resize
     dict(type='RandomCrop', size=32),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-test_pipeline = [
-    dict(type='ViFiDecordInit'),
-    dict(type='ViFiSampleFrames', num_frames=num_frames, test_mode=True),
-    dict(type='ViFiDecordDecode'),
-    dict(type='Resize', scale=(-1, 36)),
-    dict(type='CenterCrop', crop_size=32),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
+    *test_pipeline[5:],  # format, pack
 ]
 train_dataloader = dict(
     batch_size=8,
     num_workers=2,
     persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    drop_last=False,
     dataset=dict(
-        type='ViFiVideoDataset',
         ann_file=ann_file_train,
         class_names=label_file,
         data_prefix=dict(video=f'{data_root}/videos'),
         pipeline=train_pipeline))
-val_dataloader = dict(
+val_dataloader = test_dataloader = dict(
     batch_size=8,
     num_workers=2,
     persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='ViFiVideoDataset',
+        train_dataloader['dataset'],
         ann_file=ann_file_val,
-        class_names=label_file,
-        data_prefix=dict(video=f'{data_root}/videos'),
-        pipeline=test_pipeline,
-        test_mode=True))
-test_dataloader = val_dataloader
-val_evaluator = dict(type='AccMetric')
-test_evaluator = val_evaluator
+        pipeline=test_pipeline))
 
 optim_wrapper = dict(
-    optimizer=dict(
-        type='AdamW', lr=5e-3, betas=(0.9, 0.98), eps=1e-8,
-        weight_decay=0.001),
+    _delete_=True,  # mmengine's OptimWrapper: fp32 everywhere
+    optimizer=dict(_base_.optim_wrapper.optimizer, lr=5e-3),
     # a slower text tower keeps the base class names apart while the
     # vision tower learns
     paramwise_cfg=dict(custom_keys={'cls_head.text': dict(lr_mult=0.03)}))
-param_scheduler = [
-    dict(
-        type='ViFiWarmupCosineLR',
-        warmup=1,
-        min_ratio=0.01,
-        begin=0,
-        end=12,
-        by_epoch=True,
-        convert_to_iter_based=True)
-]
+param_scheduler = [dict(_base_.param_scheduler[0], warmup=1, end=12)]
 train_cfg = dict(
     type='EpochBasedTrainLoop', max_epochs=12, val_begin=12, val_interval=4)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=4, save_best=None, max_keep_ckpts=2))

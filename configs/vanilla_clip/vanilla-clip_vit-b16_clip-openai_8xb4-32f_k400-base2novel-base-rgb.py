@@ -3,12 +3,9 @@
 # converted with tools/convert_official_checkpoint.py (docs/protocols.md).
 # As the novel-class config, on the base classes.
 _base_ = [
-    'vanilla-clip_vit-b16_clip-openai_8xb4-32f_k400-base2novel-novel-rgb.py'
+    '../_base_/protocols/vanilla_clip.py', '../_base_/datasets/k400_base.py'
 ]
 
-ann_file_test = 'data/kinetics400/splits/base2novel/base_val.txt'
-label_file = 'data/labels/kinetics_400_base_labels.csv'
-
-model = dict(cls_head=dict(class_names=label_file))
-test_dataloader = dict(
-    dataset=dict(ann_file=ann_file_test, class_names=label_file))
+# paths: _base_/datasets/k400_base.py (base classes, their test split)
+model = dict(cls_head=dict(class_names=_base_.label_file))
+train_dataloader = val_dataloader = val_evaluator = None  # test only

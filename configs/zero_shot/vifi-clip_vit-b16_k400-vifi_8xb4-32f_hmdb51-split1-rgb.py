@@ -7,12 +7,6 @@ _base_ = [
     '../_base_/protocols/zero_shot_eval.py', '../_base_/datasets/hmdb51.py'
 ]
 
-# ---- paths: edit these (videos: data_root in _base_/datasets/hmdb51.py) -----
-ann_file_test = 'data/hmdb51/splits/val1.txt'
-label_file = 'data/labels/hmdb_51_labels.csv'
-# ---------------------------------------------------------------------------
-
-model = dict(cls_head=dict(class_names=label_file))
-test_dataloader = dict(
-    dataset=dict(ann_file=ann_file_test, class_names=label_file))
+# paths: _base_/datasets/hmdb51.py (the labels and split 1)
+model = dict(cls_head=dict(class_names=_base_.label_file))
 train_dataloader = val_dataloader = val_evaluator = None  # test only

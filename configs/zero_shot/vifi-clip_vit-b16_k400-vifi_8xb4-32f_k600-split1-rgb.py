@@ -8,12 +8,5 @@ _base_ = [
     '../_base_/protocols/zero_shot_eval.py', '../_base_/datasets/k600.py'
 ]
 
-# ---- paths: edit these (videos: data_root in _base_/datasets/k600.py) -----
-ann_file_test = 'data/kinetics600/splits/ZS_split1_K600_eval.txt'
-label_file = 'data/labels/ZS_split1_K600.csv'
-# ---------------------------------------------------------------------------
-
-model = dict(cls_head=dict(class_names=label_file))
-test_dataloader = dict(
-    dataset=dict(ann_file=ann_file_test, class_names=label_file))
-train_dataloader = val_dataloader = val_evaluator = None  # test only
+# paths: _base_/datasets/k600.py (the labels and split 1)
+model = dict(cls_head=dict(class_names=_base_.label_file))

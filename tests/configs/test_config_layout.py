@@ -1,11 +1,14 @@
 """The layout of configs/ (docs/configs.md): every leaf reaches exactly one
 protocol base through its ``_base_`` chain, the protocol bases hold the
-runtime, the model and the Mixup/CutMix that leaves used to copy, and the
-schedules reuse one scheduler. Read from the files' ``_base_`` lists, not
+runtime, the model and the Mixup/CutMix that leaves used to copy, the
+schedules reuse one scheduler, and every data and weight path but a
+training split is written in one file. Read from the files' text, not
 from loaded configs: test_configs.py checks the loaded values."""
 import ast
+import collections
 import glob
 import os.path as osp
+import re
 
 import pytest
 from mmengine.config import Config
@@ -110,3 +113,29 @@ def test_schedules_share_one_scheduler():
         cfg = Config.fromfile(p)
         assert [s.end for s in cfg.param_scheduler] == \
             [cfg.train_cfg.max_epochs], osp.basename(p)
+
+
+def test_paths_are_written_once():
+    """Video folders, label files, test splits and weights are written in
+    one file each, a dataset, model or protocol base that every config
+    using them inherits. Only a training split may be written twice: the
+    fine-tuning and the prompting leaf of a protocol both own theirs."""
+    files = collections.defaultdict(list)
+    for path in glob.glob(osp.join(CONFIG_DIR, '**', '*.py'), recursive=True):
+        with open(path, encoding='utf-8') as f:
+            tree = ast.parse(f.read(), path)
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                    and node.value.startswith(('data/', 'work_dirs/'))):
+                files[node.value].append(osp.relpath(path, CONFIG_DIR))
+    assert 'data/clip/ViT-B-16.pt' in files  # the scan sees the paths
+    training = re.compile(r'(train\.txt|_train\.txt|few_shot_\d+\.txt)$')
+    again = {
+        p: sorted(where)
+        for p, where in files.items()
+        if len(where) > 1 and not training.search(p)
+    }
+    assert again == {}
+    assert files['data/clip/ViT-B-16.pt'] == [
+        osp.join('_base_', 'models', 'vifi-clip_vit-b16.py')
+    ]

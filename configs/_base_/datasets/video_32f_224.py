@@ -1,5 +1,5 @@
-# Official ViFi-CLIP video pipelines (32 frames, 224 px). Leaf configs build
-# the dataloaders from these pipelines and their own paths.
+# Official ViFi-CLIP video pipelines (32 frames, 224 px), which
+# video_32f_224_loaders.py puts in the dataloaders.
 num_frames = 32
 # Training: the official recipe in two halves. Workers decode the sampled
 # frames in one pass, crop, and draw the flip/colour-jitter/grayscale
@@ -37,16 +37,9 @@ train_pipeline = [
 # leaf selects it by setting train_dataloader.dataset.pipeline to
 # _base_.cpu_aug_train_pipeline (docs/configs.md).
 cpu_aug_train_pipeline = [
-    dict(type='ViFiDecordInit'),
-    dict(type='ViFiSampleFrames', num_frames=num_frames),
+    *train_pipeline[:2],  # open, sample
     dict(type='ViFiDecordDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(
-        type='MultiScaleCrop',
-        input_size=224,
-        scales=(1, 0.875, 0.75, 0.66),
-        random_crop=False,
-        max_wh_scale_gap=1),
+    *train_pipeline[3:5],  # resize to 256, multi-scale crop
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
     # official colour augmentation, decided once per clip

@@ -1,5 +1,7 @@
-# Dataloaders over the official 32-frame pipelines (video_32f_224.py). Leaf
-# configs fill in the paths: ann_file, class_names, data_prefix.video.
+# Dataloaders over the official 32-frame pipelines (video_32f_224.py). The
+# dataset bases (hmdb51.py, ...) fill in the paths: data_prefix.video,
+# class_names and the test split's ann_file; leaf configs their training
+# split.
 _base_ = ['video_32f_224.py']
 
 train_dataloader = dict(
@@ -20,11 +22,9 @@ val_dataloader = dict(
     num_workers=8,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
+    # the training dataset's fields, with the test pipeline
     dataset=dict(
-        type='ViFiVideoDataset',
-        ann_file=None,
-        class_names=None,
-        data_prefix=dict(video=None),
+        train_dataloader['dataset'],
         pipeline={{_base_.test_pipeline}},
         test_mode=True))
 test_dataloader = val_dataloader

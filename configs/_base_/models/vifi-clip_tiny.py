@@ -1,5 +1,8 @@
-# A tiny randomly initialised CLIP for CPU smoke runs and tests. Same layout
-# as OpenAI CLIP (text heads = width // 64), just small.
+# A tiny randomly initialised CLIP for CPU smoke runs and tests: the ViFi-CLIP
+# model of vifi-clip_vit-b16.py with a small CLIP of the same layout as
+# OpenAI's (text heads = width // 64) and no label smoothing.
+_base_ = ['vifi-clip_vit-b16.py']
+
 tiny_clip_arch = dict(
     embed_dim=32,
     quick_gelu=True,
@@ -8,20 +11,10 @@ tiny_clip_arch = dict(
     text_cfg=dict(
         context_length=77, vocab_size=49408, width=64, heads=1, layers=2))
 model = dict(
-    type='ViFiRecognizer',
-    clip=dict(arch=tiny_clip_arch, pretrained=None),
-    train_towers='both',
-    backbone=dict(type='ViFiCLIPBackbone'),
-    neck=dict(type='ViFiTemporalMeanPool'),
+    clip=dict(_delete_=True, arch=tiny_clip_arch, pretrained=None),
     cls_head=dict(
+        _delete_=True,
         type='ViFiTextHead',
         class_names=None,
         template='a photo of a {}.',
-        average_clips='prob'),
-    data_preprocessor=dict(
-        # ActionDataPreprocessor that first applies ViFiDeferredAugment's
-        # draws (resize, flip, colour jitter, grayscale) to the batch
-        type='ViFiBatchAugPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        format_shape='NCTHW'))
+        average_clips='prob'))

@@ -2,7 +2,8 @@
 # pooling, cosine similarity to class-prompt text embeddings.
 model = dict(
     type='ViFiRecognizer',
-    # One entry for both towers; point `pretrained` at OpenAI's ViT-B-16.pt
+    # One entry for both towers, read by every config that fine-tunes CLIP:
+    # edit `pretrained` to where OpenAI's ViT-B-16.pt is
     # (docs/checkpoints.md) or use 'open_clip:openai'.
     clip=dict(arch='ViT-B/16', pretrained='data/clip/ViT-B-16.pt'),
     train_towers='both',  # 'both' | 'image' | 'text' | 'none'

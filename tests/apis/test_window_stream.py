@@ -17,8 +17,8 @@ from mmengine.registry import init_default_scope
 from vifi_mmaction.apis import VideoWindows, open_video
 from vifi_mmaction.errors import InputError
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+ROOT = os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _write_video(path, num_frames, size=(64, 48), fps=25):
@@ -26,10 +26,8 @@ def _write_video(path, num_frames, size=(64, 48), fps=25):
     difference shows in the pixels."""
     rng = np.random.default_rng(0)
     base = cv2.GaussianBlur(
-        rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8), (3, 3),
-        0)
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps,
-                             size)
+        rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8), (3, 3), 0)
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps, size)
     for i in range(num_frames):
         writer.write(np.roll(base, i, axis=1))
     writer.release()

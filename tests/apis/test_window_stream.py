@@ -90,6 +90,21 @@ def test_one_pass_gives_decords_frames_and_holds_only_overlaps(
     assert 8 * views <= windows.max_buffered <= bound < 100
 
 
+def test_frames_are_counted_where_the_container_has_no_count(tmp_path):
+    # Matroska stores no frame count: the packets are counted, as decord
+    # does, and every one of them decodes
+    import av
+    path = str(tmp_path / 'v.mkv')
+    _write_video(path, 30)
+    with av.open(path) as container:
+        assert container.streams.video[0].frames == 0
+    windows = VideoWindows(path, _pipeline(), (10, 'f'), (10, 'f'))
+    assert windows.total_frames == len(open_video(path)) == 30
+    for _ in windows.batches(2):
+        pass
+    assert windows.stream.position == 30
+
+
 def test_windows_load_in_order_only(tmp_path):
     init_default_scope('mmaction')
     path = str(tmp_path / 'v.mp4')

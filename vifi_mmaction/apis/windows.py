@@ -234,6 +234,8 @@ class VideoWindows:
                 f'windowed inference needs a {_DECODE[0]} step (accurate '
                 f'mode) in the test pipeline, got {names}')
         init = steps[0]
+        self.sampler = Compose(steps[1:decode[0]])
+        self.pipeline = Compose(steps[decode[0] + 1:])
         self.video = video
         self.stream = VideoFrameStream(video, init.get('short_side'),
                                        init.get('num_threads', 1))
@@ -250,8 +252,6 @@ class VideoWindows:
         except WindowError:
             self.stream.close()
             raise
-        self.sampler = Compose(steps[1:decode[0]])
-        self.pipeline = Compose(steps[decode[0] + 1:])
         self._decoded = self.stream.frames()
         self._planned = deque()  # (window, sampled results), not loaded
         self._wanted = Counter()  # frame -> planned windows sampling it

@@ -34,6 +34,7 @@ USER_ENV = {
     'mmpretrain': '1.2.0',
     'open_clip_torch': '2.32.0',
     'decord': '0.6.0',
+    'av': '12.0.0',
     'numpy': '1.26.4',
     'packaging': '24.0'
 }

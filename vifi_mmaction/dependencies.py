@@ -24,7 +24,8 @@ __all__ = [
 # Lower bounds are what the code uses:
 # torch 2.4: torch.serialization.add_safe_globals, torch.get_autocast_dtype;
 # open_clip 2.32.0: VisionTransformer._embeds and _pool (the backbone and the
-# vision prompts run the tower in steps through them).
+# vision prompts run the tower in steps through them); av 12.0.0: the oldest
+# PyAV checked to give decord's frames bit for bit in the windowed decoding.
 TORCH_REQUIRES = 'torch>=2.4'
 OPEN_CLIP_REQUIRES = 'open_clip_torch>=2.32.0'
 MMENGINE_REQUIRES = 'mmengine>=0.10.0,<0.11.0'
@@ -34,8 +35,8 @@ MMCV_REQUIRES = 'mmcv>=2.0.0rc4,<2.2.0'
 
 INSTALL_REQUIRES = [
     TORCH_REQUIRES, 'torchvision', MMENGINE_REQUIRES, MMACTION_REQUIRES,
-    'mmpretrain>=1.2.0', OPEN_CLIP_REQUIRES, 'decord>=0.6.0', 'numpy',
-    'packaging'
+    'mmpretrain>=1.2.0', OPEN_CLIP_REQUIRES, 'decord>=0.6.0', 'av>=12.0.0',
+    'numpy', 'packaging'
 ]
 
 _MMCV_HINT = ('install it: `mim install "{spec}"` on a GPU machine (with '

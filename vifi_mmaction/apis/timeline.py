@@ -158,17 +158,22 @@ def video_timeline(inferencer,
     windows = VideoWindows(video, inferencer.pipeline_cfg, win, step)
     bar = (
         ProgressBar(len(windows), file=sys.stderr) if show_progress else None)
-    probs, embs = [], []
-    for _, items in windows.batches(batch_size):
+    # results written in place: no per-batch arrays left between the
+    # forward passes' freed memory (they kept the heap from shrinking)
+    raw = np.empty((len(windows), len(inferencer.class_names)))
+    embs = None
+    for idx, items in windows.batches(batch_size):
         out = inferencer.forward(inferencer.collate_fn(items))
-        probs.append(out['probs'].cpu().numpy())
+        raw[idx] = out['probs'].cpu().numpy()
         if embeddings:
-            embs.append(out['embedding'].cpu().numpy())
+            emb = out['embedding'].cpu().numpy()
+            if embs is None:
+                embs = np.empty((len(windows), emb.shape[1]), emb.dtype)
+            embs[idx] = emb
         if bar is not None:
             bar.update(len(items))
     if bar is not None:
         sys.stderr.write('\n')
-    raw = np.concatenate(probs).astype(np.float64)
     scores = smooth_scores(raw, smooth)
     result = dict(
         video=video,
@@ -186,7 +191,7 @@ def video_timeline(inferencer,
         scores=scores,
         window_labels=label_windows(scores, threshold))
     if embeddings:
-        result['embeddings'] = np.concatenate(embs)
+        result['embeddings'] = embs
     return result
 
 

@@ -221,7 +221,8 @@ def test_test_option_is_a_config_key_too(tmp_path):
                 dict(type='ViFiExactResumeHook')
             ],
             test_evaluator=dict(type='AccMetric')))
-    args = tool.parse_args(['c.py', 'x.pth', '--count-unreadable-as-wrong'])
+    args = tool.build_parser().parse_args(
+        ['c.py', 'x.pth', '--count-unreadable-as-wrong'])
     cfg = tool.merge_args(cfg, args)
     assert cfg.custom_hooks[0] == dict(
         type='ViFiDataCheckHook', test_faults='count_wrong')

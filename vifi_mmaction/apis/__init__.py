@@ -22,6 +22,8 @@ from .moments import (extract_moments, load_moments, merge_moments,
 from .plots import (attention_grid_figsize, confusion_matrix, load_dump,
                     plot_attention_grid, plot_confusion_matrix, plot_tsne)
 from .predictions_io import format_prediction, save_predictions
+from .runner_cli import (add_launcher_arguments, apply_launcher_args,
+                         build_runner)
 from .search import VideoIndex, text_queries, top_k
 from .timeline import (label_windows, save_timeline, segments, smooth_scores,
                        video_timeline)
@@ -52,5 +54,6 @@ __all__ = [
     'plot_timeline', 'window_embeddings', 'extract_moments', 'merge_moments',
     'load_moments', 'top_k', 'VideoIndex', 'text_queries',
     'plot_contact_sheet', 'tool_parser', 'add_label_arguments',
-    'labels_from_args', 'add_output_arguments', 'CHECKPOINT_HELP'
+    'labels_from_args', 'add_output_arguments', 'CHECKPOINT_HELP',
+    'add_launcher_arguments', 'apply_launcher_args', 'build_runner'
 ]

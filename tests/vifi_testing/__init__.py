@@ -11,7 +11,9 @@ import make_tiny_clip``): tests/conftest.py puts the test tree on
 * :mod:`.pickles`: a code-carrying checkpoint payload;
 * :mod:`.bad_inputs`: a tiny run's data, config and (un)fitting
   checkpoints;
-* :mod:`.hooks`: test-only hooks (faults, draw recorders) for configs.
+* :mod:`.hooks`: test-only hooks (faults, draw recorders) for configs;
+* :mod:`.official`: the official implementation's pieces compared against
+  (imports timm: ``from vifi_testing.official import ...``).
 """
 from .bad_inputs import make_env
 from .configs import (DEFAULT_CUSTOM_HOOKS, DEFERRED_PIPELINE, data_opts,

@@ -39,7 +39,38 @@ def effective_depth(depth: int, n_ctx: int, num_layers: int) -> int:
     return 0 if n_ctx == 0 else min(depth, num_layers)
 
 
-class ViFiVisualPrompts(nn.Module):
+class DeepPromptTokens(nn.Module):
+    """Learnable tokens for every prompted layer of a transformer, drawn as
+    the official code draws them; the vision and language prompts build on
+    it.
+
+    Args:
+        n_ctx (int): tokens per layer (> 0).
+        depth (int): prompted layers (>= 1), counting the input layer.
+        width (int): the transformer width ``W``.
+
+    Attributes:
+        ctx (nn.Parameter): ``[n_ctx, W]`` input-layer tokens.
+        deep_ctx (nn.ParameterList): ``depth - 1`` tensors ``[n_ctx, W]``;
+            ``deep_ctx[j]`` is used at the input of block ``j + 1``.
+    """
+
+    def __init__(self, n_ctx: int, depth: int, width: int) -> None:
+        super().__init__()
+        if n_ctx < 1 or depth < 1:
+            raise ValueError(f'{type(self).__name__} needs n_ctx >= 1 and '
+                             f'depth >= 1, got n_ctx={n_ctx}, depth={depth}')
+        self.n_ctx = n_ctx
+        self.depth = depth
+        self.ctx = nn.Parameter(torch.empty(n_ctx, width))
+        self.deep_ctx = nn.ParameterList([
+            nn.Parameter(torch.empty(n_ctx, width)) for _ in range(depth - 1)
+        ])
+        for p in self.parameters():
+            nn.init.normal_(p, std=PROMPT_INIT_STD)
+
+
+class ViFiVisualPrompts(DeepPromptTokens):
     """Learnable vision prompt tokens for every prompted layer.
 
     Args:
@@ -53,20 +84,6 @@ class ViFiVisualPrompts(nn.Module):
             ``deep_ctx[j]`` replaces the trailing tokens at the input of
             block ``j + 1``.
     """
-
-    def __init__(self, n_ctx: int, depth: int, width: int) -> None:
-        super().__init__()
-        if n_ctx < 1 or depth < 1:
-            raise ValueError(f'ViFiVisualPrompts needs n_ctx >= 1 and depth '
-                             f'>= 1, got n_ctx={n_ctx}, depth={depth}')
-        self.n_ctx = n_ctx
-        self.depth = depth
-        self.ctx = nn.Parameter(torch.empty(n_ctx, width))
-        self.deep_ctx = nn.ParameterList([
-            nn.Parameter(torch.empty(n_ctx, width)) for _ in range(depth - 1)
-        ])
-        for p in self.parameters():
-            nn.init.normal_(p, std=PROMPT_INIT_STD)
 
     def append(self, x: Tensor) -> Tensor:
         """Append the input-layer tokens: ``[B, N, W] -> [B, N+n_ctx, W]``."""

@@ -17,7 +17,6 @@ instead scores each one as a wrong prediction, kept in the denominator, and
 lists them in ``WORK_DIR/video_faults.json`` (config key:
 ``ViFiDataCheckHook(test_faults='count_wrong')`` in ``custom_hooks``).
 """
-import argparse
 import json
 import os.path as osp
 
@@ -25,7 +24,8 @@ from mmengine.config import DictAction
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import (add_launcher_arguments, add_output_arguments,
-                                apply_launcher_args, build_runner, run_cli)
+                                apply_launcher_args, build_runner, run_cli,
+                                tool_parser)
 from vifi_mmaction.compat import exit_process
 from vifi_mmaction.engine.config_checks import (check_config, load_config,
                                                 merge_cfg_options)
@@ -35,8 +35,7 @@ from vifi_mmaction.utils import check_output, check_output_dir, staged_files
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
-        prog=osp.basename(__file__), description='Test a ViFi-CLIP model')
+    parser = tool_parser(__file__, 'Test a ViFi-CLIP model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='directory for logs and metrics')

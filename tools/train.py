@@ -16,14 +16,14 @@ trained over without ``--resume`` or ``--overwrite``. Bad arguments and
 config keys stop with one ``train.py: error: ...`` line, exit status 2,
 before the model is built (``--debug`` or ``VIFI_DEBUG=1``: traceback).
 """
-import argparse
 import os.path as osp
 
 from mmengine.config import DictAction
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import (add_launcher_arguments, add_output_arguments,
-                                apply_launcher_args, build_runner, run_cli)
+                                apply_launcher_args, build_runner, run_cli,
+                                tool_parser)
 from vifi_mmaction.compat import exit_process
 from vifi_mmaction.engine import resolve_auto_resume
 from vifi_mmaction.engine.config_checks import (check_config, load_config,
@@ -34,8 +34,7 @@ from vifi_mmaction.utils import check_output_dir
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
-        prog=osp.basename(__file__), description='Train a ViFi-CLIP model')
+    parser = tool_parser(__file__, 'Train a ViFi-CLIP model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='directory for logs and models')
     parser.add_argument(

@@ -16,7 +16,7 @@ from mmengine.logging import MMLogger
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from torch.utils.data import Dataset
-from vifi_testing.official import official_scheduler
+from vifi_testing.official import official_scheduler, vifi_scheduler_cfg
 
 from vifi_mmaction.engine import official_steps_per_epoch, official_val_epochs
 
@@ -121,16 +121,7 @@ def _runner(work_dir,
                 eps=1e-8,
                 weight_decay=0.001),
             accumulative_counts=acc),
-        param_scheduler=[
-            dict(
-                type='ViFiWarmupCosineLR',
-                warmup=WARMUP,
-                min_ratio=0.01,
-                begin=0,
-                end=epochs,
-                by_epoch=True,
-                convert_to_iter_based=True)
-        ],
+        param_scheduler=[vifi_scheduler_cfg(WARMUP, epochs)],
         default_hooks=dict(
             checkpoint=ckpt or dict(
                 type='CheckpointHook',

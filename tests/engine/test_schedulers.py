@@ -9,7 +9,7 @@ import torch
 from mmengine.optim import OptimWrapper
 from mmengine.optim.scheduler.param_scheduler import INF
 from mmengine.registry import PARAM_SCHEDULERS
-from vifi_testing.official import official_scheduler
+from vifi_testing.official import official_scheduler, vifi_scheduler_cfg
 
 from vifi_mmaction.engine import (ViFiWarmupCosineLR, official_update_index,
                                   warmup_cosine_value)
@@ -194,14 +194,7 @@ def test_rate_at_every_optimizer_step_is_the_official_one(
         torch.optim.SGD(model.parameters(), lr=0.1),
         accumulative_counts=accumulation)
     sched = PARAM_SCHEDULERS.build(
-        dict(
-            type='ViFiWarmupCosineLR',
-            warmup=warmup,
-            min_ratio=0.01,
-            begin=0,
-            end=epochs,
-            by_epoch=True,
-            convert_to_iter_based=True),
+        vifi_scheduler_cfg(warmup, epochs),
         default_args=dict(optimizer=wrapper, epoch_length=epoch_length))
     assert sched.accumulative_counts == accumulation  # from the wrapper
     got = [v[0] for v in _drive(sched, wrapper, epochs * epoch_length)]

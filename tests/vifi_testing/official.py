@@ -18,3 +18,17 @@ def official_scheduler(optimizer: torch.optim.Optimizer, lr: float,
         warmup_t=warmup_epochs * num_steps,
         cycle_limit=1,
         t_in_epochs=False)
+
+
+def vifi_scheduler_cfg(warmup: int, epochs: int) -> dict:
+    """Our ``ViFiWarmupCosineLR`` set up to follow
+    :func:`official_scheduler` (warmup and length in epochs, stepped per
+    iteration, down to 1 % of the rate)."""
+    return dict(
+        type='ViFiWarmupCosineLR',
+        warmup=warmup,
+        min_ratio=0.01,
+        begin=0,
+        end=epochs,
+        by_epoch=True,
+        convert_to_iter_based=True)

@@ -7,7 +7,7 @@ depth-1`` replace the trailing ``n_ctx`` tokens at their input). Later
 blocks carry the last tokens through unchanged. The frame embedding is the
 class token, as in the unprompted model.
 """
-from typing import List, Optional
+from typing import List
 
 import torch
 from mmaction.registry import MODELS
@@ -15,7 +15,6 @@ from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
 from ..backbones.clip_vision import ViFiCLIPBackbone
-from ..clip_loader import ArchType
 from .bridge import check_checkpoint_fits
 
 __all__ = ['ViFiVisualPrompts', 'ViFiPromptedCLIPBackbone']
@@ -118,31 +117,16 @@ class ViFiPromptedCLIPBackbone(ViFiCLIPBackbone):
     unprompted backbone's exactly.
 
     Args:
-        arch, pretrained, sha256, quick_gelu, image_size, grad_checkpointing,
-            init_cfg: as for :class:`ViFiCLIPBackbone`.
         n_ctx (int): prompt tokens per layer. Defaults to 16.
         depth (int): prompted layers, counting the input layer; above the
             layer count means all layers. Defaults to 9.
+        **kwargs: ``arch``, ``pretrained``, ``sha256``, ``quick_gelu``,
+            ``image_size``, ``grad_checkpointing``, ``init_cfg``: as for
+            :class:`ViFiCLIPBackbone`.
     """
 
-    def __init__(self,
-                 arch: ArchType = 'ViT-B/16',
-                 pretrained: Optional[str] = None,
-                 sha256: Optional[str] = None,
-                 quick_gelu: Optional[bool] = None,
-                 image_size: Optional[int] = None,
-                 grad_checkpointing: bool = False,
-                 init_cfg: Optional[dict] = None,
-                 n_ctx: int = 16,
-                 depth: int = 9) -> None:
-        super().__init__(
-            arch=arch,
-            pretrained=pretrained,
-            sha256=sha256,
-            quick_gelu=quick_gelu,
-            image_size=image_size,
-            grad_checkpointing=grad_checkpointing,
-            init_cfg=init_cfg)
+    def __init__(self, *, n_ctx: int = 16, depth: int = 9, **kwargs) -> None:
+        super().__init__(**kwargs)
         visual = self.visual
         blocks = visual.transformer.resblocks
         self.n_ctx = n_ctx

@@ -39,7 +39,7 @@ from mmengine.config import DictAction
 from torch.utils.flop_counter import FlopCounterMode
 
 import vifi_mmaction  # noqa: F401  (registers modules)
-from vifi_mmaction.apis import run_cli
+from vifi_mmaction.apis import add_output_arguments, run_cli
 from vifi_mmaction.engine.config_checks import load_config
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.models.text_encoder import tokenize_prompts
@@ -238,19 +238,14 @@ def build_parser():
         nargs='+',
         default=['ours', 'naive'],
         choices=['ours', 'naive'])
-    p.add_argument('--out', help='write the results as JSON here')
-    p.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='replace an existing --out file')
+    add_output_arguments(
+        p,
+        'replace an existing --out file',
+        out='write the results as JSON here')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     p.add_argument('--variant', help=argparse.SUPPRESS)
     p.add_argument('--variant-out', help=argparse.SUPPRESS)
     return p
-
-
-def parse_args(argv=None):
-    return build_parser().parse_args(argv)
 
 
 def check_args(args) -> None:

@@ -48,7 +48,7 @@ import numpy as np
 from mmengine.config import Config, DictAction
 
 import vifi_mmaction  # noqa: F401  (registers transforms)
-from vifi_mmaction.apis import run_cli
+from vifi_mmaction.apis import add_output_arguments, run_cli
 from vifi_mmaction.engine.config_checks import load_config
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output, staged_files
@@ -184,19 +184,12 @@ def build_parser():
         type=int,
         default=4,
         help='clips per batch for the batched part')
-    p.add_argument('--out', help='write the results as JSON here')
-    p.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='replace an existing --out file')
+    add_output_arguments(
+        p,
+        'replace an existing --out file',
+        out='write the results as JSON here')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     return p
-
-
-def parse_args(argv=None):
-    args = build_parser().parse_args(argv)
-    check_args(args)
-    return args
 
 
 def check_args(args) -> None:

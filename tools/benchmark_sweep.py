@@ -33,7 +33,7 @@ from mmengine.config import DictAction
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from benchmark import build_model, counting_flops, timed  # noqa: E402
 
-from vifi_mmaction.apis import run_cli  # noqa: E402
+from vifi_mmaction.apis import add_output_arguments, run_cli  # noqa: E402
 from vifi_mmaction.engine.config_checks import load_config  # noqa: E402
 from vifi_mmaction.errors import InputError  # noqa: E402
 from vifi_mmaction.models.text_encoder import \
@@ -184,20 +184,13 @@ def build_parser():
         type=int,
         default=1,
         help='timed calls per part; the best is kept')
-    p.add_argument('--out', help='write the results as JSON here')
-    p.add_argument('--plot', help='write the figure (PNG) here')
-    p.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='replace existing --out/--plot files')
+    add_output_arguments(
+        p,
+        'replace existing --out/--plot files',
+        out='write the results as JSON here',
+        plot='write the figure (PNG) here')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     return p
-
-
-def parse_args(argv=None):
-    args = build_parser().parse_args(argv)
-    check_args(args)
-    return args
 
 
 def check_args(args) -> None:

@@ -60,7 +60,7 @@ import argparse
 import sys
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.apis import run_cli
+from vifi_mmaction.apis import add_output_arguments, run_cli
 from vifi_mmaction.convert import DEFAULT_NUM_FRAMES, convert
 from vifi_mmaction.convert.prompts import (CLIP_TEMPLATE, DEFAULT_CTX_INIT,
                                            FINETUNED_TEMPLATE)
@@ -111,15 +111,8 @@ def build_parser():
         action='store_true',
         help='do not fail when LABELS has as many classes as '
         'the checkpoint but other prompts')
-    parser.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='replace weights.pth/config.py in OUT_DIR')
+    add_output_arguments(parser, 'replace weights.pth/config.py in OUT_DIR')
     return parser
-
-
-def parse_args(argv=None):
-    return build_parser().parse_args(argv)
 
 
 def main(argv=None) -> int:

@@ -28,35 +28,30 @@ import os.path as osp
 import sys
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.apis import (DEFAULT_OPSET, ViFiTextExport,
+from vifi_mmaction.apis import (CHECKPOINT_HELP, DEFAULT_OPSET, ViFiTextExport,
                                 ViFiVisionExport, ViFiZeroShotInferencer,
+                                add_label_arguments, add_output_arguments,
                                 clip_shape, export_description,
-                                export_recognizer, parse_labels,
-                                require_module, run_cli)
+                                export_recognizer, labels_from_args,
+                                require_module, run_cli, tool_parser)
 from vifi_mmaction.utils import check_output_dir
 
 FORMATS = ('onnx', 'torchscript')
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=osp.basename(__file__),
-        description='Export the vision model (classes baked in) and the text '
-        'model to ONNX and TorchScript',
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = tool_parser(
+        __file__,
+        'Export the vision model (classes baked in) and the text model to '
+        'ONNX and TorchScript',
         epilog='exit status: 0 exported, 2 bad arguments or setup')
     parser.add_argument('config', help='model config')
     parser.add_argument('out_dir', help='output directory')
-    parser.add_argument(
-        '--checkpoint',
-        help='trained/converted checkpoint or plain CLIP '
-        'weights (default: the config\'s CLIP weights)')
-    labels = parser.add_mutually_exclusive_group()
-    labels.add_argument('--labels', help='comma-separated class names')
-    labels.add_argument(
-        '--labels-file',
-        help='.txt or id,name .csv class names (default: '
-        'the config\'s)')
+    parser.add_argument('--checkpoint', help=CHECKPOINT_HELP)
+    add_label_arguments(
+        parser,
+        labels_file_help=".txt or id,name .csv class names (default: the "
+        "config's)")
     parser.add_argument(
         '--template',
         help='prompt template with one {} (default: the '
@@ -86,10 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         '--no-verify',
         action='store_true',
         help='skip running the exports against PyTorch')
-    parser.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='replace existing exports in OUT_DIR')
+    add_output_arguments(parser, 'replace existing exports in OUT_DIR')
     return parser
 
 
@@ -115,14 +107,11 @@ def _setup(args) -> dict:
         require_module('onnx')
         if not args.no_verify:
             require_module('onnxruntime')
-    labels = None
-    if args.labels is not None or args.labels_file is not None:
-        labels = parse_labels(args.labels, args.labels_file)
     inferencer = ViFiZeroShotInferencer(
         args.config,
         args.checkpoint,
         device='cpu',
-        labels=labels,
+        labels=labels_from_args(args),
         template=args.template,
         num_frames=args.num_frames)
     shape = clip_shape(inferencer.pipeline_cfg, args.config)

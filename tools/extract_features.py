@@ -30,18 +30,19 @@ import shutil
 import sys
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.apis import (ViFiZeroShotInferencer, extract_features,
-                                extract_moments, parse_labels, parse_span,
-                                read_video_items, run_cli)
+from vifi_mmaction.apis import (CHECKPOINT_HELP, ViFiZeroShotInferencer,
+                                add_label_arguments, add_output_arguments,
+                                extract_features, extract_moments,
+                                labels_from_args, parse_span, read_video_items,
+                                run_cli, tool_parser)
 from vifi_mmaction.apis.features import check_feature_dir
 from vifi_mmaction.errors import InputError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=osp.basename(__file__),
-        description='Extract normalised ViFi-CLIP video embeddings',
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = tool_parser(
+        __file__,
+        'Extract normalised ViFi-CLIP video embeddings',
         epilog='exit status: 0 ok, 1 some videos failed, 2 bad arguments, '
         '130 interrupted')
     parser.add_argument(
@@ -50,16 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
         'file ("relative/path label" lines)')
     parser.add_argument('out_dir', help='output directory')
     parser.add_argument('--config', required=True, help='model config')
-    parser.add_argument(
-        '--checkpoint',
-        help='trained/converted checkpoint or plain CLIP '
-        'weights (default: the config\'s CLIP weights)')
-    labels = parser.add_mutually_exclusive_group()
-    labels.add_argument('--labels', help='comma-separated class names')
-    labels.add_argument(
-        '--labels-file',
-        help='.txt or official id,name .csv class names '
-        '(default: the config\'s)')
+    parser.add_argument('--checkpoint', help=CHECKPOINT_HELP)
+    add_label_arguments(parser)
     parser.add_argument(
         '--data-prefix', help='root of the annotation file\'s video paths')
     parser.add_argument(
@@ -80,10 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=2,
         help='decoding processes (default 2)')
     parser.add_argument('--device', help='cpu, cuda or cuda:N')
-    parser.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='discard results already in OUT_DIR')
+    add_output_arguments(parser, 'discard results already in OUT_DIR')
     parser.add_argument(
         '--window',
         help='also embed windows of this length ("moments" '
@@ -110,16 +100,13 @@ def _setup(args) -> dict:
         raise FileNotFoundError(f'no such folder or annotation file: '
                                 f'{args.source}')
     check_feature_dir(args.out_dir, args.overwrite)
-    labels = None
-    if args.labels is not None or args.labels_file is not None:
-        labels = parse_labels(args.labels, args.labels_file)
     # a folder needs no label set (classes are its sub-folders); an
     # annotation file's integer labels need the class names
     inferencer = ViFiZeroShotInferencer(
         args.config,
         args.checkpoint,
         device=args.device,
-        labels=labels,
+        labels=labels_from_args(args),
         num_frames=args.num_frames,
         views=args.views,
         require_labels=not osp.isdir(args.source))

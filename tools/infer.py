@@ -28,20 +28,21 @@ import torch
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import (ViFiZeroShotInferencer, WindowError,
-                                expand_inputs, format_prediction, parse_labels,
-                                parse_span, parse_views, plot_timeline,
-                                run_cli, save_predictions, save_timeline,
-                                segments, video_timeline)
+                                add_label_arguments, add_output_arguments,
+                                expand_inputs, format_prediction,
+                                labels_from_args, parse_span, parse_views,
+                                plot_timeline, run_cli, save_predictions,
+                                save_timeline, segments, tool_parser,
+                                video_timeline)
 from vifi_mmaction.datasets import VideoReadError
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output, check_output_dir
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=osp.basename(__file__),
-        description='Zero-shot video classification with free-text labels',
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = tool_parser(
+        __file__,
+        'Zero-shot video classification with free-text labels',
         epilog='exit status: 0 ok, 1 some videos failed, 2 bad arguments')
     parser.add_argument(
         'inputs',
@@ -59,13 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
         help='trained or converted checkpoint, or plain '
         'OpenAI/open_clip CLIP weights (vanilla CLIP); '
         'default: the CLIP weights named in the config')
-    labels = parser.add_mutually_exclusive_group()
-    labels.add_argument(
-        '--labels', help='comma-separated labels: "label one,label two"')
-    labels.add_argument(
-        '--labels-file',
-        help='.txt (one label per line) or the official '
-        'id,name .csv (quoted names may contain commas)')
+    add_label_arguments(
+        parser,
+        labels_help='comma-separated labels: "label one,label two"',
+        labels_file_help='.txt (one label per line) or the official id,name '
+        '.csv (quoted names may contain commas)')
     parser.add_argument(
         '--template',
         help='prompt template with one {} (default: the '
@@ -83,15 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
         '--views',
         help="test views CLIPSxCROPS, e.g. 1x1 or 4x3 "
         "(default: the config's)")
-    parser.add_argument(
-        '--out',
-        help='write every label\'s probability per video '
-        '(.json or .csv); with --window a directory for the '
-        'timelines')
-    parser.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='replace existing --out files')
+    add_output_arguments(
+        parser,
+        'replace existing --out files',
+        out="write every label's probability per video (.json or .csv); "
+        'with --window a directory for the timelines')
     win = parser.add_argument_group(
         'long videos', 'one prediction per window instead of per video')
     win.add_argument(
@@ -195,9 +190,7 @@ def main(argv=None) -> int:
 
 def _setup(args):
     check_args(args)
-    labels = None
-    if args.labels is not None or args.labels_file is not None:
-        labels = parse_labels(args.labels, args.labels_file)
+    labels = labels_from_args(args)
     videos = expand_inputs(args.inputs)
     if args.out and args.window is not None:
         check_output_dir(args.out, [

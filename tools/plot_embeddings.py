@@ -21,7 +21,7 @@ import sys
 
 import numpy as np
 
-from vifi_mmaction.apis import run_cli
+from vifi_mmaction.apis import add_output_arguments, run_cli, tool_parser
 from vifi_mmaction.apis.features import load_features
 from vifi_mmaction.apis.labels import parse_labels, split_label_list
 from vifi_mmaction.apis.manifold import stratified_subsample, tsne
@@ -32,10 +32,8 @@ from vifi_mmaction.utils import check_output
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=osp.basename(__file__),
-        description='t-SNE of video embeddings and confusion matrices',
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = tool_parser(__file__,
+                         't-SNE of video embeddings and confusion matrices')
     sub = parser.add_subparsers(dest='command', required=True)
 
     t = sub.add_parser('tsne', help='t-SNE of extracted embeddings')
@@ -62,19 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument('--perplexity', type=float, default=30.0)
     t.add_argument('--iterations', type=int, default=1000)
     t.add_argument('--seed', type=int, default=0)
-    t.add_argument('--title', default='t-SNE of video embeddings')
-    t.add_argument('--out', default='tsne.png', help='PNG file')
-    t.add_argument(
-        '--figsize',
-        type=float,
-        nargs=2,
-        metavar=('W', 'H'),
-        help='inches (default: 7 x 6.5 per panel + legend)')
-    t.add_argument('--dpi', type=float, default=150)
-    t.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='replace an existing --out file')
+    _add_figure_arguments(t, 't-SNE of video embeddings', 'tsne.png',
+                          'inches (default: 7 x 6.5 per panel + legend)')
 
     c = sub.add_parser('confusion', help='confusion matrix of a test dump')
     c.add_argument('dump', help='pickle from tools/test.py --dump')
@@ -84,21 +71,32 @@ def build_parser() -> argparse.ArgumentParser:
         '--counts',
         action='store_true',
         help='colour by video counts instead of row fractions')
-    c.add_argument('--title', default='Confusion matrix')
-    c.add_argument('--out', default='confusion.png', help='PNG file')
-    c.add_argument(
+    _add_figure_arguments(
+        c,
+        'Confusion matrix',
+        'confusion.png',
+        'inches (default 8 8)',
+        figsize=(8.0, 8.0))
+    return parser
+
+
+def _add_figure_arguments(parser: argparse.ArgumentParser,
+                          title: str,
+                          out: str,
+                          figsize_help: str,
+                          figsize=None) -> None:
+    """The figure options both commands take, with their defaults."""
+    parser.add_argument('--title', default=title)
+    parser.add_argument('--out', default=out, help='PNG file')
+    parser.add_argument(
         '--figsize',
         type=float,
         nargs=2,
         metavar=('W', 'H'),
-        default=(8.0, 8.0),
-        help='inches (default 8 8)')
-    c.add_argument('--dpi', type=float, default=150)
-    c.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='replace an existing --out file')
-    return parser
+        default=figsize,
+        help=figsize_help)
+    parser.add_argument('--dpi', type=float, default=150)
+    add_output_arguments(parser, 'replace an existing --out file')
 
 
 def _check_output(args) -> None:

@@ -31,7 +31,7 @@ import os.path as osp
 import sys
 from typing import Dict, Optional, Sequence
 
-from vifi_mmaction.apis import run_cli
+from vifi_mmaction.apis import add_output_arguments, run_cli
 from vifi_mmaction.errors import ViFiUserError
 from vifi_mmaction.utils import check_output, staged_files
 
@@ -178,11 +178,10 @@ def build_parser():
             help='multiply metric values by this (AccMetric '
             'gives fractions; 100 shows percentages, 1 keeps '
             'them)')
-        p.add_argument('--out', help='also write the report to this JSON')
-        p.add_argument(
-            '--overwrite',
-            action='store_true',
-            help='replace an existing --out file')
+        add_output_arguments(
+            p,
+            'replace an existing --out file',
+            out='also write the report to this JSON')
 
     hm = sub.add_parser(
         'hm', help='base, novel and harmonic mean per seed '
@@ -213,10 +212,6 @@ def build_parser():
         '1: sample std (divide by n - 1)')
     common(sp)
     return parser
-
-
-def parse_args(argv=None):
-    return build_parser().parse_args(argv)
 
 
 def main(argv=None) -> int:

@@ -26,16 +26,16 @@ import time
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import (VideoIndex, ViFiZeroShotInferencer,
-                                plot_contact_sheet, run_cli, text_queries)
+                                add_output_arguments, plot_contact_sheet,
+                                run_cli, text_queries, tool_parser)
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output, staged_files
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=osp.basename(__file__),
-        description='Search extracted video embeddings by text or by video',
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = tool_parser(
+        __file__,
+        'Search extracted video embeddings by text or by video',
         epilog='exit status: 0 ok, 2 bad arguments or setup')
     parser.add_argument(
         'feats', help='output directory of '
@@ -77,10 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=65536,
         help='embeddings per matrix product (default 65536)')
-    parser.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='replace existing --out / --sheet files')
+    add_output_arguments(parser, 'replace existing --out / --sheet files')
     return parser
 
 

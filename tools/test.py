@@ -17,18 +17,16 @@ instead scores each one as a wrong prediction, kept in the denominator, and
 lists them in ``WORK_DIR/video_faults.json`` (config key:
 ``ViFiDataCheckHook(test_faults='count_wrong')`` in ``custom_hooks``).
 """
-import argparse
 import json
-import os
 import os.path as osp
 
 from mmengine.config import DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.apis import run_cli
-from vifi_mmaction.compat import exit_process, init_cpu_distributed
+from vifi_mmaction.apis import (add_launcher_arguments, add_output_arguments,
+                                apply_launcher_args, build_runner, run_cli,
+                                tool_parser)
+from vifi_mmaction.compat import exit_process
 from vifi_mmaction.engine.config_checks import (check_config, load_config,
                                                 merge_cfg_options)
 from vifi_mmaction.engine.strict_load import add_strict_load_hook
@@ -37,8 +35,7 @@ from vifi_mmaction.utils import check_output, check_output_dir, staged_files
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
-        prog=osp.basename(__file__), description='Test a ViFi-CLIP model')
+    parser = tool_parser(__file__, 'Test a ViFi-CLIP model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='directory for logs and metrics')
@@ -48,10 +45,7 @@ def build_parser():
         '--out-metrics',
         type=str,
         help='also write the metrics to this JSON file')
-    parser.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='replace existing --dump/--out-metrics files')
+    add_output_arguments(parser, 'replace existing --dump/--out-metrics files')
     parser.add_argument(
         '--count-unreadable-as-wrong',
         action='store_true',
@@ -67,16 +61,8 @@ def build_parser():
     parser.add_argument('--show', action='store_true')
     parser.add_argument('--interval', type=int, default=1)
     parser.add_argument('--wait-time', type=float, default=2)
-    parser.add_argument(
-        '--launcher',
-        default='none',
-        choices=['none', 'pytorch', 'slurm', 'mpi'])
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_launcher_arguments(parser)
     return parser
-
-
-def parse_args(argv=None):
-    return build_parser().parse_args(argv)
 
 
 def check_args(args) -> None:
@@ -99,12 +85,7 @@ def check_args(args) -> None:
 
 def merge_args(cfg, args):
     """Fold command-line switches into the config."""
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    apply_launcher_args(cfg, args)
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         vis = cfg.default_hooks.setdefault('visualization',
@@ -145,18 +126,12 @@ def main(argv=None):
 
 
 def _setup(args):
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
     check_args(args)
     cfg = merge_args(load_config(args.config), args)
     check_config(cfg, args.config)
     check_output_dir(cfg.work_dir, [], what='work dir')
     add_strict_load_hook(cfg)
-    init_cpu_distributed(cfg, args.launcher)
-    # runner_type='FlexibleRunner' (FSDP/DeepSpeed configs) goes through
-    # the registry, as in mmaction2's tools
-    return RUNNERS.build(cfg) if 'runner_type' in cfg else \
-        Runner.from_cfg(cfg)
+    return build_runner(cfg, args)
 
 
 def _run(args, runner) -> dict:

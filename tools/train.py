@@ -16,17 +16,15 @@ trained over without ``--resume`` or ``--overwrite``. Bad arguments and
 config keys stop with one ``train.py: error: ...`` line, exit status 2,
 before the model is built (``--debug`` or ``VIFI_DEBUG=1``: traceback).
 """
-import argparse
-import os
 import os.path as osp
 
 from mmengine.config import DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.apis import run_cli
-from vifi_mmaction.compat import exit_process, init_cpu_distributed
+from vifi_mmaction.apis import (add_launcher_arguments, add_output_arguments,
+                                apply_launcher_args, build_runner, run_cli,
+                                tool_parser)
+from vifi_mmaction.compat import exit_process
 from vifi_mmaction.engine import resolve_auto_resume
 from vifi_mmaction.engine.config_checks import (check_config, load_config,
                                                 merge_cfg_options)
@@ -36,8 +34,7 @@ from vifi_mmaction.utils import check_output_dir
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
-        prog=osp.basename(__file__), description='Train a ViFi-CLIP model')
+    parser = tool_parser(__file__, 'Train a ViFi-CLIP model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='directory for logs and models')
     parser.add_argument(
@@ -64,10 +61,8 @@ def build_parser():
         action='store_true',
         help='load_from: load the keys that fit and log the skipped ones '
         '(fine-tuning from a checkpoint of another model)')
-    parser.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='train in a work dir that holds checkpoints of an earlier '
+    add_output_arguments(
+        parser, 'train in a work dir that holds checkpoints of an earlier '
         'run, replacing them')
     parser.add_argument(
         '--auto-scale-lr',
@@ -91,16 +86,8 @@ def build_parser():
         nargs='+',
         action=DictAction,
         help='override config keys, xxx=yyy')
-    parser.add_argument(
-        '--launcher',
-        default='none',
-        choices=['none', 'pytorch', 'slurm', 'mpi'])
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_launcher_arguments(parser)
     return parser
-
-
-def parse_args(argv=None):
-    return build_parser().parse_args(argv)
 
 
 def merge_args(cfg, args):
@@ -109,12 +96,7 @@ def merge_args(cfg, args):
         cfg.val_cfg = None
         cfg.val_dataloader = None
         cfg.val_evaluator = None
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    apply_launcher_args(cfg, args)
     if args.amp:
         opt = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if opt not in ('AmpOptimWrapper', 'ViFiAmpOptimWrapper'):
@@ -177,8 +159,6 @@ def main(argv=None) -> int:
 
 
 def _setup(args):
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
     cfg = merge_args(load_config(args.config), args)
     check_config(cfg, args.config)
     check_args(args, cfg)
@@ -186,11 +166,7 @@ def _setup(args):
         cfg,
         allow_partial=args.partial_load,
         hint='to fine-tune from part of it, pass --partial-load')
-    init_cpu_distributed(cfg, args.launcher)
-    # runner_type='FlexibleRunner' (FSDP/DeepSpeed configs) goes through
-    # the registry, as in mmaction2's tools
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
-        Runner.from_cfg(cfg)
+    runner = build_runner(cfg, args)
     # before train(): FlexibleRunner loads before any hook's before_run
     resolve_auto_resume(runner)
     return runner

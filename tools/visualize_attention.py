@@ -24,19 +24,18 @@ import sys
 import numpy as np
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.apis import (ViFiZeroShotInferencer, parse_labels,
-                                plot_attention_grid, run_cli,
+from vifi_mmaction.apis import (ViFiZeroShotInferencer, add_label_arguments,
+                                add_output_arguments, labels_from_args,
+                                plot_attention_grid, run_cli, tool_parser,
                                 video_attention_maps)
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=osp.basename(__file__),
-        description='Overlay class-token attention and attention rollout on '
-        'the sampled frames of a video',
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = tool_parser(
+        __file__, 'Overlay class-token attention and attention rollout on '
+        'the sampled frames of a video')
     parser.add_argument('video', help='video file')
     parser.add_argument('--config', required=True, help='model config')
     parser.add_argument('--checkpoint', help='checkpoint or CLIP weights')
@@ -52,12 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
         '--compare-name',
         default='CLIP',
         help='row label of the second model (default CLIP)')
-    labels = parser.add_mutually_exclusive_group()
-    labels.add_argument(
-        '--labels',
-        help='comma-separated labels: shows '
-        'each model\'s top prediction')
-    labels.add_argument('--labels-file', help='.txt or id,name .csv labels')
+    add_label_arguments(
+        parser,
+        labels_help="comma-separated labels: shows each model's top "
+        'prediction',
+        labels_file_help='.txt or id,name .csv labels')
     parser.add_argument('--template', help='prompt template with one {}')
     parser.add_argument(
         '--num-frames',
@@ -69,10 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=8,
         help='frames drawn, evenly spread (default 8)')
     parser.add_argument('--out', default='attention.png', help='PNG file')
-    parser.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='replace an existing --out file')
+    add_output_arguments(parser, 'replace an existing --out file')
     parser.add_argument(
         '--cell-size',
         type=float,
@@ -122,9 +117,7 @@ def _setup(args) -> list:
     if args.num_frames is not None and args.num_frames < 1:
         raise InputError(f'--num-frames must be positive, got '
                          f'{args.num_frames}')
-    labels = None
-    if args.labels is not None or args.labels_file is not None:
-        labels = parse_labels(args.labels, args.labels_file)
+    labels = labels_from_args(args)
     models = [
         _maps(args.config, args.checkpoint, args.name, args.video, labels,
               args)

@@ -29,7 +29,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 
 import vifi_mmaction  # noqa: F401  (allowlists mmengine checkpoint globals)
-from vifi_mmaction.apis import run_cli
+from vifi_mmaction.apis import add_output_arguments, run_cli
 from vifi_mmaction.checkpoint_io import (CheckpointError, load_weights_only,
                                          nonfinite_keys, state_dict_of)
 from vifi_mmaction.errors import InputError, ViFiUserError
@@ -58,15 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help='mixing coefficient(s) in [0, 1]: 0 = zero-shot, '
         '1 = fine-tuned')
-    parser.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='replace existing output files')
+    add_output_arguments(parser, 'replace existing output files')
     return parser
-
-
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    return build_parser().parse_args(argv)
 
 
 def load_state_dict(path: str) -> Tuple[Dict[str, torch.Tensor], dict]:

@@ -200,18 +200,19 @@ class LoadReport(NamedTuple):
     @property
     def skipped(self) -> str:
         """One line on what a partial load leaves out ('' when nothing)."""
-        parts = []
-        if self.missing:
-            parts.append(f'{len(self.missing)} model keys not in the '
-                         f'checkpoint keep their initial values '
-                         f'({_listed(self.missing)})')
-        if self.unexpected:
-            parts.append(f'{len(self.unexpected)} checkpoint keys not in '
-                         f'the model are ignored ({_listed(self.unexpected)})')
-        if self.mismatched:
-            parts.append(f'{len(self.mismatched)} keys of another shape are '
-                         f'not loaded ({_listed(self.mismatched)})')
-        return '; '.join(parts)
+        return self.describe(
+            missing='model keys not in the checkpoint keep their initial '
+            'values',
+            unexpected='checkpoint keys not in the model are ignored',
+            mismatched='keys of another shape are not loaded')
+
+    def describe(self, **phrases: str) -> str:
+        """``'N <phrase> (<first keys>)'`` for each non-empty list named by
+        a keyword (``missing``, ``unexpected``, ``mismatched``), in the
+        keywords' order, joined by ``'; '``."""
+        keys = {name: getattr(self, name) for name in phrases}
+        return '; '.join(f'{len(keys[name])} {phrase} ({_listed(keys[name])})'
+                         for name, phrase in phrases.items() if keys[name])
 
 
 def check_state_fits(own: Mapping[str, torch.Tensor],
@@ -257,18 +258,11 @@ def check_state_fits(own: Mapping[str, torch.Tensor],
     if allow_partial or not (report.missing or report.unexpected
                              or report.mismatched):
         return report
-    parts = []
-    if report.mismatched:
-        parts.append(f'{len(report.mismatched)} mis-shaped keys '
-                     f'({_listed(report.mismatched)})')
-    if report.missing:
-        parts.append(f'{len(report.missing)} missing keys '
-                     f'({_listed(report.missing)})')
-    if report.unexpected:
-        parts.append(f'{len(report.unexpected)} unexpected keys '
-                     f'({_listed(report.unexpected)})')
-    raise CheckpointError(f'{source} does not fit the model: ' +
-                          '; '.join(parts) +
+    misfit = report.describe(
+        mismatched='mis-shaped keys',
+        missing='missing keys',
+        unexpected='unexpected keys')
+    raise CheckpointError(f'{source} does not fit the model: ' + misfit +
                           '; check that the config matches the checkpoint' +
                           (f' ({hint})' if hint else ''))
 

@@ -24,7 +24,7 @@ import open_clip
 import pytest
 import torch
 import torch.nn.functional as F
-from vifi_testing import CodeOnUnpickle, load_tool
+from vifi_testing import TINY_ARCH, CodeOnUnpickle, load_tool
 
 import vifi_mmaction.convert as converter
 from vifi_mmaction.convert.layout import openai_name
@@ -32,14 +32,11 @@ from vifi_mmaction.models import build_clip
 
 conv = load_tool('tools/convert_official_checkpoint.py')  # the command line
 
-# Official build_model: heads = width // 64 in both towers.
-ARCH = dict(
-    embed_dim=48,
-    quick_gelu=True,
-    vision_cfg=dict(
-        image_size=32, patch_size=8, width=128, layers=2, head_width=64),
-    text_cfg=dict(
-        context_length=77, vocab_size=49408, width=64, heads=1, layers=2))
+# Official build_model: heads = width // 64 in both towers (the tiny arch's
+# vision tower has 2 heads of 32).
+ARCH = copy.deepcopy(TINY_ARCH)
+ARCH.update(embed_dim=48)
+ARCH['vision_cfg'].update(width=128, head_width=64)
 TRAIN_NAMES = [
     'archery', 'juggling balls', 'riding a bike',
     'pretending to put something, then taking it'

@@ -79,35 +79,34 @@ def test_mmaction_inference_api(trained, synthetic_data):
     assert int(k) == 8 and abs(float(total) - 1) < 1e-5
 
 
+def _train_one_epoch(data, work_dir, option: str):
+    """tools/train.py on the synthetic data with one more --cfg-options."""
+    return run_tool(
+        'tools/train.py',
+        CONFIG,
+        '--work-dir',
+        str(work_dir),
+        '--cfg-options',
+        *data_opts(data),
+        option,
+        *epochs_opts(1),
+        check=False)
+
+
 def test_label_out_of_range_is_one_clear_line(synthetic_data, tmp_path):
     ann = tmp_path / 'bad.txt'
     ann.write_text('red_up_and_down/train_0.mp4 0\n'
                    'red_up_and_down/train_1.mp4 99\n')
-    proc = run_tool(
-        'tools/train.py',
-        CONFIG,
-        '--work-dir',
-        str(tmp_path),
-        '--cfg-options',
-        *data_opts(synthetic_data),
-        f'train_dataloader.dataset.ann_file={ann}',
-        *epochs_opts(1),
-        check=False)
+    proc = _train_one_epoch(synthetic_data, tmp_path,
+                            f'train_dataloader.dataset.ann_file={ann}')
     assert proc.returncode != 0
     assert f'{ann}:2: label 99 out of range for 8 classes' in proc.stderr
 
 
 def test_head_and_dataset_class_count_mismatch(synthetic_data, tmp_path):
-    proc = run_tool(
-        'tools/train.py',
-        CONFIG,
-        '--work-dir',
-        str(tmp_path),
-        '--cfg-options',
-        *data_opts(synthetic_data),
-        f'model.cls_head.class_names={synthetic_data}/labels.csv',
-        *epochs_opts(1),
-        check=False)
+    proc = _train_one_epoch(
+        synthetic_data, tmp_path,
+        f'model.cls_head.class_names={synthetic_data}/labels.csv')
     assert proc.returncode != 0
     assert 'the dataset has 8 classes but the head has 12' in proc.stderr
 

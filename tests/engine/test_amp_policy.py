@@ -27,7 +27,7 @@ TRAIN = load_tool('tools/train.py')
 def _precision(config, *argv):
     """(GPU, CPU) autocast dtype of ``tools/train.py config *argv``; None is
     fp32. An error is returned as its message."""
-    args = TRAIN.parse_args([config, *argv])
+    args = TRAIN.build_parser().parse_args([config, *argv])
     cfg = TRAIN.merge_args(Config.fromfile(config), args)
     ow = cfg.optim_wrapper
     assert ow.type == 'ViFiAmpOptimWrapper'

@@ -151,13 +151,19 @@ def test_ceiling_counts_a_video_once_over_epochs(synthetic_data, broken,
     assert (tmp_path / 'epoch_2.pth').exists()
 
 
-@pytest.mark.slow
-def test_test_fails_listing_every_unreadable_video(trained_with_faults,
-                                                   synthetic_data, broken,
-                                                   tmp_path):
-    cfg = write_cfg(
+@pytest.fixture
+def broken_test_cfg(synthetic_data, broken, tmp_path):
+    """A config file whose test set holds the broken videos."""
+    return write_cfg(
         make_cfg(synthetic_data, tmp_path, val_ann=broken['val']),
         tmp_path / 'cfg.py')
+
+
+@pytest.mark.slow
+def test_test_fails_listing_every_unreadable_video(trained_with_faults,
+                                                   broken_test_cfg, broken,
+                                                   tmp_path):
+    cfg = broken_test_cfg
     with pytest.raises(UnreadableTestVideosError) as e:
         run_inprocess('tools/test.py', cfg,
                       trained_with_faults / 'epoch_1.pth', '--work-dir',
@@ -176,11 +182,9 @@ def test_test_fails_listing_every_unreadable_video(trained_with_faults,
 
 @pytest.mark.slow
 def test_option_counts_unreadable_videos_as_wrong(trained_with_faults,
-                                                  synthetic_data, broken,
+                                                  broken_test_cfg, broken,
                                                   tmp_path):
-    cfg = write_cfg(
-        make_cfg(synthetic_data, tmp_path, val_ann=broken['val']),
-        tmp_path / 'cfg.py')
+    cfg = broken_test_cfg
     dump = tmp_path / 'preds.pkl'
     metrics = run_inprocess('tools/test.py', cfg,
                             trained_with_faults / 'epoch_1.pth', '--work-dir',
@@ -217,7 +221,8 @@ def test_test_option_is_a_config_key_too(tmp_path):
                 dict(type='ViFiExactResumeHook')
             ],
             test_evaluator=dict(type='AccMetric')))
-    args = tool.parse_args(['c.py', 'x.pth', '--count-unreadable-as-wrong'])
+    args = tool.build_parser().parse_args(
+        ['c.py', 'x.pth', '--count-unreadable-as-wrong'])
     cfg = tool.merge_args(cfg, args)
     assert cfg.custom_hooks[0] == dict(
         type='ViFiDataCheckHook', test_faults='count_wrong')

@@ -15,8 +15,8 @@ from mmengine.hooks import Hook
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
-from timm.scheduler.cosine_lr import CosineLRScheduler
 from torch.utils.data import Dataset
+from vifi_testing.official import official_scheduler, vifi_scheduler_cfg
 
 from vifi_mmaction.engine import official_steps_per_epoch, official_val_epochs
 
@@ -121,16 +121,7 @@ def _runner(work_dir,
                 eps=1e-8,
                 weight_decay=0.001),
             accumulative_counts=acc),
-        param_scheduler=[
-            dict(
-                type='ViFiWarmupCosineLR',
-                warmup=WARMUP,
-                min_ratio=0.01,
-                begin=0,
-                end=epochs,
-                by_epoch=True,
-                convert_to_iter_based=True)
-        ],
+        param_scheduler=[vifi_scheduler_cfg(WARMUP, epochs)],
         default_hooks=dict(
             checkpoint=ckpt or dict(
                 type='CheckpointHook',
@@ -159,14 +150,7 @@ def official_run(n, batch, acc, epochs=EPOCHS):
         eps=1e-8,
         weight_decay=0.001)
     num_steps = n // batch  # len(train_loader), drop_last=True, one rank
-    sched = CosineLRScheduler(
-        opt,
-        t_initial=epochs * num_steps,
-        lr_min=LR / 100,
-        warmup_lr_init=0,
-        warmup_t=WARMUP * num_steps,
-        cycle_limit=1,
-        t_in_epochs=False)
+    sched = official_scheduler(opt, LR, epochs, num_steps, WARMUP)
     lrs = []
     for epoch in range(epochs):
         opt.zero_grad()

@@ -32,7 +32,8 @@ import time
 
 import pytest
 import torch
-from vifi_testing import make_cfg, run_inprocess, run_log, write_cfg
+from vifi_testing import (DEFERRED_PIPELINE, make_cfg, run_inprocess, run_log,
+                          write_cfg)
 
 pytestmark = pytest.mark.slow  # trains, kills and resumes
 
@@ -45,23 +46,6 @@ BLENDING = dict(
         dict(type='CutmixBlending', alpha=1.0, num_classes=8)
     ])
 KILL_AT = 6  # writing iter_6.pth: epoch 2, 2nd batch
-# the paper configs' training pipeline (configs/_base_/datasets/
-# video_32f_224.py) at the tiny model's 32 px
-DEFERRED_PIPELINE = [
-    dict(type='ViFiDecordInit'),
-    dict(type='ViFiSampleFrames', num_frames=4),
-    dict(type='ViFiSequentialDecode'),
-    dict(type='Resize', scale=(-1, 36)),
-    dict(
-        type='MultiScaleCrop',
-        input_size=32,
-        scales=(1, 0.875, 0.75, 0.66),
-        random_crop=False,
-        max_wh_scale_gap=1),
-    dict(type='ViFiDeferredAugment', size=32),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs', meta_keys=('img_shape', 'vifi_aug'))
-]
 
 
 def _cfg(data, work, extra_hooks=(), workers=0, every=1):

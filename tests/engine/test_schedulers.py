@@ -9,7 +9,7 @@ import torch
 from mmengine.optim import OptimWrapper
 from mmengine.optim.scheduler.param_scheduler import INF
 from mmengine.registry import PARAM_SCHEDULERS
-from timm.scheduler.cosine_lr import CosineLRScheduler
+from vifi_testing.official import official_scheduler, vifi_scheduler_cfg
 
 from vifi_mmaction.engine import (ViFiWarmupCosineLR, official_update_index,
                                   warmup_cosine_value)
@@ -165,14 +165,7 @@ def official_loop_lrs(lr, epochs, epoch_length, accumulation, warmup_epochs):
     ``len(train_loader)``, ``step_update(epoch * num_steps + idx)`` after
     each optimizer step, on ``(idx + 1) % ACCUMULATION_STEPS == 0``."""
     opt = _optimizer(lr)
-    timm = CosineLRScheduler(
-        opt,
-        t_initial=epochs * epoch_length,
-        lr_min=lr / 100,
-        warmup_lr_init=0,
-        warmup_t=warmup_epochs * epoch_length,
-        cycle_limit=1,
-        t_in_epochs=False)
+    timm = official_scheduler(opt, lr, epochs, epoch_length, warmup_epochs)
     lrs, steps = [], []
     for epoch in range(epochs):
         for idx in range(epoch_length):
@@ -201,14 +194,7 @@ def test_rate_at_every_optimizer_step_is_the_official_one(
         torch.optim.SGD(model.parameters(), lr=0.1),
         accumulative_counts=accumulation)
     sched = PARAM_SCHEDULERS.build(
-        dict(
-            type='ViFiWarmupCosineLR',
-            warmup=warmup,
-            min_ratio=0.01,
-            begin=0,
-            end=epochs,
-            by_epoch=True,
-            convert_to_iter_based=True),
+        vifi_scheduler_cfg(warmup, epochs),
         default_args=dict(optimizer=wrapper, epoch_length=epoch_length))
     assert sched.accumulative_counts == accumulation  # from the wrapper
     got = [v[0] for v in _drive(sched, wrapper, epochs * epoch_length)]

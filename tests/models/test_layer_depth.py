@@ -7,7 +7,7 @@ import re
 import pytest
 from mmaction.registry import MODELS
 from mmengine.optim import build_optim_wrapper
-from vifi_testing import TINY_ARCH
+from vifi_testing import TINY_ARCH, TINY_VIT
 
 LR, DECAY = 1e-3, 0.5
 VISION_BLOCKS, TEXT_BLOCKS = 3, 2  # different depths: each decays on its own
@@ -117,14 +117,8 @@ def test_mmpretrain_vit_in_the_frame_wise_wrapper():
             type='ViFiFrameWiseBackbone',
             backbone=dict(
                 type='mmpretrain.VisionTransformer',
-                arch=dict(
-                    embed_dims=48,
-                    num_layers=2,
-                    num_heads=2,
-                    feedforward_channels=96),
-                img_size=32,
-                patch_size=8,
-                out_type='cls_token')))
+                out_type='cls_token',
+                **copy.deepcopy(TINY_VIT))))
     lrs = _lr_of_each_param(model)
     vit = 'backbone.backbone.'
     assert lrs[vit + 'cls_token'] == pytest.approx(LR * DECAY**3)

@@ -1,15 +1,15 @@
 """Smoke run of tools/benchmark.py on the tiny config; JSON schema checked."""
 import json
-import os
-import subprocess
-import sys
 
 import pytest
-from vifi_testing import REPO_ROOT
+from vifi_testing import run_tool
 
 pytestmark = pytest.mark.slow  # runs the benchmark tools as processes
 
 CONFIG = 'configs/quickstart/vifi-clip_tiny_synthetic.py'
+# benchmark_data.py on two samples of one short generated video
+GENERATED = ('--generate', '1', '--size', '160x96', '--seconds', '1', '--fps',
+             '8', '--samples', '2')
 VARIANT_KEYS = {
     'variant', 'sec_per_iter', 'sec_per_iter_all', 'clips_per_sec',
     'peak_memory_bytes', 'gflops_per_clip', 'achieved_flops_per_sec',
@@ -17,20 +17,16 @@ VARIANT_KEYS = {
 }
 
 
-def _bench(tmp_path, *extra):
-    out = tmp_path / 'bench.json'
-    env = dict(os.environ, PYTHONPATH=REPO_ROOT, PYTHONWARNINGS='ignore')
-    subprocess.run([
-        sys.executable, 'tools/benchmark.py', CONFIG, '--num-classes', '5',
-        '--num-frames', '2', '--iters', '1', '--warmup', '1', '--out',
-        str(out), *extra
-    ],
-                   cwd=REPO_ROOT,
-                   env=env,
-                   check=True,
-                   capture_output=True,
-                   timeout=300)
+def _report(tool, out, *args):
+    """Run ``tool`` on CONFIG with ``--out out``; the JSON it wrote."""
+    run_tool(tool, CONFIG, *args, '--out', out, timeout=300)
     return json.loads(out.read_text())
+
+
+def _bench(tmp_path, *extra):
+    return _report('tools/benchmark.py', tmp_path / 'bench.json',
+                   '--num-classes', '5', '--num-frames', '2', '--iters', '1',
+                   '--warmup', '1', *extra)
 
 
 def test_eval_benchmark_schema_and_cache_effect(tmp_path):
@@ -68,20 +64,10 @@ def pytest_approx(x):
 
 
 def test_sweep_cost_grows_with_classes_only_for_naive(tmp_path):
-    out, png = tmp_path / 'sweep.json', tmp_path / 'cost.png'
-    env = dict(os.environ, PYTHONPATH=REPO_ROOT, PYTHONWARNINGS='ignore')
-    subprocess.run([
-        sys.executable, 'tools/benchmark_sweep.py', CONFIG, '--classes', '4',
-        '8', '--frames', '2', '4', '--out',
-        str(out), '--plot',
-        str(png)
-    ],
-                   cwd=REPO_ROOT,
-                   env=env,
-                   check=True,
-                   capture_output=True,
-                   timeout=300)
-    report = json.loads(out.read_text())
+    png = tmp_path / 'cost.png'
+    report = _report('tools/benchmark_sweep.py', tmp_path / 'sweep.json',
+                     '--classes', '4', '8', '--frames', '2', '4', '--plot',
+                     png)
     assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b'\x89PNG'
     pts = {(p['num_frames'], p['num_classes']): p for p in report['points']}
     assert set(pts) == {(2, 4), (2, 8), (4, 4), (4, 8)}
@@ -110,20 +96,8 @@ def test_sweep_cost_grows_with_classes_only_for_naive(tmp_path):
 
 
 def test_data_benchmark_reports_both_decodes(tmp_path):
-    out = tmp_path / 'data.json'
-    env = dict(os.environ, PYTHONPATH=REPO_ROOT, PYTHONWARNINGS='ignore')
-    subprocess.run([
-        sys.executable, 'tools/benchmark_data.py', CONFIG, '--generate', '1',
-        '--size', '160x96', '--seconds', '1', '--fps', '8', '--samples', '2',
-        '--short-side', '64', '--out',
-        str(out)
-    ],
-                   cwd=REPO_ROOT,
-                   env=env,
-                   check=True,
-                   capture_output=True,
-                   timeout=300)
-    report = json.loads(out.read_text())
+    report = _report('tools/benchmark_data.py', tmp_path / 'data.json',
+                     *GENERATED, '--short-side', '64')
     assert set(report['variants']) == {'full-size decode', 'short side 64'}
     for r in report['variants'].values():
         assert r['clips_per_sec'] > 0
@@ -137,12 +111,8 @@ def test_data_benchmark_reports_both_decodes(tmp_path):
 
 
 def test_data_benchmark_needs_one_video_source(tmp_path):
-    proc = subprocess.run([sys.executable, 'tools/benchmark_data.py', CONFIG],
-                          cwd=REPO_ROOT,
-                          env=dict(os.environ, PYTHONPATH=REPO_ROOT),
-                          capture_output=True,
-                          text=True,
-                          timeout=120)
+    proc = run_tool(
+        'tools/benchmark_data.py', CONFIG, check=False, timeout=120)
     assert proc.returncode == 2
     assert 'give exactly one of --videos DIR and --generate N' in proc.stderr
 
@@ -150,18 +120,9 @@ def test_data_benchmark_needs_one_video_source(tmp_path):
 def test_data_benchmark_baseline_summary(tmp_path):
     """--baseline: both training pipelines on the same videos and draws,
     the batched part timed, the summary as the last line."""
-    env = dict(os.environ, PYTHONPATH=REPO_ROOT, PYTHONWARNINGS='ignore')
-    proc = subprocess.run([
-        sys.executable, 'tools/benchmark_data.py', 'configs/vifi_k400.py',
-        '--generate', '1', '--size', '160x96', '--seconds', '1', '--fps', '8',
-        '--samples', '2', '--batch-size', '2', '--baseline'
-    ],
-                          cwd=REPO_ROOT,
-                          env=env,
-                          check=True,
-                          capture_output=True,
-                          text=True,
-                          timeout=300)
+    argv = ('configs/vifi_k400.py', *GENERATED, '--batch-size', '2',
+            '--baseline')
+    proc = run_tool('tools/benchmark_data.py', *argv, timeout=300)
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     for key in ('baseline_clips_per_s', 'clips_per_s', 'device_ms_per_clip',
                 'removed_worker_ms_per_clip'):

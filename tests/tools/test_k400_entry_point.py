@@ -15,7 +15,7 @@ LONG = osp.join(CONFIGS, 'vifi-clip_vit-b16_clip-openai_8xb4-32f_k400-rgb.py')
 
 
 def _work_dir(train, config):
-    args = train.parse_args([config])
+    args = train.build_parser().parse_args([config])
     return osp.normpath(
         train.merge_args(Config.fromfile(config), args).work_dir)
 

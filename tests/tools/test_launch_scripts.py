@@ -48,85 +48,50 @@ def _launch(tmp_path, script, *args, **env):
     return record.read_text().splitlines(), pythonpath, proc.returncode
 
 
-def test_slurm_train_runs_train_py_on_every_task(tmp_path):
-    argv, pythonpath, _ = _launch(
-        tmp_path,
-        'slurm_train.sh',
-        'gpu',
-        'vifi',
-        'configs/vifi_k400.py',
-        'work_dirs/x',
-        '--amp',
-        'bf16',
-        GPUS='16',
-        SRUN_ARGS='--qos=high -N2',
-        PYTHON='python3.11')
-    assert argv == [
-        '-p', 'gpu', '--job-name=vifi', '--gres=gpu:8', '--ntasks=16',
-        '--ntasks-per-node=8', '--cpus-per-task=5', '--kill-on-bad-exit=1',
-        '--qos=high', '-N2', 'python3.11', '-u', f'{TOOLS}/train.py',
-        'configs/vifi_k400.py', '--work-dir=work_dirs/x', '--launcher',
-        'slurm', '--amp', 'bf16'
-    ]
-    assert pythonpath == f'{TOOLS}/..'  # the plugin imports from the clone
+# script, its arguments, environment, the command it must run (TOOLS/ is
+# this clone's tools folder) and the PYTHONPATH that command sees
+CASES = {
+    'slurm train on every task':
+    ('slurm_train.sh',
+     ['gpu', 'vifi', 'configs/vifi_k400.py', 'work_dirs/x', '--amp', 'bf16'],
+     dict(GPUS='16', SRUN_ARGS='--qos=high -N2', PYTHON='python3.11'), [
+         '-p', 'gpu', '--job-name=vifi', '--gres=gpu:8', '--ntasks=16',
+         '--ntasks-per-node=8', '--cpus-per-task=5', '--kill-on-bad-exit=1',
+         '--qos=high', '-N2', 'python3.11', '-u', 'TOOLS/train.py',
+         'configs/vifi_k400.py', '--work-dir=work_dirs/x', '--launcher',
+         'slurm', '--amp', 'bf16'
+     ], 'TOOLS/..'),  # the plugin imports from the clone
+    'slurm test with the checkpoint':
+    ('slurm_test.sh',
+     ['gpu', 'eval', 'cfg.py', 'ckpt with space', '--dump',
+      'out.pkl'], dict(GPUS='4', GPUS_PER_NODE='4', CPUS_PER_TASK='2'), [
+          '-p', 'gpu', '--job-name=eval', '--gres=gpu:4', '--ntasks=4',
+          '--ntasks-per-node=4', '--cpus-per-task=2', '--kill-on-bad-exit=1',
+          'python', '-u', 'TOOLS/test.py', 'cfg.py', 'ckpt with space',
+          '--launcher', 'slurm', '--dump', 'out.pkl'
+      ], 'TOOLS/..'),
+    'dist train with the node settings':
+    ('dist_train.sh', ['cfg.py', '2', '--amp', 'bf16'],
+     dict(NNODES='2', NODE_RANK='1', MASTER_ADDR='10.0.0.1', PORT='1234'), [
+         '-m', 'torch.distributed.run', '--nnodes=2', '--node_rank=1',
+         '--master_addr=10.0.0.1', '--nproc_per_node=2', '--master_port=1234',
+         'TOOLS/train.py', 'cfg.py', '--launcher', 'pytorch', '--amp', 'bf16'
+     ], 'TOOLS/..'),
+    'dist test with the checkpoint':
+    ('dist_test.sh', ['cfg.py', 'ckpt with space', '3', '--dump', 'out.pkl'],
+     dict(PYTHONPATH='/elsewhere'), [
+         '-m', 'torch.distributed.run', '--nnodes=1', '--node_rank=0',
+         '--master_addr=127.0.0.1', '--nproc_per_node=3',
+         '--master_port=29500', 'TOOLS/test.py', 'cfg.py', 'ckpt with space',
+         '--launcher', 'pytorch', '--dump', 'out.pkl'
+     ], 'TOOLS/..:/elsewhere'),  # the clone comes first
+}
 
 
-def test_slurm_test_runs_test_py_with_the_checkpoint(tmp_path):
-    argv, _, _ = _launch(
-        tmp_path,
-        'slurm_test.sh',
-        'gpu',
-        'eval',
-        'cfg.py',
-        'ckpt with space',
-        '--dump',
-        'out.pkl',
-        GPUS='4',
-        GPUS_PER_NODE='4',
-        CPUS_PER_TASK='2')
-    assert argv == [
-        '-p', 'gpu', '--job-name=eval', '--gres=gpu:4', '--ntasks=4',
-        '--ntasks-per-node=4', '--cpus-per-task=2', '--kill-on-bad-exit=1',
-        'python', '-u', f'{TOOLS}/test.py', 'cfg.py', 'ckpt with space',
-        '--launcher', 'slurm', '--dump', 'out.pkl'
-    ]
-
-
-def test_dist_train_runs_torchrun_with_the_node_settings(tmp_path):
-    argv, pythonpath, status = _launch(
-        tmp_path,
-        'dist_train.sh',
-        'cfg.py',
-        '2',
-        '--amp',
-        'bf16',
-        NNODES='2',
-        NODE_RANK='1',
-        MASTER_ADDR='10.0.0.1',
-        PORT='1234')
-    assert argv == [
-        '-m', 'torch.distributed.run', '--nnodes=2', '--node_rank=1',
-        '--master_addr=10.0.0.1', '--nproc_per_node=2', '--master_port=1234',
-        f'{TOOLS}/train.py', 'cfg.py', '--launcher', 'pytorch', '--amp', 'bf16'
-    ]
-    assert pythonpath == f'{TOOLS}/..'
+@pytest.mark.parametrize('case', list(CASES))
+def test_script_runs_the_documented_command(tmp_path, case):
+    script, args, env, expected, expected_path = CASES[case]
+    argv, pythonpath, status = _launch(tmp_path, script, *args, **env)
+    assert argv == [a.replace('TOOLS/', f'{TOOLS}/') for a in expected]
+    assert pythonpath == expected_path.replace('TOOLS/', f'{TOOLS}/')
     assert status == 7  # the launcher's exit status is the script's
-
-
-def test_dist_test_runs_test_py_with_the_checkpoint(tmp_path):
-    argv, pythonpath, _ = _launch(
-        tmp_path,
-        'dist_test.sh',
-        'cfg.py',
-        'ckpt with space',
-        '3',
-        '--dump',
-        'out.pkl',
-        PYTHONPATH='/elsewhere')
-    assert argv == [
-        '-m', 'torch.distributed.run', '--nnodes=1', '--node_rank=0',
-        '--master_addr=127.0.0.1', '--nproc_per_node=3', '--master_port=29500',
-        f'{TOOLS}/test.py', 'cfg.py', 'ckpt with space', '--launcher',
-        'pytorch', '--dump', 'out.pkl'
-    ]
-    assert pythonpath == f'{TOOLS}/..:/elsewhere'  # the clone comes first

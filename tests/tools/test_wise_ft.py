@@ -1,6 +1,5 @@
 """tools/wise_ft.py: exact interpolation at alpha 0, 1 and 0.5, several
 alphas, weights-only loading of mmengine checkpoints, clear refusals."""
-import copy
 import os.path as osp
 import runpy
 import sys
@@ -10,7 +9,7 @@ import pytest
 import torch
 from mmaction.registry import MODELS
 from mmengine.logging.history_buffer import HistoryBuffer
-from vifi_testing import REPO_ROOT, TINY_ARCH, load_tool
+from vifi_testing import REPO_ROOT, load_tool, tiny_recognizer_cfg
 
 _TOOL = load_tool('tools/wise_ft.py')
 wise_ft = _TOOL.main
@@ -18,14 +17,7 @@ wise_ft = _TOOL.main
 
 def _state(seed, **head):
     torch.manual_seed(seed)
-    model = MODELS.build(
-        dict(
-            type='ViFiRecognizer',
-            clip=dict(arch=copy.deepcopy(TINY_ARCH), pretrained=None),
-            backbone=dict(type='ViFiCLIPBackbone'),
-            neck=dict(type='ViFiTemporalMeanPool'),
-            cls_head=dict(type='ViFiTextHead', class_names=['a', 'b'],
-                          **head)))
+    model = MODELS.build(tiny_recognizer_cfg(['a', 'b'], **head))
     state = model.state_dict()
     state['data_preprocessor.step'] = torch.tensor([7])  # a non-float entry
     return state
@@ -96,13 +88,7 @@ def test_single_alpha_to_a_file_loads_into_the_model(ckpts):
          str(out), '--alpha', '0.25']) == [str(out)]
     mixed = _load(str(out))['state_dict']
     mixed.pop('data_preprocessor.step')
-    model = MODELS.build(
-        dict(
-            type='ViFiRecognizer',
-            clip=dict(arch=copy.deepcopy(TINY_ARCH), pretrained=None),
-            backbone=dict(type='ViFiCLIPBackbone'),
-            neck=dict(type='ViFiTemporalMeanPool'),
-            cls_head=dict(type='ViFiTextHead', class_names=['x', 'y', 'z'])))
+    model = MODELS.build(tiny_recognizer_cfg(['x', 'y', 'z']))
     model.load_state_dict(mixed)  # strict: exactly the model's keys
     paths = wise_ft([
         ckpts['zs_path'], ckpts['ft_path'],

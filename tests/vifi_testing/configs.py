@@ -7,21 +7,34 @@ config at a dataset from the command line instead. The configs/mixing
 models at test size are in :mod:`vifi_testing.mixing`.
 """
 import copy
+import os.path as osp
 import uuid
 
 from mmengine.config import Config
 
-from .paths import QUICKSTART_CONFIG
+from .paths import QUICKSTART_CONFIG, REPO_ROOT
 
 # the hooks of configs/_base_/default_runtime.py, for configs that append
-DEFAULT_CUSTOM_HOOKS = [
+DEFAULT_CUSTOM_HOOKS = Config.fromfile(
+    osp.join(REPO_ROOT, 'configs', '_base_',
+             'default_runtime.py')).to_dict()['custom_hooks']
+
+# the paper configs' training pipeline (configs/_base_/datasets/
+# video_32f_224.py) at the tiny model's 4 frames of 32 px
+DEFERRED_PIPELINE = [
+    dict(type='ViFiDecordInit'),
+    dict(type='ViFiSampleFrames', num_frames=4),
+    dict(type='ViFiSequentialDecode'),
+    dict(type='Resize', scale=(-1, 36)),
     dict(
-        type='ViFiDataCheckHook',
-        max_skip_ratio=0.01,
-        test_faults='fail',
-        val_faults='count_wrong'),
-    dict(type='ViFiExactResumeHook'),
-    dict(type='ViFiNonFiniteLossHook'),
+        type='MultiScaleCrop',
+        input_size=32,
+        scales=(1, 0.875, 0.75, 0.66),
+        random_crop=False,
+        max_wh_scale_gap=1),
+    dict(type='ViFiDeferredAugment', size=32),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs', meta_keys=('img_shape', 'vifi_aug'))
 ]
 
 

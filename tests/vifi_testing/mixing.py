@@ -4,7 +4,7 @@ import copy
 import os.path as osp
 import pprint
 
-from .models import TINY_ARCH
+from .models import TINY_ARCH, TINY_VIT
 from .paths import REPO_ROOT
 
 MIXING = osp.join(REPO_ROOT, 'configs', 'mixing')
@@ -27,14 +27,8 @@ TINY_MODEL = {
     dict(
         backbone=dict(
             backbone=dict(
-                arch=dict(
-                    _delete_=True,
-                    embed_dims=48,
-                    num_layers=2,
-                    num_heads=2,
-                    feedforward_channels=96),
-                img_size=32,
-                patch_size=8,
+                TINY_VIT,
+                arch=dict(_delete_=True, **TINY_VIT['arch']),
                 init_cfg=None)),
         cls_head=dict(in_channels=48)),
     X3D:

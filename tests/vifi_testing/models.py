@@ -3,19 +3,34 @@ import copy
 
 import numpy as np
 import torch
+from mmengine.config import Config
 
 import vifi_mmaction  # noqa: F401  (applies compat fixes, registers modules)
 from vifi_mmaction.models import build_clip
+from .paths import TINY_MODEL_CONFIG
 
-# Same as ``tiny_clip_arch`` in configs/_base_/models/vifi-clip_tiny.py
-# (test_vifi_recognizer.py checks that the two stay equal).
-TINY_ARCH = dict(
-    embed_dim=32,
-    quick_gelu=True,
-    vision_cfg=dict(
-        image_size=32, patch_size=8, width=64, layers=2, head_width=32),
-    text_cfg=dict(
-        context_length=77, vocab_size=49408, width=64, heads=1, layers=2))
+#: ``tiny_clip_arch`` of configs/_base_/models/vifi-clip_tiny.py.
+TINY_ARCH = Config.fromfile(TINY_MODEL_CONFIG).tiny_clip_arch.to_dict()
+
+#: mmpretrain's VisionTransformer at test size (32 px, 2 layers, width 48).
+TINY_VIT = dict(
+    arch=dict(
+        embed_dims=48, num_layers=2, num_heads=2, feedforward_channels=96),
+    img_size=32,
+    patch_size=8)
+
+
+def tiny_recognizer_cfg(class_names, **head) -> dict:
+    """Config of the tiny ViFi-CLIP recognizer: random CLIP weights, CLIP
+    backbone, temporal mean pool and a ``ViFiTextHead`` over
+    ``class_names`` (``head``: more keys of the head)."""
+    return dict(
+        type='ViFiRecognizer',
+        clip=dict(arch=copy.deepcopy(TINY_ARCH), pretrained=None),
+        backbone=dict(type='ViFiCLIPBackbone'),
+        neck=dict(type='ViFiTemporalMeanPool'),
+        cls_head=dict(
+            type='ViFiTextHead', class_names=list(class_names), **head))
 
 
 def make_tiny_clip(seed: int = 0, **kwargs):

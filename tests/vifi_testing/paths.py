@@ -6,7 +6,7 @@ REPO_ROOT = osp.dirname(TESTS_DIR)
 # the tiny ViFi-CLIP on generated videos that most runs derive from
 QUICKSTART_CONFIG = osp.join(REPO_ROOT, 'configs', 'quickstart',
                              'vifi-clip_tiny_synthetic.py')
-# the tiny CLIP model alone (``tiny_clip_arch`` there equals TINY_ARCH)
+# the tiny CLIP model alone (``tiny_clip_arch`` there is TINY_ARCH)
 TINY_MODEL_CONFIG = osp.join(REPO_ROOT, 'configs', '_base_', 'models',
                              'vifi-clip_tiny.py')
 QUICKSTART_FRAMES = 8  # num_frames of QUICKSTART_CONFIG

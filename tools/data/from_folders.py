@@ -24,7 +24,8 @@ import os.path as osp
 import sys
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.apis import make_folder_dataset, run_cli
+from vifi_mmaction.apis import (add_output_arguments, make_folder_dataset,
+                                run_cli)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BASES = {
@@ -68,10 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         '(default 0.2)')
     parser.add_argument(
         '--seed', type=int, default=0, help='seed of the split (default 0)')
-    parser.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='replace existing outputs in OUT')
+    add_output_arguments(parser, 'replace existing outputs in OUT')
     return parser
 
 

@@ -38,7 +38,7 @@ import sys
 from collections import Counter
 from typing import Dict, List, Sequence, Tuple
 
-from vifi_mmaction.apis import run_cli
+from vifi_mmaction.apis import add_output_arguments, run_cli
 from vifi_mmaction.datasets import load_class_names
 from vifi_mmaction.datasets.annotations import read_annotation as _read
 from vifi_mmaction.errors import ViFiUserError
@@ -147,15 +147,8 @@ def build_parser():
         dest='val_ann',
         help='validation annotation to split into '
         'base_val.txt and novel_val.txt')
-    parser.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='replace split files already in OUT_DIR')
+    add_output_arguments(parser, 'replace split files already in OUT_DIR')
     return parser
-
-
-def parse_args(argv=None):
-    return build_parser().parse_args(argv)
 
 
 def main(argv=None) -> int:

@@ -35,7 +35,7 @@ import sys
 from collections import defaultdict
 from typing import Dict, List, Optional
 
-from vifi_mmaction.apis import run_cli
+from vifi_mmaction.apis import add_output_arguments, run_cli
 from vifi_mmaction.datasets import load_class_names
 from vifi_mmaction.datasets.annotations import read_annotation
 from vifi_mmaction.errors import ViFiUserError
@@ -105,13 +105,8 @@ def build_parser():
         help='label file ("id,name" CSV or '
         '.txt): checks that every class has K videos and '
         'names the classes in errors')
-    parser.add_argument(
-        '--overwrite', action='store_true', help='replace an existing OUT')
+    add_output_arguments(parser, 'replace an existing OUT')
     return parser
-
-
-def parse_args(argv=None):
-    return build_parser().parse_args(argv)
 
 
 def main(argv=None) -> int:

@@ -33,7 +33,7 @@ import sys
 import cv2
 import numpy as np
 
-from vifi_mmaction.apis import run_cli
+from vifi_mmaction.apis import add_output_arguments, run_cli
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output_dir, staged_files
 
@@ -148,10 +148,7 @@ def build_parser():
     parser.add_argument('--frames', type=int, default=16)
     parser.add_argument('--size', type=int, default=64)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='replace a dataset already in OUT_DIR')
+    add_output_arguments(parser, 'replace a dataset already in OUT_DIR')
     return parser
 
 

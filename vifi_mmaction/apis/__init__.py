@@ -1,7 +1,9 @@
 from .attention import (AttentionRecorder, attention_rollout, block_attention,
                         class_token_attention, video_attention_maps,
                         vision_blocks)
-from .cli import INPUT_ERRORS, logs_to_stderr, run_cli
+from .cli import (CHECKPOINT_HELP, INPUT_ERRORS, add_label_arguments,
+                  add_output_arguments, labels_from_args, logs_to_stderr,
+                  run_cli, tool_parser)
 from .contact_sheet import plot_contact_sheet
 from .export import (DEFAULT_OPSET, ONNX_REQUIREMENTS, ExportDependencyError,
                      ViFiTextExport, ViFiVisionExport, clip_shape,
@@ -20,6 +22,8 @@ from .moments import (extract_moments, load_moments, merge_moments,
 from .plots import (attention_grid_figsize, confusion_matrix, load_dump,
                     plot_attention_grid, plot_confusion_matrix, plot_tsne)
 from .predictions_io import format_prediction, save_predictions
+from .runner_cli import (add_launcher_arguments, apply_launcher_args,
+                         build_runner)
 from .search import VideoIndex, text_queries, top_k
 from .timeline import (label_windows, save_timeline, segments, smooth_scores,
                        video_timeline)
@@ -48,5 +52,8 @@ __all__ = [
     'open_video', 'VideoWindows', 'WindowError', 'video_timeline',
     'smooth_scores', 'label_windows', 'segments', 'save_timeline',
     'plot_timeline', 'window_embeddings', 'extract_moments', 'merge_moments',
-    'load_moments', 'top_k', 'VideoIndex', 'text_queries', 'plot_contact_sheet'
+    'load_moments', 'top_k', 'VideoIndex', 'text_queries',
+    'plot_contact_sheet', 'tool_parser', 'add_label_arguments',
+    'labels_from_args', 'add_output_arguments', 'CHECKPOINT_HELP',
+    'add_launcher_arguments', 'apply_launcher_args', 'build_runner'
 ]

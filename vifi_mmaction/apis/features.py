@@ -23,7 +23,7 @@ import json
 import os
 import os.path as osp
 import sys
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.utils import ProgressBar
@@ -37,7 +37,7 @@ from .video_inputs import list_videos
 
 __all__ = [
     'read_video_items', 'FeatureStore', 'extract_features', 'load_features',
-    'FeatureStoreError', 'check_feature_dir'
+    'FeatureStoreError', 'check_feature_dir', 'feature_files'
 ]
 
 META_VERSION = 1
@@ -346,6 +346,21 @@ def extract_features(inferencer: ViFiZeroShotInferencer,
     return summary
 
 
+def feature_files(out_dir: str) -> Tuple[str, str]:
+    """``(embeddings.npy, index.csv)`` paths of an extraction in ``out_dir``.
+
+    Raises:
+        FileNotFoundError: naming the first one that is missing.
+    """
+    paths = tuple(
+        osp.join(out_dir, name) for name in ('embeddings.npy', 'index.csv'))
+    for path in paths:
+        if not osp.isfile(path):
+            raise FileNotFoundError(
+                f'{path} not found; run tools/extract_features.py first')
+    return paths
+
+
 def load_features(out_dir: str, frames: bool = False) -> dict:
     """Read an extraction: the written rows only.
 
@@ -354,12 +369,7 @@ def load_features(out_dir: str, frames: bool = False) -> dict:
         ``[M, V, T, E]`` if ``frames``), ``videos``, ``labels`` (int),
         ``classes`` (str) and ``rows`` (their row in the full arrays).
     """
-    emb_path = osp.join(out_dir, 'embeddings.npy')
-    index_path = osp.join(out_dir, 'index.csv')
-    for path in (emb_path, index_path):
-        if not osp.isfile(path):
-            raise FileNotFoundError(
-                f'{path} not found; run tools/extract_features.py first')
+    emb_path, index_path = feature_files(out_dir)
     written = osp.join(out_dir, 'written.npy')
     with open(index_path, encoding='utf-8', newline='') as f:
         rows = list(csv.DictReader(f))

@@ -25,7 +25,7 @@ from mmengine.utils import ProgressBar
 
 from ..datasets.transforms.loading import VideoReadError
 from ..errors import InputError
-from .features import FeatureStoreError
+from .features import FeatureStoreError, feature_files
 from .windows import VideoWindows, _describe_span, parse_span
 
 __all__ = [
@@ -36,12 +36,7 @@ __all__ = [
 def _extracted(out_dir: str) -> Tuple[List[Tuple[int, str]], int]:
     """``(row, video)`` of the written rows and the embedding size, without
     reading the embeddings."""
-    index_path = osp.join(out_dir, 'index.csv')
-    emb_path = osp.join(out_dir, 'embeddings.npy')
-    for path in (index_path, emb_path):
-        if not osp.isfile(path):
-            raise FileNotFoundError(
-                f'{path} not found; run tools/extract_features.py first')
+    emb_path, index_path = feature_files(out_dir)
     flags = np.load(osp.join(out_dir, 'written.npy'))
     with open(index_path, encoding='utf-8', newline='') as f:
         done = [(int(r['row']), r['video']) for r in csv.DictReader(f)

@@ -56,7 +56,7 @@ def test_frame_features_equal_open_clip_visual(tiny_clip):
 
 
 def test_bad_input_rank_raises():
-    with pytest.raises(ValueError, match=r'\[B, C, T, H, W\]'):
+    with pytest.raises(ValueError, match=r'\[N, C, T, H, W\]'):
         _backbone()(torch.randn(3, 32, 32))
 
 

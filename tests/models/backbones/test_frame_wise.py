@@ -1,8 +1,11 @@
 """ViFiFrameWiseBackbone: any 2D backbone of mmaction, mmpretrain or
 torchvision applied to each frame of a clip."""
+import copy
+
 import pytest
 import torch
 from mmaction.registry import MODELS
+from vifi_testing import TINY_VIT
 
 from vifi_mmaction.models import ViFiFrameWiseBackbone
 
@@ -29,15 +32,9 @@ def test_frame_wise_backbone_builds_mmpretrain_types_and_picks_output():
             type='ViFiFrameWiseBackbone',
             backbone=dict(
                 type='mmpretrain.VisionTransformer',
-                arch=dict(
-                    embed_dims=48,
-                    num_layers=2,
-                    num_heads=2,
-                    feedforward_channels=96),
-                img_size=32,
-                patch_size=8,
                 out_type='cls_token',
-                out_indices=(0, 1))))
+                out_indices=(0, 1),
+                **copy.deepcopy(TINY_VIT))))
     assert type(wrapper.backbone).__module__.startswith('mmpretrain.')
     clips = torch.randn(2, 3, 4, 32, 32)
     with torch.no_grad():

@@ -12,6 +12,7 @@ Stated tolerances (uint8 levels, per pixel):
 * whole official augmentation, batched vs CPU pipeline, same seed: mean
   difference under 1 level.
 """
+import copy
 import random
 
 import numpy as np
@@ -23,6 +24,7 @@ from mmaction.datasets.transforms import Flip, PackActionInputs, Resize
 from mmaction.models import ActionDataPreprocessor
 from mmaction.structures import ActionDataSample
 from PIL import Image
+from vifi_testing import DEFERRED_PIPELINE
 
 from vifi_mmaction.datasets.transforms import (ViFiColorJitter,
                                                ViFiDeferredAugment,
@@ -284,23 +286,9 @@ def test_python_random_is_not_used_by_the_draws():
 
 def test_dataset_draws_are_a_function_of_seed_epoch_and_index(video_data):
     from vifi_mmaction.datasets import ViFiVideoDataset
-    pipeline = [
-        dict(type='ViFiDecordInit'),
-        dict(type='ViFiSampleFrames', num_frames=4),
-        dict(type='ViFiSequentialDecode'),
-        dict(
-            type='MultiScaleCrop',
-            input_size=32,
-            scales=(1, 0.875, 0.75, 0.66),
-            random_crop=False,
-            max_wh_scale_gap=1),
-        dict(type='ViFiDeferredAugment', size=32),
-        dict(type='FormatShape', input_format='NCTHW'),
-        dict(type='PackActionInputs', meta_keys=('img_shape', 'vifi_aug'))
-    ]
     ds = ViFiVideoDataset(
         video_data.ann_file,
-        pipeline,
+        copy.deepcopy(DEFERRED_PIPELINE),
         video_data.labels_csv,
         data_prefix=dict(video=video_data.root))
 

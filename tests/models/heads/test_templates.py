@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmaction.registry import MODELS
-from vifi_testing import TINY_ARCH, deterministic_init_
+from vifi_testing import TINY_ARCH, deterministic_init_, tiny_recognizer_cfg
 
 from vifi_mmaction.models import (TEMPLATE_SETS, ViFiPromptedTextHead,
                                   ViFiTextHead, resolve_templates)
@@ -145,14 +145,6 @@ def test_prompted_head_takes_templates_when_prompting_is_off():
 
 
 def test_template_set_from_a_config():
-    model = MODELS.build(
-        dict(
-            type='ViFiRecognizer',
-            clip=dict(arch=copy.deepcopy(TINY_ARCH), pretrained=None),
-            backbone=dict(type='ViFiCLIPBackbone'),
-            neck=dict(type='ViFiTemporalMeanPool'),
-            cls_head=dict(
-                type='ViFiTextHead', class_names=NAMES,
-                template='clip_ucf101')))
+    model = MODELS.build(tiny_recognizer_cfg(NAMES, template='clip_ucf101'))
     assert len(model.cls_head.templates) == 48
     assert model.cls_head.template == 'clip_ucf101'

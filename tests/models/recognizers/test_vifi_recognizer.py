@@ -9,6 +9,7 @@ from mmaction.structures import ActionDataSample
 from mmengine.config import Config
 from vifi_testing import TINY_ARCH
 from vifi_testing import TINY_MODEL_CONFIG as TINY_CONFIG
+from vifi_testing import tiny_recognizer_cfg
 
 from vifi_mmaction.models import TRAIN_TOWERS, ViFiRecognizer
 
@@ -21,14 +22,10 @@ PREPROCESSOR = dict(
 
 
 def _cfg(train_towers='both', **kwargs):
-    cfg = dict(
-        type='ViFiRecognizer',
-        clip=dict(arch=copy.deepcopy(TINY_ARCH), pretrained=None),
+    # average_clips left at the head's default: 'prob', the protocol
+    cfg = tiny_recognizer_cfg(NAMES)
+    cfg.update(
         train_towers=train_towers,
-        backbone=dict(type='ViFiCLIPBackbone'),
-        neck=dict(type='ViFiTemporalMeanPool'),
-        # average_clips left at the head's default: 'prob', the protocol
-        cls_head=dict(type='ViFiTextHead', class_names=list(NAMES)),
         data_preprocessor=copy.deepcopy(PREPROCESSOR))
     cfg.update(kwargs)
     return cfg
@@ -49,9 +46,8 @@ def _trainable(model):
 
 
 # ----------------------------------------------------------------- config
-def test_tiny_arch_matches_the_config_file():
+def test_tiny_model_uses_the_tiny_arch_of_its_config_file():
     cfg = Config.fromfile(TINY_CONFIG)
-    assert cfg.tiny_clip_arch.to_dict() == TINY_ARCH
     assert cfg.model.clip.arch.to_dict() == TINY_ARCH
 
 

@@ -87,7 +87,7 @@ def test_even_class_count_splits_in_half(tmp_path):
 
 def test_help_states_the_rule(capsys):
     with pytest.raises(SystemExit):
-        b2n.parse_args(['--help'])
+        b2n.build_parser().parse_args(['--help'])
     text = ' '.join(capsys.readouterr().out.split())
     assert 'ceil(K/2)' in text and 'base gets the extra class' in text
     assert 'lower id first' in text

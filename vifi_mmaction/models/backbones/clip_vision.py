@@ -8,6 +8,7 @@ from torch import Tensor
 from ..clip_loader import (ArchType, build_clip, load_clip_state_dict,
                            load_tower_weights)
 from ..layer_depth import clip_tower_layer_depth
+from .per_frame import encode_per_frame
 
 __all__ = ['ViFiCLIPBackbone']
 
@@ -108,11 +109,4 @@ class ViFiCLIPBackbone(BaseModule):
             torch.Tensor: ``[B, T, D]`` per-frame embeddings for clips,
             ``[B, D]`` for frames.
         """
-        if x.dim() == 4:
-            return self.forward_frames(x)
-        if x.dim() != 5:
-            raise ValueError(f'ViFiCLIPBackbone expects [B, C, T, H, W] or '
-                             f'[B, C, H, W] input, got {tuple(x.shape)}')
-        b, c, t, h, w = x.shape
-        frames = x.transpose(1, 2).reshape(b * t, c, h, w)  # [B*T, C, H, W]
-        return self.forward_frames(frames).view(b, t, -1)  # [B, T, D]
+        return encode_per_frame(self.forward_frames, x, type(self).__name__)

@@ -6,6 +6,8 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor
 
+from .per_frame import encode_per_frame
+
 __all__ = ['ViFiFrameWiseBackbone']
 
 # Registry scopes whose models register on import, as mmaction's
@@ -87,15 +89,7 @@ class ViFiFrameWiseBackbone(BaseModule):
             torch.Tensor: ``[N, T, *F]`` per-frame features for clips,
             ``[N, *F]`` for images.
         """
-        if x.dim() == 4:
-            return self.forward_frames(x)
-        if x.dim() != 5:
-            raise ValueError(f'ViFiFrameWiseBackbone expects [N, C, T, H, W] '
-                             f'or [N, C, H, W] input, got {tuple(x.shape)}')
-        n, c, t, h, w = x.shape
-        frames = x.transpose(1, 2).reshape(n * t, c, h, w)  # [N*T, C, H, W]
-        feats = self.forward_frames(frames)  # [N*T, *F]
-        return feats.reshape((n, t) + feats.shape[1:])  # [N, T, *F]
+        return encode_per_frame(self.forward_frames, x, type(self).__name__)
 
     def get_layer_depth(self,
                         param_name: str,

@@ -25,7 +25,7 @@ from ...utils.class_names import load_class_names
 from ..heads.text_contrastive_head import ViFiTextHead
 from ..text_encoder import _tokenizer
 from .bridge import check_checkpoint_fits, drop_keys
-from .vision_prompts import PROMPT_INIT_STD, effective_depth
+from .vision_prompts import DeepPromptTokens, effective_depth
 
 __all__ = ['ViFiLanguagePromptLearner', 'ViFiPromptedTextHead']
 
@@ -39,7 +39,7 @@ CLASS_DEPENDENT_KEYS = ('class_tokens', 'prompt_learner.token_prefix',
                         'prompt_learner.complete_text_embeddings')
 
 
-class ViFiLanguagePromptLearner(nn.Module):
+class ViFiLanguagePromptLearner(DeepPromptTokens):
     """Learnable context vectors for every prompted text layer.
 
     Holds no class-dependent state: the head tokenizes the prompt texts and
@@ -68,12 +68,7 @@ class ViFiLanguagePromptLearner(nn.Module):
                  depth: int,
                  width: int,
                  ctx_init: Optional[str] = 'a photo of a') -> None:
-        super().__init__()
-        if n_ctx < 1 or depth < 1:
-            raise ValueError(f'ViFiLanguagePromptLearner needs n_ctx >= 1 and '
-                             f'depth >= 1, got n_ctx={n_ctx}, depth={depth}')
-        self.n_ctx = n_ctx
-        self.depth = depth
+        super().__init__(n_ctx, depth, width)
         self.init_token_ids = None
         if ctx_init and n_ctx <= MAX_PHRASE_CTX:
             phrase = ctx_init.replace('_', ' ')
@@ -86,12 +81,6 @@ class ViFiLanguagePromptLearner(nn.Module):
             self.init_token_ids = torch.tensor(ids[:n_ctx])
         else:
             self.prompt_prefix = ' '.join([PLACEHOLDER] * n_ctx)
-        self.ctx = nn.Parameter(torch.empty(n_ctx, width))
-        self.deep_ctx = nn.ParameterList([
-            nn.Parameter(torch.empty(n_ctx, width)) for _ in range(depth - 1)
-        ])
-        for p in self.parameters():
-            nn.init.normal_(p, std=PROMPT_INIT_STD)
 
     def prompt_texts(self, class_names: Sequence[str]) -> List[str]:
         """``"<prefix> <name>."`` per class, underscores read as spaces."""

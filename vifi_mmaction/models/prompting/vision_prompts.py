@@ -7,7 +7,7 @@ depth-1`` replace the trailing ``n_ctx`` tokens at their input). Later
 blocks carry the last tokens through unchanged. The frame embedding is the
 class token, as in the unprompted model.
 """
-from typing import List, Optional
+from typing import List
 
 import torch
 from mmaction.registry import MODELS
@@ -15,7 +15,6 @@ from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
 from ..backbones.clip_vision import ViFiCLIPBackbone
-from ..clip_loader import ArchType
 from .bridge import check_checkpoint_fits
 
 __all__ = ['ViFiVisualPrompts', 'ViFiPromptedCLIPBackbone']
@@ -39,7 +38,38 @@ def effective_depth(depth: int, n_ctx: int, num_layers: int) -> int:
     return 0 if n_ctx == 0 else min(depth, num_layers)
 
 
-class ViFiVisualPrompts(nn.Module):
+class DeepPromptTokens(nn.Module):
+    """Learnable tokens for every prompted layer of a transformer, drawn as
+    the official code draws them; the vision and language prompts build on
+    it.
+
+    Args:
+        n_ctx (int): tokens per layer (> 0).
+        depth (int): prompted layers (>= 1), counting the input layer.
+        width (int): the transformer width ``W``.
+
+    Attributes:
+        ctx (nn.Parameter): ``[n_ctx, W]`` input-layer tokens.
+        deep_ctx (nn.ParameterList): ``depth - 1`` tensors ``[n_ctx, W]``;
+            ``deep_ctx[j]`` is used at the input of block ``j + 1``.
+    """
+
+    def __init__(self, n_ctx: int, depth: int, width: int) -> None:
+        super().__init__()
+        if n_ctx < 1 or depth < 1:
+            raise ValueError(f'{type(self).__name__} needs n_ctx >= 1 and '
+                             f'depth >= 1, got n_ctx={n_ctx}, depth={depth}')
+        self.n_ctx = n_ctx
+        self.depth = depth
+        self.ctx = nn.Parameter(torch.empty(n_ctx, width))
+        self.deep_ctx = nn.ParameterList([
+            nn.Parameter(torch.empty(n_ctx, width)) for _ in range(depth - 1)
+        ])
+        for p in self.parameters():
+            nn.init.normal_(p, std=PROMPT_INIT_STD)
+
+
+class ViFiVisualPrompts(DeepPromptTokens):
     """Learnable vision prompt tokens for every prompted layer.
 
     Args:
@@ -53,20 +83,6 @@ class ViFiVisualPrompts(nn.Module):
             ``deep_ctx[j]`` replaces the trailing tokens at the input of
             block ``j + 1``.
     """
-
-    def __init__(self, n_ctx: int, depth: int, width: int) -> None:
-        super().__init__()
-        if n_ctx < 1 or depth < 1:
-            raise ValueError(f'ViFiVisualPrompts needs n_ctx >= 1 and depth '
-                             f'>= 1, got n_ctx={n_ctx}, depth={depth}')
-        self.n_ctx = n_ctx
-        self.depth = depth
-        self.ctx = nn.Parameter(torch.empty(n_ctx, width))
-        self.deep_ctx = nn.ParameterList([
-            nn.Parameter(torch.empty(n_ctx, width)) for _ in range(depth - 1)
-        ])
-        for p in self.parameters():
-            nn.init.normal_(p, std=PROMPT_INIT_STD)
 
     def append(self, x: Tensor) -> Tensor:
         """Append the input-layer tokens: ``[B, N, W] -> [B, N+n_ctx, W]``."""
@@ -101,31 +117,16 @@ class ViFiPromptedCLIPBackbone(ViFiCLIPBackbone):
     unprompted backbone's exactly.
 
     Args:
-        arch, pretrained, sha256, quick_gelu, image_size, grad_checkpointing,
-            init_cfg: as for :class:`ViFiCLIPBackbone`.
         n_ctx (int): prompt tokens per layer. Defaults to 16.
         depth (int): prompted layers, counting the input layer; above the
             layer count means all layers. Defaults to 9.
+        **kwargs: ``arch``, ``pretrained``, ``sha256``, ``quick_gelu``,
+            ``image_size``, ``grad_checkpointing``, ``init_cfg``: as for
+            :class:`ViFiCLIPBackbone`.
     """
 
-    def __init__(self,
-                 arch: ArchType = 'ViT-B/16',
-                 pretrained: Optional[str] = None,
-                 sha256: Optional[str] = None,
-                 quick_gelu: Optional[bool] = None,
-                 image_size: Optional[int] = None,
-                 grad_checkpointing: bool = False,
-                 init_cfg: Optional[dict] = None,
-                 n_ctx: int = 16,
-                 depth: int = 9) -> None:
-        super().__init__(
-            arch=arch,
-            pretrained=pretrained,
-            sha256=sha256,
-            quick_gelu=quick_gelu,
-            image_size=image_size,
-            grad_checkpointing=grad_checkpointing,
-            init_cfg=init_cfg)
+    def __init__(self, *, n_ctx: int = 16, depth: int = 9, **kwargs) -> None:
+        super().__init__(**kwargs)
         visual = self.visual
         blocks = visual.transformer.resblocks
         self.n_ctx = n_ctx

@@ -4,8 +4,8 @@ import torch
 from vifi_testing import (make_cfg, rank_equivalence_atol, run_tool,
                           trained_weight_diffs, write_cfg)
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.multiprocess]  # trains 1 and 2 processes
+# trains 1 and 2 processes
+pytestmark = [pytest.mark.slow, pytest.mark.multiprocess]
 
 
 def _train(tmp_path, data, batch, procs):

@@ -16,8 +16,8 @@ from vifi_testing import (CLASS_NAMES, REPO_ROOT, run_tool,
 
 from vifi_mmaction.engine import official_steps_per_epoch
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.multiprocess]  # trains 2 processes
+# trains 2 processes
+pytestmark = [pytest.mark.slow, pytest.mark.multiprocess]
 
 VIDEOS, RANKS, BATCH, ACC, EPOCHS = 13, 2, 2, 2, 2
 FRAMES = 8  # sampled per clip

@@ -19,8 +19,8 @@ import os.path as osp
 import pytest
 from vifi_testing import REPO_ROOT, run_tool
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.multiprocess]  # trains 2 processes, 3 times
+# trains 2 processes, 3 times
+pytestmark = [pytest.mark.slow, pytest.mark.multiprocess]
 
 _CONFIG = '''
 _base_ = "@ROOT@/configs/quickstart/vifi-clip_tiny_synthetic.py"

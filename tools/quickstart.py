@@ -50,7 +50,8 @@ def confusion(dump: str, num_classes: int) -> np.ndarray:
     matrix = np.zeros((num_classes, num_classes), int)
     for sample in load(dump):
         pred = int(np.argmax(np.asarray(sample['pred_score'])))
-        matrix[int(sample['gt_label']), pred] += 1
+        # gt_label is a one-element array: take the element, not the array
+        matrix[int(np.asarray(sample['gt_label']).item()), pred] += 1
     return matrix
 
 

@@ -326,7 +326,7 @@ def _run(args, cfg):
             cfg, args.split, args.short_side)
     batched = None
     if args.baseline:
-        if 'cpu_aug_train_pipeline' not in cfg:
+        if cfg.get('cpu_aug_train_pipeline') is None:
             raise InputError(f'{args.config}: no cpu_aug_train_pipeline to '
                              f'compare with (configs/_base_/datasets/'
                              f'video_32f_224.py defines one)')

@@ -10,9 +10,25 @@
 # PORT (29500). Slurm: GPUS (total, 8), GPUS_PER_NODE (8), CPUS_PER_TASK (5),
 # SRUN_ARGS (extra srun options). Both: PYTHON (interpreter, python).
 set -euo pipefail
-LAUNCHER=$1
-TOOL=$2
-shift 2
+LAUNCHER=${1:-}
+TOOL=${2:-}
+shift $(($# < 2 ? $# : 2))
+# Each wrapper's command line, and the least number of its arguments.
+case "$LAUNCHER $TOOL" in
+    'dist train') USAGE='tools/dist_train.sh CONFIG GPUS [train.py args]' NEED=2 ;;
+    'dist test') USAGE='tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args]' NEED=3 ;;
+    'slurm train') USAGE='tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py args]' NEED=4 ;;
+    'slurm test') USAGE='tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [test.py args]' NEED=4 ;;
+    *)
+        echo "tools/launch.sh: unknown launcher and tool '$LAUNCHER $TOOL'" \
+            "(expected dist|slurm train|test)" >&2
+        exit 2
+        ;;
+esac
+if [ $# -lt "$NEED" ]; then
+    echo "usage: $USAGE" >&2
+    exit 2
+fi
 DIR="$(cd "$(dirname "$0")" && pwd)"
 PYTHON=${PYTHON:-python}
 export PYTHONPATH="$DIR/..${PYTHONPATH:+:$PYTHONPATH}"
@@ -26,11 +42,6 @@ case "$LAUNCHER $TOOL" in
     'dist train') TOOL_ARGS=("$1"); shift 1 ;;
     'slurm train') TOOL_ARGS=("$1" "--work-dir=$2"); shift 2 ;;
     'dist test' | 'slurm test') TOOL_ARGS=("$1" "$2"); shift 2 ;;
-    *)
-        echo "tools/launch.sh: unknown launcher and tool '$LAUNCHER $TOOL'" \
-            "(expected dist|slurm train|test)" >&2
-        exit 2
-        ;;
 esac
 if [ "$LAUNCHER" = dist ]; then
     GPUS=$1

@@ -18,7 +18,8 @@ import importlib.util
 from typing import List, Optional, Tuple
 
 __all__ = [
-    'INSTALL_REQUIRES', 'MMCV_REQUIRES', 'IMPORT_CHECKS', 'check_dependencies'
+    'INSTALL_REQUIRES', 'MMCV_REQUIRES', 'IMPORT_CHECKS', 'AV_CHECK',
+    'check_dependencies'
 ]
 
 # Lower bounds are what the code uses:
@@ -30,12 +31,13 @@ TORCH_REQUIRES = 'torch>=2.4'
 OPEN_CLIP_REQUIRES = 'open_clip_torch>=2.32.0'
 MMENGINE_REQUIRES = 'mmengine>=0.10.0,<0.11.0'
 MMACTION_REQUIRES = 'mmaction2==1.2.0'
+AV_REQUIRES = 'av>=12.0.0'
 # mmaction2 1.2.0 asserts this range at import (mmaction/__init__.py).
 MMCV_REQUIRES = 'mmcv>=2.0.0rc4,<2.2.0'
 
 INSTALL_REQUIRES = [
     TORCH_REQUIRES, 'torchvision', MMENGINE_REQUIRES, MMACTION_REQUIRES,
-    'mmpretrain>=1.2.0', OPEN_CLIP_REQUIRES, 'decord>=0.6.0', 'av>=12.0.0',
+    'mmpretrain>=1.2.0', OPEN_CLIP_REQUIRES, 'decord>=0.6.0', AV_REQUIRES,
     'numpy', 'packaging'
 ]
 
@@ -53,6 +55,9 @@ IMPORT_CHECKS: List[Tuple[str, str, str]] = [
     ('open_clip', OPEN_CLIP_REQUIRES,
      f'pip install -U "{OPEN_CLIP_REQUIRES}"'),
 ]
+# Checked when a video is first streamed (apis/video_stream.py), not at
+# import: only windowed inference decodes with PyAV.
+AV_CHECK = ('av', AV_REQUIRES, f'pip install "{AV_REQUIRES}"')
 
 
 def _installed_version(module: str) -> Optional[str]:

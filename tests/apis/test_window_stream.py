@@ -15,6 +15,8 @@ from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
 from vifi_mmaction.apis import VideoWindows, open_video
+from vifi_mmaction.apis.video_stream import VideoFrameStream
+from vifi_mmaction.datasets.transforms.loading import VideoReadError
 from vifi_mmaction.errors import InputError
 
 ROOT = os.path.dirname(
@@ -114,6 +116,50 @@ def test_windows_load_in_order_only(tmp_path):
     with pytest.raises(InputError, match='expected window 1, got 3'):
         windows.load(3)
     windows.close()
+
+
+def test_loading_after_close_is_one_line(tmp_path):
+    init_default_scope('mmaction')
+    path = str(tmp_path / 'v.mp4')
+    _write_video(path, 20)
+    windows = VideoWindows(path, _pipeline(), (8, 'f'), (8, 'f'))
+    windows.load(0)
+    windows.close()
+    with pytest.raises(InputError, match='the windows were closed'):
+        windows.load(1)
+
+
+@pytest.mark.parametrize('found, message', [
+    (None, r'windowed decoding needs av>=12\.0\.0, but `import av` finds '
+     r'none; pip install "av>=12\.0\.0"'),
+    ('11.0.0', r'windowed decoding needs av>=12\.0\.0, found av 11\.0\.0'),
+])
+def test_missing_or_old_pyav_is_one_line(tmp_path, monkeypatch, found,
+                                         message):
+    from vifi_mmaction import dependencies
+    real = dependencies._installed_version
+    monkeypatch.setattr(dependencies, '_installed_version', lambda m: found
+                        if m == 'av' else real(m))
+    path = str(tmp_path / 'v.mp4')
+    _write_video(path, 4)
+    with pytest.raises(InputError, match=message):
+        VideoFrameStream(path)
+
+
+def test_a_frame_of_another_size_is_a_read_error(tmp_path):
+    small, large = str(tmp_path / 's.mp4'), str(tmp_path / 'l.mp4')
+    _write_video(small, 4)
+    _write_video(large, 4, size=(96, 64))
+    stream, other = VideoFrameStream(small), VideoFrameStream(large)
+    _, first = next(stream.frames())
+    assert stream.rgb(first).shape == (48, 64, 3)
+    _, wrong = next(other.frames())
+    with pytest.raises(
+            VideoReadError, match='frame 0 is 96x64, the first '
+            'frame 64x48'):
+        stream.rgb(wrong)
+    stream.close()
+    other.close()
 
 
 _PEAK = textwrap.dedent('''

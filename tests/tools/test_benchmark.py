@@ -117,6 +117,20 @@ def test_data_benchmark_needs_one_video_source(tmp_path):
     assert 'give exactly one of --videos DIR and --generate N' in proc.stderr
 
 
+def test_data_benchmark_baseline_needs_the_configs_pipeline(tmp_path):
+    # the quickstart sets cpu_aug_train_pipeline = None: no 32-frame
+    # 224 px pipeline inherited from the paper bases is timed instead
+    proc = run_tool(
+        'tools/benchmark_data.py',
+        CONFIG,
+        *GENERATED,
+        '--baseline',
+        check=False,
+        timeout=120)
+    assert proc.returncode == 2
+    assert 'no cpu_aug_train_pipeline to compare with' in proc.stderr
+
+
 def test_data_benchmark_baseline_summary(tmp_path):
     """--baseline: both training pipelines on the same videos and draws,
     the batched part timed, the summary as the last line."""

@@ -95,3 +95,24 @@ def test_script_runs_the_documented_command(tmp_path, case):
     assert argv == [a.replace('TOOLS/', f'{TOOLS}/') for a in expected]
     assert pythonpath == expected_path.replace('TOOLS/', f'{TOOLS}/')
     assert status == 7  # the launcher's exit status is the script's
+
+
+@pytest.mark.parametrize('script,args,usage', [
+    ('dist_train.sh', ['cfg.py'], 'tools/dist_train.sh CONFIG GPUS'),
+    ('dist_test.sh', ['cfg.py', 'ck.pth'
+                      ], 'tools/dist_test.sh CONFIG CHECKPOINT GPUS'),
+    ('slurm_train.sh', ['gpu', 'job', 'cfg.py'],
+     'tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR'),
+    ('slurm_test.sh', ['gpu', 'job', 'cfg.py'],
+     'tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT'),
+])
+def test_missing_argument_prints_the_scripts_usage(script, args, usage):
+    proc = subprocess.run(['bash', osp.join(TOOLS, script), *args],
+                          capture_output=True,
+                          text=True,
+                          timeout=60)
+    assert proc.returncode == 2
+    # one line, naming the script the user ran (not tools/launch.sh)
+    assert proc.stderr.splitlines() == [
+        f'usage: {usage} [{script.split("_")[1][:-3]}.py args]'
+    ]

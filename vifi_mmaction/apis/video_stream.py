@@ -20,12 +20,24 @@ import numpy as np
 
 from ..datasets.transforms.loading import (VideoReadError, decode_size,
                                            diagnose_video_file)
+from ..dependencies import AV_CHECK, check_dependencies
+from ..errors import InputError
 
 __all__ = ['VideoFrameStream']
 
 
 def _av():
-    import av  # imported when a video is streamed, as decord is
+    """PyAV, imported when a video is first streamed (as decord is).
+
+    Raises:
+        InputError: one line naming the PyAV to install, when it is missing
+            or older than the code needs (an install from before PyAV was a
+            requirement).
+    """
+    problems = check_dependencies([AV_CHECK])
+    if problems:
+        raise InputError(f'windowed decoding {problems[0]}')
+    import av
     return av
 
 
@@ -63,6 +75,7 @@ class VideoFrameStream:
         self.position = 0
         self._graph = None
         self._size = None  # output (width, height), from the first frame
+        self._source_size = None  # the first frame's (width, height)
         self._decoded = None
         try:
             self.container = av.open(video)
@@ -107,6 +120,11 @@ class VideoFrameStream:
         self.container.seek(0, stream=self.stream)
         return count
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` released the decoder."""
+        return self._decoded is None
+
     def close(self) -> None:
         """Release the decoder and the file (again: nothing)."""
         if self._decoded is not None:
@@ -120,7 +138,8 @@ class VideoFrameStream:
         size = None
         if self.short_side is not None:
             size = decode_size(frame.width, frame.height, self.short_side)
-        self._size = (frame.width, frame.height) if size is None else size
+        self._source_size = (frame.width, frame.height)
+        self._size = self._source_size if size is None else size
         if size is None:
             return
         av = _av()
@@ -137,13 +156,31 @@ class VideoFrameStream:
         self._graph = graph
 
     def rgb(self, frame) -> np.ndarray:
-        """``[H, W, 3]`` uint8 RGB of a decoded frame (at ``short_side``)."""
+        """``[H, W, 3]`` uint8 RGB of a decoded frame (at ``short_side``).
+
+        Raises:
+            VideoReadError: ``decode_error``, naming the file and the frame,
+                if the frame cannot be converted or its size differs from
+                the first frame's (the windows stack frames of one size).
+        """
         if self._size is None:
             self._converter(frame)
-        if self._graph is None:
-            return frame.to_ndarray(format='rgb24')
-        self._graph.push(frame)
-        return self._graph.pull().to_ndarray(format='rgb24')
+        where = f'frame {self.position - 1}'
+        if (frame.width, frame.height) != self._source_size:
+            raise VideoReadError(
+                self.video, f'{where} is {frame.width}x{frame.height}, the '
+                f'first frame {self._source_size[0]}x{self._source_size[1]}',
+                'decode_error')
+        av = _av()
+        try:
+            if self._graph is None:
+                return frame.to_ndarray(format='rgb24')
+            self._graph.push(frame)
+            return self._graph.pull().to_ndarray(format='rgb24')
+        except av.error.FFmpegError as e:
+            raise VideoReadError(self.video,
+                                 f'{where}: {type(e).__name__}: {e}',
+                                 'decode_error') from e
 
     def frames(self) -> Iterator[Tuple[int, object]]:
         """Yield ``(index, frame)`` from :attr:`position` on; ``frame`` is

@@ -321,6 +321,10 @@ class VideoWindows:
 
         Windows are loaded in order (0, 1, ...): the video is decoded once.
         """
+        if self.stream.closed:
+            raise InputError(f'{self.video}: the windows were closed (after '
+                             f'the last one, or by close()); open the video '
+                             f'again to read them')
         if index != self._next_load:
             raise InputError(f'{self.video}: windows are decoded in one pass '
                              f'and load in order; expected window '

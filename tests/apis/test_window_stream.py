@@ -107,7 +107,7 @@ def test_frames_are_counted_where_the_container_has_no_count(tmp_path):
     assert windows.stream.position == 30
 
 
-def test_windows_load_in_order_only(tmp_path):
+def test_windows_load_in_order_and_not_after_close(tmp_path):
     init_default_scope('mmaction')
     path = str(tmp_path / 'v.mp4')
     _write_video(path, 40)
@@ -115,15 +115,6 @@ def test_windows_load_in_order_only(tmp_path):
     windows.load(0)
     with pytest.raises(InputError, match='expected window 1, got 3'):
         windows.load(3)
-    windows.close()
-
-
-def test_loading_after_close_is_one_line(tmp_path):
-    init_default_scope('mmaction')
-    path = str(tmp_path / 'v.mp4')
-    _write_video(path, 20)
-    windows = VideoWindows(path, _pipeline(), (8, 'f'), (8, 'f'))
-    windows.load(0)
     windows.close()
     with pytest.raises(InputError, match='the windows were closed'):
         windows.load(1)

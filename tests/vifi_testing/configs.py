@@ -21,20 +21,17 @@ DEFAULT_CUSTOM_HOOKS = Config.fromfile(
 
 # the paper configs' training pipeline (configs/_base_/datasets/
 # video_32f_224.py) at the tiny model's 4 frames of 32 px
+_TINY_STEPS = {
+    'ViFiSampleFrames': dict(num_frames=4),
+    'Resize': dict(scale=(-1, 36)),
+    'MultiScaleCrop': dict(input_size=32),
+    'ViFiDeferredAugment': dict(size=32),
+}
 DEFERRED_PIPELINE = [
-    dict(type='ViFiDecordInit'),
-    dict(type='ViFiSampleFrames', num_frames=4),
-    dict(type='ViFiSequentialDecode'),
-    dict(type='Resize', scale=(-1, 36)),
-    dict(
-        type='MultiScaleCrop',
-        input_size=32,
-        scales=(1, 0.875, 0.75, 0.66),
-        random_crop=False,
-        max_wh_scale_gap=1),
-    dict(type='ViFiDeferredAugment', size=32),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs', meta_keys=('img_shape', 'vifi_aug'))
+    dict(step, **_TINY_STEPS.get(step['type'], {}))
+    for step in Config.fromfile(
+        osp.join(REPO_ROOT, 'configs', '_base_', 'datasets',
+                 'video_32f_224.py')).to_dict()['train_pipeline']
 ]
 
 

@@ -39,7 +39,7 @@ from mmengine.config import DictAction
 from torch.utils.flop_counter import FlopCounterMode
 
 import vifi_mmaction  # noqa: F401  (registers modules)
-from vifi_mmaction.apis import add_output_arguments, run_cli
+from vifi_mmaction.cli import add_output_arguments, run_cli
 from vifi_mmaction.engine.config_checks import load_config
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.models.text_encoder import tokenize_prompts

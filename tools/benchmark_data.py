@@ -48,7 +48,7 @@ import numpy as np
 from mmengine.config import Config, DictAction
 
 import vifi_mmaction  # noqa: F401  (registers transforms)
-from vifi_mmaction.apis import add_output_arguments, run_cli
+from vifi_mmaction.cli import add_output_arguments, run_cli
 from vifi_mmaction.engine.config_checks import load_config
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output, staged_files

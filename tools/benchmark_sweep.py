@@ -33,7 +33,7 @@ from mmengine.config import DictAction
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from benchmark import build_model, counting_flops, timed  # noqa: E402
 
-from vifi_mmaction.apis import add_output_arguments, run_cli  # noqa: E402
+from vifi_mmaction.cli import add_output_arguments, run_cli  # noqa: E402
 from vifi_mmaction.engine.config_checks import load_config  # noqa: E402
 from vifi_mmaction.errors import InputError  # noqa: E402
 from vifi_mmaction.models.text_encoder import \

@@ -60,7 +60,7 @@ import argparse
 import sys
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.apis import add_output_arguments, run_cli
+from vifi_mmaction.cli import add_output_arguments, run_cli
 from vifi_mmaction.convert import DEFAULT_NUM_FRAMES, convert
 from vifi_mmaction.convert.prompts import (CLIP_TEMPLATE, DEFAULT_CTX_INIT,
                                            FINETUNED_TEMPLATE)

@@ -28,12 +28,13 @@ import os.path as osp
 import sys
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.apis import (CHECKPOINT_HELP, DEFAULT_OPSET, ViFiTextExport,
+from vifi_mmaction.apis import (DEFAULT_OPSET, ViFiTextExport,
                                 ViFiVisionExport, ViFiZeroShotInferencer,
-                                add_label_arguments, add_output_arguments,
                                 clip_shape, export_description,
-                                export_recognizer, labels_from_args,
-                                require_module, run_cli, tool_parser)
+                                export_recognizer, require_module)
+from vifi_mmaction.cli import (CHECKPOINT_HELP, add_label_arguments,
+                               add_output_arguments, labels_from_args, run_cli,
+                               tool_parser)
 from vifi_mmaction.utils import check_output_dir
 
 FORMATS = ('onnx', 'torchscript')

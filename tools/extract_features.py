@@ -30,12 +30,12 @@ import shutil
 import sys
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.apis import (CHECKPOINT_HELP, ViFiZeroShotInferencer,
-                                add_label_arguments, add_output_arguments,
-                                extract_features, extract_moments,
-                                labels_from_args, parse_span, read_video_items,
-                                run_cli, tool_parser)
-from vifi_mmaction.apis.features import check_feature_dir
+from vifi_mmaction.apis import (ViFiZeroShotInferencer, extract_features,
+                                extract_moments, parse_span, read_video_items)
+from vifi_mmaction.apis.retrieval import check_feature_dir
+from vifi_mmaction.cli import (CHECKPOINT_HELP, add_label_arguments,
+                               add_output_arguments, labels_from_args, run_cli,
+                               tool_parser)
 from vifi_mmaction.errors import InputError
 
 

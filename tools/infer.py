@@ -28,15 +28,16 @@ import torch
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import (ViFiZeroShotInferencer, WindowError,
-                                add_label_arguments, add_output_arguments,
-                                expand_inputs, format_prediction,
-                                labels_from_args, parse_span, parse_views,
-                                plot_timeline, run_cli, save_predictions,
-                                save_timeline, segments, tool_parser,
+                                expand_inputs, format_prediction, parse_span,
+                                parse_views, save_predictions, save_timeline,
                                 video_timeline)
+from vifi_mmaction.cli import (add_label_arguments, add_output_arguments,
+                               labels_from_args, run_cli, tool_parser)
 from vifi_mmaction.datasets import VideoReadError
 from vifi_mmaction.errors import InputError
+from vifi_mmaction.structures.timeline import segments
 from vifi_mmaction.utils import check_output, check_output_dir
+from vifi_mmaction.visualization import plot_timeline
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,14 +21,13 @@ import sys
 
 import numpy as np
 
-from vifi_mmaction.apis import add_output_arguments, run_cli, tool_parser
-from vifi_mmaction.apis.features import load_features
-from vifi_mmaction.apis.labels import parse_labels, split_label_list
-from vifi_mmaction.apis.manifold import stratified_subsample, tsne
-from vifi_mmaction.apis.plots import (confusion_matrix, load_dump,
-                                      plot_confusion_matrix, plot_tsne)
+from vifi_mmaction.apis import load_features, parse_labels, split_label_list
+from vifi_mmaction.cli import add_output_arguments, run_cli, tool_parser
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output
+from vifi_mmaction.visualization import (confusion_matrix, load_dump,
+                                         plot_confusion_matrix, plot_tsne,
+                                         stratified_subsample, tsne)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,7 +31,7 @@ import os.path as osp
 import sys
 from typing import Dict, Optional, Sequence
 
-from vifi_mmaction.apis import add_output_arguments, run_cli
+from vifi_mmaction.cli import add_output_arguments, run_cli
 from vifi_mmaction.errors import ViFiUserError
 from vifi_mmaction.utils import check_output, staged_files
 

@@ -25,11 +25,11 @@ import sys
 import time
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.apis import (VideoIndex, ViFiZeroShotInferencer,
-                                add_output_arguments, plot_contact_sheet,
-                                run_cli, text_queries, tool_parser)
+from vifi_mmaction.apis import VideoIndex, ViFiZeroShotInferencer, text_queries
+from vifi_mmaction.cli import add_output_arguments, run_cli, tool_parser
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output, staged_files
+from vifi_mmaction.visualization import plot_contact_sheet
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,9 +21,9 @@ import os.path as osp
 from mmengine.config import DictAction
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.apis import (add_launcher_arguments, add_output_arguments,
-                                apply_launcher_args, build_runner, run_cli,
-                                tool_parser)
+from vifi_mmaction.cli import (add_launcher_arguments, add_output_arguments,
+                               apply_launcher_args, build_runner, run_cli,
+                               tool_parser)
 from vifi_mmaction.compat import exit_process
 from vifi_mmaction.engine import resolve_auto_resume
 from vifi_mmaction.engine.config_checks import (check_config, load_config,

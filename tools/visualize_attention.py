@@ -24,12 +24,12 @@ import sys
 import numpy as np
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.apis import (ViFiZeroShotInferencer, add_label_arguments,
-                                add_output_arguments, labels_from_args,
-                                plot_attention_grid, run_cli, tool_parser,
-                                video_attention_maps)
+from vifi_mmaction.apis import ViFiZeroShotInferencer, video_attention_maps
+from vifi_mmaction.cli import (add_label_arguments, add_output_arguments,
+                               labels_from_args, run_cli, tool_parser)
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output
+from vifi_mmaction.visualization import plot_attention_grid
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -29,9 +29,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 
 import vifi_mmaction  # noqa: F401  (allowlists mmengine checkpoint globals)
-from vifi_mmaction.apis import add_output_arguments, run_cli
-from vifi_mmaction.checkpoint_io import (CheckpointError, load_weights_only,
-                                         nonfinite_keys, state_dict_of)
+from vifi_mmaction.checkpoint_loader import (CheckpointError,
+                                             load_weights_only, nonfinite_keys,
+                                             state_dict_of)
+from vifi_mmaction.cli import add_output_arguments, run_cli
 from vifi_mmaction.errors import InputError, ViFiUserError
 from vifi_mmaction.utils import check_output, staged_files
 

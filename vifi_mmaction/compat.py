@@ -28,7 +28,7 @@ Nothing else in the package patches third-party code.
    (``torch<2.6``, which ``setup.py`` allows, unpickles anything) and on the
    ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` environment variable. We register, via
    mmengine's public ``CheckpointLoader.register_scheme``, our own loader
-   (:func:`vifi_mmaction.checkpoint_io.load_weights_only`, which holds the
+   (:func:`vifi_mmaction.checkpoint_loader.load_weights_only`, which holds the
    weights-only policy and its error wording) for local paths. (Remote
    schemes, ``http(s)://`` etc., keep mmengine's loaders and torch's
    default.)
@@ -304,7 +304,7 @@ def register_weights_only_loader() -> bool:
     """
     from mmengine.runner.checkpoint import CheckpointLoader
 
-    from .checkpoint_io import load_from_local_weights_only
+    from .checkpoint_loader import load_from_local_weights_only
     if CheckpointLoader._get_checkpoint_loader('x.pth') is \
             load_from_local_weights_only:
         return False

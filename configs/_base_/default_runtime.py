@@ -11,7 +11,7 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     # mmengine's CheckpointHook, plus: atomic writes, oldest file removed
     # only after the new one is complete, no NaN weights, and auto-resume
-    # that skips truncated files (vifi_mmaction/engine/checkpoint.py)
+    # that skips truncated files (vifi_mmaction/engine/checkpoint_hook.py)
     checkpoint=dict(
         type='ViFiCheckpointHook',
         interval=1,

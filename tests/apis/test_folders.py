@@ -11,7 +11,8 @@ from mmengine.config import Config
 from vifi_testing import QUICKSTART_CONFIG as TINY_BASE
 from vifi_testing import load_tool, run_tool, write_video
 
-from vifi_mmaction.apis import folder_outputs, stratified_split
+from vifi_mmaction.datasets.folder_dataset import (folder_outputs,
+                                                   stratified_split)
 
 tool = load_tool('tools/data/from_folders.py')
 

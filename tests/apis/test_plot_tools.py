@@ -9,8 +9,9 @@ from mmengine.evaluator import DumpResults
 from PIL import Image
 from vifi_testing import CLASS_NAMES, load_tool
 
-from vifi_mmaction.apis import (FeatureStore, confusion_matrix, load_dump,
-                                stratified_subsample, tsne)
+from vifi_mmaction.apis import FeatureStore
+from vifi_mmaction.visualization import (confusion_matrix, load_dump,
+                                         stratified_subsample, tsne)
 
 plot = load_tool('plot_embeddings')
 

@@ -11,8 +11,8 @@ import pytest
 from vifi_testing import load_tool
 
 from vifi_mmaction.apis import (ViFiZeroShotInferencer, WindowError,
-                                plan_windows, segments, smooth_scores,
-                                video_timeline)
+                                plan_windows, video_timeline)
+from vifi_mmaction.structures.timeline import segments, smooth_scores
 
 infer = load_tool('infer')
 

@@ -14,10 +14,9 @@ import torch
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
-from vifi_mmaction.apis import VideoWindows, open_video
-from vifi_mmaction.apis.video_stream import VideoFrameStream
-from vifi_mmaction.datasets.transforms.loading import VideoReadError
+from vifi_mmaction.apis import VideoWindows
 from vifi_mmaction.errors import InputError
+from vifi_mmaction.video import VideoFrameStream, VideoReadError, open_video
 
 ROOT = os.path.dirname(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

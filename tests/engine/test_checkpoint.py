@@ -16,7 +16,7 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from vifi_testing import CodeOnUnpickle
 
-from vifi_mmaction.checkpoint_io import UntrustedCheckpointError
+from vifi_mmaction.checkpoint_loader import UntrustedCheckpointError
 from vifi_mmaction.engine import (AtomicLocalBackend,
                                   NoResumableCheckpointError,
                                   ViFiCheckpointHook, atomic_write_bytes,

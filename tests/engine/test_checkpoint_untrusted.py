@@ -20,7 +20,7 @@ import torch
 from mmengine.config import Config
 from vifi_testing import CodeOnUnpickle, make_cfg, run_inprocess, write_cfg
 
-from vifi_mmaction.checkpoint_io import UntrustedCheckpointError
+from vifi_mmaction.checkpoint_loader import UntrustedCheckpointError
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from vifi_mmaction.engine import TooManyVideoFaultsError, ViFiDataCheckHook
-from vifi_mmaction.engine import hooks as hooks_module
+from vifi_mmaction.engine import data_check_hook as hooks_module
 
 
 class FakeWorld:

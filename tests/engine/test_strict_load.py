@@ -10,7 +10,7 @@ from mmaction.registry import MODELS
 from mmengine.registry import init_default_scope
 from vifi_testing import TINY_ARCH
 
-from vifi_mmaction.checkpoint_io import CheckpointError
+from vifi_mmaction.checkpoint_loader import CheckpointError
 from vifi_mmaction.engine import ViFiStrictLoadHook
 
 

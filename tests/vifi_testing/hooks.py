@@ -38,7 +38,7 @@ class FaultStallCheckpointWrite(Hook):
     def before_save_checkpoint(self, runner, checkpoint):
         if checkpoint['meta']['iter'] != self.at_iter:
             return
-        import vifi_mmaction.engine.checkpoint as ckpt_mod
+        import vifi_mmaction.engine.checkpoint_hook as ckpt_mod
 
         def stalled_write(data, filepath):
             d, name = osp.split(str(filepath))

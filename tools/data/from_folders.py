@@ -24,8 +24,8 @@ import os.path as osp
 import sys
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.apis import (add_output_arguments, make_folder_dataset,
-                                run_cli)
+from vifi_mmaction.cli import add_output_arguments, run_cli
+from vifi_mmaction.datasets.folder_dataset import make_folder_dataset
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BASES = {

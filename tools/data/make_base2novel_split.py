@@ -38,7 +38,7 @@ import sys
 from collections import Counter
 from typing import Dict, List, Sequence, Tuple
 
-from vifi_mmaction.apis import add_output_arguments, run_cli
+from vifi_mmaction.cli import add_output_arguments, run_cli
 from vifi_mmaction.datasets import load_class_names
 from vifi_mmaction.datasets.annotations import read_annotation as _read
 from vifi_mmaction.errors import ViFiUserError

@@ -35,7 +35,7 @@ import sys
 from collections import defaultdict
 from typing import Dict, List, Optional
 
-from vifi_mmaction.apis import add_output_arguments, run_cli
+from vifi_mmaction.cli import add_output_arguments, run_cli
 from vifi_mmaction.datasets import load_class_names
 from vifi_mmaction.datasets.annotations import read_annotation
 from vifi_mmaction.errors import ViFiUserError

@@ -33,7 +33,7 @@ import sys
 import cv2
 import numpy as np
 
-from vifi_mmaction.apis import add_output_arguments, run_cli
+from vifi_mmaction.cli import add_output_arguments, run_cli
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output_dir, staged_files
 

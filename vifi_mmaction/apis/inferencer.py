@@ -32,16 +32,17 @@ from mmengine.utils import ProgressBar
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
-from ..checkpoint_io import (load_state_strict, load_weights_only,
-                             state_dict_of, strip_module_prefix)
+from ..checkpoint_loader import (load_state_strict, load_weights_only,
+                                 state_dict_of, strip_module_prefix)
+from ..datasets.pipeline_config import find_test_pipeline
 from ..engine.config_checks import check_config, load_config
 from ..errors import InputError
-from ..models.clip_loader import _is_torchscript
+from ..models.clip_loader import is_torchscript
 from ..models.heads.text_contrastive_head import ViFiTextHead
 from ..utils.class_names import load_class_names
-from .predictions_io import format_prediction, save_predictions
-from .video_inputs import (InputsType, _as_list, _find_test_pipeline,
-                           _VideoList, adapt_test_pipeline, expand_inputs)
+from .inputs import (InputsType, VideoList, adapt_test_pipeline, as_list,
+                     expand_inputs)
+from .predictions import format_prediction, save_predictions
 
 __all__ = ['ViFiZeroShotInferencer']
 
@@ -71,7 +72,7 @@ def _load_weights(model: nn.Module, weights: Optional[str], where: str) -> str:
     if not osp.isfile(weights):
         raise FileNotFoundError(f'checkpoint not found: {weights}')
     state = None
-    if not (weights.endswith('.safetensors') or _is_torchscript(weights)):
+    if not (weights.endswith('.safetensors') or is_torchscript(weights)):
         state = state_dict_of(load_weights_only(weights), weights)
     if state is None or _is_clip_state(state):
         # OpenAI / open_clip CLIP weights: each tower reads its part.
@@ -179,7 +180,7 @@ class ViFiZeroShotInferencer(BaseInferencer):
         if template is not None:
             head_cfg['template'] = template
         self._pipeline_cfg = adapt_test_pipeline(
-            _find_test_pipeline(cfg, where), num_frames, views, where)
+            find_test_pipeline(cfg, where), num_frames, views, where)
         if device is None:
             device = 'cuda' if torch.cuda.is_available() else 'cpu'
         self.weights = weights
@@ -280,11 +281,11 @@ class ViFiZeroShotInferencer(BaseInferencer):
             raise InputError(f'batch_size must be positive, got {batch_size}')
         num_workers = max(0, min(int(num_workers), len(inputs)))
         loader = DataLoader(
-            _VideoList(inputs, self.pipeline),
+            VideoList(inputs, self.pipeline),
             batch_size=batch_size,
             shuffle=False,
             num_workers=num_workers,
-            collate_fn=_as_list)
+            collate_fn=as_list)
         yield from loader
 
     @torch.no_grad()

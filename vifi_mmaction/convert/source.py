@@ -5,10 +5,10 @@ from typing import Dict, Tuple
 
 import torch
 
-from ..checkpoint_io import (CheckpointError, UntrustedCheckpointError,
-                             load_weights_only, strip_module_prefix)
+from ..checkpoint_loader import (CheckpointError, UntrustedCheckpointError,
+                                 load_weights_only, strip_module_prefix)
 from ..errors import ViFiUserError
-from ..models.clip_loader import _is_torchscript, load_clip_state_dict
+from ..models.clip_loader import is_torchscript, load_clip_state_dict
 
 __all__ = ['ConversionError', 'load_source']
 
@@ -59,7 +59,7 @@ def load_source(path: str) -> Tuple[Dict[str, torch.Tensor], dict, str]:
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: no such file')
-    if path.endswith('.safetensors') or _is_torchscript(path):
+    if path.endswith('.safetensors') or is_torchscript(path):
         return load_clip_state_dict(path), {}, 'state_dict'
     obj = _torch_load(path)
     config, kind = {}, 'state_dict'

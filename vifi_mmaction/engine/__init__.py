@@ -1,11 +1,12 @@
 from .amp import ViFiAmpOptimWrapper, has_amp_device, resolve_amp_dtype
-from .checkpoint import (AtomicLocalBackend, NonFiniteWeightsError,
-                         NoResumableCheckpointError, ViFiCheckpointHook,
-                         atomic_write_bytes, check_checkpoint,
-                         find_resumable_checkpoint, resolve_auto_resume)
+from .checkpoint_hook import (AtomicLocalBackend, NonFiniteWeightsError,
+                              NoResumableCheckpointError, ViFiCheckpointHook,
+                              atomic_write_bytes, check_checkpoint,
+                              find_resumable_checkpoint, resolve_auto_resume)
 from .config_checks import check_config, load_config
-from .hooks import (TooManyVideoFaultsError, UnreadableTestVideosError,
-                    VideoFaultReport, ViFiDataCheckHook)
+from .data_check_hook import (TooManyVideoFaultsError,
+                              UnreadableTestVideosError, ViFiDataCheckHook,
+                              check_deferred_augment)
 from .loops import (ViFiEpochBasedTrainLoop, official_steps_per_epoch,
                     official_val_epochs)
 from .numerics import NonFiniteLossError, ViFiNonFiniteLossHook
@@ -20,7 +21,7 @@ __all__ = [
     'ViFiAmpOptimWrapper', 'has_amp_device', 'resolve_amp_dtype',
     'ViFiWarmupCosineLR', 'warmup_cosine_value', 'official_update_index',
     'ViFiEpochBasedTrainLoop', 'official_steps_per_epoch',
-    'official_val_epochs', 'ViFiDataCheckHook', 'VideoFaultReport',
+    'official_val_epochs', 'ViFiDataCheckHook', 'check_deferred_augment',
     'TooManyVideoFaultsError', 'UnreadableTestVideosError',
     'ViFiCheckpointHook', 'AtomicLocalBackend', 'atomic_write_bytes',
     'check_checkpoint', 'find_resumable_checkpoint', 'resolve_auto_resume',

@@ -6,15 +6,15 @@ model or with NaN weights is loaded as far as it fits, the rest is logged,
 and training or testing goes on with a model that is not the checkpoint.
 :class:`ViFiStrictLoadHook` checks the loaded state dict in
 ``after_load_checkpoint`` (before mmengine copies it into the model) with
-:func:`vifi_mmaction.checkpoint_io.check_state_fits`.
+:func:`vifi_mmaction.checkpoint_loader.check_state_fits`.
 """
 from mmaction.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from torch.distributed.fsdp import FullyShardedDataParallel
 
-from ..checkpoint_io import (CheckpointError, check_state_fits,
-                             strip_module_prefix)
+from ..checkpoint_loader import (CheckpointError, check_state_fits,
+                                 strip_module_prefix)
 
 __all__ = ['ViFiStrictLoadHook', 'add_strict_load_hook']
 

@@ -31,8 +31,8 @@ import open_clip
 import torch
 from open_clip.model import CLIP, resize_pos_embed
 
-from ..checkpoint_io import (UntrustedCheckpointError, load_weights_only,
-                             nonfinite_keys, strip_module_prefix)
+from ..checkpoint_loader import (UntrustedCheckpointError, load_weights_only,
+                                 nonfinite_keys, strip_module_prefix)
 from ..errors import ViFiUserError
 
 __all__ = [
@@ -140,7 +140,7 @@ def _sha256(path: str) -> str:
     return h.hexdigest()
 
 
-def _is_torchscript(path: str) -> bool:
+def is_torchscript(path: str) -> bool:
     if not zipfile.is_zipfile(path):
         return False
     with zipfile.ZipFile(path) as z:
@@ -209,7 +209,7 @@ def load_clip_state_dict(pretrained: str,
     if path.endswith('.safetensors'):
         from safetensors.torch import load_file
         obj = load_file(path, device='cpu')
-    elif _is_torchscript(path):
+    elif is_torchscript(path):
         # TorchScript archives hold no pickled Python code to execute.
         obj = torch.jit.load(path, map_location='cpu').state_dict()
     else:

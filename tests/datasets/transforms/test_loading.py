@@ -6,7 +6,7 @@ import pytest
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import Compose
 
-from vifi_mmaction.datasets.transforms.loading import decode_size
+from vifi_mmaction.video import decode_size
 
 
 def _textured_video(path, width, height, frames=6):

@@ -29,12 +29,12 @@ from vifi_testing import DEFERRED_PIPELINE
 from vifi_mmaction.datasets.transforms import (ViFiColorJitter,
                                                ViFiDeferredAugment,
                                                ViFiGrayScale)
+from vifi_mmaction.engine import check_deferred_augment
 from vifi_mmaction.models.data_preprocessors import (ViFiBatchAugPreprocessor,
                                                      adjust_brightness,
                                                      adjust_contrast,
                                                      adjust_hue,
                                                      adjust_saturation,
-                                                     check_deferred_augment,
                                                      jitter_frames,
                                                      rgb_to_grayscale_pil)
 

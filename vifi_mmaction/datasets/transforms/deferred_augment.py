@@ -20,14 +20,10 @@ import numpy as np
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 
+from ...structures.augment_keys import AUG_KEY, IDENTITY_FACTORS
 from .augment import _OPS, ViFiColorJitter, _check_probability
 
 __all__ = ['ViFiDeferredAugment', 'AUG_KEY', 'IDENTITY_FACTORS']
-
-#: Key of the drawn parameters in the results dict and the sample metainfo.
-AUG_KEY = 'vifi_aug'
-#: The no-op factor of each jitter operation, in ``_OPS`` order.
-IDENTITY_FACTORS = (1., 1., 1., 0.)
 
 
 @TRANSFORMS.register_module()

@@ -9,15 +9,13 @@ frames are converted (``retrieve()``).
 On the MPEG-4 test videos the frames are bit-identical to
 ``ViFiDecordDecode``'s (tests/datasets/test_sequential_decode.py).
 """
-import os.path as osp
 from typing import Dict, List
 
-import cv2
 import numpy as np
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 
-from .loading import VideoReadError, diagnose_video_file
+from ...video import read_frames_sequentially
 
 __all__ = ['ViFiSequentialDecode']
 
@@ -50,49 +48,14 @@ class ViFiSequentialDecode(BaseTransform):
                              f'positive int, got {num_threads!r}')
         self.num_threads = num_threads
 
-    def _open(self, filename: str) -> cv2.VideoCapture:
-        if osp.splitext(filename)[0] == filename:  # as DecordInit does
-            filename = filename + '.mp4'
-        cap = cv2.VideoCapture(filename, cv2.CAP_FFMPEG,
-                               [cv2.CAP_PROP_N_THREADS, self.num_threads])
-        if not cap.isOpened():
-            kind = diagnose_video_file(filename)
-            raise VideoReadError(filename, 'OpenCV (FFmpeg) cannot open it',
-                                 kind)
-        # keep the stored orientation: decord ignores rotation metadata
-        cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 0)
-        return cap
-
-    def _read(self, filename: str,
-              wanted: np.ndarray) -> Dict[int, np.ndarray]:
-        """``{index: RGB frame}`` for the sorted distinct ``wanted``."""
-        cap = self._open(filename)
-        frames, pos = {}, 0
-        try:
-            for index in wanted.tolist():
-                while pos <= index:
-                    if not cap.grab():
-                        raise VideoReadError(
-                            filename, f'the stream ended after {pos} frames; '
-                            f'frame {index} was sampled', 'decode_error')
-                    pos += 1
-                ok, bgr = cap.retrieve()
-                if not ok:
-                    raise VideoReadError(filename,
-                                         f'frame {index} cannot be converted',
-                                         'decode_error')
-                frames[index] = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        finally:
-            cap.release()
-        return frames
-
     def transform(self, results: Dict) -> Dict:
         inds = np.asarray(results['frame_inds']).reshape(-1).astype(np.int64)
         if inds.size == 0 or inds.min() < 0:
             raise ValueError(f'ViFiSequentialDecode: frame_inds must be '
                              f'non-empty and non-negative, got {inds}')
         filename = results['filename']
-        frames = self._read(filename, np.unique(inds))
+        frames = read_frames_sequentially(filename, np.unique(inds),
+                                          self.num_threads)
         imgs: List[np.ndarray] = []
         used = set()
         for i in inds.tolist():

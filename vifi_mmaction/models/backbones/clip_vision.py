@@ -8,7 +8,7 @@ from torch import Tensor
 from ..clip_loader import (ArchType, build_clip, load_clip_state_dict,
                            load_tower_weights)
 from ..layer_depth import clip_tower_layer_depth
-from .per_frame import encode_per_frame
+from .fold_time import encode_per_frame
 
 __all__ = ['ViFiCLIPBackbone']
 

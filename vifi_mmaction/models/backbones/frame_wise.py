@@ -6,7 +6,7 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from .per_frame import encode_per_frame
+from .fold_time import encode_per_frame
 
 __all__ = ['ViFiFrameWiseBackbone']
 

@@ -17,13 +17,10 @@ from mmaction.models import ActionDataPreprocessor
 from mmaction.registry import MODELS
 from torch import Tensor
 
-from ...datasets.transforms.deferred_augment import AUG_KEY
+from ...structures.augment_keys import AUG_KEY
 from .batch_ops import jitter_frames, rgb_to_grayscale_pil
 
-__all__ = [
-    'ViFiBatchAugPreprocessor', 'apply_deferred_augment',
-    'check_deferred_augment'
-]
+__all__ = ['ViFiBatchAugPreprocessor', 'apply_deferred_augment']
 
 
 def _frames(clip: Tensor, format_shape: str) -> Tuple[Tensor, tuple]:
@@ -140,35 +137,3 @@ class ViFiBatchAugPreprocessor(ActionDataPreprocessor):
         if isinstance(inputs, (list, tuple)) and data_samples is not None:
             inputs = self.augment(list(inputs), data_samples)
         return super().preprocess(inputs, data_samples, training)
-
-
-def check_deferred_augment(dataset, preprocessor, where: str) -> None:
-    """Fail when a pipeline's deferred augmentation would be dropped.
-
-    A pipeline with ``ViFiDeferredAugment`` needs ``'vifi_aug'`` in its
-    ``PackActionInputs`` meta keys and a ``ViFiBatchAugPreprocessor``;
-    otherwise training would silently skip the flip, jitter and grayscale
-    and pad the crops instead of resizing them.
-
-    Raises:
-        TypeError: naming the dataset and the missing piece.
-    """
-    from mmaction.datasets.transforms import PackActionInputs
-
-    from ...datasets.transforms.deferred_augment import ViFiDeferredAugment
-    transforms = getattr(
-        getattr(dataset, 'pipeline', None), 'transforms', None) or []
-    if not any(isinstance(t, ViFiDeferredAugment) for t in transforms):
-        return
-    for t in transforms:
-        if isinstance(t, PackActionInputs) and AUG_KEY not in t.meta_keys:
-            raise TypeError(
-                f'{where}: the pipeline has ViFiDeferredAugment but '
-                f'PackActionInputs drops its parameters: add {AUG_KEY!r} to '
-                f'its meta_keys')
-    if not isinstance(preprocessor, ViFiBatchAugPreprocessor):
-        raise TypeError(
-            f'{where}: the pipeline has ViFiDeferredAugment but '
-            f'model.data_preprocessor is {type(preprocessor).__name__}; set '
-            f"model.data_preprocessor.type='ViFiBatchAugPreprocessor' or use "
-            f'cpu_aug_train_pipeline')

@@ -14,8 +14,8 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..errors import InputError
-from .moments import load_moments
+from ...errors import InputError
+from .moment_embeddings import load_moments
 
 __all__ = ['top_k', 'VideoIndex', 'text_queries']
 

@@ -5,8 +5,8 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from .plots import _figure, _save, _shorten, class_colours
-from .timeline import _owned_spans, segments
+from ..structures.timeline import owned_spans, segments
+from .figures import class_colours, figure, save, shorten
 
 __all__ = ['plot_timeline']
 
@@ -59,7 +59,7 @@ def plot_timeline(timeline: dict,
     shown = list(dict.fromkeys(winners + by_mean))[:max(1, max_labels)]
     colours = class_colours([names[i] for i in shown])
 
-    fig = _figure(figsize, dpi, layout='constrained')
+    fig = figure(figsize, dpi, layout='constrained')
     strip, bands = fig.subplots(
         2, 1, sharex=True, gridspec_kw=dict(height_ratios=[1, 4]))
     for seg in segments(timeline):
@@ -76,7 +76,7 @@ def plot_timeline(timeline: dict,
             strip.text(
                 seg['start'] + width / 2,
                 0.5,
-                _shorten(text, max(4, int(width / duration * 120))),
+                shorten(text, max(4, int(width / duration * 120))),
                 ha='center',
                 va='center',
                 fontsize='small',
@@ -86,11 +86,11 @@ def plot_timeline(timeline: dict,
     strip.set_ylabel('label', rotation=0, ha='right', va='center')
 
     # each window's scores held over the span it speaks for, edge to edge
-    x = _owned_spans(times, duration).reshape(-1)
+    x = owned_spans(times, duration).reshape(-1)
     held = np.repeat(scores, 2, axis=0)
     stack = [held[:, i] for i in shown]
     rest = 1 - np.sum(stack, axis=0)
-    labels = [_shorten(names[i], 40) for i in shown]
+    labels = [shorten(names[i], 40) for i in shown]
     cols = [colours[names[i]] for i in shown]
     if len(shown) < len(names):
         stack.append(np.clip(rest, 0, None))
@@ -125,5 +125,5 @@ def plot_timeline(timeline: dict,
                  f'{timeline["window"]} every {timeline["stride"]}'
                  f'{f", smoothed over {smooth}" if smooth > 1 else ""} '
                  f'({_clock(duration)}, {len(names)} labels)')
-    _save(fig, out)
+    save(fig, out)
     return fig

@@ -1,26 +1,29 @@
-"""Runner hooks: class-count consistency and unreadable-video accounting."""
+"""The data check hook: class counts, deferred augmentation and unreadable
+videos, checked before and counted during training and testing."""
 import json
 import os.path as osp
 from collections import Counter
 from typing import List, Optional
 
 import torch
-from mmaction.registry import HOOKS, METRICS
-from mmengine.dist import (all_gather_object, all_reduce,
-                           broadcast_object_list, collect_results,
-                           get_world_size, is_main_process)
-from mmengine.evaluator import BaseMetric
+from mmaction.datasets.transforms import PackActionInputs
+from mmaction.registry import HOOKS
+from mmengine.dist import (all_gather_object, all_reduce, get_world_size,
+                           is_main_process)
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from ..datasets.transforms.loading import FAULT_KINDS
+from ..datasets.transforms.deferred_augment import ViFiDeferredAugment
 from ..datasets.video_dataset import check_class_count, check_class_names
-from ..models.data_preprocessors.batch_augment import check_deferred_augment
-from .checkpoint import atomic_write_bytes
+from ..evaluation.video_fault_report import VideoFaultReport
+from ..models.data_preprocessors.batch_augment import ViFiBatchAugPreprocessor
+from ..structures.augment_keys import AUG_KEY
+from ..video import FAULT_KINDS
+from .checkpoint_hook import atomic_write_bytes
 
 __all__ = [
-    'ViFiDataCheckHook', 'VideoFaultReport', 'TooManyVideoFaultsError',
-    'UnreadableTestVideosError'
+    'ViFiDataCheckHook', 'TooManyVideoFaultsError',
+    'UnreadableTestVideosError', 'check_deferred_augment'
 ]
 
 REPORT_FILE = 'video_faults.json'
@@ -78,60 +81,33 @@ def _update_report(work_dir: str, stage: str, entry: dict) -> str:
     return path
 
 
-@METRICS.register_module()
-class VideoFaultReport(BaseMetric):
-    """Turns unreadable test videos into failed predictions and lists them.
+def check_deferred_augment(dataset, preprocessor, where: str) -> None:
+    """Fail when a pipeline's deferred augmentation would be dropped.
 
-    :class:`ViFiDataCheckHook` puts it first in the val/test evaluator. For a
-    sample flagged ``vifi_read_error`` by ``ViFiVideoDataset`` it replaces
-    ``pred_score`` by a score vector that ranks the true class last (uniform
-    over the other classes, 0 for the true one), so every following metric
-    counts it as wrong at any top-k below the number of classes, and keeps
-    it in the denominator. ``evaluate`` gathers the list over all ranks
-    (exactly once per sample, padding removed) into :attr:`failed`; it adds
-    no metric of its own.
+    A pipeline with ``ViFiDeferredAugment`` needs ``'vifi_aug'`` in its
+    ``PackActionInputs`` meta keys and a ``ViFiBatchAugPreprocessor``;
+    otherwise training would silently skip the flip, jitter and grayscale
+    and pad the crops instead of resizing them.
+
+    Raises:
+        TypeError: naming the dataset and the missing piece.
     """
-
-    default_prefix = 'vifi_faults'
-
-    def __init__(self, collect_device: str = 'cpu', prefix=None):
-        super().__init__(collect_device=collect_device, prefix=prefix)
-        self.failed: List[dict] = []
-
-    def process(self, data_batch, data_samples) -> None:
-        for sample in data_samples:
-            err = sample.get('vifi_read_error')
-            if err is None:
-                self.results.append(None)
-                continue
-            score = sample.get('pred_score')
-            gt = int(torch.as_tensor(sample['gt_label']).reshape(-1)[0])
-            if torch.is_tensor(score) and score.numel() > 1:
-                failed = torch.full_like(score, 1.0 / (score.numel() - 1))
-                failed[gt] = 0.0
-                sample['pred_score'] = failed
-                if 'pred_label' in sample:
-                    sample['pred_label'] = failed.argmax(
-                        dim=0, keepdim=True).to(
-                            torch.as_tensor(sample['pred_label']).dtype)
-            self.results.append(
-                dict(
-                    filename=sample.get('filename', '<unknown>'),
-                    reason=err,
-                    label=gt))
-
-    def compute_metrics(self, results: list) -> dict:
-        return {}
-
-    def evaluate(self, size: int) -> dict:
-        gathered = collect_results(self.results, size, self.collect_device)
-        failed = [r for r in gathered if r is not None] \
-            if is_main_process() else None
-        box = [failed]
-        broadcast_object_list(box)
-        self.failed = box[0]
-        self.results.clear()
-        return {}
+    transforms = getattr(
+        getattr(dataset, 'pipeline', None), 'transforms', None) or []
+    if not any(isinstance(t, ViFiDeferredAugment) for t in transforms):
+        return
+    for t in transforms:
+        if isinstance(t, PackActionInputs) and AUG_KEY not in t.meta_keys:
+            raise TypeError(
+                f'{where}: the pipeline has ViFiDeferredAugment but '
+                f'PackActionInputs drops its parameters: add {AUG_KEY!r} to '
+                f'its meta_keys')
+    if not isinstance(preprocessor, ViFiBatchAugPreprocessor):
+        raise TypeError(
+            f'{where}: the pipeline has ViFiDeferredAugment but '
+            f'model.data_preprocessor is {type(preprocessor).__name__}; set '
+            f"model.data_preprocessor.type='ViFiBatchAugPreprocessor' or use "
+            f'cpu_aug_train_pipeline')
 
 
 @HOOKS.register_module()

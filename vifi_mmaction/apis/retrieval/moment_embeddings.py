@@ -23,10 +23,11 @@ import numpy as np
 import torch
 from mmengine.utils import ProgressBar
 
-from ..datasets.transforms.loading import VideoReadError
-from ..errors import InputError
-from .features import FeatureStoreError, feature_files
-from .windows import VideoWindows, _describe_span, parse_span
+from ...errors import InputError
+from ...video import VideoReadError
+from ..long_video.spans import describe_span, parse_span
+from ..long_video.window_clips import VideoWindows
+from .store import FeatureStoreError, feature_files
 
 __all__ = [
     'window_embeddings', 'extract_moments', 'merge_moments', 'load_moments'
@@ -96,8 +97,8 @@ def extract_moments(inferencer,
             stride or input list.
     """
     spans = dict(
-        window=_describe_span(parse_span(window, '--window')),
-        stride=_describe_span(
+        window=describe_span(parse_span(window, '--window')),
+        stride=describe_span(
             parse_span(stride if stride is not None else window, '--stride')))
     with open(osp.join(out_dir, 'meta.json'), encoding='utf-8') as f:
         # moments belong to these inputs: a rebuilt extraction makes the

@@ -5,10 +5,9 @@ import os.path as osp
 import textwrap
 from typing import Optional, Sequence
 
-from ..datasets.transforms.loading import VideoReadError
 from ..errors import InputError
-from .plots import _figure, _save, _shorten
-from .windows import open_video
+from ..video import VideoReadError, open_video
+from .figures import figure, save, shorten
 
 __all__ = ['plot_contact_sheet']
 
@@ -60,7 +59,7 @@ def plot_contact_sheet(hits: Sequence[dict],
     cols = max(1, min(cols, len(hits)))
     rows = math.ceil(len(hits) / cols)
     width, height = cols * cell, rows * 1.3 * cell + 0.6
-    fig = _figure((width, height), dpi)
+    fig = figure((width, height), dpi)
     for n, hit in enumerate(hits):
         r, c = divmod(n, cols)
         top = height - 0.6 - r * 1.3 * cell
@@ -86,16 +85,16 @@ def plot_contact_sheet(hits: Sequence[dict],
         fig.text(
             (c + 0.5) * cell / width, (top - cell - 0.02) / height,
             f'#{hit["rank"]}  {hit["score"]:.3f}{when}\n'
-            f'{_shorten(_short_path(hit["video"]), int(cell * 11))}',
+            f'{shorten(_short_path(hit["video"]), int(cell * 11))}',
             ha='center',
             va='top',
             fontsize='x-small')
     fig.text(
         0.5,
         1 - 0.15 / height,
-        _shorten(title, int(width * 12)),
+        shorten(title, int(width * 12)),
         ha='center',
         va='top',
         fontsize='medium')
-    _save(fig, out)
+    save(fig, out)
     return fig

@@ -18,10 +18,10 @@ from typing import Iterator, Optional, Tuple
 
 import numpy as np
 
-from ..datasets.transforms.loading import (VideoReadError, decode_size,
-                                           diagnose_video_file)
 from ..dependencies import AV_CHECK, check_dependencies
 from ..errors import InputError
+from .decord_reader import decode_size
+from .errors import VideoReadError, diagnose_video_file
 
 __all__ = ['VideoFrameStream']
 

@@ -6,21 +6,20 @@ import os.path as osp
 import re
 from typing import List, Optional, Sequence, Tuple, Union
 
-from mmengine.config import Config
 from mmengine.dataset import Compose
-from mmengine.utils import scandir
 from torch.utils.data import Dataset
 
-from ..datasets.transforms.loading import VideoReadError
+from ..datasets.pipeline_config import step_type_name
 from ..errors import InputError
+from ..utils.class_names import (ClassNamesError, load_class_names,
+                                 tokenizer_key)
+from ..video import VIDEO_EXTENSIONS, VideoReadError, list_videos
 
 __all__ = [
-    'VIDEO_EXTENSIONS', 'list_videos', 'expand_inputs', 'parse_views',
-    'adapt_test_pipeline'
+    'expand_inputs', 'parse_views', 'adapt_test_pipeline', 'parse_labels',
+    'split_label_list', 'VideoList', 'as_list'
 ]
 
-VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v', '.mpg',
-                    '.mpeg', '.flv', '.wmv', '.3gp', '.ogv', '.ts')
 # number of crops -> the mmaction transform that makes them
 _CROPS = {1: 'CenterCrop', 3: 'ThreeCrop', 10: 'TenCrop'}
 _DECODERS = {
@@ -32,16 +31,6 @@ InputsType = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]
 
 
 # ------------------------------------------------------------------ inputs
-def list_videos(folder: str, recursive: bool = True) -> List[str]:
-    """Video files under ``folder`` (by extension, case-insensitive), sorted.
-
-    Hidden files are skipped (mmengine's ``scandir``).
-    """
-    files = scandir(
-        folder, VIDEO_EXTENSIONS, recursive=recursive, case_sensitive=False)
-    return [osp.join(folder, f) for f in sorted(files)]
-
-
 def expand_inputs(inputs: InputsType) -> List[str]:
     """Turn video paths and folders into a flat list of video paths.
 
@@ -94,12 +83,6 @@ def parse_views(views: Union[None, str,
     return clips, crops
 
 
-def _type_name(step: dict) -> str:
-    t = step['type']
-    name = t if isinstance(t, str) else t.__name__
-    return name.split('.')[-1]
-
-
 def adapt_test_pipeline(pipeline: Sequence[dict],
                         num_frames: Optional[int] = None,
                         views: Union[None, str, Sequence[int]] = None,
@@ -129,10 +112,10 @@ def adapt_test_pipeline(pipeline: Sequence[dict],
     if num_frames is not None and int(num_frames) < 1:
         raise InputError(f'--num-frames must be positive, got {num_frames}')
     for step in steps:
-        name = _type_name(step)
+        name = step_type_name(step)
         if name in _DECODERS:
             step['type'] = _DECODERS[name]
-    samplers = [s for s in steps if _type_name(s) == 'ViFiSampleFrames']
+    samplers = [s for s in steps if step_type_name(s) == 'ViFiSampleFrames']
     if not samplers and (num_frames is not None or
                          (views is not None and views[0] != 1)):
         raise InputError(f'{where}: --num-frames and --views need a '
@@ -145,7 +128,8 @@ def adapt_test_pipeline(pipeline: Sequence[dict],
             step['num_views'] = views[0]
     if views is not None:
         crop_idx = [
-            i for i, s in enumerate(steps) if _type_name(s) in _CROPS.values()
+            i for i, s in enumerate(steps)
+            if step_type_name(s) in _CROPS.values()
         ]
         if not crop_idx:
             if views[1] != 1:
@@ -158,26 +142,11 @@ def adapt_test_pipeline(pipeline: Sequence[dict],
             steps[i] = dict(type=_CROPS[views[1]], crop_size=size)
             prev = steps[i - 1] if i > 0 else None
             if views[1] == 3 and prev is not None and \
-                    _type_name(prev) == 'Resize' and isinstance(size, int):
+                    step_type_name(prev) == 'Resize' and isinstance(size, int):
                 scale = tuple(prev.get('scale', ()))
                 if len(scale) == 2 and scale[0] == -1:
                     prev['scale'] = (-1, size)
     return steps
-
-
-def _find_test_pipeline(cfg: Config, where: str) -> List[dict]:
-    for path in (('test_dataloader', 'dataset', 'pipeline'),
-                 ('test_pipeline', ), ('val_dataloader', 'dataset',
-                                       'pipeline')):
-        node = cfg
-        for key in path:
-            node = node.get(key) if isinstance(node, (dict, Config)) else None
-            if node is None:
-                break
-        if node:
-            return list(node)
-    raise InputError(f'{where}: no test pipeline (test_dataloader.dataset.'
-                     f'pipeline or test_pipeline)')
 
 
 def _describe(error: BaseException) -> str:
@@ -189,7 +158,7 @@ def _describe(error: BaseException) -> str:
 
 
 # --------------------------------------------------------------- decoding
-class _VideoList(Dataset):
+class VideoList(Dataset):
     """Runs the test pipeline on each video; a failure becomes a result.
 
     Items are ``dict(index, video, data, error)``; ``data`` is the packed
@@ -214,5 +183,63 @@ class _VideoList(Dataset):
         return dict(index=index, video=video, data=data, error=None)
 
 
-def _as_list(items: list) -> list:
+def as_list(items: list) -> list:
+    """A DataLoader ``collate_fn`` that keeps a batch as a list of items."""
     return items
+
+
+# ------------------------------------------------------------------ labels
+def split_label_list(text: str, where: str = '--labels') -> List[str]:
+    """Split ``"label one,label two"`` into names.
+
+    Args:
+        text: comma-separated names; spaces around names are dropped.
+        where: the option name, for error messages.
+
+    Returns:
+        list[str]: the names, in order.
+
+    Raises:
+        ClassNamesError: on an empty or duplicate name, naming its position.
+    """
+    names = [part.strip() for part in text.split(',')]
+    seen = {}
+    for i, name in enumerate(names, start=1):
+        if not name:
+            raise ClassNamesError(
+                f'{where}: label {i} of {text!r} is empty; separate labels '
+                f'with single commas, and put names that contain commas in '
+                f'a --labels-file')
+        key = tokenizer_key(name)  # CLIP reads 'Surfing' as 'surfing'
+        if key in seen:
+            raise ClassNamesError(
+                f'{where}: duplicate label {name!r} (positions {seen[key]} '
+                f'and {i}; CLIP\'s tokenizer reads it as {key!r})')
+        seen[key] = i
+    return names
+
+
+def parse_labels(labels: Optional[Union[str, Sequence[str]]] = None,
+                 labels_file: Optional[str] = None) -> List[str]:
+    """Read a label set from exactly one source.
+
+    Args:
+        labels: a comma-separated string (``"a,b"``) or a list of names.
+        labels_file: a ``.txt`` file (one name per line) or an official
+            ``id,name`` ``.csv`` (quoted names may contain commas).
+
+    Returns:
+        list[str]: the class names in label-index order.
+
+    Raises:
+        ValueError: if both or neither source is given.
+        ClassNamesError: naming the source (and file line) of a bad name.
+        FileNotFoundError: if ``labels_file`` does not exist.
+    """
+    if (labels is None) == (labels_file is None):
+        raise InputError('give exactly one of --labels and --labels-file')
+    if labels_file is not None:
+        return load_class_names(labels_file)
+    if isinstance(labels, str):
+        return split_label_list(labels)
+    return load_class_names(list(labels))

@@ -29,9 +29,9 @@ from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 
-from ..checkpoint_io import (UnreadableCheckpointError,
-                             UntrustedCheckpointError, load_weights_only,
-                             nonfinite_keys)
+from ..checkpoint_loader import (UnreadableCheckpointError,
+                                 UntrustedCheckpointError, load_weights_only,
+                                 nonfinite_keys)
 from ..errors import ViFiUserError
 
 __all__ = [

@@ -12,217 +12,25 @@ Two graphs:
 * the **text model**: token ids ``[B, context_length]`` -> L2-normalised
   text embeddings ``[B, E]``, so a new label set needs no re-export: score the
   vision model's embeddings against them (``exp(logit_scale) * cos``).
-
-ONNX goes through the TorchScript-based exporter
-(``torch.onnx.export(dynamo=False)``); the dynamo exporter would need
-``onnxscript``, which the project does not depend on.
 """
-import contextlib
-import copy
+
 import importlib
 import os.path as osp
 import sys
-from typing import Dict, Iterator, Optional, Sequence, Tuple
+from typing import Dict, Sequence, Tuple
 
 import torch
 from mmengine.utils import ProgressBar
 from torch import Tensor, nn
 
-from ..errors import InputError
-from ..utils.outputs import staged_files
+from ...datasets.pipeline_config import step_type_name
+from ...errors import InputError
+from ...utils.outputs import staged_files
+from .formats import DEFAULT_OPSET, export_onnx, export_torchscript, run_onnx
+from .modules import ViFiTextExport, ViFiVisionExport
 
-__all__ = [
-    'ExportDependencyError', 'ViFiVisionExport', 'ViFiTextExport',
-    'export_onnx', 'export_torchscript', 'require_module', 'run_onnx',
-    'clip_shape', 'export_recognizer', 'export_description',
-    'ONNX_REQUIREMENTS', 'DEFAULT_OPSET'
-]
+__all__ = ['clip_shape', 'export_recognizer', 'export_description']
 
-#: The versions the export was tested with (requirements.txt pins them).
-ONNX_REQUIREMENTS = {
-    'onnx': 'onnx==1.23.2',
-    'onnxruntime': 'onnxruntime==1.32.0'
-}
-DEFAULT_OPSET = 17  # first opset with a fused LayerNormalization
-
-
-class ExportDependencyError(InputError):
-    """An optional package the export needs is not installed."""
-
-
-def require_module(name: str):
-    """Import ``name`` or raise one line naming the pip install."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        pin = ONNX_REQUIREMENTS.get(name, name)
-        raise ExportDependencyError(
-            f'{name} is not installed; pip install {pin}') from None
-
-
-def _vision_only(recognizer: nn.Module) -> nn.Module:
-    """A shallow copy of ``recognizer`` sharing every weight, without the
-    head's text tower (the class embeddings are baked in, so a traced
-    archive need not carry it) and without ``max_testing_views`` (the views
-    run as one batch instead of a loop unrolled per video)."""
-    head = copy.copy(recognizer.cls_head)
-    head._modules = {k: v for k, v in head._modules.items() if k != 'text'}
-    model = copy.copy(recognizer)
-    model._modules = dict(model._modules, cls_head=head)
-    if recognizer.test_cfg:
-        model.test_cfg = {
-            k: v
-            for k, v in dict(recognizer.test_cfg).items()
-            if k != 'max_testing_views'
-        }
-    return model
-
-
-class ViFiVisionExport(nn.Module):
-    """Pixels to class probabilities and video embeddings, classes fixed.
-
-    Args:
-        recognizer: a :class:`ViFiRecognizer` with a
-            :class:`ViFiTextHead` that has a label set.
-
-    Inputs:
-        pixels (torch.Tensor): float32 ``[N, V, C, T, H, W]``, RGB in
-            0-255, as the test pipeline packs them (cast to float).
-
-    Outputs:
-        tuple: ``probs`` ``[N, K]`` (per-view softmax averaged over views)
-        and ``embeddings`` ``[N, E]`` (unit norm).
-    """
-
-    def __init__(self, recognizer: nn.Module) -> None:
-        super().__init__()
-        pre = recognizer.data_preprocessor
-        if getattr(pre, 'format_shape', None) != 'NCTHW':
-            raise InputError(f'export needs NCTHW clips, the data '
-                             f'preprocessor has format_shape='
-                             f'{getattr(pre, "format_shape", None)!r}')
-        head = recognizer.cls_head
-        self.recognizer = _vision_only(recognizer)
-        self.to_rgb = bool(getattr(pre, 'to_rgb', False))
-        self.normalize = bool(getattr(pre, '_enable_normalize', False))
-        if self.normalize:
-            self.register_buffer('mean', pre.mean.detach().clone())
-            self.register_buffer('std', pre.std.detach().clone())
-        with torch.no_grad():
-            text = head.class_embeddings().float()  # [K, E]
-            scale = head.logit_scale.detach().float().exp()
-        self.classifier = nn.Linear(text.shape[1], text.shape[0], bias=False)
-        with torch.no_grad():
-            self.classifier.weight.copy_(scale * text)
-        self.classifier.requires_grad_(False)
-
-    def forward(self, pixels: Tensor) -> Tuple[Tensor, Tensor]:
-        x = pixels
-        if self.to_rgb:
-            x = x[:, :, [2, 1, 0]]
-        if self.normalize:
-            x = (x - self.mean) / self.std  # [C, 1, 1, 1] broadcasts
-        emb = self.recognizer.embed_videos(x)
-        logits = self.classifier(emb['views'])  # [N, V, K]
-        return logits.softmax(dim=-1).mean(dim=1), emb['video']
-
-
-class ViFiTextExport(nn.Module):
-    """Token ids to L2-normalised text embeddings (the head's text tower).
-
-    Inputs:
-        tokens (torch.Tensor): int64 ``[B, L]``, ``SOT ... EOT`` zero padded
-            (``tokenize_prompts`` / open_clip's tokenizer). The exported
-            graphs take ``L`` = the model's context length (77 for CLIP).
-
-    Outputs:
-        torch.Tensor: ``[B, E]`` unit-norm embeddings. With one template
-        these are :meth:`ViFiTextHead.class_embeddings`; for a template
-        ensemble average the templates' embeddings and normalise again.
-    """
-
-    def __init__(self, head: nn.Module) -> None:
-        super().__init__()
-        if not hasattr(head, 'text'):
-            raise InputError(f'{type(head).__name__} has no text tower')
-        if hasattr(head, 'prompt_parameters'):
-            # its class embeddings also depend on learned context tokens
-            raise InputError(
-                f'{type(head).__name__}: a prompted text head has no '
-                f'tokens -> embeddings model to export; export the vision '
-                f'model only (--no-text)')
-        self.text = head.text
-
-    def forward(self, tokens: Tensor) -> Tensor:
-        feats = self.text(tokens).float()
-        return feats / feats.norm(dim=-1, keepdim=True)
-
-
-@contextlib.contextmanager
-def _mha_fastpath_off() -> Iterator[None]:
-    """Trace ``nn.MultiheadAttention`` through its plain ops.
-
-    In eval mode without gradients it takes a fused kernel
-    (``aten::_native_multi_head_attention``) that has no ONNX symbolic.
-    """
-    before = torch.backends.mha.get_fastpath_enabled()
-    torch.backends.mha.set_fastpath_enabled(False)
-    try:
-        yield
-    finally:
-        torch.backends.mha.set_fastpath_enabled(before)
-
-
-def export_onnx(module: nn.Module,
-                example: Tuple[Tensor, ...],
-                path: str,
-                input_names: Sequence[str],
-                output_names: Sequence[str],
-                dynamic_axes: Dict[str, Dict[int, str]],
-                opset: int = DEFAULT_OPSET) -> str:
-    """Write ``module`` traced on ``example`` to an ONNX file.
-
-    Raises:
-        ExportDependencyError: ``onnx`` is not installed.
-    """
-    onnx = require_module('onnx')
-    module.eval()
-    with torch.no_grad(), _mha_fastpath_off():
-        torch.onnx.export(
-            module,
-            example,
-            path,
-            dynamo=False,
-            opset_version=opset,
-            input_names=list(input_names),
-            output_names=list(output_names),
-            dynamic_axes=dynamic_axes)
-    onnx.checker.check_model(path)
-    return path
-
-
-def export_torchscript(module: nn.Module, example: Tuple[Tensor, ...],
-                       path: str) -> str:
-    """Write ``module`` traced on ``example`` as a TorchScript archive."""
-    module.eval()
-    with torch.no_grad():
-        traced = torch.jit.trace(module, example, check_trace=False)
-    traced.save(path)
-    return path
-
-
-def run_onnx(path: str,
-             inputs: Dict[str, Tensor],
-             session: Optional[object] = None) -> list:
-    """Run an exported model in onnxruntime (CPU); numpy outputs."""
-    if session is None:
-        ort = require_module('onnxruntime')
-        session = ort.InferenceSession(
-            path, providers=['CPUExecutionProvider'])
-    return session.run(None, {k: v.numpy() for k, v in inputs.items()})
-
-
-# ----------------------------------------------------------- whole export
 _SAMPLERS = {
     'ViFiSampleFrames': 'num_frames',
     'SampleFrames': 'clip_len',
@@ -241,7 +49,7 @@ def clip_shape(pipeline: Sequence[dict],
     """
     frames = size = None
     for step in pipeline:
-        name = str(step['type']).split('.')[-1]
+        name = step_type_name(step)
         if name in _SAMPLERS and frames is None:
             frames = int(step[_SAMPLERS[name]])
         if name in _CROPS and size is None:

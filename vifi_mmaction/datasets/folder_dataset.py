@@ -19,11 +19,11 @@ from mmengine.config import Config
 from mmengine.utils import ProgressBar
 from yapf.yapflib.yapf_api import FormatCode
 
-from ..datasets.transforms.loading import VideoReadError, ViFiDecordInit
 from ..errors import InputError
 from ..utils.class_names import load_class_names
 from ..utils.outputs import check_output_dir, staged_files
-from .video_inputs import list_videos
+from ..video import VideoReadError, list_videos
+from .transforms.loading import ViFiDecordInit
 
 __all__ = [
     'folder_outputs', 'scan_class_folders', 'check_videos', 'stratified_split',

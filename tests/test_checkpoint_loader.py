@@ -1,17 +1,18 @@
-"""vifi_mmaction.checkpoint_io: the one weights-only loader and the one
+"""vifi_mmaction.checkpoint_loader: the one weights-only loader and the one
 strict-fit rule."""
 import pickle
 
 import pytest
 import torch
 
-import vifi_mmaction.engine.checkpoint as engine_checkpoint
-from vifi_mmaction.checkpoint_io import (CheckpointError,
-                                         UnreadableCheckpointError,
-                                         UntrustedCheckpointError,
-                                         check_state_fits, load_state_strict,
-                                         load_weights_only, state_dict_of,
-                                         strip_module_prefix)
+import vifi_mmaction.engine.checkpoint_hook as engine_checkpoint
+from vifi_mmaction.checkpoint_loader import (CheckpointError,
+                                             UnreadableCheckpointError,
+                                             UntrustedCheckpointError,
+                                             check_state_fits,
+                                             load_state_strict,
+                                             load_weights_only, state_dict_of,
+                                             strip_module_prefix)
 
 
 class _Call:

@@ -1,4 +1,4 @@
-"""Windows over long videos: plan them, and decode them in one pass.
+"""Windows over long videos, decoded in one pass.
 
 A long video is read through the model's own test pipeline, window by
 window, with ``start_index`` / ``total_frames`` set to the window: the
@@ -11,148 +11,24 @@ does not grow with the video's length.
 """
 import ctypes
 import functools
-import os.path as osp
-import re
 import sys
 from collections import Counter, deque
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, Sequence, Tuple
 
 import numpy as np
 from mmengine.dataset import Compose
 
-from ..datasets.transforms.loading import (_READ_ERRORS, VideoReadError,
-                                           decode_size, diagnose_video_file)
-from ..errors import InputError
-from .video_stream import VideoFrameStream
+from ...datasets.pipeline_config import step_type_name
+from ...errors import InputError
+from ...video import VideoFrameStream, VideoReadError
+from .spans import WindowError, plan_windows
 
-__all__ = [
-    'parse_span', 'plan_windows', 'open_video', 'VideoWindows', 'WindowError'
-]
+__all__ = ['VideoWindows']
 
 _INIT = 'ViFiDecordInit'
 _DECODE = ('ViFiDecordDecode', 'DecordDecode')
 # Batches between handing freed heap memory back to the OS (see batches()).
 _TRIM_EVERY = 10
-
-
-class WindowError(InputError):
-    """A video is shorter than the window asked for."""
-
-
-def parse_span(text, option: str = '--window') -> Tuple[float, str]:
-    """Read a window length or stride: seconds, or frames with ``f``.
-
-    ``'2'`` and ``'2.5s'`` are seconds, ``'64f'`` is 64 frames.
-
-    Returns:
-        tuple: ``(value, unit)`` with ``unit`` ``'s'`` or ``'f'``.
-
-    Raises:
-        InputError: naming ``option`` for anything else or a value <= 0.
-    """
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        value, unit = float(text), 's'
-    else:
-        m = re.fullmatch(r'\s*(\d+(?:\.\d*)?|\.\d+)\s*([sf]?)\s*', str(text))
-        if not m:
-            raise InputError(f'{option} must be seconds (2, 2.5s) or frames '
-                             f'(64f), got {text!r}')
-        value, unit = float(m.group(1)), m.group(2) or 's'
-    if value <= 0 or (unit == 'f' and value != int(value)):
-        raise InputError(f'{option} must be a positive number of seconds or '
-                         f'a positive whole number of frames, got {text!r}')
-    return value, unit
-
-
-def _span_frames(span: Tuple[float, str], fps: float) -> int:
-    value, unit = span
-    return int(value) if unit == 'f' else max(1, int(round(value * fps)))
-
-
-def _describe_span(span: Tuple[float, str]) -> str:
-    value, unit = span
-    return f'{int(value)} frames' if unit == 'f' else f'{value:g} s'
-
-
-def plan_windows(total_frames: int,
-                 fps: float,
-                 window: Tuple[float, str],
-                 stride: Tuple[float, str],
-                 where: str = 'video',
-                 allow_short: bool = False) -> np.ndarray:
-    """Frame spans of the windows of a video.
-
-    Windows start every ``stride`` from frame 0; when the last one stops
-    short of the end, one more window is aligned with the end, so every
-    frame is covered.
-
-    Args:
-        total_frames (int): frames in the video.
-        fps (float): its frame rate (converts seconds to frames).
-        window, stride: ``(value, unit)`` as :func:`parse_span` returns.
-        where (str): the video, for the error message.
-        allow_short (bool): a video shorter than the window becomes one
-            window over all of it (feature extraction) instead of an error.
-
-    Returns:
-        np.ndarray: ``[W, 2]`` int64 ``(start, end)`` frames, end exclusive.
-
-    Raises:
-        WindowError: if the window is longer than the video.
-    """
-    size = _span_frames(window, fps)
-    step = _span_frames(stride, fps)
-    if size > total_frames and allow_short:
-        size = total_frames
-    if size > total_frames:
-        raise WindowError(
-            f'{where}: window {_describe_span(window)} ({size} frames) is '
-            f'longer than the video ({total_frames} frames, '
-            f'{total_frames / fps:.2f} s at {fps:g} fps); use a shorter '
-            f'--window')
-    starts = list(range(0, total_frames - size + 1, step))
-    if starts[-1] + size < total_frames:
-        starts.append(total_frames - size)
-    starts = np.asarray(starts, dtype=np.int64)
-    return np.stack([starts, starts + size], axis=1)
-
-
-def open_video(video: str,
-               short_side: Optional[int] = None,
-               num_threads: int = 1):
-    """A decord ``VideoReader`` opened from the file's path.
-
-    Unlike ``DecordInit`` (which reads the whole file into memory first),
-    decord then reads packets as it seeks, so memory does not depend on the
-    file's size.
-
-    Args:
-        video (str): a local video file.
-        short_side (int, optional): decode with the short side scaled to
-            this many pixels, as ``ViFiDecordInit(short_side=...)`` does.
-        num_threads (int): decoder threads.
-
-    Raises:
-        VideoReadError: naming the file, if it cannot be opened.
-    """
-    import decord
-    if not osp.isfile(video):
-        raise VideoReadError(video, 'file not found', 'missing')
-    try:
-        reader = decord.VideoReader(video, num_threads=num_threads)
-        if short_side is not None and len(reader):
-            height, width = reader[0].shape[:2]  # decord has no size query
-            size = decode_size(width, height, short_side)
-            if size is not None:
-                reader = decord.VideoReader(
-                    video,
-                    num_threads=num_threads,
-                    width=size[0],
-                    height=size[1])
-    except _READ_ERRORS as e:
-        raise VideoReadError(video, f'{type(e).__name__}: {e}',
-                             diagnose_video_file(video)) from e
-    return reader
 
 
 def _release_freed_memory() -> None:
@@ -175,11 +51,6 @@ def _malloc_trim():
     if not sys.platform.startswith('linux'):
         return None
     return getattr(ctypes.CDLL(None), 'malloc_trim', None)
-
-
-def _type_name(step: dict) -> str:
-    t = step['type']
-    return (t if isinstance(t, str) else t.__name__).split('.')[-1]
 
 
 class VideoWindows:
@@ -222,7 +93,7 @@ class VideoWindows:
                  stride: Tuple[float, str],
                  allow_short: bool = False) -> None:
         steps = [dict(s) for s in pipeline]
-        names = [_type_name(s) for s in steps]
+        names = [step_type_name(s) for s in steps]
         if not steps or names[0] != _INIT:
             raise InputError(
                 f'windowed inference needs a test pipeline that starts with '

@@ -1,0 +1,16 @@
+"""Video search: embeddings of a collection on disk (:mod:`.store`), their
+resumable extraction (:mod:`.extraction`), window embeddings ("moments",
+:mod:`.moment_embeddings`) and search by text or example (:mod:`.search`)."""
+from .extraction import extract_features, read_video_items
+from .moment_embeddings import (extract_moments, load_moments, merge_moments,
+                                window_embeddings)
+from .search import VideoIndex, text_queries, top_k
+from .store import (FeatureStore, FeatureStoreError, check_feature_dir,
+                    feature_files, load_features)
+
+__all__ = [
+    'read_video_items', 'extract_features', 'FeatureStore',
+    'FeatureStoreError', 'check_feature_dir', 'feature_files', 'load_features',
+    'window_embeddings', 'extract_moments', 'merge_moments', 'load_moments',
+    'VideoIndex', 'text_queries', 'top_k'
+]

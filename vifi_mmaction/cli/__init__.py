@@ -1,0 +1,18 @@
+"""Command-line plumbing of ``tools/``: the shared entry point
+(:func:`run.run_cli`), the shared options (:mod:`.options`) and the runner
+setup of ``tools/train.py`` and ``tools/test.py`` (:mod:`.runner`).
+
+Not part of the Python API: ``import vifi_mmaction`` does not import it.
+"""
+from .options import (CHECKPOINT_HELP, add_label_arguments,
+                      add_output_arguments, labels_from_args, tool_parser)
+from .run import (INPUT_ERRORS, debug_requested, logs_to_stderr, one_line,
+                  run_cli)
+from .runner import add_launcher_arguments, apply_launcher_args, build_runner
+
+__all__ = [
+    'run_cli', 'INPUT_ERRORS', 'logs_to_stderr', 'one_line', 'debug_requested',
+    'tool_parser', 'add_label_arguments', 'labels_from_args',
+    'add_output_arguments', 'CHECKPOINT_HELP', 'add_launcher_arguments',
+    'apply_launcher_args', 'build_runner'
+]

@@ -8,7 +8,8 @@
         [--device cpu|cuda] [--overwrite] [--window W [--stride S]]
 
 SOURCE is a folder of videos (searched recursively; a video's class is its
-parent folder; no label set needed) or an annotation file of
+top-level folder, underscores read as spaces, as tools/data/from_folders.py
+reads it; no label set needed) or an annotation file of
 ``relative/path label`` lines (paths relative to --data-prefix; classes from
 the label set).
 

@@ -1,6 +1,7 @@
 """tools/data/from_folders.py: a folder-per-class tree of generated videos
 becomes annotations, a label CSV, a stratified split and a config that
-tools/train.py trains on."""
+tools/train.py trains on; tools/extract_features.py reads the same tree with
+the same folder->class rule."""
 import csv
 import os
 import os.path as osp
@@ -11,10 +12,13 @@ from mmengine.config import Config
 from vifi_testing import QUICKSTART_CONFIG as TINY_BASE
 from vifi_testing import load_tool, run_tool, write_video
 
-from vifi_mmaction.datasets.folder_dataset import (folder_outputs,
-                                                   stratified_split)
+from vifi_mmaction.datasets.folder_dataset import (folder_class_name,
+                                                   folder_outputs,
+                                                   stratified_split,
+                                                   video_class_name)
 
 tool = load_tool('tools/data/from_folders.py')
+extract = load_tool('tools/extract_features.py')
 
 
 @pytest.fixture(scope='module')
@@ -81,6 +85,68 @@ def test_outputs_and_config(tree, tmp_path, capsys):
     assert cfg.load_from == tool.K400_CHECKPOINT
     assert cfg.model.clip.pretrained is None  # all weights from load_from
     assert 'does not exist yet' in captured.err
+
+
+def test_folder_class_rule():
+    assert folder_class_name('arm_wrestling') == 'arm wrestling'
+    assert folder_class_name('  playing__guitar_') == 'playing guitar'
+    assert folder_class_name('surfing water') == 'surfing water'
+    root = osp.join('data', 'my videos')
+    # the top-level folder is the class; deeper folders do not change it
+    assert video_class_name(root, osp.join(root, 'arm_wrestling',
+                                           'x.mp4')) == 'arm wrestling'
+    assert video_class_name(
+        root, osp.join(root, 'playing_guitar', '2024_05', 'day 1',
+                       'y.mp4')) == 'playing guitar'
+    assert video_class_name(root, osp.join(root, 'z.mp4')) is None
+
+
+def test_dataset_and_extraction_agree_on_every_label(zs, tmp_path, capsys):
+    """The tree a user has: underscores in the class folders, videos nested
+    in dated sub-folders. from_folders makes the label set and annotation
+    files; extract_features on the same folder with that label set gives
+    every video the label the annotation files give it."""
+    root = tmp_path / 'my_videos'
+    videos = [
+        'arm_wrestling/a.mp4', 'arm_wrestling/2024_05_01/b.mp4',
+        'arm_wrestling/2024_05_01/round 2/c.mp4', 'playing_guitar/d.mp4',
+        'playing_guitar/lessons/week_1/e.mp4', 'tying_a_tie/f.mp4',
+        'tying_a_tie/old/g.mp4'
+    ]
+    for rel in videos:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        write_video(str(root / rel), num_frames=8)
+    ds = str(tmp_path / 'ds')
+    assert tool.main(
+        [str(root), ds, '--base', TINY_BASE, '--load-from', 'none']) == 0
+    files = folder_outputs(ds)
+    with open(files['labels'], newline='') as f:
+        assert list(csv.reader(f))[1:] == [['0', 'arm wrestling'],
+                                           ['1', 'playing guitar'],
+                                           ['2', 'tying a tie']]
+    labelled = {
+        p: int(lb)
+        for p, lb in _ann(files['train']) + _ann(files['val'])
+    }
+    assert sorted(labelled) == sorted(videos)
+
+    feats = str(tmp_path / 'feats')
+    rc = extract.main([
+        str(root), feats, '--config', zs.config, '--checkpoint', zs.checkpoint,
+        '--labels-file', files['labels'], '--device', 'cpu', '--num-workers',
+        '0'
+    ])
+    assert rc == 0, capsys.readouterr().err
+    with open(osp.join(feats, 'index.csv'), newline='') as f:
+        rows = list(csv.DictReader(f))
+    names = ['arm wrestling', 'playing guitar', 'tying a tie']
+    got = {
+        osp.relpath(r['video'], root).replace(os.sep, '/'):
+        (int(r['label']), r['class'])
+        for r in rows
+    }
+    assert got == {p: (lb, names[lb]) for p, lb in labelled.items()}
+    assert [r['status'] for r in rows] == ['ok'] * len(videos)
 
 
 def test_split_is_seeded_and_per_class():

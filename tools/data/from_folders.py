@@ -6,7 +6,9 @@
         [--overwrite]
 
 ROOT/<class>/**/<video>: every top-level folder is a class (underscores in
-its name become spaces), every video below it an example. OUT receives
+its name become spaces), every video below it an example, whatever
+sub-folders lie between (tools/extract_features.py reads a folder by the
+same rule, so OUT/labels.csv labels ROOT there too). OUT receives
 ``labels.csv`` (id,name), ``train.txt`` and ``val.txt`` (``path label``,
 paths relative to ROOT; a seeded split stratified by class),
 ``unreadable.txt`` (videos decord cannot open or that have no frames, with

@@ -5,6 +5,12 @@ and write the annotation files, the label CSV and a ready config.
 name with underscores read as spaces), every video below it (recursively)
 an example of it. The outputs are what :class:`ViFiVideoDataset` reads:
 ``path label`` lines relative to ``ROOT`` and an ``id,name`` label CSV.
+
+:func:`folder_class_name` and :func:`video_class_name` are THE folder->class
+rule of the project: the dataset builder here and feature extraction
+(:func:`vifi_mmaction.apis.retrieval.read_video_items`) both use them, so a
+tree turned into a dataset and the same tree extracted give every video the
+same class.
 """
 import csv
 import io
@@ -26,9 +32,47 @@ from ..video import VideoReadError, list_videos
 from .transforms.loading import ViFiDecordInit
 
 __all__ = [
-    'folder_outputs', 'scan_class_folders', 'check_videos', 'stratified_split',
+    'folder_class_name', 'video_class_name', 'folder_outputs',
+    'scan_class_folders', 'check_videos', 'stratified_split',
     'folder_config_text', 'make_folder_dataset'
 ]
+
+
+def folder_class_name(folder: str) -> str:
+    """The class name a class folder's name gives.
+
+    Underscores are read as spaces and runs of white space as one space
+    (``arm_wrestling`` -> ``arm wrestling``), so a folder is named the way
+    the action is said and the text tower sees words.
+
+    Args:
+        folder: the folder's own name (one path component).
+
+    Returns:
+        str: the class name; empty for a name of only underscores/spaces.
+    """
+    return ' '.join(folder.replace('_', ' ').split())
+
+
+def video_class_name(root: str, video: str) -> Optional[str]:
+    """The class of ``video`` in the folder-per-class tree ``root``.
+
+    The class is given by the video's top-level folder below ``root`` (see
+    :func:`folder_class_name`); deeper folders (dates, cameras, sessions)
+    do not change it: ``root/arm_wrestling/2024/day 1/x.mp4`` is an
+    ``arm wrestling`` video.
+
+    Args:
+        root: the tree.
+        video: a video path below ``root``.
+
+    Returns:
+        str | None: the class name; None for a video lying directly in
+        ``root`` (it has no class folder).
+    """
+    rel = osp.relpath(video, root).replace(os.sep, '/')
+    parts = rel.split('/')
+    return folder_class_name(parts[0]) if len(parts) > 1 else None
 
 
 def folder_outputs(out_dir: str) -> Dict[str, str]:
@@ -55,7 +99,7 @@ def scan_class_folders(root: str) -> Tuple[List[str], List[dict]]:
             order (label ``i`` is the ``i``-th folder).
 
     Returns:
-        tuple: ``class_names`` (folder names, underscores as spaces) and
+        tuple: ``class_names`` (:func:`folder_class_name` of each folder) and
         ``items``, one ``dict(path, label)`` per video with ``path``
         relative to ``root`` (``/``-separated), grouped by class.
 
@@ -76,7 +120,7 @@ def scan_class_folders(root: str) -> Tuple[List[str], List[dict]]:
         if e.is_dir() and not e.name.startswith('.'))
     names, items, seen = [], [], {}
     for folder in folders:
-        name = ' '.join(folder.replace('_', ' ').split())
+        name = folder_class_name(folder)
         if name in seen:
             raise InputError(f'{osp.join(root, folder)}: class name {name!r} '
                              f'also comes from folder {seen[name]!r}')

@@ -4,7 +4,6 @@
 :func:`extract_features` writes their embeddings into a
 :class:`~.store.FeatureStore`, skipping the rows an earlier run wrote.
 """
-import os
 import os.path as osp
 import sys
 from typing import List, Optional, Sequence
@@ -12,6 +11,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 from mmengine.utils import ProgressBar
 
+from ...datasets.folder_dataset import video_class_name
 from ...datasets.video_dataset import ViFiVideoDataset
 from ...errors import InputError
 from ...utils.class_names import load_class_names
@@ -28,9 +28,12 @@ def read_video_items(source: str,
     """The videos to process, from a folder or an annotation file.
 
     Args:
-        source: a folder (searched recursively; ``class`` is the video's
-            parent folder relative to it, ``label`` its index in
-            ``class_names`` when it matches one, else -1) or an annotation
+        source: a folder (searched recursively; ``class`` is the class of
+            the video's top-level folder below it by the rule of
+            :func:`~vifi_mmaction.datasets.folder_dataset.video_class_name`,
+            the rule ``tools/data/from_folders.py`` builds datasets by,
+            empty for a video directly in ``source``; ``label`` its index
+            in ``class_names`` when it is one, else -1) or an annotation
             file of ``relative/path label`` lines (read and checked by
             :class:`ViFiVideoDataset`; ``class`` is ``class_names[label]``).
         class_names: the label set (needed for annotation files).
@@ -43,8 +46,7 @@ def read_video_items(source: str,
         names = {n: i for i, n in enumerate(class_names or [])}
         items = []
         for video in list_videos(source):
-            rel = osp.relpath(osp.dirname(video), source)
-            cls = '' if rel == '.' else rel.replace(os.sep, '/')
+            cls = video_class_name(source, video) or ''
             items.append(
                 dict(video=video, label=names.get(cls, -1), class_name=cls))
         if not items:

@@ -12,14 +12,19 @@ mmcv is not in :data:`INSTALL_REQUIRES`: two distributions provide the
 machines, and ``mmcv-lite`` without them), and requiring either one makes
 pip install it next to the other into the same folder. ``requirements.txt``
 pins ``mmcv-lite`` for the CPU-only stack.
+
+Optional packages (PyAV for windowed decoding, onnx/onnxruntime for the
+export, later faiss or gradio) are imported where a feature first needs
+them, through :func:`require_module`: one check, one line naming the pip
+install.
 """
 import importlib
 import importlib.util
 from typing import List, Optional, Tuple
 
 __all__ = [
-    'INSTALL_REQUIRES', 'MMCV_REQUIRES', 'IMPORT_CHECKS', 'AV_CHECK',
-    'check_dependencies'
+    'INSTALL_REQUIRES', 'MMCV_REQUIRES', 'AV_REQUIRES', 'IMPORT_CHECKS',
+    'check_dependencies', 'require_module'
 ]
 
 # Lower bounds are what the code uses:
@@ -55,9 +60,6 @@ IMPORT_CHECKS: List[Tuple[str, str, str]] = [
     ('open_clip', OPEN_CLIP_REQUIRES,
      f'pip install -U "{OPEN_CLIP_REQUIRES}"'),
 ]
-# Checked when a video is first streamed (apis/video_stream.py), not at
-# import: only windowed inference decodes with PyAV.
-AV_CHECK = ('av', AV_REQUIRES, f'pip install "{AV_REQUIRES}"')
 
 
 def _installed_version(module: str) -> Optional[str]:
@@ -94,3 +96,44 @@ def check_dependencies(checks=None) -> List[str]:
                             f'{hint}')
             break
     return problems
+
+
+def require_module(module: str,
+                   feature: str,
+                   requirement: Optional[str] = None,
+                   hint: Optional[str] = None,
+                   error: Optional[type] = None):
+    """Import an optional package, or raise one line naming the pip install.
+
+    The same check as :func:`check_dependencies`, for a package only one
+    feature needs: it is imported when that feature first runs, not by
+    ``import vifi_mmaction``.
+
+    Args:
+        module: the import name (``'av'``, ``'onnx'``).
+        feature: what needs it, the message's subject (``'windowed
+            decoding'``).
+        requirement: the requirement the installed version must meet
+            (``'av>=12.0.0'``); default ``module``, any version.
+        hint: what to do; default ``pip install "<requirement>"``.
+        error: the exception type raised; default
+            :class:`~vifi_mmaction.errors.InputError` (the tools report it
+            as one line, exit status 2).
+
+    Returns:
+        module: the imported module.
+
+    Raises:
+        InputError (or ``error``): ``"<feature> needs <requirement>, but
+            `import <module>` finds none; <hint>"`` or ``"... found
+            <module> <version>; <hint>"``.
+    """
+    requirement = requirement or module
+    hint = hint or f'pip install "{requirement}"'
+    problems = check_dependencies([(module, requirement, hint)])
+    if problems:
+        if error is None:
+            # here, not at the top: setup.py executes this file alone
+            from .errors import InputError as error
+        raise error(f'{feature} {problems[0]}')
+    return importlib.import_module(module)

@@ -134,7 +134,7 @@ def test_setup_errors_are_one_line(zs, tmp_path, monkeypatch, capsys, case):
     ]
     if case == 'no onnx':
         monkeypatch.setitem(sys.modules, 'onnx', None)  # import fails
-        culprit = 'onnx is not installed; pip install onnx==1.23.2'
+        culprit = 'pip install "onnx==1.23.2"'
     elif case == 'no labels':
         # the config names a label file that does not exist, and none given
         cfg = Config.fromfile(zs.config)

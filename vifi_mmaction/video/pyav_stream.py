@@ -18,8 +18,7 @@ from typing import Iterator, Optional, Tuple
 
 import numpy as np
 
-from ..dependencies import AV_CHECK, check_dependencies
-from ..errors import InputError
+from ..dependencies import AV_REQUIRES, require_module
 from .decord_reader import decode_size
 from .errors import VideoReadError, diagnose_video_file
 
@@ -34,11 +33,7 @@ def _av():
             or older than the code needs (an install from before PyAV was a
             requirement).
     """
-    problems = check_dependencies([AV_CHECK])
-    if problems:
-        raise InputError(f'windowed decoding {problems[0]}')
-    import av
-    return av
+    return require_module('av', 'windowed decoding', AV_REQUIRES)
 
 
 class VideoFrameStream:

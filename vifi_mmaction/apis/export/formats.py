@@ -5,12 +5,12 @@ ONNX goes through the TorchScript-based exporter
 ``onnxscript``, which the project does not depend on.
 """
 import contextlib
-import importlib
 from typing import Dict, Iterator, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
 
+from ... import dependencies
 from ...errors import InputError
 
 __all__ = [
@@ -31,13 +31,20 @@ class ExportDependencyError(InputError):
 
 
 def require_module(name: str):
-    """Import ``name`` or raise one line naming the pip install."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        pin = ONNX_REQUIREMENTS.get(name, name)
-        raise ExportDependencyError(
-            f'{name} is not installed; pip install {pin}') from None
+    """Import ``onnx`` or ``onnxruntime`` for the ONNX export, or raise one
+    line naming the tested pin to install.
+
+    :func:`vifi_mmaction.dependencies.require_module` with the export's
+    pins and error type; any installed version is accepted.
+
+    Raises:
+        ExportDependencyError: ``name`` cannot be imported.
+    """
+    return dependencies.require_module(
+        name,
+        'the ONNX export',
+        hint=f'pip install "{ONNX_REQUIREMENTS.get(name, name)}"',
+        error=ExportDependencyError)
 
 
 @contextlib.contextmanager

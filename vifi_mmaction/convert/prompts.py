@@ -6,7 +6,7 @@ from typing import Dict, List, Optional, Tuple
 import torch
 
 from ..models.clip_loader import CLIPWeightsError, load_clip_state_dict
-from ..models.text_encoder import _tokenizer, tokenize_prompts
+from ..models.text_encoder import clip_tokenizer, tokenize_prompts
 from .layout import need
 from .source import ConversionError, cfg_get
 
@@ -68,7 +68,7 @@ def _token_ids(rows: torch.Tensor, table16: torch.Tensor) -> torch.Tensor:
 
 
 def _decode(ids: torch.Tensor) -> str:
-    tok = _tokenizer()
+    tok = clip_tokenizer()
     out = []
     for i in ids.tolist():
         if i == tok.sot_token_id:
@@ -199,7 +199,7 @@ def verify_prompts(stored: torch.Tensor, known: torch.Tensor,
         # merges across spaces), so they can still be compared.
         head = template.split('{}')[0] if template else ''
         if head.strip() and head.endswith(' '):
-            want = torch.tensor(_tokenizer().encode(head))
+            want = torch.tensor(clip_tokenizer().encode(head))
             n = len(want)
             if not bool((ids[:, 1:1 + n] == want).all()):
                 msg += (f'; WARNING: the stored prompts do not start with '

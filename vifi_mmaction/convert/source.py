@@ -31,11 +31,6 @@ class _ConfigNode:
         return collections.OrderedDict()
 
 
-def _first_line(err: BaseException) -> str:
-    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
-    return lines[0] if lines else type(err).__name__
-
-
 def _torch_load(path: str):
     """Weights-only load with the official config's stand-in allowed."""
     try:

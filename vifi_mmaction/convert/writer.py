@@ -18,7 +18,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from .layout import openai_name
-from .source import ConversionError, _first_line
+from .source import ConversionError
 
 __all__ = [
     'MEAN', 'STD', 'config_dir', 'base_files', 'components', 'model_cfg',
@@ -120,6 +120,13 @@ def to_state_dict(clip: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
         else:
             out['cls_head.text.' + key] = value
     return out
+
+
+def _first_line(err: BaseException) -> str:
+    """The first non-empty line of ``err``'s message (its class name if
+    none): a build error's reason without the registry's traceback text."""
+    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+    return lines[0] if lines else type(err).__name__
 
 
 def build_and_load(model_cfg: dict, state: Dict[str, torch.Tensor]):

@@ -17,7 +17,10 @@ from torch.utils.checkpoint import checkpoint
 
 from ..errors import ViFiUserError
 
-__all__ = ['CLIPTextEncoder', 'tokenize_prompts', 'PromptTooLongError']
+__all__ = [
+    'CLIPTextEncoder', 'tokenize_prompts', 'clip_tokenizer',
+    'PromptTooLongError'
+]
 
 # ``hook(layer_index, x) -> x``, called on ``[K, L, W]`` before each block.
 LayerHook = Callable[[int, torch.Tensor], torch.Tensor]
@@ -28,8 +31,16 @@ class PromptTooLongError(ViFiUserError, ValueError):
 
 
 @functools.lru_cache(maxsize=1)
-def _tokenizer() -> SimpleTokenizer:
-    return SimpleTokenizer()  # the BPE vocabulary ships with open_clip
+def clip_tokenizer() -> SimpleTokenizer:
+    """CLIP's BPE tokenizer (open_clip's ``SimpleTokenizer``), built once.
+
+    Its vocabulary ships with open_clip, so nothing is downloaded.
+    ``encode(text)`` gives the token ids without the start/end tokens
+    (``sot_token_id``, ``eot_token_id``), which :func:`tokenize_prompts`
+    adds; the prompt learners and the converter use it to count and
+    locate the tokens of a phrase.
+    """
+    return SimpleTokenizer()
 
 
 def tokenize_prompts(texts: Sequence[str],
@@ -47,7 +58,7 @@ def tokenize_prompts(texts: Sequence[str],
     Raises:
         PromptTooLongError: naming the first prompt that does not fit.
     """
-    tok = _tokenizer()
+    tok = clip_tokenizer()
     out = torch.zeros(len(texts), context_length, dtype=torch.long)
     for i, text in enumerate(texts):
         ids = [tok.sot_token_id] + tok.encode(text) + [tok.eot_token_id]

@@ -24,7 +24,7 @@ from vifi_mmaction.models import (PromptBridgeError, ViFiCLIPBackbone,
                                   ViFiPromptedCLIPBackbone,
                                   ViFiPromptedTextHead, ViFiRecognizer,
                                   ViFiTextHead, tokenize_prompts)
-from vifi_mmaction.models.text_encoder import _tokenizer
+from vifi_mmaction.models.text_encoder import clip_tokenizer
 
 register_all_modules()
 
@@ -112,7 +112,7 @@ def test_language_prompt_positions_and_eot_pooling():
         'a photo of a run.', 'a photo of a jump rope.',
         'a photo of a brush hair.'
     ]
-    ids = _tokenizer().encode('a photo of')
+    ids = clip_tokenizer().encode('a photo of')
     torch.testing.assert_close(
         learner.ctx.detach(),
         text.token_embedding.weight[ids].detach(),
@@ -120,7 +120,7 @@ def test_language_prompt_positions_and_eot_pooling():
         atol=0)
     # EOT pooling index follows the full tokenized prompt
     eot = head.class_tokens.argmax(dim=-1)
-    expected = [1 + len(_tokenizer().encode(p)) for p in head.prompts]
+    expected = [1 + len(clip_tokenizer().encode(p)) for p in head.prompts]
     assert eot.tolist() == expected
     assert head.class_tokens.shape[1] == max(expected) + 1
 
@@ -150,7 +150,7 @@ def test_language_prompts_random_init_uses_placeholders():
     head = ViFiPromptedTextHead(CLASSES, arch=TINY, n_ctx=16, depth=9)
     assert head.depth == 2  # deeper than the tower: every layer
     assert head.prompts[0] == ' '.join(['X'] * 16) + ' run.'
-    x_id = _tokenizer().encode('X')
+    x_id = clip_tokenizer().encode('X')
     assert len(x_id) == 1
     assert (head.class_tokens[:, 1:17] == x_id[0]).all()
     assert head.prompt_learner.init_token_ids is None
@@ -353,7 +353,7 @@ def test_bridge_checkpoint_loads_with_new_classes(tmp_path):
     for key, value in stage1.state_dict().items():
         assert torch.equal(own[key], value), key
     # ctx starts from the phrase embedded with the stage-1 token embedding
-    ids = _tokenizer().encode('a photo of a')
+    ids = clip_tokenizer().encode('a photo of a')
     emb = stage1.cls_head.text.token_embedding.weight
     assert torch.equal(model.cls_head.prompt_learner.ctx.detach(),
                        emb[ids].detach())

@@ -25,15 +25,24 @@ from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 from PIL import Image
 
-__all__ = ['ViFiColorJitter', 'ViFiGrayScale']
+__all__ = [
+    'ViFiColorJitter', 'ViFiGrayScale', 'JITTER_OP_NAMES', 'check_probability'
+]
 
 Frames = Union[List[np.ndarray], np.ndarray]
 
-# Operation ids in torchvision's order: brightness, contrast, saturation, hue.
-_OPS = ('brightness', 'contrast', 'saturation', 'hue')
+#: The jitter operations in torchvision's order; an operation's id is its
+#: index here (``ViFiDeferredAugment`` stores ids, the batch preprocessor's
+#: ``JITTER_OPS`` applies them in this order).
+JITTER_OP_NAMES = ('brightness', 'contrast', 'saturation', 'hue')
 
 
-def _check_probability(p: float) -> float:
+def check_probability(p: float) -> float:
+    """``p`` as a float, checked to lie in ``[0, 1]``.
+
+    Raises:
+        ValueError: naming the value.
+    """
     if not 0. <= float(p) <= 1.:
         raise ValueError(f'p must be in [0, 1], got {p}')
     return float(p)
@@ -106,7 +115,7 @@ class ViFiColorJitter(BaseTransform):
                  saturation: Union[float, Sequence[float]] = 0.2,
                  hue: Union[float, Sequence[float]] = 0.1,
                  per_frame_params: bool = True) -> None:
-        self.p = _check_probability(p)
+        self.p = check_probability(p)
         self.ranges = dict(
             brightness=_factor_range(brightness, 'brightness', 1., None),
             contrast=_factor_range(contrast, 'contrast', 1., None),
@@ -121,9 +130,12 @@ class ViFiColorJitter(BaseTransform):
             tuple: the operation names in application order, and a dict of
             factors (operations with an empty range are left out).
         """
-        order = [_OPS[i] for i in np.random.permutation(len(_OPS))]
+        order = [
+            JITTER_OP_NAMES[i]
+            for i in np.random.permutation(len(JITTER_OP_NAMES))
+        ]
         factors = {}
-        for name in _OPS:
+        for name in JITTER_OP_NAMES:
             rng = self.ranges[name]
             if rng is not None:
                 factors[name] = float(np.random.uniform(rng[0], rng[1]))
@@ -175,7 +187,7 @@ class ViFiGrayScale(BaseTransform):
     """
 
     def __init__(self, p: float = 0.2) -> None:
-        self.p = _check_probability(p)
+        self.p = check_probability(p)
 
     @staticmethod
     def apply(frame: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 
 from ...structures.augment_keys import AUG_KEY, IDENTITY_FACTORS
-from .augment import _OPS, ViFiColorJitter, _check_probability
+from .augment import JITTER_OP_NAMES, ViFiColorJitter, check_probability
 
 __all__ = ['ViFiDeferredAugment', 'AUG_KEY', 'IDENTITY_FACTORS']
 
@@ -77,19 +77,20 @@ class ViFiDeferredAugment(BaseTransform):
             raise ValueError(f'ViFiDeferredAugment: size must be a positive '
                              f'int or (h, w), got {size!r}')
         self.size = size
-        self.flip_ratio = _check_probability(flip_ratio)
+        self.flip_ratio = check_probability(flip_ratio)
         # the jitter's ranges, checks and draws, without its pixel work
         self.jitter = ViFiColorJitter(jitter_p, brightness, contrast,
                                       saturation, hue, per_frame_params)
-        self.gray_p = _check_probability(gray_p)
+        self.gray_p = check_probability(gray_p)
 
     def _jitter_draw(self) -> Tuple[np.ndarray, np.ndarray]:
         """One jitter draw as (order ids ``[4]``, factors ``[4]``)."""
         order, factors = self.jitter.get_params()
-        ids = np.array([_OPS.index(name) for name in order], np.int64)
+        ids = np.array([JITTER_OP_NAMES.index(name) for name in order],
+                       np.int64)
         values = np.array([
             factors.get(name, IDENTITY_FACTORS[i])
-            for i, name in enumerate(_OPS)
+            for i, name in enumerate(JITTER_OP_NAMES)
         ], np.float32)
         return ids, values
 

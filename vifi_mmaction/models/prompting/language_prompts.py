@@ -23,7 +23,7 @@ from torch import Tensor, nn
 
 from ...utils.class_names import load_class_names
 from ..heads.text_contrastive_head import ViFiTextHead
-from ..text_encoder import _tokenizer
+from ..text_encoder import clip_tokenizer
 from .bridge import check_checkpoint_fits, drop_keys
 from .vision_prompts import DeepPromptTokens, effective_depth
 
@@ -72,7 +72,7 @@ class ViFiLanguagePromptLearner(DeepPromptTokens):
         self.init_token_ids = None
         if ctx_init and n_ctx <= MAX_PHRASE_CTX:
             phrase = ctx_init.replace('_', ' ')
-            ids = _tokenizer().encode(phrase)
+            ids = clip_tokenizer().encode(phrase)
             if len(ids) < n_ctx:
                 raise ValueError(
                     f'ctx_init {ctx_init!r} has {len(ids)} tokens, fewer than '

@@ -9,8 +9,8 @@ import vifi_mmaction.engine.checkpoint_hook as engine_checkpoint
 from vifi_mmaction.checkpoint_loader import (CheckpointError,
                                              UnreadableCheckpointError,
                                              UntrustedCheckpointError,
-                                             check_state_fits,
-                                             load_state_strict,
+                                             check_state_fits, is_clip_state,
+                                             is_torchscript, load_state_strict,
                                              load_weights_only, state_dict_of,
                                              strip_module_prefix)
 
@@ -103,3 +103,18 @@ def test_resume_check_reports_damage_but_not_our_bugs(tmp_path, monkeypatch):
         engine_checkpoint.check_checkpoint(str(junk))
     assert pickle.UnpicklingError  # (the refusal type stays a pickle error)
     assert issubclass(UntrustedCheckpointError, pickle.UnpicklingError)
+
+
+def test_clip_files_are_told_from_recognizer_checkpoints(tmp_path):
+    w = torch.zeros(2)
+    assert is_clip_state({'module.visual.proj': w, 'token_embedding': w})
+    assert not is_clip_state({'backbone.visual.proj': w, 'visual.x': w})
+    assert not is_clip_state({'cls_head.logit_scale': w})
+    # a TorchScript archive has code; a torch.save zip has none
+    jit, pickled = str(tmp_path / 'jit.pt'), str(tmp_path / 'state.pt')
+    torch.jit.script(torch.nn.Linear(2, 2)).save(jit)
+    torch.save(torch.nn.Linear(2, 2).state_dict(), pickled)
+    (tmp_path / 'text.pt').write_text('not a zip')
+    assert is_torchscript(jit)
+    assert not is_torchscript(pickled)
+    assert not is_torchscript(str(tmp_path / 'text.pt'))

@@ -13,24 +13,30 @@ as one line naming the file, without torch's advice to retry with
 model's": no missing, unexpected or mis-shaped keys and no NaN/Inf weights,
 unless the caller explicitly allows a partial load (fine-tuning from another
 head), in which case it says what was skipped.
+
+:func:`load_model_weights` is what "weights" means to the inferencer and the
+tools built on it: a checkpoint of the model, plain CLIP weights (which the
+towers read themselves), or none (the config's CLIP weights).
 """
 import os.path as osp
 import pickle
 import re
 import struct
 import warnings
+import zipfile
 from typing import (Collection, Dict, List, Mapping, NamedTuple, Optional,
                     Sequence)
 
 import torch
 
-from .errors import ViFiUserError
+from .errors import InputError, ViFiUserError
 
 __all__ = [
     'CheckpointError', 'UnreadableCheckpointError', 'UntrustedCheckpointError',
     'load_weights_only', 'load_from_local_weights_only', 'strip_module_prefix',
     'state_dict_of', 'nonfinite_keys', 'check_state_fits', 'load_state_strict',
-    'LoadReport', 'read_model_state'
+    'LoadReport', 'read_model_state', 'is_torchscript', 'is_clip_state',
+    'load_model_weights'
 ]
 
 
@@ -294,3 +300,68 @@ def read_model_state(filename: str,
     if model is not None:
         load_state_strict(model, state, filename, allow_partial, hint)
     return state
+
+
+def is_torchscript(path: str) -> bool:
+    """Whether ``path`` is a TorchScript archive (a zip with a ``code/``
+    folder, as OpenAI's JIT CLIP files are), which ``torch.jit.load``
+    reads without unpickling Python code."""
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as z:
+        return any(
+            n.split('/', 1)[-1].startswith('code/') for n in z.namelist())
+
+
+def is_clip_state(state: Mapping[str, object]) -> bool:
+    """Whether a state dict is plain CLIP weights (``visual.*`` keys and
+    no ``backbone.*``/``cls_head.*`` keys of a recognizer)."""
+    keys = strip_module_prefix(state)
+    return any(k.startswith('visual.') for k in keys) and not any(
+        k.startswith(('backbone.', 'cls_head.')) for k in keys)
+
+
+def load_model_weights(model: torch.nn.Module, weights: Optional[str],
+                       where: str) -> str:
+    """Load a checkpoint, raw CLIP weights, or the config's CLIP weights
+    into a recognizer.
+
+    Args:
+        model: a ``ViFiRecognizer`` (``backbone`` and ``cls_head`` with a
+            ``pretrained`` CLIP file each, ``init_weights``).
+        weights: a checkpoint of ``model`` (loaded strictly), plain
+            OpenAI/open_clip CLIP weights (``.pt`` JIT archive, state dict,
+            ``.safetensors``: each tower reads its part), or None (the
+            CLIP file the config names).
+        where: the config's name, for error messages.
+
+    Returns:
+        str: ``'checkpoint'``, ``'clip'`` or ``'config'`` (what was loaded).
+
+    Raises:
+        InputError: no ``weights`` and no CLIP file in the config.
+        FileNotFoundError: ``weights`` does not exist.
+        CheckpointError: a checkpoint that does not fit the model.
+    """
+    backbone, head = model.backbone, model.cls_head
+    if weights is None:
+        if not (getattr(backbone, 'pretrained', None)
+                and getattr(head, 'pretrained', None)):
+            raise InputError(
+                f'{where}: no weights; give a checkpoint, or CLIP weights in '
+                f'the config (model.clip.pretrained) for vanilla CLIP')
+        model.init_weights()
+        return 'config'
+    if not osp.isfile(weights):
+        raise FileNotFoundError(f'checkpoint not found: {weights}')
+    state = None
+    if not (weights.endswith('.safetensors') or is_torchscript(weights)):
+        state = state_dict_of(load_weights_only(weights), weights)
+    if state is None or is_clip_state(state):
+        # OpenAI / open_clip CLIP weights: each tower reads its part.
+        backbone.pretrained = head.pretrained = weights
+        backbone.sha256 = head.sha256 = None
+        model.init_weights()
+        return 'clip'
+    load_state_strict(model, state, weights, hint=f'config {where}')
+    return 'checkpoint'

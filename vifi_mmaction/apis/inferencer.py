@@ -16,15 +16,13 @@ per video. On top of that it
   result instead of stopping.
 """
 import copy
-import os
-import os.path as osp
 import sys
 from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 import torch
 from mmaction.registry import INFERENCERS, MODELS
 from mmaction.structures import ActionDataSample
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.infer import BaseInferencer
 from mmengine.registry import init_default_scope
@@ -32,59 +30,18 @@ from mmengine.utils import ProgressBar
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
-from ..checkpoint_loader import (load_state_strict, load_weights_only,
-                                 state_dict_of, strip_module_prefix)
+from ..checkpoint_loader import load_model_weights
 from ..datasets.pipeline_config import find_test_pipeline
-from ..engine.config_checks import check_config, load_config
 from ..errors import InputError
-from ..models.clip_loader import is_torchscript
 from ..models.heads.text_contrastive_head import ViFiTextHead
 from ..utils.class_names import load_class_names
 from .inputs import (InputsType, VideoList, adapt_test_pipeline, as_list,
-                     expand_inputs)
+                     expand_inputs, zero_shot_config)
 from .predictions import format_prediction, save_predictions
 
 __all__ = ['ViFiZeroShotInferencer']
 
 
-# ---------------------------------------------------------------- weights
-def _is_clip_state(state: dict) -> bool:
-    keys = strip_module_prefix(state)
-    return any(k.startswith('visual.') for k in keys) and not any(
-        k.startswith(('backbone.', 'cls_head.')) for k in keys)
-
-
-def _load_weights(model: nn.Module, weights: Optional[str], where: str) -> str:
-    """Load a checkpoint, raw CLIP weights, or the config's CLIP weights.
-
-    Returns:
-        str: ``'checkpoint'``, ``'clip'`` or ``'config'`` (what was loaded).
-    """
-    backbone, head = model.backbone, model.cls_head
-    if weights is None:
-        if not (getattr(backbone, 'pretrained', None)
-                and getattr(head, 'pretrained', None)):
-            raise InputError(
-                f'{where}: no weights; give a checkpoint, or CLIP weights in '
-                f'the config (model.clip.pretrained) for vanilla CLIP')
-        model.init_weights()
-        return 'config'
-    if not osp.isfile(weights):
-        raise FileNotFoundError(f'checkpoint not found: {weights}')
-    state = None
-    if not (weights.endswith('.safetensors') or is_torchscript(weights)):
-        state = state_dict_of(load_weights_only(weights), weights)
-    if state is None or _is_clip_state(state):
-        # OpenAI / open_clip CLIP weights: each tower reads its part.
-        backbone.pretrained = head.pretrained = weights
-        backbone.sha256 = head.sha256 = None
-        model.init_weights()
-        return 'clip'
-    load_state_strict(model, state, weights, hint=f'config {where}')
-    return 'checkpoint'
-
-
-# ------------------------------------------------------------- inferencer
 @INFERENCERS.register_module(name='vifi-zero-shot')
 class ViFiZeroShotInferencer(BaseInferencer):
     """Classify videos against any label set and return their embeddings.
@@ -141,44 +98,8 @@ class ViFiZeroShotInferencer(BaseInferencer):
                  show_progress: bool = False,
                  require_labels: bool = True) -> None:
         init_default_scope(scope)
-        if isinstance(model, (str, os.PathLike)):
-            where = os.fspath(model)
-            if not osp.isfile(where):
-                raise FileNotFoundError(f'config not found: {where}')
-            cfg = load_config(where)
-            check_config(cfg, where)
-        elif isinstance(model, (Config, ConfigDict, dict)):
-            where = 'config'
-            cfg = Config(copy.deepcopy(dict(model))) if not isinstance(
-                model, Config) else copy.deepcopy(model)
-        else:
-            raise TypeError(f'model must be a config file or a config, got '
-                            f'{type(model).__name__}')
+        cfg, where = zero_shot_config(model, labels, template, require_labels)
         self.where = where
-        head_cfg = cfg.get('model', {}).get('cls_head')
-        head_type = head_cfg.get('type') if head_cfg else None
-        head_cls = MODELS.get(head_type) if isinstance(head_type,
-                                                       str) else head_type
-        if not (isinstance(head_cls, type)
-                and issubclass(head_cls, ViFiTextHead)):
-            raise InputError(
-                f'{where}: zero-shot inference needs a ViFiTextHead model '
-                f'(cls_head), got {head_type!r}')
-        if labels is not None:
-            head_cfg['class_names'] = load_class_names(labels)
-        else:
-            names = head_cfg.get('class_names')
-            readable = names is not None and (not isinstance(names, str)
-                                              or osp.isfile(names))
-            if not readable and not require_labels:
-                head_cfg['class_names'] = None  # embeddings only
-            elif not readable:
-                raise InputError(
-                    f'{where}: no labels given and the config\'s class names '
-                    f'({names!r}) are not available; pass labels '
-                    f'(--labels / --labels-file)')
-        if template is not None:
-            head_cfg['template'] = template
         self._pipeline_cfg = adapt_test_pipeline(
             find_test_pipeline(cfg, where), num_frames, views, where)
         if device is None:
@@ -203,7 +124,7 @@ class ViFiZeroShotInferencer(BaseInferencer):
                 f'{self.where}: zero-shot inference needs a ViFiRecognizer '
                 f'model (embed_videos), got {type(model).__name__}')
         model.cfg = cfg
-        self.weights_source = _load_weights(model, weights, self.where)
+        self.weights_source = load_model_weights(model, weights, self.where)
         return model.to(device).eval()
 
     def _init_pipeline(self, cfg: Config) -> Compose:

@@ -1,23 +1,28 @@
-"""What the inferencer reads: video paths, views, the test pipeline, and a
-dataset that decodes each video or reports why it could not."""
+"""What the inferencer reads: its config and label set, video paths, views,
+the test pipeline, and a dataset that decodes each video or reports why it
+could not."""
 import copy
 import os
 import os.path as osp
 import re
 from typing import List, Optional, Sequence, Tuple, Union
 
+from mmaction.registry import MODELS
+from mmengine.config import Config, ConfigDict
 from mmengine.dataset import Compose
 from torch.utils.data import Dataset
 
 from ..datasets.pipeline_config import step_type_name
+from ..engine.config_checks import check_config, load_config
 from ..errors import InputError
+from ..models.heads.text_contrastive_head import ViFiTextHead
 from ..utils.class_names import (ClassNamesError, load_class_names,
                                  tokenizer_key)
 from ..video import VIDEO_EXTENSIONS, VideoReadError, list_videos
 
 __all__ = [
-    'expand_inputs', 'parse_views', 'adapt_test_pipeline', 'parse_labels',
-    'split_label_list', 'VideoList', 'as_list'
+    'zero_shot_config', 'expand_inputs', 'parse_views', 'adapt_test_pipeline',
+    'parse_labels', 'split_label_list', 'VideoList', 'as_list'
 ]
 
 # number of crops -> the mmaction transform that makes them
@@ -28,6 +33,72 @@ _DECODERS = {
 }
 
 InputsType = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]
+
+
+# ------------------------------------------------------------------ config
+def zero_shot_config(model: Union[str, os.PathLike, Config, dict],
+                     labels: Union[None, str, Sequence[str]] = None,
+                     template: Optional[str] = None,
+                     require_labels: bool = True) -> Tuple[Config, str]:
+    """The inferencer's config: read, checked, its label set and template
+    set.
+
+    Args:
+        model: a config file, or a config object (copied, not modified).
+        labels: the label set (a list, a ``.txt`` or an ``id,name``
+            ``.csv``); None keeps the config's class names.
+        template: the prompt template; None keeps the config's.
+        require_labels: with no ``labels`` and no readable class names in
+            the config, raise (True) or set the head's class names to None
+            (False: embeddings only).
+
+    Returns:
+        tuple: ``(cfg, where)``, the config and its name for messages (the
+        file, or ``'config'``).
+
+    Raises:
+        FileNotFoundError: the config file does not exist.
+        TypeError: ``model`` is neither a path nor a config.
+        InputError: the model's head is not a ``ViFiTextHead``, or no label
+            set is available and ``require_labels``.
+    """
+    if isinstance(model, (str, os.PathLike)):
+        where = os.fspath(model)
+        if not osp.isfile(where):
+            raise FileNotFoundError(f'config not found: {where}')
+        cfg = load_config(where)
+        check_config(cfg, where)
+    elif isinstance(model, (Config, ConfigDict, dict)):
+        where = 'config'
+        cfg = Config(copy.deepcopy(dict(model))) if not isinstance(
+            model, Config) else copy.deepcopy(model)
+    else:
+        raise TypeError(f'model must be a config file or a config, got '
+                        f'{type(model).__name__}')
+    head_cfg = cfg.get('model', {}).get('cls_head')
+    head_type = head_cfg.get('type') if head_cfg else None
+    head_cls = MODELS.get(head_type) if isinstance(head_type,
+                                                   str) else head_type
+    if not (isinstance(head_cls, type) and issubclass(head_cls, ViFiTextHead)):
+        raise InputError(
+            f'{where}: zero-shot inference needs a ViFiTextHead model '
+            f'(cls_head), got {head_type!r}')
+    if labels is not None:
+        head_cfg['class_names'] = load_class_names(labels)
+    else:
+        names = head_cfg.get('class_names')
+        readable = names is not None and (not isinstance(names, str)
+                                          or osp.isfile(names))
+        if not readable and not require_labels:
+            head_cfg['class_names'] = None  # embeddings only
+        elif not readable:
+            raise InputError(
+                f'{where}: no labels given and the config\'s class names '
+                f'({names!r}) are not available; pass labels '
+                f'(--labels / --labels-file)')
+    if template is not None:
+        head_cfg['template'] = template
+    return cfg, where
 
 
 # ------------------------------------------------------------------ inputs

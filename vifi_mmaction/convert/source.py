@@ -6,9 +6,10 @@ from typing import Dict, Tuple
 import torch
 
 from ..checkpoint_loader import (CheckpointError, UntrustedCheckpointError,
-                                 load_weights_only, strip_module_prefix)
+                                 is_torchscript, load_weights_only,
+                                 strip_module_prefix)
 from ..errors import ViFiUserError
-from ..models.clip_loader import is_torchscript, load_clip_state_dict
+from ..models.clip_loader import load_clip_state_dict
 
 __all__ = ['ConversionError', 'load_source']
 

@@ -23,7 +23,6 @@ follow their open_clip config (``-quickgelu`` suffix); dicts use their
 import copy
 import hashlib
 import os.path as osp
-import zipfile
 from types import SimpleNamespace
 from typing import Dict, Optional, Union
 
@@ -31,8 +30,9 @@ import open_clip
 import torch
 from open_clip.model import CLIP, resize_pos_embed
 
-from ..checkpoint_loader import (UntrustedCheckpointError, load_weights_only,
-                                 nonfinite_keys, strip_module_prefix)
+from ..checkpoint_loader import (UntrustedCheckpointError, is_torchscript,
+                                 load_weights_only, nonfinite_keys,
+                                 strip_module_prefix)
 from ..errors import ViFiUserError
 
 __all__ = [
@@ -138,14 +138,6 @@ def _sha256(path: str) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b''):
             h.update(chunk)
     return h.hexdigest()
-
-
-def is_torchscript(path: str) -> bool:
-    if not zipfile.is_zipfile(path):
-        return False
-    with zipfile.ZipFile(path) as z:
-        return any(
-            n.split('/', 1)[-1].startswith('code/') for n in z.namelist())
 
 
 def _missing_file_message(path: str, arch: Optional[ArchType]) -> str:

@@ -5,9 +5,10 @@ this project's machines: the local wheel cache that ``make env`` uses too),
 then everything else with ``--no-index`` from the wheelhouse while every
 network access fails (proxies pointed at a closed local port, pip's own
 config files and find-links dropped), and imports the plugin
-(docs/install_offline.md). It builds the wheelhouse itself (PyPI), so it
-takes minutes: about 1.5 for the wheelhouse (less with pip's cache) and 3-4
-for torch with its CUDA libraries on the 2-core machine.
+(docs/install_offline.md). It builds the wheelhouse itself (PyPI) and
+installs torch with its CUDA libraries (5 GB), so it takes minutes: 9.4 on
+the 2-core machine beside other jobs (about 2 for the wheelhouse, 5 for
+torch).
 """
 import os
 import os.path as osp

@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: env demo test test-fast test-multiprocess lint clean
+.PHONY: env demo test test-fast test-multiprocess lint clean wheelhouse
 
 env: $(STAMP)
 
@@ -52,6 +52,56 @@ lint: env
 	$(PY) -m flake8 $(LINT_PATHS)
 	$(PY) -m isort --check-only --diff $(LINT_PATHS)
 	$(PY) -m yapf --diff --recursive $(LINT_PATHS)
+
+# wheelhouse/: a wheel of every package requirements.txt needs, except
+# torch and torchvision (users take those from their CUDA index), for an
+# install without network (docs/install_offline.md):
+#   pip install --no-index --find-links wheelhouse -r requirements.txt -e .
+# For this Python ($(PYTHON); sdists are built into wheels), or for another
+# CPython on x86_64 Linux: make wheelhouse PY_VERSION=3.12 (wheels only).
+# torch and torchvision resolve to stand-ins, wheels without code or
+# dependencies, so that their CUDA libraries stay out; then they are removed.
+# `wheel` is for `-e .`: without a pyproject.toml pip builds the plugin with
+# setuptools and wheel.
+WHEELHOUSE ?= wheelhouse
+PY_VERSION ?=
+STAND_INS := $(WHEELHOUSE).stand-ins
+TORCH_PINS := torch==$(shell sed -n 's/^torch==//p' requirements.txt) \
+	torchvision==$(shell sed -n 's/^torchvision==//p' requirements.txt)
+# every manylinux tag an x86_64 machine with glibc 2.28 or newer runs
+MANYLINUX := $(foreach v,28 27 26 25 24 23 22 21 20 19 18 17 16 15 14 13 12 5,\
+	--platform manylinux_2_$(v)_x86_64) --platform manylinux2014_x86_64 \
+	--platform manylinux2010_x86_64 --platform manylinux1_x86_64
+
+wheelhouse: requirements.txt
+	rm -rf $(WHEELHOUSE) $(STAND_INS)
+	mkdir -p $(WHEELHOUSE) $(STAND_INS)
+	@for pin in $(TORCH_PINS); do \
+	  name=$${pin%%==*}; version=$${pin##*==}; \
+	  info=$$name-$$version.dist-info; mkdir -p $(STAND_INS)/$$info; \
+	  printf 'Metadata-Version: 2.1\nName: %s\nVersion: %s\n' \
+	    $$name $$version > $(STAND_INS)/$$info/METADATA; \
+	  printf 'Wheel-Version: 1.0\nGenerator: make wheelhouse\nRoot-Is-Purelib: true\nTag: py3-none-any\n' \
+	    > $(STAND_INS)/$$info/WHEEL; \
+	  : > $(STAND_INS)/$$info/RECORD; \
+	  (cd $(STAND_INS) && $(PYTHON) -m zipfile -c \
+	    $$name-$$version-py3-none-any.whl $$info) || exit 1; \
+	  echo "$$name @ file://$(abspath $(STAND_INS))/$$name-$$version-py3-none-any.whl" \
+	    >> $(STAND_INS)/requirements.txt; \
+	done
+ifeq ($(PY_VERSION),)
+	$(PYTHON) -m pip wheel --wheel-dir $(WHEELHOUSE) wheel \
+	  -r requirements.txt -r $(STAND_INS)/requirements.txt
+else
+	$(PYTHON) -m pip download --dest $(WHEELHOUSE) --only-binary=:all: \
+	  --implementation cp --python-version $(PY_VERSION) $(MANYLINUX) wheel \
+	  -r requirements.txt -r $(STAND_INS)/requirements.txt
+endif
+	@for pin in $(TORCH_PINS); do \
+	  rm -f $(WHEELHOUSE)/$${pin%%==*}-$${pin##*==}-py3-none-any.whl; \
+	done
+	rm -rf $(STAND_INS)
+	@echo "$(WHEELHOUSE)/: $$(ls $(WHEELHOUSE) | wc -l) wheels, $$(du -sh $(WHEELHOUSE) | cut -f1)"
 
 clean:
 	rm -rf work_dirs data/synthetic

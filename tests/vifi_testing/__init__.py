@@ -12,6 +12,8 @@ import make_tiny_clip``): tests/conftest.py puts the test tree on
 * :mod:`.bad_inputs`: a tiny run's data, config and (un)fitting
   checkpoints;
 * :mod:`.hooks`: test-only hooks (faults, draw recorders) for configs;
+* :mod:`.devices`: a fake CUDA device for device-placement tests
+  (``from vifi_testing.devices import FakeCUDA``);
 * :mod:`.official`: the official implementation's pieces compared against
   (imports timm: ``from vifi_testing.official import ...``).
 """

@@ -320,3 +320,47 @@ def test_augment_ignores_an_enclosing_autocast():
     with torch.autocast('cpu', dtype=torch.bfloat16):
         out = prep.augment([clip], [sample])[0]
     assert out.dtype == torch.float32 and torch.equal(out, ref)
+
+
+@pytest.mark.parametrize('blending', [
+    dict(type='MixupBlending', alpha=0.8, num_classes=3),
+    dict(type='CutmixBlending', alpha=1.0, num_classes=3),
+    dict(
+        type='RandomBatchAugment',
+        augments=[
+            dict(type='MixupBlending', alpha=0.8, num_classes=3),
+            dict(type='CutmixBlending', alpha=1.0, num_classes=3)
+        ],
+        probs=[0.4, 0.4])
+])
+def test_blending_of_one_hot_labels_equals_mmaction(blending):
+    # ViFiBatchAugPreprocessor hands the blending one-hot rows built on the
+    # device (one_hot_labels); mmaction's own path reads each hard label
+    # back to the host. Same draws, same pixels and soft labels.
+    kwargs = dict(
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        format_shape='NCTHW')
+    # (RandomBatchAugment appends to its probs list: one copy each)
+    ours = ViFiBatchAugPreprocessor(blending=copy.deepcopy(blending), **kwargs)
+    ref = ActionDataPreprocessor(blending=copy.deepcopy(blending), **kwargs)
+    clips = [
+        _frames(n=4, h=8, w=8, seed=i).permute(1, 0, 2, 3)[None]
+        for i in range(5)
+    ]
+
+    def run(prep, seed):
+        torch.manual_seed(seed)
+        np.random.seed(seed)
+        samples = [ActionDataSample().set_gt_label(i % 3) for i in range(5)]
+        out = prep(dict(inputs=clips, data_samples=samples), training=True)
+        return out['inputs'], torch.stack(
+            [s.gt_label for s in out['data_samples']])
+
+    for seed in range(4):
+        (a, la), (b, lb) = run(ours, seed), run(ref, seed)
+        assert torch.equal(a, b) and torch.equal(la, lb)
+        assert la.shape == (5, 3) and la.is_floating_point()
+    # not vacuous: the blending changed the labels of some seed
+    mixed = [run(ours, s)[1] for s in range(4)]
+    assert any(((m > 0) & (m < 1)).any() for m in mixed)

@@ -12,6 +12,7 @@ both pipelines.
 from typing import Dict, List, Optional, Tuple
 
 import torch
+import torch.nn.functional as NF
 import torchvision.transforms.v2.functional as F
 from mmaction.models import ActionDataPreprocessor
 from mmaction.registry import MODELS
@@ -20,7 +21,9 @@ from torch import Tensor
 from ...structures.augment_keys import AUG_KEY
 from .batch_ops import jitter_frames, rgb_to_grayscale_pil
 
-__all__ = ['ViFiBatchAugPreprocessor', 'apply_deferred_augment']
+__all__ = [
+    'ViFiBatchAugPreprocessor', 'apply_deferred_augment', 'one_hot_labels'
+]
 
 
 def _frames(clip: Tensor, format_shape: str) -> Tuple[Tensor, tuple]:
@@ -75,18 +78,19 @@ def apply_deferred_augment(clips: List[Tensor],
     # arrive channels-last, which suits the uint8 resize)
     x = torch.cat(frames).to(
         torch.float32, memory_format=torch.contiguous_format)
-    device = x.device
     order = torch.cat([torch.as_tensor(p['order']) for p in params])
     factors = torch.cat([torch.as_tensor(p['factors']) for p in params])
     if order.shape != (x.shape[0], 4) or factors.shape != order.shape:
         raise ValueError(f'vifi_aug parameters cover {order.shape[0]} frames '
                          f'but the clips have {x.shape[0]}')
     x = jitter_frames(x, order, factors, chunk)
-    gray = torch.cat([
-        torch.full((n, ), bool(p['gray'])) for n, p in zip(counts, params)
-    ]).to(device)
-    if bool(gray.any()):
-        x[gray] = rgb_to_grayscale_pil(x[gray])
+    start = 0
+    for n, p in zip(counts, params):
+        # decided on the host; a clip's frames are a run: a view, no mask
+        # (a boolean mask on the device would read it back: a sync)
+        if p['gray']:
+            x[start:start + n] = rgb_to_grayscale_pil(x[start:start + n])
+        start += n
     return [_clip(f, s) for f, s in zip(x.split(counts), shapes)]
 
 
@@ -136,4 +140,28 @@ class ViFiBatchAugPreprocessor(ActionDataPreprocessor):
         # mode, so a sample always looks the same for one seed.
         if isinstance(inputs, (list, tuple)) and data_samples is not None:
             inputs = self.augment(list(inputs), data_samples)
+        if training and self.blending is not None and data_samples:
+            one_hot_labels(data_samples, self.blending.num_classes)
         return super().preprocess(inputs, data_samples, training)
+
+
+def one_hot_labels(data_samples, num_classes: Optional[int]) -> None:
+    """Replace hard ``gt_label`` s by one-hot rows, built on their device.
+
+    mmaction's Mixup/CutMix turn hard labels into one-hot rows through
+    ``torch.tensor(list_of_labels)``, which reads every label back to the
+    host: one device sync per sample and iteration. Given one-hot rows
+    (``[K]`` each, int64) they take their other branch (``torch.stack``),
+    with the same values. Soft labels, and a single class, are left alone.
+
+    Args:
+        data_samples (list[ActionDataSample]): the batch; changed in place.
+        num_classes (int, optional): ``K``, the blending's class count.
+    """
+    labels = [s.gt_label for s in data_samples]
+    if not num_classes or num_classes < 2 or any(
+            t.numel() != 1 or t.is_floating_point() for t in labels):
+        return
+    rows = NF.one_hot(torch.cat(labels).long(), num_classes)  # [B, K]
+    for sample, row in zip(data_samples, rows):
+        sample.set_gt_label(row)

@@ -48,9 +48,9 @@ LAYERS: Dict[str, Tuple[str, ...]] = {
     'engine': LOW_LEVEL + ('datasets', 'models', 'evaluation'),
     'convert': LOW_LEVEL + ('datasets', 'models'),
     'visualization': LOW_LEVEL,
-    'apis': tuple(p for p in ALL if p not in ('cli', 'webui')),
-    'cli': tuple(p for p in ALL if p != 'webui'),
-    'webui': tuple(p for p in ALL if p != 'cli'),
+    'apis': tuple(p for p in ALL if p not in ('apis', 'cli', 'webui')),
+    'cli': tuple(p for p in ALL if p not in ('cli', 'webui')),
+    'webui': tuple(p for p in ALL if p not in ('cli', 'webui')),
     '': LOW_LEVEL + ('datasets', 'models', 'engine', 'evaluation'),
 }
 
@@ -306,24 +306,27 @@ def tool_imports(tools_dir: str) -> List[str]:
 
 
 def doc_layering_table(path: str) -> Optional[Dict[str, Tuple[str, ...]]]:
-    """The ``| package | may import |`` table of docs/architecture.md."""
+    """The ``| package | may import |`` table of docs/architecture.md: per
+    row, the names in backticks of the first cell (``vifi_mmaction`` read as
+    its ``__init__``, key '') map to those of the second."""
     with open(path, encoding='utf-8') as f:
-        text = f.read()
+        lines = f.read().splitlines()
     table = {}
-    for line in text.splitlines():
+    inside = False
+    for line in lines:
         cells = [c.strip() for c in line.strip().strip('|').split('|')]
-        if len(cells) != 2 or not line.lstrip().startswith('|'):
+        if not line.lstrip().startswith('|') or len(cells) != 2:
+            inside = False
             continue
-        names = [
-            n for n in re.findall(r'`([a-z_.]+)`', cells[0])
-            if not n.startswith('__')
-        ]
-        if not names or cells[0].startswith('package'):
+        if cells == ['package', 'may import']:
+            inside = True
+            continue
+        if not inside or set(line) <= set('|-: '):
             continue
         allowed = tuple(re.findall(r'`([a-z_]+)`', cells[1]))
-        for name in names:
-            key = '' if name == PACKAGE else name.split('.')[-1]
-            table[key] = allowed
+        for name in re.findall(r'`([a-z_]+)`', cells[0]):
+            if not name.startswith('__'):
+                table['' if name == PACKAGE else name] = allowed
     return table or None
 
 

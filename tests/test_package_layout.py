@@ -305,6 +305,23 @@ def tool_imports(tools_dir: str) -> List[str]:
     return found
 
 
+def import_footprint(package: str, root: str) -> dict:
+    """What ``import <package>`` (found under ``root``) does in a fresh
+    interpreter: ``cli``, the modules of ``<package>.cli`` it imported;
+    ``public``, the package's public names; ``version``, its
+    ``__version__``."""
+    return run_python(
+        'import json, sys\n'
+        f'sys.path.insert(0, {root!r})\n'
+        f'import {package}\n'
+        'print(json.dumps(dict(\n'
+        '    cli=sorted(m for m in sys.modules\n'
+        f"               if m.split('.')[:2] == ['{package}', 'cli']),\n"
+        f"    version=getattr({package}, '__version__', None),\n"
+        f'    public=sorted(n for n in dir({package})\n'
+        "                  if not n.startswith('_')))))\n")
+
+
 def doc_layering_table(path: str) -> Optional[Dict[str, Tuple[str, ...]]]:
     """The ``| package | may import |`` table of docs/architecture.md: per
     row, the names in backticks of the first cell (``vifi_mmaction`` read as
@@ -386,15 +403,7 @@ def test_architecture_doc_shows_the_enforced_layering():
 
 @pytest.mark.slow
 def test_import_vifi_mmaction_leaves_the_cli_alone():
-    found = run_python(
-        'import json, sys\n'
-        'import vifi_mmaction\n'
-        'print(json.dumps(dict(\n'
-        '    cli=sorted(m for m in sys.modules\n'
-        "               if m.startswith('vifi_mmaction.cli')),\n"
-        "    version=vifi_mmaction.__version__,\n"
-        "    public=sorted(n for n in dir(vifi_mmaction)\n"
-        "                  if not n.startswith('_')))))\n")
+    found = import_footprint(PACKAGE, REPO_ROOT)
     assert found['cli'] == []
     assert found['version']
     assert 'tool_parser' not in found['public']
@@ -540,3 +549,16 @@ def test_doc_table_is_read_row_by_row(tmp_path):
         'models': ('errors', 'utils'),
         '': ('models', ),
     }
+
+
+@pytest.mark.slow
+def test_import_check_sees_a_package_that_imports_its_cli(tmp_path):
+    _write(
+        tmp_path, {
+            'pkg/__init__.py': 'from . import core\n__version__ = "1"\n',
+            'pkg/core.py': 'from .cli.run import run_cli\n',
+            'pkg/cli/__init__.py': '',
+            'pkg/cli/run.py': 'def run_cli():\n    pass\n',
+        })
+    assert import_footprint('pkg', str(tmp_path)) == dict(
+        cli=['pkg.cli', 'pkg.cli.run'], version='1', public=['cli', 'core'])

@@ -1,12 +1,15 @@
-"""vifi_mmaction/dependencies.py: the optional-package check
-(:func:`require_module`); the install-time requirements and the import
-check are tested in test_install.py."""
+"""vifi_mmaction/dependencies.py: the requirement check (one message per
+unmet requirement, naming what was found and what to install; the first gap
+stops it) and the optional-package check (:func:`require_module`)."""
 import sys
 
 import numpy as np
 import pytest
+import torch
+from packaging.requirements import Requirement
 
-from vifi_mmaction.dependencies import require_module
+from vifi_mmaction.dependencies import (IMPORT_CHECKS, INSTALL_REQUIRES,
+                                        check_dependencies, require_module)
 from vifi_mmaction.errors import InputError
 
 
@@ -42,3 +45,33 @@ def test_the_caller_picks_the_error_type(monkeypatch):
     with pytest.raises(ExtraMissing, match=r'pip install "numpy==2\.0"$'):
         require_module(
             'numpy', 'x', hint='pip install "numpy==2.0"', error=ExtraMissing)
+
+
+def test_this_environment_meets_the_requirements():
+    assert check_dependencies() == []
+
+
+def test_too_old_version_names_requirement_found_and_hint():
+    problems = check_dependencies([('torch', 'torch>=99.0', 'upgrade it')])
+    assert problems == [
+        f'needs torch>=99.0, found torch {torch.__version__}; upgrade it'
+    ]
+
+
+def test_missing_module_stops_at_the_first_gap():
+    problems = check_dependencies([
+        ('no_such_module_xyz', 'no_such_module_xyz>=1', 'pip install it'),
+        ('torch', 'torch>=99.0', 'never reached'),
+    ])
+    assert problems == [
+        'needs no_such_module_xyz>=1, but `import no_such_module_xyz` finds '
+        'none; pip install it'
+    ]
+
+
+def test_requirements_parse_and_import_checks_are_install_requirements():
+    names = {Requirement(r).name for r in INSTALL_REQUIRES}
+    for module, requirement, hint in IMPORT_CHECKS:
+        assert hint
+        if module != 'mmcv':  # mmcv or mmcv-lite: not installed by pip
+            assert Requirement(requirement).name in names, requirement

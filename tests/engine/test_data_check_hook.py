@@ -6,7 +6,7 @@ Fault kinds generated from one good synthetic video: zero bytes, cut in
 half, random bytes, missing. A 2-frame video when 4 are sampled is listed
 too and is *not* a fault: its frames loop, in training and testing, as the
 official sampler does. The several-rank count is in
-test_hooks_fault_ceiling.py.
+test_data_check_hook_fault_ceiling.py.
 """
 import json
 import os.path as osp

@@ -11,7 +11,7 @@ Already covered elsewhere, not repeated here: ``torch.load`` of such a file
 and mmengine's ``_load_checkpoint`` with the allowlist
 (tests/test_compat.py), CLIP weight files (tests/models/test_clip_loader.py)
 and ``tools/convert_official_checkpoint.py``
-(tests/convert/test_convert_official_checkpoint.py).
+(tests/convert/test_convert.py).
 """
 import os.path as osp
 

@@ -2,7 +2,6 @@
 frames as decord's random access, and memory bounded by the windows that
 overlap, not by the video's length."""
 import math
-import os
 import subprocess
 import sys
 import textwrap
@@ -13,13 +12,11 @@ import pytest
 import torch
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
+from vifi_testing import REPO_ROOT
 
 from vifi_mmaction.apis import VideoWindows
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.video import VideoFrameStream, VideoReadError, open_video
-
-ROOT = os.path.dirname(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _write_video(path, num_frames, size=(64, 48), fps=25):
@@ -177,7 +174,7 @@ def test_peak_memory_does_not_grow_with_the_video_length(tmp_path):
         _write_video(path, minutes * 60 * 25, size=(32, 32))
         code = _PEAK.replace('PIPELINE', repr(_pipeline()))
         out = subprocess.run([sys.executable, '-c', code, path],
-                             cwd=ROOT,
+                             cwd=REPO_ROOT,
                              check=True,
                              capture_output=True,
                              text=True).stdout

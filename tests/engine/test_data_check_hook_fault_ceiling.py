@@ -2,7 +2,7 @@
 
 Two ranks are two threads here, exchanging through a fake ``all_reduce`` /
 ``all_gather_object`` (the hook's only collectives); the one-process path
-runs for real in ``tests/engine/test_hooks.py``.
+runs for real in ``tests/engine/test_data_check_hook.py``.
 """
 import threading
 from types import SimpleNamespace

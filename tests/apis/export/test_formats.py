@@ -61,10 +61,11 @@ def test_missing_package_names_the_pinned_install(monkeypatch):
     monkeypatch.setitem(sys.modules, 'onnxruntime', None)
     with pytest.raises(
             ExportDependencyError,
-            match=r'^onnxruntime is not installed; pip install '
-            r'onnxruntime==\d'):
+            match=r'^the ONNX export needs onnxruntime, but `import '
+            r'onnxruntime` finds none; pip install "onnxruntime==\d'):
         require_module('onnxruntime')
     with pytest.raises(
-            ExportDependencyError, match='pip install no_such_package_xyz$'):
+            ExportDependencyError,
+            match='pip install "?no_such_package_xyz"?$'):
         require_module('no_such_package_xyz')
     assert require_module('onnx').__name__ == 'onnx'

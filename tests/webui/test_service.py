@@ -182,6 +182,28 @@ def test_search_by_text_and_by_video(service, library):
     assert frame.ndim == 3 and frame.shape[2] == 3 and frame.dtype == np.uint8
 
 
+def test_a_hit_plays_from_its_moment(service, library):
+    import decord
+    hits = service.search(video=library['blue'], k=20, moments=True)
+    # halves.mp4 is red for 2 s, then blue: a moment in its blue half
+    (hit, ) = [
+        h for h in hits
+        if osp.basename(h['video']) == 'halves.mp4' and h['start'] == 2.0
+    ]
+    clip = service.hit_clip(hit)
+    assert clip.startswith(service.work_dir) and clip.endswith('.mp4')
+    frames = decord.VideoReader(clip)
+    assert len(frames) == 16  # 2 s at 8 fps
+    b, g, r = frames[0].asnumpy()[8, 8][::-1]  # RGB -> BGR order
+    assert b > 200 and r < 60  # the moment's own (blue) start
+
+
+def test_an_unreadable_hit_is_named(service, library):
+    with pytest.raises(RequestError, match='gone.mp4: cannot be played'):
+        service.hit_clip(
+            dict(video=osp.join(library['root'], 'gone.mp4'), start=0.0))
+
+
 @pytest.mark.parametrize('kwargs, words', [
     (dict(), 'one of them'),
     (dict(text='red', video='x.mp4'), 'one of them'),

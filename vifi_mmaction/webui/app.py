@@ -16,9 +16,7 @@ import os.path as osp
 import shutil
 import tempfile
 from contextlib import contextmanager
-from html import escape
-from typing import Iterator, List, Optional, Sequence
-from urllib.parse import quote
+from typing import Iterator, List, Optional
 
 import numpy as np
 
@@ -33,14 +31,14 @@ except ImportError as e:  # the optional extra is missing
         'the web app needs Gradio: pip install "vifi_mmaction[webui]" (or '
         'pip install -r requirements-test.txt)') from e
 
-__all__ = [
-    'MODEL_QUEUE', 'build_app', 'launch_app', 'upload_folder', 'player_html'
-]
+__all__ = ['MODEL_QUEUE', 'build_app', 'launch_app', 'upload_folder']
 
 #: The queue every model-running event joins (one request at a time).
 MODEL_QUEUE = 'model'
 
 _QUEUE = dict(concurrency_limit=1, concurrency_id=MODEL_QUEUE)
+# no "share to Hugging Face" buttons: nothing leaves the machine
+_NO_SHARE = ['download', 'fullscreen']
 # the cell of a hit whose video cannot be read any more: mid grey
 _UNREADABLE = np.full((64, 64, 3), 128, np.uint8)
 
@@ -61,20 +59,6 @@ def _shown(fn):
 
 def _name(upload: Optional[str], typed: Optional[str]) -> str:
     return osp.basename((typed or '').strip() or upload or 'video')
-
-
-def player_html(hit: dict) -> str:
-    """An HTML5 player of a search hit that starts at its moment (a
-    ``#t=START`` media fragment; the video is served by the app only
-    because it is indexed, see :func:`launch_app`)."""
-    start = hit.get('start') or 0.0
-    src = f'/gradio_api/file={quote(osp.abspath(hit["video"]))}#t={start:.3f}'
-    when = (f' from {start:.1f} s to {hit["end"]:.1f} s'
-            if 'start' in hit else '')
-    return (f'<p>#{hit["rank"]} {escape(osp.basename(hit["video"]))}{when} '
-            f'(score {hit["score"]:.4f})</p><video id="hit-player" '
-            f'src="{escape(src)}" controls autoplay muted '
-            f'style="max-width:100%"></video>')
 
 
 def _labels_inputs(service: ViFiService, prefix: str):
@@ -160,7 +144,8 @@ def _timeline_tab(service: ViFiService) -> None:
                     label='Stride (empty: the window)', value='')
             run = gr.Button('Timeline', variant='primary', elem_id='timeline')
         with gr.Column():
-            picture = gr.Image(label='Timeline', type='filepath')
+            picture = gr.Image(
+                label='Timeline', type='filepath', buttons=_NO_SHARE)
             table = gr.Dataframe(
                 headers=['start (s)', 'end (s)', 'label', 'score'],
                 label='Segments',
@@ -220,8 +205,13 @@ def _search_tab(service: ViFiService) -> None:
             gallery = gr.Gallery(
                 label='Hits (first frame of each; click one to play it)',
                 columns=4,
-                allow_preview=False)
-            player = gr.HTML()
+                allow_preview=False,
+                buttons=_NO_SHARE)
+            player = gr.Video(
+                label='The hit, from its start',
+                autoplay=True,
+                buttons=['download'],
+                elem_id='search-player')
     hits = gr.State([])
 
     @_shown
@@ -241,16 +231,17 @@ def _search_tab(service: ViFiService) -> None:
             except VideoReadError as e:  # moved or deleted since indexed
                 cells.append((_UNREADABLE, f'{caption}: cannot read '
                               f'({e.reason})'))
-        return cells, found, ''
+        return cells, found, None
 
+    @_shown
     def play(found: List[dict], evt: gr.SelectData):
-        return player_html(found[evt.index])
+        return service.hit_clip(found[evt.index])
 
     run.click(
         search, [text, video, typed, moments, k], [gallery, hits, player],
         api_name='search',
         **_QUEUE)
-    gallery.select(play, hits, player, api_visibility='private')
+    gallery.select(play, hits, player, api_visibility='private', **_QUEUE)
 
 
 def build_app(service: ViFiService, title: str = 'ViFi-CLIP') -> 'gr.Blocks':
@@ -310,8 +301,9 @@ def launch_app(app: 'gr.Blocks',
                block: bool = True,
                quiet: bool = False) -> str:
     """Serve the app: no share link, no analytics, uploads limited to
-    ``service.limits.max_upload_mb``; only the indexed videos (for the
-    search player) and the upload folder are served as files.
+    ``service.limits.max_upload_mb``; no file of the machine is served but
+    the uploads and the app's results (search hits play as clips made for
+    them).
 
     Args:
         block: wait until the server stops (Ctrl-C); False returns at once.
@@ -319,9 +311,6 @@ def launch_app(app: 'gr.Blocks',
     Returns:
         str: the local URL.
     """
-    served: Sequence[str] = sorted(
-        {osp.abspath(v)
-         for v in service.index.videos}) if service.index else []
     app.launch(
         server_name=host,
         server_port=port,
@@ -334,6 +323,5 @@ def launch_app(app: 'gr.Blocks',
         pwa=False,
         mcp_server=False,
         enable_monitoring=False,
-        allowed_paths=list(served),
         max_file_size=int(service.limits.max_upload_mb * 2**20))
     return app.local_url

@@ -21,6 +21,7 @@ from ..structures.timeline import segments
 from ..utils.class_names import ClassNamesError, load_class_names
 from ..video import VIDEO_EXTENSIONS, VideoReadError, open_video
 from ..visualization import plot_timeline
+from .clips import write_clip
 
 __all__ = ['RequestError', 'Limits', 'ViFiService', 'inside']
 
@@ -333,6 +334,25 @@ class ViFiService:
                 ]
                 exclude = same[:1] or [None]
         return index.search(query, k, exclude)[0]
+
+    def hit_clip(self, hit: dict) -> str:
+        """The hit's moment as an H.264 clip in :attr:`work_dir`, starting at
+        the moment's start (a whole-video hit: its first
+        :data:`~.clips.MAX_CLIP_SECONDS`): the page plays it from there.
+
+        Raises:
+            RequestError: naming the video, if it cannot be read any more.
+        """
+        out_dir = tempfile.mkdtemp(dir=self.work_dir, prefix='hit-')
+        out = osp.join(out_dir,
+                       osp.splitext(osp.basename(hit['video']))[0] + '.mp4')
+        try:
+            write_clip(hit['video'], out,
+                       hit.get('start') or 0.0, hit.get('end'))
+        except VideoReadError as e:
+            raise RequestError(f'{osp.basename(hit["video"])}: cannot be '
+                               f'played ({e.reason})') from e
+        return out
 
     @staticmethod
     def first_frame(hit: dict, short_side: int = 224) -> np.ndarray:

@@ -22,6 +22,7 @@ import importlib.util
 import ipaddress
 import os.path as osp
 import signal
+import socket
 import sys
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
@@ -85,6 +86,15 @@ def check_args(args) -> None:
     if args.max_labels < 1:
         raise InputError(f'--max-labels must be at least 1, got '
                          f'{args.max_labels}')
+    with socket.socket() as probe:  # Gradio's own error is a traceback
+        # as the server binds: a port whose old connections linger is free
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((args.host, args.port))
+        except OSError as e:
+            raise InputError(f'--host {args.host} --port {args.port}: cannot '
+                             f'serve there ({e.strerror}); give another '
+                             f'--port') from e
     for folder in args.allow_dir:
         if not osp.isdir(folder):
             raise FileNotFoundError(f'--allow-dir {folder}: no such folder')

@@ -9,6 +9,7 @@ import os.path as osp
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -29,6 +30,20 @@ LABELS = 'archery, juggling balls, surfing'
 # Where the browser test copies its screenshot, if set (docs/webui.md's
 # picture is made this way).
 SCREENSHOT_ENV = 'VIFI_WEBUI_SCREENSHOT'
+
+
+def test_a_port_in_use_exits_2_with_one_line(zs, capsys):
+    with socket.socket() as taken:
+        taken.bind(('127.0.0.1', 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        rc = webui.main([
+            '--config', zs.config, '--checkpoint', zs.checkpoint, '--port',
+            str(port)
+        ])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and err.count('\n') == 0
+    assert f'--port {port}: cannot serve there' in err
 
 
 @pytest.mark.parametrize('extra, words', [
@@ -123,7 +138,7 @@ def _browser():
     options = Options()
     options.binary_location = CHROMIUM
     for arg in ('--headless=new', '--no-sandbox', '--disable-dev-shm-usage',
-                '--disable-gpu', '--window-size=1400,900'):
+                '--disable-gpu', '--window-size=1400,1300'):
         options.add_argument(arg)
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
@@ -179,6 +194,7 @@ def test_in_a_browser_top_label_equals_infer_tool(zs, running_server,
                  '#classify-result [data-testid="label-output-value"]')
         wait.until(ec.text_to_be_present_in_element(shown, want))
         assert driver.find_element(*shown).text == want
+        driver.execute_script('window.scrollTo(0, 0)')
         time.sleep(1)  # let the bars finish drawing
         shot = str(tmp_path / 'webui.png')
         assert driver.save_screenshot(shot)

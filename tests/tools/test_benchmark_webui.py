@@ -4,7 +4,7 @@ import json
 import os
 
 import pytest
-from vifi_testing import (REPO_ROOT, TESTS_DIR, free_port, load_tool, run_tool)
+from vifi_testing import REPO_ROOT, TESTS_DIR, free_port, load_tool, run_tool
 
 bench = load_tool('benchmark_webui')
 

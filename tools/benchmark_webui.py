@@ -113,7 +113,8 @@ def _run(args, client_cls) -> int:
     try:
         startup = _wait_until_up(proc, url, log.name, args.startup_timeout)
         idle = memory_kib(proc.pid)
-        client = client_cls(url, verbose=False)
+        # answers are labels, no files: nothing to download
+        client = client_cls(url, verbose=False, download_files=False)
         submitted, finished = {}, {}
         start = time.perf_counter()
         jobs = []

@@ -30,7 +30,7 @@ from vifi_mmaction.apis import ViFiZeroShotInferencer
 from vifi_mmaction.cli import CHECKPOINT_HELP, run_cli, tool_parser
 from vifi_mmaction.dependencies import WEBUI_REQUIRES
 from vifi_mmaction.errors import InputError
-from vifi_mmaction.webui import Limits, ViFiService
+from vifi_mmaction.webui import Limits, ViFiService, upload_folder
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,7 +112,6 @@ def _setup(args):
 
 
 def _run(args, inferencer) -> int:
-    from vifi_mmaction.webui.app import build_app, launch_app, upload_folder
     if not _is_loopback(args.host):
         print(
             f'warning: --host {args.host} serves the app to other machines; '
@@ -122,6 +121,8 @@ def _run(args, inferencer) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     with upload_folder() as folder:
         print(f'uploads in {folder} (removed on exit)', file=sys.stderr)
+        # imported here: Gradio fixes some of its folders at import
+        from vifi_mmaction.webui.app import build_app, launch_app
         service = ViFiService(
             inferencer,
             features=args.features,

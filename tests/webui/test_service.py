@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from vifi_testing import run_python
 
-from vifi_mmaction.webui import Limits, RequestError, ViFiService, inside
+from vifi_mmaction.webui import (Limits, RequestError, ViFiService, inside,
+                                 upload_folder)
 
 
 def test_labels_comma_separated_one_per_line_or_a_file(service, tmp_path):
@@ -218,6 +219,16 @@ def test_bad_search_requests_get_a_message(service, kwargs, words):
 def test_search_without_features_says_so(inferencer):
     with pytest.raises(RequestError, match='--features'):
         ViFiService(inferencer, limits=Limits()).search('red')
+
+
+def test_upload_folder_is_removed_and_env_restored(monkeypatch):
+    monkeypatch.setenv('GRADIO_TEMP_DIR', '/elsewhere')
+    with upload_folder() as folder:
+        assert os.environ['GRADIO_TEMP_DIR'] == folder
+        with open(osp.join(folder, 'upload.mp4'), 'wb') as f:
+            f.write(b'x')
+    assert not osp.exists(folder)
+    assert os.environ['GRADIO_TEMP_DIR'] == '/elsewhere'
 
 
 @pytest.mark.slow

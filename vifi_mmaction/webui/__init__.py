@@ -6,6 +6,6 @@ puts a Gradio page and HTTP API on it and needs the optional extra
 ``vifi_mmaction[webui]``. Neither ``import vifi_mmaction`` nor any other
 module of the package imports this one.
 """
-from .service import Limits, RequestError, ViFiService, inside
+from .service import Limits, RequestError, ViFiService, inside, upload_folder
 
-__all__ = ['Limits', 'RequestError', 'ViFiService', 'inside']
+__all__ = ['Limits', 'RequestError', 'ViFiService', 'inside', 'upload_folder']

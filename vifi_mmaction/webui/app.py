@@ -11,12 +11,8 @@ Gradio is the optional extra ``vifi_mmaction[webui]``; this module is the
 only one of the package that imports it.
 """
 import functools
-import os
 import os.path as osp
-import shutil
-import tempfile
-from contextlib import contextmanager
-from typing import Iterator, List, Optional
+from typing import List, Optional
 
 import numpy as np
 
@@ -31,7 +27,7 @@ except ImportError as e:  # the optional extra is missing
         'the web app needs Gradio: pip install "vifi_mmaction[webui]" (or '
         'pip install -r requirements-test.txt)') from e
 
-__all__ = ['MODEL_QUEUE', 'build_app', 'launch_app', 'upload_folder']
+__all__ = ['MODEL_QUEUE', 'build_app', 'launch_app']
 
 #: The queue every model-running event joins (one request at a time).
 MODEL_QUEUE = 'model'
@@ -274,24 +270,6 @@ def build_app(service: ViFiService, title: str = 'ViFi-CLIP') -> 'gr.Blocks':
                 _search_tab(service)
     app.queue(default_concurrency_limit=1)
     return app
-
-
-@contextmanager
-def upload_folder(prefix: str = 'vifi-webui-') -> Iterator[str]:
-    """A new temporary folder for Gradio's uploads and result files,
-    removed on exit (Gradio reads ``GRADIO_TEMP_DIR`` when it stores a
-    file)."""
-    folder = tempfile.mkdtemp(prefix=prefix)
-    before = os.environ.get('GRADIO_TEMP_DIR')
-    os.environ['GRADIO_TEMP_DIR'] = folder
-    try:
-        yield folder
-    finally:
-        if before is None:
-            os.environ.pop('GRADIO_TEMP_DIR', None)
-        else:
-            os.environ['GRADIO_TEMP_DIR'] = before
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def launch_app(app: 'gr.Blocks',

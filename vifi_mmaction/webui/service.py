@@ -7,10 +7,12 @@ Nothing here imports Gradio, so it is tested (and usable) on its own;
 """
 import os
 import os.path as osp
+import shutil
 import tempfile
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, Iterator, List, Optional, Sequence
 
 import numpy as np
 
@@ -23,7 +25,7 @@ from ..video import VIDEO_EXTENSIONS, VideoReadError, open_video
 from ..visualization import plot_timeline
 from .clips import write_clip
 
-__all__ = ['RequestError', 'Limits', 'ViFiService', 'inside']
+__all__ = ['RequestError', 'Limits', 'ViFiService', 'inside', 'upload_folder']
 
 
 class RequestError(InputError):
@@ -364,3 +366,24 @@ class ViFiService:
         reader = open_video(hit['video'], short_side=short_side)
         index = int(round((hit.get('start') or 0) * reader.get_avg_fps()))
         return reader[min(index, len(reader) - 1)].asnumpy()
+
+
+@contextmanager
+def upload_folder(prefix: str = 'vifi-webui-') -> Iterator[str]:
+    """A new temporary folder for Gradio's uploads and result files,
+    removed on exit.
+
+    Enter it before Gradio is imported: Gradio reads ``GRADIO_TEMP_DIR``
+    when it stores a file, but some of its folders are fixed at import.
+    """
+    folder = tempfile.mkdtemp(prefix=prefix)
+    before = os.environ.get('GRADIO_TEMP_DIR')
+    os.environ['GRADIO_TEMP_DIR'] = folder
+    try:
+        yield folder
+    finally:
+        if before is None:
+            os.environ.pop('GRADIO_TEMP_DIR', None)
+        else:
+            os.environ['GRADIO_TEMP_DIR'] = before
+        shutil.rmtree(folder, ignore_errors=True)

@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: env demo test test-fast test-multiprocess lint clean wheelhouse
+.PHONY: env browser demo test test-fast test-multiprocess lint clean wheelhouse
 
 env: $(STAMP)
 
@@ -21,8 +21,16 @@ $(STAMP): requirements.txt requirements-test.txt setup.py
 demo: env
 	$(PY) tools/quickstart.py --overwrite
 
+# Headless Chromium and its driver, from Debian, for the web app's browser
+# test (tests/tools/test_webui.py); skipped when both are there. Installing
+# needs root (as CI runs).
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	else apt-get update && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y chromium chromium-driver; fi
+
 # pytest exits 5 when it collects no tests; that is a failure here too.
-test: env
+test: env browser
 	$(PY) -m pytest tests -q -p no:cacheprovider; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests were collected"; exit 1; fi; \
 	exit $$rc

@@ -24,7 +24,7 @@ from typing import List, Optional, Tuple
 
 __all__ = [
     'INSTALL_REQUIRES', 'MMCV_REQUIRES', 'AV_REQUIRES', 'IMPORT_CHECKS',
-    'check_dependencies', 'require_module'
+    'WEBUI_REQUIRES', 'check_dependencies', 'require_module'
 ]
 
 # Lower bounds are what the code uses:
@@ -45,6 +45,12 @@ INSTALL_REQUIRES = [
     'mmpretrain>=1.2.0', OPEN_CLIP_REQUIRES, 'decord>=0.6.0', AV_REQUIRES,
     'numpy', 'packaging'
 ]
+
+# The optional extra ``vifi_mmaction[webui]`` (tools/webui.py): pinned to
+# the Gradio release the page, its HTTP API and its browser test were
+# checked with; Gradio changes its components and API between releases
+# (docs/webui.md).
+WEBUI_REQUIRES = ['gradio==6.31.0']
 
 _MMCV_HINT = ('install it: `mim install "{spec}"` on a GPU machine (with '
               'the CUDA ops), `pip install "mmcv-lite{range}"` for CPU only')

@@ -6,8 +6,6 @@ name with underscores read as spaces), every video below it (recursively)
 an example of it. The outputs are what :class:`ViFiVideoDataset` reads:
 ``path label`` lines relative to ``ROOT`` and an ``id,name`` label CSV.
 """
-import csv
-import io
 import os
 import os.path as osp
 import sys
@@ -20,7 +18,7 @@ from mmengine.utils import ProgressBar
 from yapf.yapflib.yapf_api import FormatCode
 
 from ..errors import InputError
-from ..utils.class_names import load_class_names
+from ..utils.class_names import class_names_csv, load_class_names
 from ..utils.outputs import check_output_dir, staged_files
 from ..video import VideoReadError, list_videos
 from .transforms.loading import ViFiDecordInit
@@ -237,13 +235,6 @@ def folder_config_text(base_config: str,
         style_config=dict(based_on_style='pep8', column_limit=79))[0]
 
 
-def _labels_csv(names: Sequence[str]) -> str:
-    rows = [['id', 'name']] + [[i, n] for i, n in enumerate(names)]
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator='\n').writerows(rows)
-    return buf.getvalue()
-
-
 def make_folder_dataset(root: str,
                         out_dir: str,
                         base_config: str,
@@ -325,7 +316,7 @@ def make_folder_dataset(root: str,
               f'Train:  python tools/train.py {paths["config"]}')
     files = {
         paths['labels']:
-        _labels_csv(names),
+        class_names_csv(names),
         paths['train']:
         ann(train),
         paths['val']:

@@ -20,15 +20,15 @@ parts, and achieved FLOP/s as a fraction of a GEMM peak measured in the same
 run. Then the speed-up and memory ratio of ``ours`` over ``naive``.
 
 Class names are synthetic phrases of 1-5 words (K400-like lengths); the
-prompt template is the config's.
+prompt template is the config's. The measurement is
+:mod:`vifi_mmaction.benchmarks.model_cost`; this script runs it once per
+variant and prints the table.
 """
 import argparse
-import contextlib
 import json
 import os
 import os.path as osp
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -36,188 +36,13 @@ import time
 
 import torch
 from mmengine.config import DictAction
-from torch.utils.flop_counter import FlopCounterMode
 
 import vifi_mmaction  # noqa: F401  (registers modules)
+from vifi_mmaction.benchmarks.model_cost import VARIANTS, measure_variant
 from vifi_mmaction.cli import add_output_arguments, run_cli
 from vifi_mmaction.engine.config_checks import load_config
 from vifi_mmaction.errors import InputError
-from vifi_mmaction.models.text_encoder import tokenize_prompts
 from vifi_mmaction.utils import check_output, staged_files
-
-_WORDS = ('playing', 'riding', 'a', 'the', 'ball', 'guitar', 'bike', 'making',
-          'tea', 'dancing', 'with', 'dog', 'cutting', 'wood', 'climbing',
-          'rope', 'washing', 'hands', 'throwing', 'snow')
-
-
-def class_names(num: int):
-    """``num`` distinct phrases of 1-5 words, deterministic."""
-    names = []
-    for i in range(num):
-        words = [
-            _WORDS[(i * 7 + j * 3) % len(_WORDS)] for j in range(1 + i % 5)
-        ]
-        names.append(' '.join(words) + f' {i}')
-    return names
-
-
-def build_model(args):
-    from mmaction.registry import MODELS
-    from mmaction.utils import register_all_modules
-    register_all_modules()
-    cfg = load_config(args.config, args.cfg_options)
-    model_cfg = cfg.model
-    if model_cfg.get('clip'):
-        model_cfg.clip.pretrained = None  # random weights: no files needed
-    model_cfg.cls_head.class_names = class_names(args.num_classes)
-    model_cfg.cls_head.pop('pretrained', None)
-    model_cfg.backbone.pop('pretrained', None)
-    model = MODELS.build(model_cfg)
-    return model.to(args.device)
-
-
-def make_naive(head):
-    """Make ``head`` re-encode all prompts at full context every forward."""
-    full = tokenize_prompts(head.prompts, head.text.context_length)
-
-    def class_embeddings():
-        feats = head.text(full.to(head.logit_scale.device))  # [K, E]
-        return feats / feats.norm(dim=-1, keepdim=True)
-
-    head.class_embeddings = class_embeddings
-
-
-def inputs_for(model, args):
-    size = model.backbone.visual.image_size[0]
-    x = torch.randn(
-        args.batch_size, 1, 3, args.num_frames, size, size, device=args.device)
-    from mmaction.structures import ActionDataSample
-    samples = [
-        ActionDataSample().set_gt_label(i % args.num_classes)
-        for i in range(args.batch_size)
-    ]
-    return x, samples
-
-
-@contextlib.contextmanager
-def counting_flops():
-    """A ``FlopCounterMode`` that sees every FLOP of nn.MultiheadAttention.
-
-    Its fused eval fast path runs a kernel the FLOP counter does not see;
-    the unfused path, used inside the block, does the same arithmetic.
-    """
-    fastpath = torch.backends.mha.get_fastpath_enabled()
-    torch.backends.mha.set_fastpath_enabled(False)
-    try:
-        with FlopCounterMode(display=False) as fc:
-            yield fc
-    finally:
-        torch.backends.mha.set_fastpath_enabled(fastpath)
-
-
-def timed(fn, device) -> float:
-    """Seconds one call of ``fn()`` takes, queued GPU work included."""
-    sync(device)
-    start = time.perf_counter()
-    fn()
-    sync(device)
-    return time.perf_counter() - start
-
-
-def count_flops(model, x, samples, train):
-    """FLOPs of one forward (+backward in train mode), by tower."""
-    model.train(train)
-    with counting_flops() as fc:
-        if train:
-            model(x, samples, mode='loss')['loss_cls'].backward()
-        else:
-            with torch.no_grad():
-                model(x, samples, mode='predict')
-    model.zero_grad(set_to_none=True)
-    counts = fc.get_flop_counts()
-
-    def under(name):  # entries are cumulative: take the module's own row
-        return sum(
-            sum(v.values()) for k, v in counts.items()
-            if k.split('.', 1)[-1] == name)
-
-    return dict(
-        total=fc.get_total_flops(),
-        visual=under('backbone'),
-        text=under('cls_head.text'))
-
-
-def gemm_peak(device, dtype, n=2048, reps=5):
-    """Best FLOP/s of an ``n x n`` matmul on this machine, this run."""
-    a = torch.randn(n, n, device=device, dtype=dtype)
-    b = torch.randn(n, n, device=device, dtype=dtype)
-    a @ b  # warm-up
-    return max(2 * n**3 / timed(lambda: a @ b, device) for _ in range(reps))
-
-
-def sync(device):
-    """Wait for queued GPU work, so a timer around it measures the work."""
-    if str(device).startswith('cuda'):
-        torch.cuda.synchronize()
-
-
-def peak_memory(device):
-    if str(device).startswith('cuda'):
-        return torch.cuda.max_memory_allocated()
-    # ru_maxrss is in KiB on Linux
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def run_variant(args):
-    """Measure one variant in this process; return a dict."""
-    torch.manual_seed(0)
-    model = build_model(args)
-    if args.variant == 'naive':
-        make_naive(model.cls_head)
-    x, samples = inputs_for(model, args)
-    train = args.mode == 'train'
-    flops_cold = count_flops(model, x, samples, train)
-    amp = dict(bf16=torch.bfloat16, fp16=torch.float16).get(args.amp)
-    device_type = 'cuda' if str(args.device).startswith('cuda') else 'cpu'
-    optim = torch.optim.AdamW(
-        [p for p in model.parameters() if p.requires_grad], lr=1e-6) \
-        if train else None
-    model.train(train)
-
-    def step():
-        with torch.autocast(device_type, dtype=amp, enabled=amp is not None):
-            if train:
-                loss = model(x, samples, mode='loss')['loss_cls']
-                loss.backward()
-                optim.step()
-                optim.zero_grad(set_to_none=True)
-            else:
-                with torch.no_grad():
-                    model(x, samples, mode='predict')
-
-    for _ in range(args.warmup):
-        step()
-    times = [timed(step, args.device) for _ in range(args.iters)]
-    # After warm-up, eval forwards of `ours` hit the class-text cache: count
-    # the FLOPs that actually run per iteration.
-    flops_warm = count_flops(model, x, samples, train) if (
-        not train and args.variant == 'ours') else flops_cold
-    sec = sum(times) / len(times)
-    peak = gemm_peak(args.device, amp or torch.float32)
-    return dict(
-        variant=args.variant,
-        sec_per_iter=sec,
-        sec_per_iter_all=times,
-        clips_per_sec=args.batch_size / sec,
-        peak_memory_bytes=peak_memory(args.device),
-        gflops_per_clip=dict(
-            total=flops_warm['total'] / args.batch_size / 1e9,
-            visual=flops_warm['visual'] / args.batch_size / 1e9,
-            text=flops_warm['text'] / args.batch_size / 1e9,
-            text_cold=flops_cold['text'] / args.batch_size / 1e9),
-        achieved_flops_per_sec=flops_warm['total'] / sec,
-        gemm_peak_flops_per_sec=peak,
-        fraction_of_gemm_peak=flops_warm['total'] / sec / peak)
 
 
 def build_parser():
@@ -234,10 +59,7 @@ def build_parser():
     p.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument(
-        '--variants',
-        nargs='+',
-        default=['ours', 'naive'],
-        choices=['ours', 'naive'])
+        '--variants', nargs='+', default=list(VARIANTS), choices=VARIANTS)
     add_output_arguments(
         p,
         'replace an existing --out file',
@@ -275,8 +97,20 @@ def main(argv=None):
 
 def _run(args, argv):
     if args.variant:  # child process: one variant
+        result = measure_variant(
+            args.config,
+            args.variant,
+            mode=args.mode,
+            batch_size=args.batch_size,
+            num_frames=args.num_frames,
+            num_classes=args.num_classes,
+            amp=args.amp,
+            iters=args.iters,
+            warmup=args.warmup,
+            device=args.device,
+            cfg_options=args.cfg_options)
         with open(args.variant_out, 'w') as f:
-            json.dump(run_variant(args), f)
+            json.dump(result, f)
         return None
     results = {}
     with tempfile.TemporaryDirectory() as tmp:

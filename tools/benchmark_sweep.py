@@ -17,157 +17,24 @@ separate un-instrumented call, batch 1, random weights) and adds them:
 * ours (cold):  visual(T) + text_cut(K)   (once per label set)
 * naive:        visual(T) + text_full(K)  (every forward)
 
-The model and prompts are those of ``tools/benchmark.py``.
+The model and prompts are those of ``tools/benchmark.py``. The sweep is
+:mod:`vifi_mmaction.benchmarks.cost_sweep`, the figure
+:mod:`vifi_mmaction.visualization.cost_curves`.
 """
 import argparse
 import json
-import os
 import os.path as osp
-import platform
 import sys
-import time
 
 import torch
 from mmengine.config import DictAction
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from benchmark import build_model, counting_flops, timed  # noqa: E402
-
-from vifi_mmaction.cli import add_output_arguments, run_cli  # noqa: E402
-from vifi_mmaction.engine.config_checks import load_config  # noqa: E402
-from vifi_mmaction.errors import InputError  # noqa: E402
-from vifi_mmaction.models.text_encoder import \
-    tokenize_prompts  # noqa: E402,E501
-from vifi_mmaction.utils import check_output, staged_files  # noqa: E402
-
-
-def _measure(fn, device, repeats=1):
-    """(FLOPs, seconds) of ``fn()``: counted once, then the best of
-    ``repeats`` timed calls."""
-    with torch.no_grad():
-        with counting_flops() as fc:
-            fn()
-        best = min(timed(fn, device) for _ in range(repeats))
-    return fc.get_total_flops(), best
-
-
-def sweep(args) -> dict:
-    """Measure visual(T) and text(K); return the JSON-able report."""
-    torch.manual_seed(0)
-    args.num_classes = max(args.classes)
-    model = build_model(args).eval()
-    head = model.cls_head
-    prompts = list(head.prompts)  # longest sweep: K = max(classes)
-    size = model.backbone.visual.image_size[0]
-
-    visual = {}
-    for t in args.frames:
-        x = torch.randn(t, 3, size, size, device=args.device)  # [T, C, H, W]
-        with torch.no_grad():
-            model.backbone(x)  # warm-up
-
-        def forward_visual(x=x, t=t):
-            feats = model.backbone(x)  # [T, D]
-            model.neck(feats.view(1, 1, t, -1))
-
-        visual[t] = _measure(forward_visual, args.device, args.repeats)
-
-    text_cut, text_full = {}, {}
-    for k in args.classes:
-        cut = head.text.tokenize(prompts[:k]).to(args.device)  # [K, L<=77]
-        full = tokenize_prompts(prompts[:k],
-                                head.text.context_length).to(args.device)
-        with torch.no_grad():  # warm-up, both shapes
-            head.text(cut[:2])
-            head.text(full[:2])
-        text_cut[k] = _measure(
-            lambda c=cut: head.text(c), args.device, args.repeats)
-        text_full[k] = _measure(
-            lambda f=full: head.text(f), args.device, args.repeats)
-
-    points = []
-    for t in args.frames:
-        for k in args.classes:
-            (vf, vs), (cf, cs), (ff, fs) = visual[t], text_cut[k], text_full[k]
-            points.append(
-                dict(
-                    num_frames=t,
-                    num_classes=k,
-                    gflops=dict(
-                        ours=vf / 1e9,
-                        ours_cold=(vf + cf) / 1e9,
-                        naive=(vf + ff) / 1e9),
-                    seconds=dict(ours=vs, ours_cold=vs + cs, naive=vs + fs)))
-    return dict(
-        config=args.config,
-        device=str(args.device),
-        batch_size=1,
-        repeats=args.repeats,
-        torch=torch.__version__,
-        date=time.strftime('%Y-%m-%d'),
-        machine=dict(
-            processor=platform.processor() or platform.machine(),
-            cpus=os.cpu_count(),
-            threads=torch.get_num_threads()),
-        text_context=dict(
-            cut=int(head.text.tokenize(prompts).shape[1]),
-            full=head.text.context_length),
-        parts=dict(
-            visual={
-                t: dict(gflops=f / 1e9, seconds=s)
-                for t, (f, s) in visual.items()
-            },
-            text_cut={
-                k: dict(gflops=f / 1e9, seconds=s)
-                for k, (f, s) in text_cut.items()
-            },
-            text_full={
-                k: dict(gflops=f / 1e9, seconds=s)
-                for k, (f, s) in text_full.items()
-            }),
-        points=points)
-
-
-def plot(report: dict, out: str) -> None:
-    """Two panels: GFLOPs and seconds per eval forward against K, one line
-    per (variant, T)."""
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(11, 4.2), dpi=110, layout='constrained')
-    axes = fig.subplots(1, 2)
-    frames = sorted({p['num_frames'] for p in report['points']})
-    styles = dict(naive='-', ours_cold=':', ours='--')
-    labels = dict(
-        naive='naive (text every forward, 77 tokens)',
-        ours_cold='ours, first forward (cache fill)',
-        ours='ours, cached text')
-    colours = ['tab:blue', 'tab:orange', 'tab:green', 'tab:red', 'tab:purple']
-    for ax, key, unit in zip(axes, ('gflops', 'seconds'),
-                             ('GFLOP per eval forward', 's per eval forward')):
-        for colour, t in zip(colours, frames):
-            pts = sorted((p for p in report['points'] if p['num_frames'] == t),
-                         key=lambda p: p['num_classes'])
-            ks = [p['num_classes'] for p in pts]
-            for variant, style in styles.items():
-                ax.plot(
-                    ks, [p[key][variant] for p in pts],
-                    style,
-                    color=colour,
-                    marker='o',
-                    markersize=3,
-                    label=f'{labels[variant]}, T={t}')
-        ax.set_xlabel('number of classes K')
-        ax.set_ylabel(unit)
-        ax.set_yscale('log')
-        ax.grid(True, which='both', alpha=0.3)
-    axes[0].set_title('counted (torch.utils.flop_counter)')
-    axes[1].set_title(f'measured, {report["device"]}, '
-                      f'{report["machine"]["threads"]} threads')
-    handles, names = axes[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc='outside lower center', ncols=3, fontsize=7)
-    fig.suptitle(
-        f'ViFi-CLIP eval forward, batch 1: {report["config"]}', fontsize=9)
-    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    fig.savefig(out, dpi=fig.dpi)
+from vifi_mmaction.benchmarks.cost_sweep import sweep
+from vifi_mmaction.cli import add_output_arguments, run_cli
+from vifi_mmaction.engine.config_checks import load_config
+from vifi_mmaction.errors import InputError
+from vifi_mmaction.utils import check_output, staged_files
+from vifi_mmaction.visualization.cost_curves import plot_cost_curves
 
 
 def build_parser():
@@ -219,7 +86,8 @@ def main(argv=None):
 
 
 def _run(args, _):
-    report = sweep(args)
+    report = sweep(args.config, args.classes, args.frames, args.repeats,
+                   args.device, args.cfg_options)
     print(f'{"T":>3} {"K":>5} {"GFLOP ours":>11} {"naive":>9} '
           f'{"s ours":>8} {"naive":>8}')
     for p in report['points']:
@@ -231,7 +99,7 @@ def _run(args, _):
             with open(tmp[args.out], 'w') as f:
                 json.dump(report, f, indent=2)
     if args.plot:
-        plot(report, args.plot)
+        plot_cost_curves(report, args.plot)
     return report
 
 

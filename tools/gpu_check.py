@@ -7,8 +7,8 @@
 
 1. CUDA (device, capability, memory, runtime) and NCCL (its version, and
    an ``all_reduce`` of one rank over the ``nccl`` backend).
-2. Videos: the synthetic dataset (:mod:`vifi_mmaction.utils.synthetic_videos`)
-   with 32 frames, ``ITERS x BATCH`` training videos of the 8 base classes.
+2. Videos: the synthetic dataset
+   (:mod:`vifi_mmaction.datasets.synthetic_shapes`) with 32 frames, ``ITERS x BATCH`` training videos of the 8 base classes.
 3. ``configs/vifi_k400.py`` for ITERS iterations (one epoch) as configured:
    ViT-B/16, fp16 autocast with dynamic loss scaling, the batched
    augmentation (``ViFiBatchAugPreprocessor``) on the GPU, Mixup/CutMix,
@@ -167,9 +167,9 @@ def nccl_check(tmp_dir: str) -> Dict:
 # ---------------------------------------------------------------- the run
 def make_videos(data_dir: str, iters: int, batch_size: int, size: int) -> Dict:
     """The synthetic dataset for ``iters`` iterations of ``batch_size``."""
-    from vifi_mmaction.utils.synthetic_videos import write_synthetic_dataset
+    from vifi_mmaction.datasets.synthetic_shapes import make_synthetic_dataset
     per_class = math.ceil(iters * batch_size / BASE_CLASSES)
-    return write_synthetic_dataset(
+    return make_synthetic_dataset(
         data_dir,
         train_per_class=per_class,
         val_per_class=1,

@@ -6,12 +6,17 @@
 2. trains the tiny ViFi-CLIP on the base classes with ``tools/train.py``;
 3. tests on base and on novel classes with ``tools/test.py`` (the novel
    classes are never seen in training: only their names change);
-4. writes ``work_dirs/quickstart/summary.json`` and prints it, and draws
+4. writes ``work_dirs/quickstart/summary.json`` (base and novel top-1,
+   their harmonic mean, chance levels) and prints it, and draws
    ``work_dirs/quickstart/summary.png``: the training loss and accuracy,
    and the base and novel confusion matrices.
+
+Labels are read, the harmonic mean taken and the confusion matrices
+counted and drawn by the package (``vifi_mmaction.utils``,
+``.evaluation.protocol_summary``, ``.visualization.confusion``); this
+script only runs the steps.
 """
 import argparse
-import csv
 import glob
 import json
 import os
@@ -19,7 +24,11 @@ import os.path as osp
 import subprocess
 import sys
 
-import numpy as np
+from vifi_mmaction.evaluation.protocol_summary import harmonic_mean
+from vifi_mmaction.utils import load_class_names
+from vifi_mmaction.visualization.confusion import (confusion_matrix, load_dump,
+                                                   plot_confusion_matrix)
+from vifi_mmaction.visualization.figures import figure
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = 'configs/quickstart/vifi-clip_tiny_synthetic.py'
@@ -35,24 +44,11 @@ def run(args):
         sys.exit(rc)
 
 
-def harmonic_mean(a: float, b: float) -> float:
-    return 0.0 if a + b == 0 else 2 * a * b / (a + b)
-
-
-def read_labels(path: str) -> list:
-    with open(path, newline='') as f:
-        return [row[1] for row in list(csv.reader(f))[1:]]
-
-
-def confusion(dump: str, num_classes: int) -> np.ndarray:
-    """``[true, predicted]`` counts from a ``tools/test.py --dump`` file."""
-    from mmengine import load
-    matrix = np.zeros((num_classes, num_classes), int)
-    for sample in load(dump):
-        pred = int(np.argmax(np.asarray(sample['pred_score'])))
-        # gt_label is a one-element array: take the element, not the array
-        matrix[int(np.asarray(sample['gt_label']).item()), pred] += 1
-    return matrix
+def confusion(dump: str, num_classes: int):
+    """``[true, predicted]`` counts ``[K, K]`` of a ``tools/test.py --dump``
+    file."""
+    scores, labels = load_dump(dump)
+    return confusion_matrix(labels, scores.argmax(1), num_classes)
 
 
 def training_curve(work: str) -> list:
@@ -67,19 +63,21 @@ def training_curve(work: str) -> list:
     return []
 
 
-def plot_summary(out: str, curve: list, splits: dict) -> None:
+def plot_summary(out: str, curve: list, splits: dict):
     """Training curve, then one confusion matrix per split, side by side.
 
     Args:
         out: the PNG to write.
         curve: logged steps (``step``, ``loss``, ``top1_acc``).
-        splits: ``{split: (names, matrix [K, K], top1, chance)}``.
+        splits: ``{split: (names, matrix [K, K], top1, chance)}``; the
+            matrices are drawn by
+            :func:`vifi_mmaction.visualization.plot_confusion_matrix`.
+
+    Returns:
+        matplotlib.figure.Figure
     """
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(
-        1, 3, figsize=(16, 5.2), gridspec_kw=dict(width_ratios=[1, 1.2, 1]))
+    fig = figure((17, 5.6), 80, layout='constrained')
+    axes = fig.subplots(1, 3, gridspec_kw=dict(width_ratios=[1, 1.2, 1]))
     ax = axes[0]
     steps = [r['step'] for r in curve]
     ax.plot(steps, [r['loss'] for r in curve], color='tab:red', label='loss')
@@ -95,31 +93,16 @@ def plot_summary(out: str, curve: list, splits: dict) -> None:
             label='batch top-1')
         acc.set_ylim(0, 1.05)
         acc.set_ylabel('training batch top-1', color='tab:blue')
-    for ax, (split, (names, matrix, top1,
-                     chance)) in zip(axes[1:], splits.items()):
-        rates = matrix / np.maximum(matrix.sum(1, keepdims=True), 1)
-        ax.imshow(rates, cmap='Greens', vmin=0, vmax=1)
-        for i in range(len(names)):
-            for j in range(len(names)):
-                if matrix[i, j]:
-                    ax.text(
-                        j,
-                        i,
-                        matrix[i, j],
-                        ha='center',
-                        va='center',
-                        color='white' if rates[i, j] > 0.5 else 'black')
-        short = [n.replace(' object moving', '') for n in names]
-        ax.set_xticks(range(len(names)), short, rotation=45, ha='right')
-        ax.set_yticks(range(len(names)), short)
-        ax.set_xlabel('predicted')
-        ax.set_ylabel('true')
+    for ax, (split, (names, matrix, _, chance)) in zip(axes[1:],
+                                                       splits.items()):
         seen = 'trained on' if split == 'base' else 'never trained on'
-        ax.set_title(f'{split} classes ({seen})\ntop-1 {top1:.3f}, chance '
-                     f'{chance:.3f}')
-    fig.tight_layout()
-    fig.savefig(out, dpi=80)
-    plt.close(fig)
+        plot_confusion_matrix(
+            matrix, [n.replace(' object moving', '') for n in names],
+            title=f'{split} classes ({seen}), chance {chance:.1%}',
+            ax=ax)
+        ax.title.set_fontsize('small')  # two lines over a narrow panel
+    fig.savefig(out, dpi=fig.dpi)
+    return fig
 
 
 def main(argv=None):
@@ -189,7 +172,7 @@ def main(argv=None):
             results[split] = json.load(f)
 
     names = {
-        split: read_labels(osp.join(ROOT, data, f'{split}_labels.csv'))
+        split: load_class_names(osp.join(ROOT, data, f'{split}_labels.csv'))
         for split in ('base', 'novel')
     }
     num_base, num_novel = len(names['base']), len(names['novel'])

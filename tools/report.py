@@ -23,128 +23,26 @@ Zero-shot, one result per test split::
 prints every split and ``mean ± std``. The std is the population standard
 deviation (``--ddof 0``, numpy's ``np.std`` default: divide by n);
 ``--ddof 1`` gives the sample standard deviation (divide by n - 1).
+
+A value outside [0, 1] is not an accuracy of ``tools/test.py``: one line
+naming the file and the value, exit status 2, no table. The statistics are
+:mod:`vifi_mmaction.evaluation.protocol_summary`; this script is its command
+line.
 """
 import argparse
 import json
 import math
 import os.path as osp
 import sys
-from typing import Dict, Optional, Sequence
+from typing import Optional
 
 from vifi_mmaction.cli import add_output_arguments, run_cli
-from vifi_mmaction.errors import ViFiUserError
+from vifi_mmaction.evaluation.protocol_summary import (DEFAULT_METRIC,
+                                                       ReportError, format_hm,
+                                                       format_splits,
+                                                       hm_report, read_metric,
+                                                       splits_report)
 from vifi_mmaction.utils import check_output, staged_files
-
-DEFAULT_METRIC = 'acc/top1'
-
-
-class ReportError(ViFiUserError, ValueError):
-    """A metric file that cannot be summarised; names the file."""
-
-
-def read_metric(path: str, metric: str, scale: float) -> float:
-    with open(path, 'rb') as f:
-        raw = f.read()
-    try:
-        data = json.loads(raw.decode('utf-8'))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ReportError(f'{path}: not a JSON file ({e})') from None
-    if not isinstance(data, dict) or metric not in data:
-        keys = ', '.join(sorted(map(str, data))) if isinstance(data,
-                                                               dict) else '-'
-        raise ReportError(f'{path}: no metric {metric!r} (has: {keys})')
-    value = data[metric]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-            not math.isfinite(value):
-        raise ReportError(f'{path}: {metric} is {value!r}, not a finite '
-                          f'number')
-    return float(value) * scale
-
-
-def harmonic_mean(base: float, novel: float) -> float:
-    if base + novel == 0:
-        return 0.
-    return 2 * base * novel / (base + novel)
-
-
-def mean_std(values: Sequence[float], ddof: int = 0) -> Dict[str, float]:
-    n = len(values)
-    if n <= ddof:
-        raise ReportError(f'need more than {ddof} values for ddof={ddof}, '
-                          f'got {n}')
-    mean = sum(values) / n
-    var = sum((v - mean)**2 for v in values) / (n - ddof)
-    return dict(mean=mean, std=math.sqrt(var))
-
-
-def hm_report(base: Sequence[float],
-              novel: Sequence[float],
-              seeds: Optional[Sequence[str]] = None) -> dict:
-    """Per-seed base/novel/HM and their mean (HM of the means)."""
-    if len(base) != len(novel) or not base:
-        raise ReportError(f'need one novel result per base result, got '
-                          f'{len(base)} base and {len(novel)} novel')
-    seeds = list(seeds) if seeds else [f's{i + 1}' for i in range(len(base))]
-    if len(seeds) != len(base):
-        raise ReportError(f'{len(seeds)} seed names for {len(base)} results')
-    rows = [
-        dict(seed=s, base=b, novel=n, hm=harmonic_mean(b, n))
-        for s, b, n in zip(seeds, base, novel)
-    ]
-    mb, mn = sum(base) / len(base), sum(novel) / len(novel)
-    mean = dict(
-        base=mb,
-        novel=mn,
-        hm=harmonic_mean(mb, mn),
-        mean_of_seed_hm=sum(r['hm'] for r in rows) / len(rows))
-    return dict(seeds=rows, mean=mean)
-
-
-def splits_report(values: Sequence[float],
-                  names: Sequence[str],
-                  ddof: int = 0) -> dict:
-    stats = mean_std(values, ddof)
-    return dict(
-        splits=[dict(split=n, value=v) for n, v in zip(names, values)],
-        mean=stats['mean'],
-        std=stats['std'],
-        ddof=ddof,
-        n=len(values))
-
-
-def format_hm(report: dict, metric: str) -> str:
-    lines = [
-        f'base-to-novel ({metric}, %)', '', '| seed | base | novel | HM |',
-        '| --- | ---: | ---: | ---: |'
-    ]
-    for r in report['seeds']:
-        lines.append(f'| {r["seed"]} | {r["base"]:.2f} | {r["novel"]:.2f} '
-                     f'| {r["hm"]:.2f} |')
-    m = report['mean']
-    lines.append(f'| mean | {m["base"]:.2f} | {m["novel"]:.2f} | '
-                 f'{m["hm"]:.2f} |')
-    lines += [
-        '', 'HM of the mean row = HM(mean base, mean novel); mean of '
-        f'the per-seed HMs: {m["mean_of_seed_hm"]:.2f}'
-    ]
-    return '\n'.join(lines)
-
-
-def format_splits(report: dict, metric: str) -> str:
-    kind = 'population' if report['ddof'] == 0 else 'sample'
-    lines = [
-        f'zero-shot splits ({metric}, %)', '', '| split | value |',
-        '| --- | ---: |'
-    ]
-    for r in report['splits']:
-        lines.append(f'| {r["split"]} | {r["value"]:.2f} |')
-    lines.append(f'| mean ± std | {report["mean"]:.2f} ± '
-                 f'{report["std"]:.2f} |')
-    lines += [
-        '', f'std: {kind} standard deviation over '
-        f'{report["n"]} splits'
-    ]
-    return '\n'.join(lines)
 
 
 def _stem(path: str) -> str:

@@ -43,11 +43,17 @@ def test_summary_picture_has_curve_and_both_matrices(tmp_path):
     curve = q.training_curve(str(tmp_path))
     assert [r['step'] for r in curve] == [10, 20, 30, 40, 50]
     out = str(tmp_path / 'summary.png')
-    q.plot_summary(
+    fig = q.plot_summary(
         out, curve, {
             'base': (['a', 'b'], np.array([[3, 1], [0, 4]]), 0.875, 0.5),
             'novel': (['c', 'd'], np.array([[2, 2], [1, 3]]), 0.625, 0.5),
         })
+    titles = [ax.get_title() for ax in fig.axes]
+    # the package's confusion matrix, drawn as a panel of this figure
+    assert 'base classes (trained on), chance 50.0%\ntop-1 accuracy 87.5%, ' \
+        'mean class accuracy 87.5% (8 videos, 2 classes)' in titles
+    assert any(
+        t.startswith('novel classes (never trained on)') for t in titles)
     import matplotlib.image as mpimg
     image = mpimg.imread(out)
     assert image.shape[1] > 2 * image.shape[0]  # three panels side by side

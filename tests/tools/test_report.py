@@ -20,13 +20,6 @@ def _metrics(tmp_path, name, top1, **extra):
     return str(path)
 
 
-def test_harmonic_mean_by_hand():
-    assert report.harmonic_mean(80., 60.) == pytest.approx(2 * 80 * 60 / 140)
-    assert report.harmonic_mean(0., 0.) == 0.
-    # the official README's ViFi-CLIP K-400 row: 76.4 / 61.1 -> 67.9
-    assert round(report.harmonic_mean(76.4, 61.1), 1) == 67.9
-
-
 def test_hm_subcommand(tmp_path, capsys):
     base = [
         _metrics(tmp_path, f'b{i}', v)
@@ -77,7 +70,7 @@ def test_splits_subcommand_population_std(tmp_path, capsys):
 def test_splits_sample_std_metric_and_scale(tmp_path):
     files = [
         _metrics(tmp_path, f's{i}', 0.1, **{'acc/mean1': v})
-        for i, v in enumerate((50., 52., 54.))
+        for i, v in enumerate((0.50, 0.52, 0.54))
     ]
     out = tmp_path / 'zs.json'
     assert report.main([
@@ -86,7 +79,7 @@ def test_splits_sample_std_metric_and_scale(tmp_path):
         str(out)
     ]) == 0
     data = json.loads(out.read_text())
-    assert data['std'] == pytest.approx(2.)  # sqrt(8 / 2)
+    assert data['std'] == pytest.approx(0.02)  # sqrt(8e-4 / 2)
     assert [s['split'] for s in data['splits']] == ['a', 'b', 'c']
 
 
@@ -99,3 +92,24 @@ def test_errors_are_clear(tmp_path, capsys):
     assert "no metric 'acc/top9'" in err and 'acc/top1' in err
     assert report.main(['splits', good, '--ddof', '1']) == 2
     assert 'ddof=1' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('value', [73.3, -0.1, 1.5])
+def test_accuracies_outside_0_1_are_refused(tmp_path, capsys, value):
+    """A percentage (or any value outside [0, 1]) in a metric file gives one
+    line naming the file and value, exit 2, and neither a table nor --out."""
+    good = _metrics(tmp_path, 'good', 0.5)
+    bad = _metrics(tmp_path, 'bad', value)
+    out = tmp_path / 'hm.json'
+    assert report.main(
+        ['hm', '--base', good, '--novel', bad, '--out',
+         str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ''
+    assert captured.err == (
+        f'report.py: error: {bad}: acc/top1 is {value!r}, outside [0, 1]; '
+        f'tools/test.py --out-metrics writes accuracies as fractions\n')
+    assert report.main(['splits', good, bad]) == 2
+    assert f'{bad}: acc/top1 is {value!r}, outside [0, 1]' in \
+        capsys.readouterr().err
+    assert not out.exists()

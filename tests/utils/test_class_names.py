@@ -1,7 +1,8 @@
 """Class names from a list, a ``.txt`` file or the official ``id,name`` CSV."""
 import pytest
 
-from vifi_mmaction.utils import ClassNamesError, load_class_names
+from vifi_mmaction.utils import (ClassNamesError, class_names_csv,
+                                 load_class_names, write_class_names)
 
 
 def _write(tmp_path, name, text):
@@ -139,3 +140,27 @@ def test_csv_empty(tmp_path, text, match):
 
 def test_class_names_error_is_a_value_error():
     assert issubclass(ClassNamesError, ValueError)
+
+
+# ------------------------------------------------------------------ writer
+def test_written_label_file_reads_back_unchanged(tmp_path):
+    names = [
+        'ride a bike', 'Pushing something, so that it falls', 'say "hi"',
+        'éclair tasting'
+    ]
+    path = str(tmp_path / 'labels.csv')
+    write_class_names(path, names)
+    assert load_class_names(path) == names
+    text = (tmp_path / 'labels.csv').read_bytes().decode('utf-8')
+    assert text.splitlines()[:2] == ['id,name', '0,ride a bike']
+    assert '\r' not in text and text.endswith('\n')
+    assert '1,"Pushing something, so that it falls"' in text
+    assert '2,"say ""hi"""' in text
+
+
+def test_writer_refuses_what_the_reader_would_refuse(tmp_path):
+    with pytest.raises(ClassNamesError, match='line break'):
+        class_names_csv(['a', 'two\nlines'])
+    with pytest.raises(ClassNamesError, match='duplicate class name'):
+        write_class_names(str(tmp_path / 'x.csv'), ['Run', 'run'])
+    assert not (tmp_path / 'x.csv').exists()

@@ -1,8 +1,14 @@
 """Output checks and all-or-nothing writes."""
+import os
+import os.path as osp
+
+import numpy as np
 import pytest
 
 from vifi_mmaction.errors import InputError
-from vifi_mmaction.utils import check_output, check_output_dir, staged_files
+from vifi_mmaction.utils import (check_output, check_output_dir, staged_file,
+                                 staged_files)
+from vifi_mmaction.utils.outputs import fsync_dir, temporary_name
 
 
 def test_outputs_are_refused_before_work_starts(tmp_path):
@@ -40,3 +46,35 @@ def test_staged_files_appear_together_or_not_at_all(tmp_path):
             with open(tmp[path], 'w') as f:
                 f.write('new')
     assert [open(p).read() for p in targets] == ['new', 'new']
+
+
+def test_temporary_name_is_hidden_next_to_its_target(tmp_path):
+    target = str(tmp_path / 'sub' / 'meta.json')
+    assert temporary_name(target) == str(tmp_path / 'sub' /
+                                         f'.meta.json.tmp-{os.getpid()}')
+
+
+@pytest.mark.parametrize('durable', [False, True])
+def test_staged_file_replaces_whole_or_not_at_all(tmp_path, durable):
+    target = tmp_path / 'deep' / 'emb.npy'
+    with staged_file(str(target), durable=durable) as tmp:
+        assert osp.dirname(tmp) == str(target.parent)  # same filesystem
+        arr = np.lib.format.open_memmap(
+            tmp, mode='w+', dtype=np.float32, shape=(2, 3))
+        arr[:] = 1
+        arr.flush()
+        del arr
+    assert np.load(target).sum() == 6
+    with pytest.raises(OSError, match='no space'):
+        with staged_file(str(target), durable=durable) as tmp, \
+                open(tmp, 'wb') as f:
+            np.save(f, np.zeros((2, 3), np.float32))
+            raise OSError('no space left')
+    assert np.load(target).sum() == 6  # the previous file, whole
+    assert [p.name for p in target.parent.iterdir()] == ['emb.npy']
+
+
+def test_fsync_dir_accepts_a_folder(tmp_path):
+    fsync_dir(str(tmp_path))
+    with pytest.raises(NotADirectoryError):
+        fsync_dir(__file__)

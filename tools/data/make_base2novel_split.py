@@ -28,105 +28,16 @@ Annotations are read by the dataset's own parser (negative or out-of-range
 labels are errors naming file:line). Every input is read and every output
 path checked before anything is written; existing outputs are replaced only
 with ``--overwrite``, and all files appear together or none does. Bad input:
-one ``make_base2novel_split.py: error: ...`` line, exit status 2.
+one ``make_base2novel_split.py: error: ...`` line, exit status 2. The split
+is :mod:`vifi_mmaction.datasets.base_to_novel`; this script is its command
+line.
 """
 import argparse
-import csv
-import math
 import os.path as osp
 import sys
-from collections import Counter
-from typing import Dict, List, Sequence, Tuple
 
 from vifi_mmaction.cli import add_output_arguments, run_cli
-from vifi_mmaction.datasets import load_class_names
-from vifi_mmaction.datasets.annotations import read_annotation as _read
-from vifi_mmaction.errors import ViFiUserError
-from vifi_mmaction.utils import check_output_dir, staged_files
-
-RULE = ('Base classes are the ceil(K/2) classes with the most videos in '
-        'TRAIN_ANN (for odd K, base gets the extra class); equal counts are '
-        'broken by original class id, lower id first. Each half keeps the '
-        'original relative class order.')
-
-
-class SplitError(ViFiUserError, ValueError):
-    """A malformed input. The message names file and line."""
-
-
-def read_annotation(path: str, num_classes: int) -> List[Tuple[str, int]]:
-    """``(path, label)`` pairs of a ``path label`` file."""
-    return [(a.path, a.label) for a in _read(path, num_classes)]
-
-
-def choose_base(counts: Dict[int, int], num_classes: int) -> List[int]:
-    """Original ids of the base classes, ascending (see ``RULE``)."""
-    ranked = sorted(range(num_classes), key=lambda c: (-counts.get(c, 0), c))
-    return sorted(ranked[:math.ceil(num_classes / 2)])
-
-
-def write_labels(path: str, names: Sequence[str]) -> None:
-    with open(path, 'w', encoding='utf-8', newline='') as f:
-        writer = csv.writer(f, lineterminator='\n')
-        writer.writerow(['id', 'name'])
-        for i, name in enumerate(names):
-            writer.writerow([i, name])
-
-
-def write_annotation(path: str, entries: Sequence[Tuple[str, int]],
-                     mapping: Dict[int, int]) -> int:
-    n = 0
-    with open(path, 'w', encoding='utf-8') as f:
-        for video, label in entries:
-            if label in mapping:
-                f.write(f'{video} {mapping[label]}\n')
-                n += 1
-    return n
-
-
-OUTPUTS = ('base_labels.csv', 'novel_labels.csv', 'base_train.txt')
-VAL_OUTPUTS = ('base_val.txt', 'novel_val.txt')
-
-
-def make_split(train_ann: str,
-               labels_csv: str,
-               out_dir: str,
-               val_ann: str = None,
-               overwrite: bool = False) -> dict:
-    """Write the split files; return a summary dict."""
-    names = load_class_names(labels_csv)
-    num_classes = len(names)
-    if num_classes < 2:
-        raise SplitError(f'{labels_csv}: need at least 2 classes')
-    outputs = OUTPUTS + (VAL_OUTPUTS if val_ann else ())
-    check_output_dir(out_dir, outputs, [train_ann, labels_csv, val_ann],
-                     overwrite, 'OUT_DIR')
-    train = read_annotation(train_ann, num_classes)
-    val = read_annotation(val_ann, num_classes) if val_ann else None
-    counts = Counter(label for _, label in train)
-    base = choose_base(counts, num_classes)
-    base_set = set(base)
-    novel = [c for c in range(num_classes) if c not in base_set]
-    base_map = {c: i for i, c in enumerate(base)}
-    novel_map = {c: i for i, c in enumerate(novel)}
-
-    paths = [osp.join(out_dir, name) for name in outputs]
-    with staged_files(paths) as tmp:
-        out = {name: tmp[path] for name, path in zip(outputs, paths)}
-        write_labels(out['base_labels.csv'], [names[c] for c in base])
-        write_labels(out['novel_labels.csv'], [names[c] for c in novel])
-        summary = dict(
-            num_classes=num_classes,
-            base=[names[c] for c in base],
-            novel=[names[c] for c in novel],
-            base_train=write_annotation(out['base_train.txt'], train,
-                                        base_map))
-        if val is not None:
-            summary['base_val'] = write_annotation(out['base_val.txt'], val,
-                                                   base_map)
-            summary['novel_val'] = write_annotation(out['novel_val.txt'], val,
-                                                    novel_map)
-    return summary
+from vifi_mmaction.datasets.base_to_novel import RULE, make_split
 
 
 def build_parser():

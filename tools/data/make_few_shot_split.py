@@ -26,66 +26,17 @@ ANN is read by the dataset's own parser (negative labels are errors naming
 file:line). OUT may not be ANN or the label file, and an existing OUT is
 replaced only with ``--overwrite`` (written to a temporary file, then
 renamed). Bad input: one ``make_few_shot_split.py: error: ...`` line, exit
-status 2.
+status 2. The draw is :mod:`vifi_mmaction.datasets.few_shot`; this script
+is its command line.
 """
 import argparse
 import os.path as osp
-import random
 import sys
-from collections import defaultdict
-from typing import Dict, List, Optional
+from typing import List
 
 from vifi_mmaction.cli import add_output_arguments, run_cli
-from vifi_mmaction.datasets import load_class_names
-from vifi_mmaction.datasets.annotations import read_annotation
-from vifi_mmaction.errors import ViFiUserError
-from vifi_mmaction.utils import check_output, staged_files
-
-
-class FewShotError(ViFiUserError, ValueError):
-    """Too few videos in a class, or a malformed annotation."""
-
-
-def read_by_class(path: str) -> Dict[int, List[str]]:
-    """Annotation lines (unchanged) grouped by label, in file order."""
-    by_class = defaultdict(list)
-    for entry in read_annotation(path):
-        by_class[entry.label].append(entry.line)
-    return by_class
-
-
-def few_shot(by_class: Dict[int, List[str]],
-             shots: int,
-             seed: int,
-             names: Optional[List[str]] = None) -> List[str]:
-    """Pick ``shots`` lines per class (see the module docstring)."""
-    if shots < 1:
-        raise FewShotError(f'--shots must be positive, got {shots}')
-    if names is not None:
-        extra = sorted(c for c in by_class if c >= len(names))
-        if extra:
-            raise FewShotError(f'labels {extra} are out of range for '
-                               f'{len(names)} classes')
-        classes = list(range(len(names)))
-    else:
-        classes = sorted(by_class)
-
-    def label(c):
-        return f'class {c} ({names[c]!r})' if names else f'class {c}'
-
-    short = [c for c in classes if len(by_class.get(c, [])) < shots]
-    if short:
-        detail = ', '.join(f'{label(c)}: {len(by_class.get(c, []))}'
-                           for c in short)
-        raise FewShotError(f'{len(short)} class(es) have fewer than {shots} '
-                           f'videos: {detail}')
-    rng = random.Random(seed)
-    out = []
-    for c in classes:
-        lines = by_class[c]
-        picked = sorted(rng.sample(range(len(lines)), shots))
-        out.extend(lines[i] for i in picked)
-    return out
+from vifi_mmaction.datasets.few_shot import few_shot, read_by_class
+from vifi_mmaction.utils import check_output, load_class_names, staged_files
 
 
 def build_parser():

@@ -1,8 +1,19 @@
 #!/usr/bin/env python
 """Generate a small synthetic action dataset of moving coloured shapes.
 
-The classes, the rendering and the files written are those of
-:mod:`vifi_mmaction.utils.synthetic_videos`.
+Each class is a short phrase, ``"<colour> object moving <motion>"`` (e.g.
+``"red object moving in a circle"``): 3 colours x 4 motions = 12 classes.
+The shape (square or disc), size, speed, sense of motion and (for the
+circle) phase and radius vary within a class. Every path runs through (near)
+the frame centre, so the motions (sideways, up and down, diagonally, in a
+circle) differ in the set of places the object visits, which survives the
+temporal mean pooling that ignores frame order (left-to-right and
+right-to-left motion would not be told apart). Each frame also shows a
+fading streak over up to 16 frames (the whole default clip), a thin line of
+the motion's orientation or an arc. Classes are split into 8 base and 4
+novel classes so that every colour and every motion of a novel class also
+appears among the base classes, which makes zero-shot transfer to the novel
+classes possible in principle.
 
 Writes, under OUT_DIR::
 
@@ -12,16 +23,19 @@ Writes, under OUT_DIR::
 
 Usage:
     python tools/data/make_synthetic_dataset.py data/synthetic
+
+The dataset is :mod:`vifi_mmaction.datasets.synthetic_shapes`; this script
+is its command line.
 """
 import argparse
 import os.path as osp
 import sys
 
 from vifi_mmaction.cli import add_output_arguments, run_cli
+from vifi_mmaction.datasets.synthetic_shapes import (OUTPUTS,
+                                                     make_synthetic_dataset)
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output_dir
-from vifi_mmaction.utils.synthetic_videos import (OUTPUTS,
-                                                  write_synthetic_dataset)
 
 
 def build_parser():
@@ -53,15 +67,11 @@ def main(argv=None) -> int:
 
 
 def _run(args, _) -> int:
-    written = write_synthetic_dataset(
-        args.out_dir,
-        train_per_class=args.train_per_class,
-        val_per_class=args.val_per_class,
-        frames=args.frames,
-        size=args.size,
-        seed=args.seed)
-    print(f'wrote {written["videos"]} videos, {len(written["base"])} base '
-          f'and {len(written["novel"])} novel classes to {args.out_dir}')
+    made = make_synthetic_dataset(args.out_dir, args.train_per_class,
+                                  args.val_per_class, args.frames, args.size,
+                                  args.seed)
+    print(f'wrote {made["videos"]} videos, {len(made["base"])} base and '
+          f'{len(made["novel"])} novel classes to {args.out_dir}')
     return 0
 
 

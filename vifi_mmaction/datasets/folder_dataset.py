@@ -12,8 +12,6 @@ rule of the project: the dataset builder here and feature extraction
 tree turned into a dataset and the same tree extracted give every video the
 same class.
 """
-import csv
-import io
 import os
 import os.path as osp
 import sys
@@ -26,7 +24,7 @@ from mmengine.utils import ProgressBar
 from yapf.yapflib.yapf_api import FormatCode
 
 from ..errors import InputError
-from ..utils.class_names import load_class_names
+from ..utils.class_names import class_names_csv, load_class_names
 from ..utils.outputs import check_output_dir, staged_files
 from ..video import VideoReadError, list_videos
 from .transforms.loading import ViFiDecordInit
@@ -281,13 +279,6 @@ def folder_config_text(base_config: str,
         style_config=dict(based_on_style='pep8', column_limit=79))[0]
 
 
-def _labels_csv(names: Sequence[str]) -> str:
-    rows = [['id', 'name']] + [[i, n] for i, n in enumerate(names)]
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator='\n').writerows(rows)
-    return buf.getvalue()
-
-
 def make_folder_dataset(root: str,
                         out_dir: str,
                         base_config: str,
@@ -369,7 +360,7 @@ def make_folder_dataset(root: str,
               f'Train:  python tools/train.py {paths["config"]}')
     files = {
         paths['labels']:
-        _labels_csv(names),
+        class_names_csv(names),
         paths['train']:
         ann(train),
         paths['val']:

@@ -33,6 +33,7 @@ from ..checkpoint_loader import (UnreadableCheckpointError,
                                  UntrustedCheckpointError, load_weights_only,
                                  nonfinite_keys)
 from ..errors import ViFiUserError
+from ..utils.outputs import staged_file
 
 __all__ = [
     'AtomicLocalBackend', 'atomic_write_bytes', 'find_resumable_checkpoint',
@@ -53,35 +54,19 @@ class NoResumableCheckpointError(ViFiUserError, RuntimeError):
     """Auto-resume found checkpoints, but none of them can be loaded."""
 
 
-def _fsync_dir(path: str) -> None:
-    if not hasattr(os, 'O_DIRECTORY'):  # Windows: rename is enough
-        return
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def atomic_write_bytes(data: bytes, filepath: str) -> None:
     """Write ``data`` to ``filepath`` through a temporary file and a rename.
 
-    The temporary file ``.NAME.tmp-PID`` sits in the target's directory (so
-    the rename stays on one filesystem) and is fsynced before the rename; the
-    directory is fsynced after it. A crash at any point leaves either the
-    previous ``filepath`` or the complete new one, plus possibly a stale
-    temporary file that :class:`ViFiCheckpointHook` removes on the next run.
+    :func:`~vifi_mmaction.utils.staged_file` with ``durable=True``: the
+    temporary file ``.NAME.tmp-PID`` sits in the target's directory and is
+    fsynced before the rename, the directory after it. A crash at any point
+    leaves either the previous ``filepath`` or the complete new one, plus
+    possibly a stale temporary file that :class:`ViFiCheckpointHook` removes
+    on the next run.
     """
-    filepath = str(filepath)
-    directory = osp.dirname(osp.abspath(filepath))
-    os.makedirs(directory, exist_ok=True)
-    tmp = osp.join(directory, f'.{osp.basename(filepath)}.tmp-{os.getpid()}')
-    with open(tmp, 'wb') as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, filepath)
-    _fsync_dir(directory)
+    with staged_file(str(filepath), durable=True) as tmp:
+        with open(tmp, 'wb') as f:
+            f.write(data)
 
 
 @register_backend('vifi_atomic_local')

@@ -6,6 +6,10 @@ quoted and contain commas (the SSv2 names do). A file is read as CSV when it
 starts with that header, whatever its extension (and a ``.csv`` file must
 have it); otherwise it holds one name per line.
 
+:func:`load_class_names` is the one reader and :func:`class_names_csv` /
+:func:`write_class_names` the one writer of label files: what the writer
+writes, the reader reads back unchanged.
+
 Used by the head, the prompt learners, the dataset and the tools alike, so it
 lives outside ``models/`` and ``datasets/``. Names must be distinct after the
 cleaning CLIP's tokenizer applies (lower case, whitespace and ftfy fixes):
@@ -22,7 +26,8 @@ from open_clip.tokenizer import get_clean_fn
 from ..errors import ViFiUserError
 
 __all__ = [
-    'load_class_names', 'ClassNamesError', 'decode_utf8', 'tokenizer_key'
+    'load_class_names', 'ClassNamesError', 'decode_utf8', 'tokenizer_key',
+    'class_names_csv', 'write_class_names'
 ]
 
 ClassNames = Union[str, Sequence[str]]
@@ -184,3 +189,32 @@ def load_class_names(source: ClassNames) -> List[str]:
             first.rstrip('\r')):
         return _read_csv(source, text)
     return _read_txt(source, text)
+
+
+def class_names_csv(names: Sequence[str]) -> str:
+    """The ``id,name`` label-file text of ``names`` (ids from 0).
+
+    Rows end with ``\\n``; names holding commas or quotes are quoted.
+
+    Raises:
+        ClassNamesError: for names :func:`load_class_names` would refuse
+            (empty, duplicate, with a line break), so that no label file is
+            written that cannot be read back.
+    """
+    names = load_class_names(list(names))
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator='\n')
+    writer.writerow(['id', 'name'])
+    writer.writerows(enumerate(names))
+    return buf.getvalue()
+
+
+def write_class_names(path: str, names: Sequence[str]) -> None:
+    """Write ``names`` as an ``id,name`` label file (UTF-8) at ``path``.
+
+    Writes ``path`` itself; callers that replace files atomically pass a
+    temporary path from :func:`~vifi_mmaction.utils.staged_files`.
+    """
+    text = class_names_csv(names)
+    with open(path, 'w', encoding='utf-8', newline='') as f:
+        f.write(text)

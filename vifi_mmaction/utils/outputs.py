@@ -8,6 +8,12 @@ then writes through :func:`staged_files`: every file goes to a hidden
 temporary name next to its target and all are renamed into place only once
 all were written, so a failure leaves the previous files, never half of
 the new ones.
+
+:func:`staged_files` (and :func:`staged_file`, its one-file form) is the
+package's one way to write a file atomically: the tools, the extraction
+store, the moment files and the checkpoint backend all write through it.
+Its temporary names, ``.NAME.tmp-PID``, are what
+:class:`~vifi_mmaction.engine.ViFiCheckpointHook` clears after a crash.
 """
 import contextlib
 import os
@@ -16,7 +22,10 @@ from typing import Dict, Iterable, Iterator, Optional, Sequence
 
 from ..errors import InputError
 
-__all__ = ['check_output', 'check_output_dir', 'staged_files']
+__all__ = [
+    'check_output', 'check_output_dir', 'staged_files', 'staged_file',
+    'temporary_name', 'fsync_dir'
+]
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -83,22 +92,60 @@ def check_output_dir(path: str,
             osp.join(path, name), inputs, overwrite, f'{what} {path}: file')
 
 
+def temporary_name(path: str) -> str:
+    """The hidden temporary file a write of ``path`` goes through.
+
+    ``.NAME.tmp-PID`` in the target's own folder, so the final rename stays
+    on one filesystem (and is atomic there).
+    """
+    directory = osp.dirname(osp.abspath(path))
+    return osp.join(directory, f'.{osp.basename(path)}.tmp-{os.getpid()}')
+
+
+def fsync_dir(path: str) -> None:
+    """Flush a folder's entries (a rename in it) to disk."""
+    if not hasattr(os, 'O_DIRECTORY'):  # Windows: the rename is enough
+        return
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_file(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
-def staged_files(paths: Sequence[str]) -> Iterator[Dict[str, str]]:
+def staged_files(paths: Sequence[str],
+                 durable: bool = False) -> Iterator[Dict[str, str]]:
     """Write several files all at once or not at all.
 
-    Yields ``{target: temporary path}``; write each temporary file. When
-    the block ends normally they are renamed over their targets; when it
-    raises they are removed and the targets are untouched.
+    Yields ``{target: temporary path}``; write (and close) each temporary
+    file. When the block ends normally they are renamed over their targets;
+    when it raises they are removed and the targets are untouched. Target
+    folders are created.
+
+    Args:
+        paths: the target files.
+        durable: also ``fsync`` every file before its rename and every
+            folder after it, so that a power loss leaves the old or the new
+            file (checkpoints); without it a crash of the process is safe.
     """
     tmp = {}
     for path in paths:
-        directory = osp.dirname(osp.abspath(path))
-        os.makedirs(directory, exist_ok=True)
-        tmp[path] = osp.join(directory,
-                             f'.{osp.basename(path)}.tmp-{os.getpid()}')
+        os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+        tmp[path] = temporary_name(path)
     try:
         yield tmp
+        if durable:
+            for t in tmp.values():
+                _fsync_file(t)
     except BaseException:
         for t in tmp.values():
             if osp.exists(t):
@@ -106,3 +153,13 @@ def staged_files(paths: Sequence[str]) -> Iterator[Dict[str, str]]:
         raise
     for path, t in tmp.items():
         os.replace(t, path)
+    if durable:
+        for directory in {osp.dirname(osp.abspath(p)) for p in tmp}:
+            fsync_dir(directory)
+
+
+@contextlib.contextmanager
+def staged_file(path: str, durable: bool = False) -> Iterator[str]:
+    """:func:`staged_files` for one file: yields its temporary path."""
+    with staged_files([path], durable) as tmp:
+        yield tmp[path]

@@ -76,7 +76,8 @@ def plot_confusion_matrix(cm: np.ndarray,
                           normalize: bool = True,
                           figsize: Tuple[float, float] = (8.0, 8.0),
                           dpi: float = 150,
-                          max_ticks: int = 40):
+                          max_ticks: int = 40,
+                          ax=None):
     """Draw a confusion matrix (rows: true class, columns: predicted).
 
     Args:
@@ -89,6 +90,9 @@ def plot_confusion_matrix(cm: np.ndarray,
         normalize: colour by the fraction of each true class (recall).
         figsize, dpi: figure size in inches and resolution.
         max_ticks: label every class up to this many classes.
+        ax: draw into this axes of a larger figure (titled on the axes;
+            ``figsize`` and ``dpi`` are then the figure's own); None makes
+            a figure of its own.
 
     Returns:
         matplotlib.figure.Figure
@@ -111,8 +115,9 @@ def plot_confusion_matrix(cm: np.ndarray,
     acc = np.trace(cm) / max(n, 1)
     seen = totals[:, 0] > 0
     mean_cls = float(np.diag(frac)[seen].mean()) if seen.any() else 0.0
-    fig = figure(figsize, dpi, layout='constrained')
-    ax = fig.add_subplot()
+    own = ax is None
+    fig = figure(figsize, dpi, layout='constrained') if own else ax.figure
+    ax = fig.add_subplot() if own else ax
     im = ax.imshow(
         values,
         cmap='Blues',
@@ -139,7 +144,8 @@ def plot_confusion_matrix(cm: np.ndarray,
                         va='center',
                         fontsize='x-small',
                         color='white' if frac[i, j] > 0.5 else 'black')
-    fig.suptitle(f'{title}\ntop-1 accuracy {acc:.1%}, mean class accuracy '
-                 f'{mean_cls:.1%} ({n} videos, {k} classes)')
+    (fig.suptitle if own else ax.set_title)(
+        f'{title}\ntop-1 accuracy {acc:.1%}, mean class accuracy '
+        f'{mean_cls:.1%} ({n} videos, {k} classes)')
     save(fig, out)
     return fig

@@ -24,6 +24,7 @@ import torch
 from mmengine.utils import ProgressBar
 
 from ...errors import InputError
+from ...utils.outputs import staged_file
 from ...video import VideoReadError
 from ..long_video.spans import describe_span, parse_span
 from ..long_video.window_clips import VideoWindows
@@ -134,9 +135,9 @@ def extract_moments(inferencer,
         except VideoReadError as e:
             summary['failed'][video] = str(e)
         else:
-            tmp = osp.join(folder, f'{row}.tmp.npz')
-            np.savez(tmp, embeddings=emb, times=times)
-            os.replace(tmp, osp.join(folder, f'{row}.npz'))
+            with staged_file(osp.join(folder, f'{row}.npz')) as tmp, \
+                    open(tmp, 'wb') as f:  # a file: np.savez adds no suffix
+                np.savez(f, embeddings=emb, times=times)
             summary['written'] += 1
         if bar is not None:
             bar.update()
@@ -162,26 +163,25 @@ def merge_moments(out_dir: str) -> int:
             counts.append(len(z['times']))
     total = int(sum(counts))
     emb_path = osp.join(out_dir, 'moment_embeddings.npy')
-    tmp = emb_path + '.tmp.npy'
-    out = np.lib.format.open_memmap(
-        tmp, mode='w+', dtype=np.float32, shape=(total, dim))
     rows = []
-    pos = 0
-    for (row, video, path), n in zip(parts, counts):
-        with np.load(path) as z:
-            out[pos:pos + n] = z['embeddings']
-            for t0, t1 in z['times']:
-                rows.append([len(rows), row, video, f'{t0:.3f}', f'{t1:.3f}'])
-        pos += n
-    out.flush()
-    del out
-    os.replace(tmp, emb_path)
-    csv_tmp = osp.join(out_dir, 'moments.csv.tmp')
-    with open(csv_tmp, 'w', encoding='utf-8', newline='') as f:
+    with staged_file(emb_path) as tmp:
+        out = np.lib.format.open_memmap(
+            tmp, mode='w+', dtype=np.float32, shape=(total, dim))
+        pos = 0
+        for (row, video, path), n in zip(parts, counts):
+            with np.load(path) as z:
+                out[pos:pos + n] = z['embeddings']
+                for t0, t1 in z['times']:
+                    rows.append(
+                        [len(rows), row, video, f'{t0:.3f}', f'{t1:.3f}'])
+            pos += n
+        out.flush()
+        del out
+    with staged_file(osp.join(out_dir, 'moments.csv')) as csv_tmp, \
+            open(csv_tmp, 'w', encoding='utf-8', newline='') as f:
         writer = csv.writer(f)
         writer.writerow(['moment', 'row', 'video', 'start', 'end'])
         writer.writerows(rows)
-    os.replace(csv_tmp, osp.join(out_dir, 'moments.csv'))
     return total
 
 

@@ -27,7 +27,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ...errors import InputError, ViFiUserError
-from ...utils.outputs import check_output_dir
+from ...utils.outputs import check_output_dir, staged_file
 
 __all__ = [
     'FeatureStore', 'load_features', 'FeatureStoreError', 'check_feature_dir',
@@ -144,10 +144,9 @@ class FeatureStore:
             return json.load(f)
 
     def _write_meta(self) -> None:
-        tmp = self.path('meta.json.tmp')
-        with open(tmp, 'w', encoding='utf-8') as f:
+        with staged_file(self.path('meta.json')) as tmp, \
+                open(tmp, 'w', encoding='utf-8') as f:
             json.dump(self.meta, f, indent=1)
-        os.replace(tmp, self.path('meta.json'))
 
     def _open(self, name: str) -> Optional[np.memmap]:
         if osp.isfile(self.path(name)):
@@ -208,8 +207,8 @@ class FeatureStore:
 
     def write_index(self) -> str:
         """Write ``index.csv`` (row, video, label, class, status, error)."""
-        tmp = self.path('index.csv.tmp')
-        with open(tmp, 'w', encoding='utf-8', newline='') as f:
+        with staged_file(self.path('index.csv')) as tmp, \
+                open(tmp, 'w', encoding='utf-8', newline='') as f:
             writer = csv.writer(f)
             writer.writerow(
                 ['row', 'video', 'label', 'class', 'status', 'error'])
@@ -220,7 +219,6 @@ class FeatureStore:
                     i, it['video'], it['label'], it['class_name'], status,
                     self.errors.get(i, '')
                 ])
-        os.replace(tmp, self.path('index.csv'))
         return self.path('index.csv')
 
 

@@ -1,6 +1,4 @@
-"""The synthetic action dataset of moving coloured shapes: videos, label and
-annotation files (``tools/data/make_synthetic_dataset.py``, the quickstart,
-``tools/gpu_check.py``).
+"""Generate a small synthetic action dataset of moving coloured shapes.
 
 Each class is a short phrase, ``"<colour> object moving <motion>"`` (e.g.
 ``"red object moving in a circle"``): 3 colours x 4 motions = 12 classes.
@@ -16,24 +14,27 @@ novel classes so that every colour and every motion of a novel class also
 appears among the base classes, which makes zero-shot transfer to the novel
 classes possible in principle.
 
-:func:`write_synthetic_dataset` writes, under ``out_dir``::
+Writes, under OUT_DIR::
 
     videos/<class_slug>/<split>_<i>.mp4
     labels.csv  base_labels.csv  novel_labels.csv      ("id,name")
     base_train.txt  base_val.txt  novel_val.txt         ("path label")
+
+``tools/data/make_synthetic_dataset.py`` is the command line (``make
+demo`` runs it through ``tools/quickstart.py``).
 """
-import csv
 import os
 import os.path as osp
 
 import cv2
 import numpy as np
 
-from .outputs import staged_files
+from ..utils.class_names import write_class_names
+from ..utils.outputs import staged_files
 
 __all__ = [
     'COLOURS', 'MOTIONS', 'NOVEL', 'OUTPUTS', 'class_list', 'class_name',
-    'render_video', 'write_labels', 'write_synthetic_dataset'
+    'trajectory', 'render_video', 'make_synthetic_dataset'
 ]
 
 COLOURS = {'red': (40, 40, 220), 'green': (40, 200, 40), 'blue': (220, 60, 30)}
@@ -53,6 +54,7 @@ def class_list():
 
 
 def class_name(colour: str, motion: str) -> str:
+    """``"<colour> object moving <motion>"``."""
     return f'{colour} object moving {motion}'
 
 
@@ -126,37 +128,32 @@ def render_video(path, colour, motion, rng, frames, size):
     writer.release()
 
 
-def write_labels(path, names):
-    with open(path, 'w', newline='') as f:
-        w = csv.writer(f)
-        w.writerow(['id', 'name'])
-        for i, n in enumerate(names):
-            w.writerow([i, n])
-
-
-#: The label and annotation files, written together after every video.
 OUTPUTS = ('labels.csv', 'base_labels.csv', 'novel_labels.csv',
            'base_train.txt', 'base_val.txt', 'novel_val.txt')
 
 
-def write_synthetic_dataset(out_dir: str,
-                            train_per_class: int = 24,
-                            val_per_class: int = 8,
-                            frames: int = 16,
-                            size: int = 64,
-                            seed: int = 0) -> dict:
-    """Render the dataset into ``out_dir`` (see the module docstring).
+def make_synthetic_dataset(out_dir: str,
+                           train_per_class: int = 24,
+                           val_per_class: int = 8,
+                           frames: int = 16,
+                           size: int = 64,
+                           seed: int = 0) -> dict:
+    """Write the dataset (see the module docstring) under ``out_dir``.
+
+    The label and annotation files appear together, after every video
+    (existing ones are replaced: check them first with
+    :func:`~vifi_mmaction.utils.check_output_dir` and :data:`OUTPUTS`).
 
     Args:
-        out_dir (str): folder to write into (created as needed).
-        train_per_class (int): training videos per base class.
-        val_per_class (int): validation videos per base and novel class.
-        frames (int): frames per video.
-        size (int): frame width and height in pixels.
-        seed (int): the draws of every video.
+        out_dir: the dataset folder.
+        train_per_class, val_per_class: videos per class and split.
+        frames: frames per video.
+        size: frame width and height in pixels.
+        seed: seed of every random choice (same seed, same videos).
 
     Returns:
-        dict: ``videos`` (count), ``base`` and ``novel`` (class names).
+        dict: ``videos`` (how many were written), ``base`` and ``novel``
+        class names.
     """
     rng = np.random.default_rng(seed)
     classes = class_list()
@@ -166,9 +163,11 @@ def write_synthetic_dataset(out_dir: str,
     paths = [osp.join(out_dir, name) for name in OUTPUTS]
     with staged_files(paths) as tmp:
         out = {name: tmp[path] for name, path in zip(OUTPUTS, paths)}
-        write_labels(out['labels.csv'], [class_name(*c) for c in classes])
-        write_labels(out['base_labels.csv'], [class_name(*c) for c in base])
-        write_labels(out['novel_labels.csv'], [class_name(*c) for c in novel])
+        write_class_names(out['labels.csv'], [class_name(*c) for c in classes])
+        write_class_names(out['base_labels.csv'],
+                          [class_name(*c) for c in base])
+        write_class_names(out['novel_labels.csv'],
+                          [class_name(*c) for c in novel])
         splits = [('base_train.txt', base, 'train', train_per_class),
                   ('base_val.txt', base, 'val', val_per_class),
                   ('novel_val.txt', novel, 'val', val_per_class)]

@@ -1,5 +1,7 @@
-"""tools/wise_ft.py: exact interpolation at alpha 0, 1 and 0.5, several
-alphas, weights-only loading of mmengine checkpoints, clear refusals."""
+"""tools/wise_ft.py, the command line of vifi_mmaction.wise_ft (whose own
+tests are tests/test_wise_ft.py): exact interpolation at alpha 0, 1 and 0.5
+of real recognizer checkpoints, several alphas, weights-only loading of
+mmengine checkpoints, clear refusals."""
 import os.path as osp
 import runpy
 import sys

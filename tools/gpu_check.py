@@ -8,7 +8,8 @@
 1. CUDA (device, capability, memory, runtime) and NCCL (its version, and
    an ``all_reduce`` of one rank over the ``nccl`` backend).
 2. Videos: the synthetic dataset
-   (:mod:`vifi_mmaction.datasets.synthetic_shapes`) with 32 frames, ``ITERS x BATCH`` training videos of the 8 base classes.
+   (:mod:`vifi_mmaction.datasets.synthetic_shapes`) with 32 frames,
+   ``ITERS x BATCH`` training videos of the 8 base classes.
 3. ``configs/vifi_k400.py`` for ITERS iterations (one epoch) as configured:
    ViT-B/16, fp16 autocast with dynamic loss scaling, the batched
    augmentation (``ViFiBatchAugPreprocessor``) on the GPU, Mixup/CutMix,

@@ -40,8 +40,8 @@ from mmengine.config import DictAction
 import vifi_mmaction  # noqa: F401  (registers modules)
 from vifi_mmaction.benchmarks.model_cost import VARIANTS, measure_variant
 from vifi_mmaction.cli import add_output_arguments, run_cli
+from vifi_mmaction.cli.checks import check_at_least
 from vifi_mmaction.engine.config_checks import load_config
-from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output, staged_files
 
 
@@ -72,12 +72,8 @@ def build_parser():
 
 def check_args(args) -> None:
     """Before any model is built: numbers, config keys, output path."""
-    for name in ('batch_size', 'num_frames', 'num_classes', 'iters'):
-        if getattr(args, name) < 1:
-            raise InputError(f'--{name.replace("_", "-")} must be at least '
-                             f'1, got {getattr(args, name)}')
-    if args.warmup < 0:
-        raise InputError(f'--warmup must be >= 0, got {args.warmup}')
+    check_at_least(args, 'batch_size', 'num_frames', 'num_classes', 'iters')
+    check_at_least(args, 'warmup', minimum=0)
     load_config(args.config, args.cfg_options)
     if args.out and not args.variant:
         check_output(args.out, [args.config], args.overwrite, '--out')
@@ -95,20 +91,24 @@ def main(argv=None):
                    lambda args, _: _run(args, argv), argv)
 
 
+# What one variant is measured with, in measure_variant's and the report's
+# words.
+SETTINGS = ('mode', 'batch_size', 'num_frames', 'num_classes', 'amp', 'iters',
+            'warmup')
+
+
+def _settings(args) -> dict:
+    return {name: getattr(args, name) for name in SETTINGS}
+
+
 def _run(args, argv):
     if args.variant:  # child process: one variant
         result = measure_variant(
             args.config,
             args.variant,
-            mode=args.mode,
-            batch_size=args.batch_size,
-            num_frames=args.num_frames,
-            num_classes=args.num_classes,
-            amp=args.amp,
-            iters=args.iters,
-            warmup=args.warmup,
             device=args.device,
-            cfg_options=args.cfg_options)
+            cfg_options=args.cfg_options,
+            **_settings(args))
         with open(args.variant_out, 'w') as f:
             json.dump(result, f)
         return None
@@ -125,13 +125,7 @@ def _run(args, argv):
                 results[variant] = json.load(f)
     report = dict(
         config=args.config,
-        mode=args.mode,
-        batch_size=args.batch_size,
-        num_frames=args.num_frames,
-        num_classes=args.num_classes,
-        amp=args.amp,
-        iters=args.iters,
-        warmup=args.warmup,
+        **_settings(args),
         device=str(args.device),
         torch=torch.__version__,
         machine=dict(

@@ -96,15 +96,11 @@ def build_parser():
 # ------------------------------------------------------------------ checks
 def check_args(args) -> None:
     """Numbers, the work dir; then that CUDA is there (else InputError)."""
+    from vifi_mmaction.cli.checks import check_at_least
     from vifi_mmaction.errors import InputError
     from vifi_mmaction.utils import check_output_dir
-    for name in ('iters', 'batch_size', 'bench_iters'):
-        if getattr(args, name) < 1:
-            raise InputError(f'--{name.replace("_", "-")} must be at least '
-                             f'1, got {getattr(args, name)}')
-    if args.video_size < 16:
-        raise InputError(
-            f'--video-size must be at least 16, got {args.video_size}')
+    check_at_least(args, 'iters', 'batch_size', 'bench_iters')
+    check_at_least(args, 'video_size', minimum=16)
     check_output_dir(
         args.work_dir, [RESULT], overwrite=args.overwrite, what='--work-dir')
     if not torch.cuda.is_available():

@@ -1,19 +1,8 @@
 #!/usr/bin/env python
 """Generate a small synthetic action dataset of moving coloured shapes.
 
-Each class is a short phrase, ``"<colour> object moving <motion>"`` (e.g.
-``"red object moving in a circle"``): 3 colours x 4 motions = 12 classes.
-The shape (square or disc), size, speed, sense of motion and (for the
-circle) phase and radius vary within a class. Every path runs through (near)
-the frame centre, so the motions (sideways, up and down, diagonally, in a
-circle) differ in the set of places the object visits, which survives the
-temporal mean pooling that ignores frame order (left-to-right and
-right-to-left motion would not be told apart). Each frame also shows a
-fading streak over up to 16 frames (the whole default clip), a thin line of
-the motion's orientation or an arc. Classes are split into 8 base and 4
-novel classes so that every colour and every motion of a novel class also
-appears among the base classes, which makes zero-shot transfer to the novel
-classes possible in principle.
+The classes, their rendering and the files written are described in
+:mod:`vifi_mmaction.datasets.synthetic_shapes`.
 
 Writes, under OUT_DIR::
 
@@ -32,9 +21,9 @@ import os.path as osp
 import sys
 
 from vifi_mmaction.cli import add_output_arguments, run_cli
+from vifi_mmaction.cli.checks import check_at_least
 from vifi_mmaction.datasets.synthetic_shapes import (OUTPUTS,
                                                      make_synthetic_dataset)
-from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output_dir
 
 
@@ -52,12 +41,8 @@ def build_parser():
 
 
 def check_args(args) -> None:
-    for name in ('train_per_class', 'val_per_class', 'frames'):
-        if getattr(args, name) < 1:
-            raise InputError(f'--{name.replace("_", "-")} must be at least '
-                             f'1, got {getattr(args, name)}')
-    if args.size < 16:
-        raise InputError(f'--size must be at least 16, got {args.size}')
+    check_at_least(args, 'train_per_class', 'val_per_class', 'frames')
+    check_at_least(args, 'size', minimum=16)
     check_output_dir(
         args.out_dir, OUTPUTS, overwrite=args.overwrite, what='OUT_DIR')
 

@@ -95,3 +95,39 @@ def make_bad_videos(data: str, out_dir: str, good_rel: str) -> dict:
     write_video(osp.join(vids, out_dir, 'short.mp4'), num_frames=2)
     rel['short'] = f'{out_dir}/short.mp4'
     return rel
+
+
+#: Uniform colours (BGR) of the search and web-app test libraries.
+RED, GREEN, BLUE = (0, 0, 255), (0, 255, 0), (255, 0, 0)
+
+
+def write_colours(path: str, colours, frames: int = 16) -> str:
+    """An mp4v video of ``frames`` uniform 64x64 frames per colour (BGR),
+    8 fps; returns ``path``."""
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 8,
+                             (64, 64))
+    assert writer.isOpened()
+    for colour in colours:
+        for _ in range(frames):
+            writer.write(np.full((64, 64, 3), colour, np.uint8))
+    writer.release()
+    return path
+
+
+def indexed_colour_library(root, zs, frames: int) -> dict:
+    """Three videos (red, green, red-then-blue) under ``root/lib``, extracted
+    by ``tools/extract_features.py`` with 2 s moments every 1 s into
+    ``root/feats``; ``zs`` has the model's ``config`` and ``checkpoint``."""
+    lib = osp.join(str(root), 'lib')
+    os.makedirs(lib)
+    write_colours(osp.join(lib, 'red.mp4'), [RED], frames)
+    write_colours(osp.join(lib, 'green.mp4'), [GREEN], frames)
+    write_colours(osp.join(lib, 'halves.mp4'), [RED, BLUE], frames)
+    feats = osp.join(str(root), 'feats')
+    rc = load_tool('extract_features').main([
+        lib, feats, '--config', zs.config, '--checkpoint', zs.checkpoint,
+        '--device', 'cpu', '--num-workers', '0', '--window', '2', '--stride',
+        '1'
+    ])
+    assert rc == 0
+    return dict(root=str(root), lib=lib, feats=feats)

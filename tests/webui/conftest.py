@@ -2,33 +2,20 @@
 ``zs`` fixture, a small indexed library with moments, and the service that
 serves them."""
 import json
+import os.path as osp
 from types import SimpleNamespace
 
-import cv2
-import numpy as np
 import pytest
 from vifi_testing import load_tool
+from vifi_testing.media import (BLUE, GREEN, RED, indexed_colour_library,
+                                write_colours)
 
 from vifi_mmaction.apis import ViFiZeroShotInferencer
 from vifi_mmaction.webui import Limits, ViFiService
 
-RED, GREEN, BLUE = (0, 0, 255), (0, 255, 0), (255, 0, 0)  # BGR
-
 # The labels of every classification test; one holds a comma.
 LABELS = ['red light', 'green grass', 'blue water, and sky']
 LABELS_TEXT = '\n'.join(LABELS)  # one per line: names may hold commas
-
-
-def write_colours(path, colours, frames=16):
-    """An mp4 of ``frames`` uniform frames per colour (BGR), 8 fps."""
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 8,
-                             (64, 64))
-    assert writer.isOpened()
-    for colour in colours:
-        for _ in range(frames):
-            writer.write(np.full((64, 64, 3), colour, np.uint8))
-    writer.release()
-    return path
 
 
 def infer_probabilities(zs, video, tmp_path, labels=LABELS):
@@ -62,25 +49,12 @@ def helpers():
 def library(zs, tmp_path_factory):
     """Indexed videos (red, green, red-then-blue) with 2 s moments every
     1 s, a blue video outside the index and a 6 s video for timelines."""
-    root = tmp_path_factory.mktemp('webui')
-    lib = root / 'lib'
-    lib.mkdir()
-    write_colours(str(lib / 'red.mp4'), [RED])
-    write_colours(str(lib / 'green.mp4'), [GREEN])
-    write_colours(str(lib / 'halves.mp4'), [RED, BLUE])
-    feats = str(root / 'feats')
-    rc = load_tool('extract_features').main([
-        str(lib), feats, '--config', zs.config, '--checkpoint', zs.checkpoint,
-        '--device', 'cpu', '--num-workers', '0', '--window', '2', '--stride',
-        '1'
-    ])
-    assert rc == 0
-    return dict(
-        root=str(root),
-        lib=str(lib),
-        feats=feats,
-        blue=write_colours(str(root / 'blue.mp4'), [BLUE]),
-        long=write_colours(str(root / 'long.mp4'), [RED, GREEN, BLUE]))
+    lib = indexed_colour_library(
+        tmp_path_factory.mktemp('webui'), zs, frames=16)
+    root = lib['root']
+    lib['blue'] = write_colours(osp.join(root, 'blue.mp4'), [BLUE])
+    lib['long'] = write_colours(osp.join(root, 'long.mp4'), [RED, GREEN, BLUE])
+    return lib
 
 
 @pytest.fixture(scope='session')

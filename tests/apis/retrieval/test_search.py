@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 from vifi_testing import load_tool
+from vifi_testing.media import BLUE, indexed_colour_library, write_colours
 
 from vifi_mmaction.apis import (VideoIndex, ViFiZeroShotInferencer,
                                 load_features, load_moments, top_k)
@@ -15,38 +16,16 @@ from vifi_mmaction.apis import (VideoIndex, ViFiZeroShotInferencer,
 extract = load_tool('extract_features')
 search = load_tool('search_videos')
 
-RED, GREEN, BLUE = (0, 0, 255), (0, 255, 0), (255, 0, 0)  # BGR
-
-
-def _write(path, colours, frames=32):
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 8,
-                             (64, 64))
-    for colour in colours:
-        for _ in range(frames):
-            writer.write(np.full((64, 64, 3), colour, np.uint8))
-    writer.release()
-
 
 @pytest.fixture(scope='module')
 def library(zs, tmp_path_factory):
     """Three indexed videos (red, green, red-then-blue) with 2 s moments
     every 1 s, and a blue video outside the index."""
-    root = tmp_path_factory.mktemp('search')
-    lib = root / 'lib'
-    lib.mkdir()
-    _write(str(lib / 'red.mp4'), [RED])
-    _write(str(lib / 'green.mp4'), [GREEN])
-    _write(str(lib / 'halves.mp4'), [RED, BLUE])
-    blue = str(root / 'blue.mp4')
-    _write(blue, [BLUE])
-    feats = str(root / 'feats')
-    rc = extract.main([
-        str(lib), feats, '--config', zs.config, '--checkpoint', zs.checkpoint,
-        '--device', 'cpu', '--num-workers', '0', '--window', '2', '--stride',
-        '1'
-    ])
-    assert rc == 0
-    return dict(root=str(root), lib=str(lib), feats=feats, blue=blue)
+    lib = indexed_colour_library(
+        tmp_path_factory.mktemp('search'), zs, frames=32)
+    lib['blue'] = write_colours(
+        osp.join(lib['root'], 'blue.mp4'), [BLUE], frames=32)
+    return lib
 
 
 def test_top_k_is_exact_across_chunks():

@@ -133,14 +133,6 @@ def check_resume_checkpoint(checkpoint: dict, source: str, runner) -> None:
             f'{source}: no meta.epoch and meta.iter: not a checkpoint that '
             f'mmengine\'s runner wrote during training, so it cannot be '
             f'resumed; {_HINT}')
-    optimizer = _optimizer(runner)
-    if optimizer is not None:
-        if 'optimizer' not in checkpoint:
-            raise CheckpointError(
-                f'{source}: holds no optimizer state (saved with '
-                f'save_optimizer=False?); resuming would restart the '
-                f'optimizer; {_HINT}')
-        _check_optimizer_state(checkpoint['optimizer'], optimizer, source)
     loop = getattr(runner, 'train_loop', None)
     max_epochs = getattr(loop, 'max_epochs', None)
     if isinstance(loop, EpochBasedTrainLoop) and isinstance(
@@ -156,6 +148,14 @@ def check_resume_checkpoint(checkpoint: dict, source: str, runner) -> None:
             f'{source} is at iteration {meta["iter"]}, and train_cfg.'
             f'max_iters={max_iters}: nothing is left to train; raise '
             f'train_cfg.max_iters to train on')
+    optimizer = _optimizer(runner)
+    if optimizer is not None:
+        if 'optimizer' not in checkpoint:
+            raise CheckpointError(
+                f'{source}: holds no optimizer state (saved with '
+                f'save_optimizer=False?); resuming would restart the '
+                f'optimizer; {_HINT}')
+        _check_optimizer_state(checkpoint['optimizer'], optimizer, source)
 
 
 def iteration_seed(seed: int, iteration: int) -> int:

@@ -24,7 +24,7 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 from vifi_testing import (REPO_ROOT, CodeOnUnpickle, collect_python, free_port,
-                          start_python)
+                          run_tool, start_python)
 
 import vifi_mmaction
 from vifi_mmaction import compat
@@ -577,3 +577,88 @@ def test_exit_process_runs_every_handler_and_keeps_the_status(distributed):
     assert out.startswith('buffered output') and 'not reached' not in out
     # both handlers ran, ours (registered last) first: the group was gone
     assert out.endswith('handler ran, group alive: False\n'), out
+
+
+# ------------------------------------------ 8. mmcv-lite import warnings
+_IMPORT_WARNINGS = '''
+import importlib.util, json, warnings
+warnings.resetwarnings()
+warnings.simplefilter('default')  # what a shell without PYTHONWARNINGS has
+if {how!r} == 'package':
+    import vifi_mmaction  # noqa: F401
+else:
+    spec = importlib.util.spec_from_file_location('standalone_compat',
+                                                  {compat_py!r})
+    compat = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compat)
+    compat.patch_missing_drn()  # or mmaction.models does not import
+    if {how!r} == 'fix':
+        compat.silence_known_import_warnings()
+with warnings.catch_warnings(record=True) as caught:
+    import mmaction.models  # noqa: F401
+    # the same text from another module is not one of the known warnings
+    warnings.warn('Fail to import ``MultiScaleDeformableAttention`` from '
+                  '``mmcv.ops.multi_scale_deform_attn``, elsewhere')
+    warnings.warn('another mmcv warning', UserWarning)
+print(json.dumps(dict(caught=[[str(w.message), w.filename] for w in caught])))
+'''
+
+
+def _import_warnings(how: str) -> list:
+    proc = start_python(_IMPORT_WARNINGS.format(how=how, compat_py=COMPAT_PY))
+    out = collect_python(proc)['caught']
+    return [(msg.split(',')[0], osp.basename(path)) for msg, path in out]
+
+
+_MSDA = 'Fail to import ``MultiScaleDeformableAttention`` from ' \
+    '``mmcv.ops.multi_scale_deform_attn``'
+_OTHERS = [(_MSDA, '<string>'), ('another mmcv warning', '<string>')]
+
+
+@pytest.mark.slow
+def test_mmaction_models_import_warns_without_the_fix():
+    assert _import_warnings('bare') == [(_MSDA, 'transformer.py')] + _OTHERS
+
+
+@pytest.mark.slow
+def test_import_warning_fix_filters_exactly_the_known_warning():
+    assert _import_warnings('fix') == _OTHERS
+
+
+@pytest.mark.slow
+def test_import_vifi_mmaction_filters_the_known_warning():
+    assert _import_warnings('package') == _OTHERS
+
+
+def test_known_import_warning_filter_is_narrow_and_idempotent():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.resetwarnings()
+        assert compat.silence_known_import_warnings() is True
+        assert compat.silence_known_import_warnings() is False  # idempotent
+        filters = list(warnings.filters)
+    assert len(filters) == len(compat.KNOWN_IMPORT_WARNINGS) == 1
+    action, message, category, module, _ = filters[0]
+    assert action == 'ignore' and category is UserWarning
+    assert message.pattern.startswith('Fail to import ``MultiScale')
+    assert module.pattern == r'mmcv\.cnn\.bricks\.transformer'
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('tool,argv', [
+    ('tools/train.py', ['none.py']),
+    ('tools/test.py', ['none.py', 'none.pth']),
+    ('tools/infer.py', ['v.mp4', '--config', 'none.py']),
+])
+def test_bad_input_command_prints_one_line(tool, argv, tmp_path):
+    # a user's shell: no PYTHONWARNINGS, so library warnings would show
+    proc = run_tool(
+        tool,
+        *[str(tmp_path / a) for a in argv[:1]],
+        *argv[1:],
+        check=False,
+        env=dict(PYTHONWARNINGS=''))
+    assert proc.returncode == 2
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith(f'{osp.basename(tool)}: error: ')

@@ -12,22 +12,27 @@
 (``ViFiStrictLoadHook``); ``--partial-load`` loads what fits from a
 ``load_from`` checkpoint of another model (e.g. another head) and logs what
 was skipped. A work dir that already holds a run's checkpoints is not
-trained over without ``--resume`` or ``--overwrite``. Bad arguments and
+trained over without ``--resume`` or ``--overwrite``, and one run owns a
+work dir at a time: a second run on it stops with one line (the lock is
+released when the owner ends, however it ends). Bad arguments and
 config keys stop with one ``train.py: error: ...`` line, exit status 2,
 before the model is built (``--debug`` or ``VIFI_DEBUG=1``: traceback).
 """
+import contextlib
 import os.path as osp
 
 from mmengine.config import DictAction
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.cli import (add_launcher_arguments, add_output_arguments,
-                               apply_launcher_args, build_runner, run_cli,
+                               apply_launcher_args, build_runner,
+                               lock_work_dir, release_work_dir, run_cli,
                                tool_parser)
 from vifi_mmaction.compat import exit_process
 from vifi_mmaction.engine import resolve_auto_resume
 from vifi_mmaction.engine.config_checks import (check_config, load_config,
                                                 merge_cfg_options)
+from vifi_mmaction.engine.loops import check_steps_per_epoch
 from vifi_mmaction.engine.strict_load import add_strict_load_hook
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output_dir
@@ -146,6 +151,11 @@ def check_args(args, cfg) -> None:
             not osp.isfile(load_from):
         raise FileNotFoundError(f'load_from {load_from}: no such checkpoint')
     check_output_dir(cfg.work_dir, [], what='work dir')
+
+
+def check_earlier_run(args, cfg) -> None:
+    """A work dir holding an earlier run's checkpoints needs ``--resume`` or
+    ``--overwrite`` (checked while holding the work dir's lock)."""
     pointer = osp.join(cfg.work_dir, 'last_checkpoint')
     if not cfg.get('resume') and not args.overwrite and osp.isfile(pointer):
         raise InputError(
@@ -162,18 +172,31 @@ def _setup(args):
     cfg = merge_args(load_config(args.config), args)
     check_config(cfg, args.config)
     check_args(args, cfg)
-    add_strict_load_hook(
-        cfg,
-        allow_partial=args.partial_load,
-        hint='to fine-tune from part of it, pass --partial-load')
-    runner = build_runner(cfg, args)
-    # before train(): FlexibleRunner loads before any hook's before_run
-    resolve_auto_resume(runner)
+    with contextlib.ExitStack() as on_error:
+        # one run owns a work dir; held until _run ends (or the process)
+        lock_work_dir(cfg.work_dir, args.launcher)
+        on_error.callback(release_work_dir, cfg.work_dir)
+        check_earlier_run(args, cfg)
+        add_strict_load_hook(
+            cfg,
+            allow_partial=args.partial_load,
+            hint='to fine-tune from part of it, pass --partial-load')
+        runner = build_runner(cfg, args)
+        if runner.train_loop is not None:  # builds the train dataloader
+            check_steps_per_epoch(runner.train_loop,
+                                  (cfg.get('optim_wrapper')
+                                   or {}).get('accumulative_counts', 1))
+        # before train(): FlexibleRunner loads before any hook's before_run
+        resolve_auto_resume(runner)
+        on_error.pop_all()
     return runner
 
 
 def _run(args, runner) -> int:
-    runner.train()
+    try:
+        runner.train()
+    finally:
+        release_work_dir(runner.work_dir)
     return 0
 
 

@@ -55,6 +55,12 @@ Nothing else in the package patches third-party code.
    handler runs, then ``os._exit`` skips the interpreter's teardown, where
    a rarer abort remained (1 in about 50 two-process launches after the
    handler, seen after the last checkpoint of an FSDP resume).
+8. ``mmcv-lite`` 2.1.0 has no compiled ops, so ``mmcv.cnn.bricks.transformer``
+   warns at import that ``MultiScaleDeformableAttention`` cannot be imported
+   (``mmaction.models`` imports it; nothing of ours uses that module). Every
+   tool printed the two lines of that warning first, so no error was ever one
+   line. :func:`silence_known_import_warnings` filters exactly that warning,
+   by message, category and module; every other warning still shows.
 """
 import importlib
 import importlib.metadata
@@ -64,6 +70,7 @@ import os.path as osp
 import pickle
 import sys
 import types
+import warnings
 
 import torch
 
@@ -71,7 +78,8 @@ __all__ = [
     'apply_all', 'patch_missing_drn', 'allowlist_mmengine_checkpoint_globals',
     'patch_pkg_resources', 'init_cpu_distributed', 'MMENGINE_SAFE_GLOBALS',
     'register_weights_only_loader', 'keep_optimizer_step_eager',
-    'destroy_process_group_at_exit', 'exit_process'
+    'destroy_process_group_at_exit', 'exit_process',
+    'silence_known_import_warnings', 'KNOWN_IMPORT_WARNINGS'
 ]
 
 _DRN_MODULE = 'mmaction.models.localizers.drn'
@@ -411,8 +419,38 @@ def exit_process(code: int = 0) -> None:
     os._exit(int(code or 0))
 
 
+# --------------------------------------------------------------------------
+# 8. import-time warnings of mmcv-lite
+# --------------------------------------------------------------------------
+#: (message regex, category, module regex) of the library warnings that
+#: :func:`silence_known_import_warnings` filters: each says that a part we do
+#: not use is missing from the pinned stack.
+KNOWN_IMPORT_WARNINGS = (
+    (r'Fail to import ``MultiScaleDeformableAttention`` from '
+     r'``mmcv\.ops\.multi_scale_deform_attn``', UserWarning,
+     r'mmcv\.cnn\.bricks\.transformer'), )
+
+
+def silence_known_import_warnings() -> bool:
+    """Ignore the warnings of :data:`KNOWN_IMPORT_WARNINGS`, and only them.
+
+    Must run before ``mmaction.models`` is imported (``import vifi_mmaction``
+    does it first). Idempotent: ``warnings.filterwarnings`` replaces an
+    identical filter instead of adding a second one.
+
+    Returns:
+        bool: whether a filter was missing before the call.
+    """
+    before = len(warnings.filters)
+    for message, category, module in KNOWN_IMPORT_WARNINGS:
+        warnings.filterwarnings(
+            'ignore', message=message, category=category, module=module)
+    return len(warnings.filters) > before
+
+
 def apply_all() -> None:
     """Apply every import-time fix. Idempotent."""
+    silence_known_import_warnings()
     patch_missing_drn()
     allowlist_mmengine_checkpoint_globals()
     patch_pkg_resources()

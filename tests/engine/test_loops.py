@@ -262,3 +262,58 @@ def test_resume_inside_a_window_equals_an_uninterrupted_run(tmp_path):
     want, got = full.model.state_dict(), resumed.model.state_dict()
     for key in want:
         torch.testing.assert_close(got[key], want[key], rtol=0, atol=0)
+
+
+class _Items(Dataset):
+
+    def __init__(self, n):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return i
+
+
+def _loop(videos, batch, drop_last, vifi=False):
+    from types import SimpleNamespace
+
+    from torch.utils.data import DataLoader
+
+    from vifi_mmaction.engine import ViFiEpochBasedTrainLoop
+    loader = DataLoader(_Items(videos), batch_size=batch, drop_last=drop_last)
+    if not vifi:
+        return SimpleNamespace(dataloader=loader)
+    loop = ViFiEpochBasedTrainLoop.__new__(ViFiEpochBasedTrainLoop)
+    loop.dataloader = loader
+    return loop
+
+
+def test_a_training_set_smaller_than_one_batch_is_named():
+    from vifi_mmaction.engine.loops import check_steps_per_epoch
+    from vifi_mmaction.errors import InputError
+
+    # mmengine: a scheduler traceback (epoch_length 0), or 0 steps, exit 0
+    with pytest.raises(
+            InputError,
+            match=r'^the training set has 3 videos, fewer than one batch '
+            r'\(train_dataloader.batch_size=4\) with drop_last=True: an '
+            r'epoch would have 0 iterations; set .*at most 3'):
+        check_steps_per_epoch(_loop(3, 4, True))
+    assert check_steps_per_epoch(_loop(4, 4, True)) == 1  # exactly one batch
+    assert check_steps_per_epoch(_loop(3, 4, False)) == 1
+
+
+def test_an_epoch_shorter_than_the_accumulation_window_is_named():
+    from vifi_mmaction.engine.loops import check_steps_per_epoch
+    from vifi_mmaction.errors import InputError
+    with pytest.raises(
+            InputError,
+            match=r'an epoch has 2 iterations \(8 videos at batch size 4\), '
+            r'fewer than optim_wrapper.accumulative_counts=3'):
+        check_steps_per_epoch(_loop(8, 4, True, vifi=True), accumulation=3)
+    assert check_steps_per_epoch(
+        _loop(8, 4, True, vifi=True), accumulation=2) == 2
+    # mmengine's loop steps on the last partial window: not refused
+    assert check_steps_per_epoch(_loop(8, 4, True), accumulation=3) == 2

@@ -161,3 +161,77 @@ def test_sigkill_mid_checkpoint_then_resume_equals_uninterrupted(
     sched_c = final_c['param_schedulers'][0]
     assert sched_a['last_step'] == sched_c['last_step']
     assert sched_a['_last_value'] == sched_c['_last_value']
+
+
+# ------------------------------------ a checkpoint that cannot be resumed
+def _resume_runner(optimizer, max_epochs=3):
+    from types import SimpleNamespace
+
+    from mmengine.optim import OptimWrapper
+    from mmengine.runner import EpochBasedTrainLoop
+    loop = EpochBasedTrainLoop.__new__(EpochBasedTrainLoop)
+    loop._max_epochs = max_epochs
+    return SimpleNamespace(
+        optim_wrapper=OptimWrapper(optimizer), train_loop=loop)
+
+
+def _params():
+    return [
+        torch.nn.Parameter(torch.ones(2)),
+        torch.nn.Parameter(torch.ones(3))
+    ]
+
+
+def _trained(optimizer):
+    for p in optimizer.param_groups[0]['params']:
+        p.grad = torch.ones_like(p)
+    optimizer.step()
+    return dict(
+        meta=dict(epoch=1, iter=4),
+        state_dict={},
+        optimizer=optimizer.state_dict())
+
+
+def test_resume_checkpoint_that_fits_passes():
+    from vifi_mmaction.engine.resume import check_resume_checkpoint
+    ckpt = _trained(torch.optim.AdamW(_params()))
+    check_resume_checkpoint(ckpt, 'e1.pth',
+                            _resume_runner(torch.optim.AdamW(_params())))
+
+
+@pytest.mark.parametrize('change,message', [
+    (lambda c: c.pop('meta'), r'^e1.pth: no meta.epoch and meta.iter'),
+    (lambda c: c['meta'].pop('iter'), r'^e1.pth: no meta.epoch'),
+    (lambda c: c.pop('optimizer'), r'^e1.pth: holds no optimizer state'),
+    (lambda c: c['meta'].update(epoch=3), r'^e1.pth is at epoch 3, and '
+     r'train_cfg.max_epochs=3: nothing is left to train'),
+    (lambda c: c['meta'].update(epoch=5), r'at epoch 5.*max_epochs=3'),
+])
+def test_resume_checkpoint_that_cannot_continue_is_named(change, message):
+    from vifi_mmaction.checkpoint_loader import CheckpointError
+    from vifi_mmaction.engine.resume import check_resume_checkpoint
+    ckpt = _trained(torch.optim.AdamW(_params()))
+    change(ckpt)
+    with pytest.raises(CheckpointError, match=message):
+        check_resume_checkpoint(ckpt, 'e1.pth',
+                                _resume_runner(torch.optim.AdamW(_params())))
+
+
+@pytest.mark.parametrize('other,message', [
+    (lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9),
+     r"not for this config's SGD \(hyper-parameters .*momentum"),
+    (lambda ps: torch.optim.Adam(ps), r"Adam \(.*decoupled_weight_decay"),
+    (lambda ps: torch.optim.AdamW([dict(params=ps[:1]),
+                                   dict(params=ps[1:])]),
+     '1 parameter groups, this config\'s AdamW has 2'),
+    (lambda ps: torch.optim.AdamW(ps[:1]), 'group 0 .* holds 2 parameters'),
+])
+def test_resume_checkpoint_of_another_optimizer_is_named(other, message):
+    # without the check: KeyError 'momentum' (SGD), ValueError (groups),
+    # or AdamW's decoupled weight decay loaded into Adam silently
+    from vifi_mmaction.checkpoint_loader import CheckpointError
+    from vifi_mmaction.engine.resume import check_resume_checkpoint
+    ckpt = _trained(torch.optim.AdamW(_params()))
+    with pytest.raises(CheckpointError, match=f'^e1.pth: .*{message}'):
+        check_resume_checkpoint(ckpt, 'e1.pth',
+                                _resume_runner(other(_params())))

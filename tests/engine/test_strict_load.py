@@ -80,3 +80,21 @@ def test_partial_loading_drops_what_does_not_fit_and_says_so(caplog):
     with pytest.raises(CheckpointError, match='resumed run must match'):
         ViFiStrictLoadHook(allow_partial=True).after_load_checkpoint(
             _runner(model, resume=True), {'state_dict': dict(state)})
+
+
+def test_partial_load_sharing_no_weight_is_refused():
+    model = _model(False)
+    # same names, other shapes: nothing would load
+    shapeless = {
+        k: torch.zeros(1, *v.shape)
+        for k, v in model.state_dict().items()
+    }
+    for state in ({'other.weight': torch.zeros(3)}, shapeless):
+        with pytest.raises(
+                CheckpointError,
+                match=r'^ckpt.pth shares no weight with the model'):
+            ViFiStrictLoadHook(allow_partial=True).after_load_checkpoint(
+                _runner(model), {'state_dict': state})
+    one = {'backbone.visual.proj': model.state_dict()['backbone.visual.proj']}
+    ViFiStrictLoadHook(allow_partial=True).after_load_checkpoint(
+        _runner(model), {'state_dict': one})  # one key fits: allowed

@@ -6,12 +6,15 @@ changed. Most run in this process; two run as real subprocesses. The counts
 are in docs/reliability.md."""
 import collections
 import hashlib
+import os
 import os.path as osp
 import shutil
+import subprocess
+import sys
 
 import pytest
 import torch
-from vifi_testing import call_tool, run_tool
+from vifi_testing import REPO_ROOT, call_tool, run_tool
 
 # (category, tool, argv, culprit that the error line must contain, exit
 # status: 2, or 1 where a tool documents "some inputs failed")
@@ -71,6 +74,22 @@ def _files(env, root):
     (root / 'foreign_out').mkdir()
     (root / 'foreign_out' / 'embeddings.npy').write_bytes(b'mine')
     f['foreign_out'] = str(root / 'foreign_out')
+    # issue 25: resume checkpoints that cannot continue, paths that are not
+    # regular files
+    good = torch.load(env.good, weights_only=True)
+
+    def ckpt(name, **changes):
+        torch.save(dict(good, **changes), str(root / name))
+        f[name] = str(root / name)
+
+    ckpt('nometa.pth', meta=None)
+    ckpt('finished.pth', meta=dict(epoch=5, iter=10))
+    ckpt(
+        'otheropt.pth',
+        optimizer=dict(
+            state={}, param_groups=[dict(params=[0], lr=0.1, momentum=0.9)]))
+    os.mkfifo(str(root / 'pipe.mp4'))
+    f['pipe.mp4'] = str(root / 'pipe.mp4')
     return f
 
 
@@ -119,6 +138,8 @@ def _cases(env, f, root):
         (['--labels-file', f['three_fields.csv']], 'three_fields.csv:2'),
         (['--labels-file', f['nul.csv']], 'nul.csv'),
         (['--labels-file', str(root / 'none.csv')], 'none.csv'),
+        (['--labels-file', f['a_dir']], 'a folder'),
+        (['--labels-file', '/dev/null'], '/dev/null'),
     ]:
         add('label sources', 'infer.py', base + labels_argv, culprit)
     for ckpt_name in ('wide', 'foreign', 'nan', 'extra', 'garbage',
@@ -140,7 +161,7 @@ def _cases(env, f, root):
         [f['a_dir'], '--config', cfg, '--checkpoint', good] + lab, 'a_dir')
     # a video that cannot be read is one failed input (exit status 1): the
     # others are still classified
-    for name in ('none.mp4', 'empty.txt', 'fake.mp4'):
+    for name in ('none.mp4', 'empty.txt', 'fake.mp4', 'pipe.mp4'):
         add('videos',
             'infer.py',
             [str(root / name), '--config', cfg, '--checkpoint', good] + lab,
@@ -199,6 +220,13 @@ def _cases(env, f, root):
     ]:
         add('config keys', 'test.py', test_argv('--cfg-options', opts),
             culprit)
+    for opts, culprit in [
+        ('test_dataloader.batch_size=0', 'test_dataloader.batch_size'),
+        ('test_dataloader.num_workers=-1', 'test_dataloader.num_workers'),
+        ('test_dataloader.batch_size=two', 'test_dataloader.batch_size'),
+    ]:
+        add('config values', 'test.py', test_argv('--cfg-options', opts),
+            culprit)
     for extra, culprit in [
         (['--dump', 'r.json'], '--dump'),
         (['--dump', osp.join(under_file, 'r.pkl')], '--dump'),
@@ -251,6 +279,40 @@ def _cases(env, f, root):
     for config, culprit in [(f['syntax.py'], 'syntax.py:1'),
                             (f['missing_base.py'], 'nowhere.py')]:
         add('configs', 'train.py', train_argv(config=config), culprit)
+    for opts, culprit in [
+        (['train_cfg.max_epochs=abc'], 'train_cfg.max_epochs'),
+        (['train_cfg.max_epochs=0'], 'train_cfg.max_epochs'),
+        (['train_cfg.val_interval=0'], 'train_cfg.val_interval'),
+        (['test_dataloader.batch_size=0'], 'test_dataloader.batch_size'),
+        (['train_dataloader.batch_size=-1'], 'train_dataloader.batch_size'),
+        (['train_dataloader.num_workers=-1'], 'num_workers'),
+        (['train_dataloader.drop_last=yes'], 'drop_last'),
+        (['optim_wrapper.optimizer.lr=abc'], 'optim_wrapper.optimizer.lr'),
+        (['optim_wrapper.optimizer.lr=-1'], 'optim_wrapper.optimizer.lr'),
+        (['optim_wrapper.accumulative_counts=0'], 'accumulative_counts'),
+        (['default_hooks.checkpoint.interval=0'], 'checkpoint.interval'),
+        (['default_hooks.logger.interval=0'], 'logger.interval'),
+        (['randomness.seed=x'], 'randomness.seed'),
+        (['param_scheduler.0.end=0'], 'param_scheduler[0].end'),
+        (['train_dataloader.batch_size=16',
+          'train_dataloader.drop_last=True'], 'batch_size=16'),
+        ([
+            'train_cfg.type=ViFiEpochBasedTrainLoop',
+            'optim_wrapper.accumulative_counts=4'
+        ], 'accumulative_counts=4'),
+    ]:
+        add('config values', 'train.py',
+            train_argv('--cfg-options', *opts, work='w_values'), culprit)
+    for extra, culprit in [
+        (['--resume', f['nometa.pth']], 'nometa.pth'),
+        (['--resume', good], 'good.pth'),  # no optimizer state
+        (['--resume', f['finished.pth']], 'finished.pth'),
+        (['--resume', f['otheropt.pth']], 'otheropt.pth'),
+        (['--partial-load', '--cfg-options',
+          'load_from=' + env.foreign], 'foreign.pth'),
+    ]:
+        add('resume', 'train.py', train_argv(*extra, work='w_resume'), culprit)
+    add('overwrites', 'train.py', train_argv(work='busy'), 'in use')
     work = root / 'finished_run'
     work.mkdir()
     (work / 'last_checkpoint').write_text(good)
@@ -302,6 +364,14 @@ def _cases(env, f, root):
         ([ann, out, '--config', f['syntax.py']], 'syntax.py:1'),
     ]:
         add('extract_features', 'extract_features.py', argv, culprit)
+    for tool, argv in [
+        ('extract_features.py', ef),
+        ('visualize_attention.py', [video, '--config', cfg]),
+        ('benchmark_data.py', [cfg, '--generate', '1']),
+    ]:
+        # no such GPU with or without CUDA; not a device type
+        for device in ('cuda:7', 'cuda:x', 'tpu'):
+            add('devices', tool, argv + ['--device', device], device)
 
     # ------------------------------------------------ visualize_attention
     va = [video, '--config', cfg, '--checkpoint', good]
@@ -483,23 +553,49 @@ def _verdict(case, code, err):
     return ''
 
 
-@pytest.mark.slow  # 222 runs of the tools, train.py and test.py among them
+_HOLD_LOCK = '''
+import sys, time
+from vifi_mmaction.cli.runner import lock_work_dir
+lock_work_dir(sys.argv[1])
+print('held', flush=True)
+time.sleep(3600)
+'''
+
+
+def _hold_work_dir(work_dir) -> subprocess.Popen:
+    """Another training run's process, owning ``work_dir``."""
+    proc = subprocess.Popen([sys.executable, '-c', _HOLD_LOCK,
+                             str(work_dir)],
+                            stdout=subprocess.PIPE,
+                            text=True,
+                            cwd=REPO_ROOT,
+                            env=dict(os.environ, PYTHONPATH=REPO_ROOT))
+    assert proc.stdout.readline().strip() == 'held'
+    return proc
+
+
+@pytest.mark.slow  # 280 runs of the tools, train.py and test.py among them
 def test_sweep(env, tmp_path, capsys):
     f = _files(env, tmp_path)
     cases = _cases(env, f, tmp_path)
     before = _protected(env, f)
     counts = collections.Counter()
     wrong = []
-    for case in cases:
-        try:
-            res = call_tool(case.tool, *case.argv)
-            why = _verdict(case, res.code, res.err)
-        except Exception as e:  # noqa: B902  (counted as a wrong outcome)
-            why = f'uncaught {type(e).__name__}: {str(e)[:200]}'
+    holder = _hold_work_dir(tmp_path / 'busy')
+    try:
+        for case in cases:
+            try:
+                res = call_tool(case.tool, *case.argv)
+                why = _verdict(case, res.code, res.err)
+            except Exception as e:  # noqa: B902  (counted as wrong outcome)
+                why = f'uncaught {type(e).__name__}: {str(e)[:200]}'
 
-        counts[case.category] += 1
-        if why:
-            wrong.append(f'{case.tool} {" ".join(case.argv)}: {why}')
+            counts[case.category] += 1
+            if why:
+                wrong.append(f'{case.tool} {" ".join(case.argv)}: {why}')
+    finally:
+        holder.kill()
+        holder.wait()
     assert _protected(env, f) == before  # nothing was overwritten
     assert not osp.exists(tmp_path / 'out.pth')  # no half result
     with capsys.disabled():
@@ -516,12 +612,17 @@ def test_sweep_as_real_processes(env, tmp_path):
     runs = [
         (['tools/test.py', env.config, env.wide, '--work-dir',
           str(tmp_path)], 'test.py', 'wide.pth'),
+        ([
+            'tools/train.py', env.config, '--work-dir',
+            str(tmp_path / 'w'), '--cfg-options', 'train_cfg.max_epochs=abc'
+        ], 'train.py', 'max_epochs'),
         (['tools/wise_ft.py', env.good, env.good, env.good, '--alpha',
           '0.5'], 'wise_ft.py', 'input'),
     ]
     for argv, prog, culprit in runs:
-        proc = run_tool(*argv, check=False)
+        # a user's shell: no PYTHONWARNINGS (library warnings would show)
+        proc = run_tool(*argv, check=False, env=dict(PYTHONWARNINGS=''))
         assert proc.returncode == 2, proc.stderr
-        last = proc.stderr.strip().splitlines()[-1]
-        assert last.startswith(f'{prog}: error: ') and culprit in last
-        assert 'Traceback' not in proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1, proc.stderr  # warnings included
+        assert lines[0].startswith(f'{prog}: error: ') and culprit in lines[0]

@@ -164,3 +164,42 @@ def test_writer_refuses_what_the_reader_would_refuse(tmp_path):
     with pytest.raises(ClassNamesError, match='duplicate class name'):
         write_class_names(str(tmp_path / 'x.csv'), ['Run', 'run'])
     assert not (tmp_path / 'x.csv').exists()
+
+
+# ------------------------------------- paths that are not regular files
+def test_a_pipe_is_read_like_a_file(tmp_path):
+    # what `--labels-file <(printf 'a\nb\n')` gives: /dev/fd/N, a pipe
+    import os
+    read, write = os.pipe()
+    os.write(write, b'a\nb\n')
+    os.close(write)
+    try:
+        assert load_class_names(f'/dev/fd/{read}') == ['a', 'b']
+    finally:
+        os.close(read)
+    fifo = str(tmp_path / 'labels.fifo')
+    os.mkfifo(fifo)
+    # a named FIFO that nobody writes reads as empty: no hang
+    with pytest.raises(ClassNamesError, match=f'^{fifo}: empty label file'):
+        load_class_names(fifo)
+
+
+@pytest.mark.parametrize('make,message', [
+    (lambda p: p.mkdir() or str(p), 'a folder, not a label file'),
+    (lambda p: '/dev/null', 'a device or socket, not a label file'),
+])
+def test_a_folder_or_device_is_named_not_reported_missing(
+        tmp_path, make, message):
+    path = make(tmp_path / 'labels')
+    with pytest.raises(ClassNamesError, match=f'^{path}: {message}'):
+        load_class_names(path)
+
+
+def test_a_broken_link_and_a_missing_file_are_told_apart(tmp_path):
+    import os
+    link = tmp_path / 'labels.txt'
+    os.symlink(str(tmp_path / 'gone.txt'), str(link))
+    with pytest.raises(FileNotFoundError, match='is a broken symbolic link'):
+        load_class_names(str(link))
+    with pytest.raises(FileNotFoundError, match='label file not found'):
+        load_class_names(str(tmp_path / 'none.txt'))

@@ -1,13 +1,17 @@
-"""The options the tools share: labels, outputs, ``--checkpoint``."""
+"""The options the tools share: labels, outputs, ``--checkpoint``,
+``--device``."""
 import argparse
 import os.path as osp
 from typing import List, Optional
 
+import torch
+
 from ..apis.inputs import parse_labels
+from ..errors import InputError
 
 __all__ = [
     'tool_parser', 'add_label_arguments', 'labels_from_args',
-    'add_output_arguments', 'CHECKPOINT_HELP'
+    'add_output_arguments', 'CHECKPOINT_HELP', 'check_device'
 ]
 
 #: ``--checkpoint`` of the tools that build a model from its config.
@@ -57,3 +61,35 @@ def add_output_arguments(parser: argparse.ArgumentParser, overwrite_help: str,
         parser.add_argument(f'--{name}', help=help_text)
     parser.add_argument(
         '--overwrite', action='store_true', help=overwrite_help)
+
+
+def check_device(device: Optional[str], option: str = '--device') -> None:
+    """Refuse a device this machine does not have, before any work.
+
+    :func:`~vifi_mmaction.cli.run.run_cli` calls it for every tool with a
+    ``--device`` option (``args.device``).
+
+    Args:
+        device (str | None): ``cpu``, ``cuda`` or ``cuda:N``; None: the
+            tool's default.
+        option (str): the option named in the error.
+
+    Raises:
+        InputError: another device type, no CUDA, or no GPU ``N``.
+    """
+    if device is None:
+        return
+    kind, _, index = str(device).partition(':')
+    if kind not in ('cpu', 'cuda') or (index and not index.isdigit()) or (
+            kind == 'cpu' and index):
+        raise InputError(f'{option} must be cpu, cuda or cuda:N, got '
+                         f'{device!r}')
+    if kind != 'cuda':
+        return
+    if not torch.cuda.is_available():
+        raise InputError(f'{option} {device}: CUDA is not available on this '
+                         f'machine; use --device cpu')
+    count = torch.cuda.device_count()
+    if index and int(index) >= count:
+        raise InputError(f'{option} {device}: this machine has {count} '
+                         f'GPU(s), cuda:0 to cuda:{count - 1}')

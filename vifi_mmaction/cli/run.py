@@ -12,6 +12,7 @@ from mmengine.logging import MMLogger
 
 from ..errors import USER_ERRORS
 from ..video import VideoReadError
+from .options import check_device
 
 __all__ = [
     'INPUT_ERRORS', 'logs_to_stderr', 'run_cli', 'one_line', 'debug_requested'
@@ -76,12 +77,15 @@ def run_cli(parser: argparse.ArgumentParser,
     :data:`INPUT_ERRORS` error from either is the user's input: reported as
     ``prog: error: <message>`` on one line with exit status 2. Anything
     else is a bug and keeps its traceback, as do input errors under
-    ``--debug`` (added to ``parser``) or ``VIFI_DEBUG=1``.
+    ``--debug`` (added to ``parser``) or ``VIFI_DEBUG=1``. A ``--device``
+    option (``args.device``) is checked first
+    (:func:`~vifi_mmaction.cli.options.check_device`), for every tool.
     """
     _add_debug_flag(parser)
     with logs_to_stderr():
         args = parser.parse_args(argv)
         try:
+            check_device(getattr(args, 'device', None))
             return run(args, setup(args))
         except INPUT_ERRORS as e:
             if debug_requested(args):

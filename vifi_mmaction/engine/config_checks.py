@@ -3,14 +3,18 @@
 mmengine finds most config mistakes late: a misspelt top-level key given in
 ``--cfg-options`` is silently ignored, a misspelt argument of the checkpoint
 hook surfaces at the first save (after an epoch of training), a misspelt
-component type raises a ``KeyError`` deep in the build. These checks run on
-the config alone and raise :class:`~vifi_mmaction.errors.ConfigError` with
-one line naming the key and the closest known one (``difflib``).
+component type raises a ``KeyError`` deep in the build, and a value of the
+wrong type or range (``train_cfg.max_epochs=abc``, a batch size of 0, a
+checkpoint interval of 0) fails with a traceback after the runner is built
+or is accepted and does nothing. These checks run on the config alone and
+raise :class:`~vifi_mmaction.errors.ConfigError` with one line naming the
+key (and the closest known one, ``difflib``, for a misspelt name).
 """
 import difflib
 import inspect
+import numbers
 import os.path as osp
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
 from mmengine.config import Config
 from mmengine.hooks import CheckpointHook
@@ -19,7 +23,10 @@ from mmengine.runner import Runner
 
 from ..errors import ConfigError
 
-__all__ = ['load_config', 'merge_cfg_options', 'check_config', 'known_types']
+__all__ = [
+    'load_config', 'merge_cfg_options', 'check_config', 'check_values',
+    'known_types', 'VALUE_RULES'
+]
 
 # Keys of typed config dicts that the builder consumes before calling the
 # class (mmengine's optimizer-wrapper constructor, param-scheduler builder).
@@ -154,17 +161,154 @@ def _typed_dicts(node, where: str) -> Iterator[Tuple[str, dict]]:
             yield from _typed_dicts(value, f'{where}[{i}]')
 
 
+class _Rule:
+    """What a config value must be: ``kind`` is ``'int'``, ``'number'`` or
+    ``'bool'``; ``low`` the smallest allowed (``low_open``: excluded);
+    ``also`` other values allowed (e.g. ``-1`` for "never"); ``none``:
+    ``None`` is allowed."""
+
+    def __init__(self,
+                 kind: str,
+                 low: Optional[float] = None,
+                 low_open: bool = False,
+                 also: Tuple = (),
+                 none: bool = False,
+                 meaning: str = ''):
+        self.kind, self.low, self.low_open = kind, low, low_open
+        self.also, self.none, self.meaning = also, none, meaning
+
+    def allows(self, value: Any) -> bool:
+        if value is None:
+            return self.none
+        if self.kind == 'bool':
+            return isinstance(value, bool)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return False
+        if self.kind == 'int' and not isinstance(value, numbers.Integral):
+            return False
+        if value in self.also:
+            return True
+        if value != value:  # NaN
+            return False
+        if self.low is None:
+            return True
+        return value > self.low if self.low_open else value >= self.low
+
+    def describe(self) -> str:
+        if self.kind == 'bool':
+            text = 'True or False'
+        else:
+            text = 'an integer' if self.kind == 'int' else 'a number'
+            if self.low is not None:
+                text += f' {">" if self.low_open else ">="} {self.low:g}'
+        for value in self.also:
+            text += f' or {value}'
+        if self.none:
+            text += ' or None'
+        return text + (f' ({self.meaning})' if self.meaning else '')
+
+
+_POSITIVE = _Rule('int', 1)
+_COUNT = _Rule('int', 0)
+_NEVER = _Rule('int', 1, also=(-1, ), meaning='-1: never')
+_LOADER_RULES = {
+    'batch_size': _POSITIVE,
+    'num_workers': _COUNT,
+    'drop_last': _Rule('bool'),
+    'persistent_workers': _Rule('bool'),
+    'pin_memory': _Rule('bool'),
+}
+#: Dotted config key -> what its value must be (:func:`check_values`).
+#: Each of these fails after the runner is built, or silently does nothing,
+#: when it is wrong.
+VALUE_RULES: Dict[str, _Rule] = {
+    **{
+        f'{split}_dataloader.{key}': rule
+        for split in ('train', 'val', 'test')
+        for key, rule in _LOADER_RULES.items()
+    },
+    'train_cfg.max_epochs': _POSITIVE,
+    'train_cfg.max_iters': _POSITIVE,
+    'train_cfg.val_interval': _POSITIVE,
+    'train_cfg.val_begin': _COUNT,
+    'optim_wrapper.accumulative_counts': _POSITIVE,
+    'optim_wrapper.optimizer.lr': _Rule('number', 0),
+    'optim_wrapper.optimizer.weight_decay': _Rule('number', 0),
+    'optim_wrapper.optimizer.momentum': _Rule('number', 0),
+    'optim_wrapper.optimizer.eps': _Rule('number', 0, low_open=True),
+    'optim_wrapper.clip_grad.max_norm': _Rule('number', 0, low_open=True),
+    'default_hooks.checkpoint.interval': _NEVER,
+    'default_hooks.checkpoint.max_keep_ckpts': _NEVER,
+    'default_hooks.logger.interval': _POSITIVE,
+    'log_processor.window_size': _POSITIVE,
+    'auto_scale_lr.base_batch_size': _POSITIVE,
+    'auto_scale_lr.enable': _Rule('bool'),
+    'randomness.seed': _Rule('int', none=True),
+    'randomness.deterministic': _Rule('bool'),
+    'randomness.diff_rank_seed': _Rule('bool'),
+    'resume': _Rule('bool'),
+}
+
+
+def _lookup(cfg, dotted: str):
+    """The value at ``dotted`` in ``cfg``; ``_MISSING`` if absent."""
+    node = cfg
+    for part in dotted.split('.'):
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+_MISSING = object()
+
+
+def check_values(cfg: Config, where: str) -> None:
+    """Refuse values of the wrong type or range under the keys of
+    :data:`VALUE_RULES`, and ``param_scheduler`` entries whose ``end`` is
+    not after their ``begin``.
+
+    Raises:
+        ConfigError: ``<where>: <key> must be <what>, got <value>``.
+    """
+    data = cfg.to_dict() if isinstance(cfg, Config) else cfg
+    for key, rule in VALUE_RULES.items():
+        value = _lookup(data, key)
+        if value is not _MISSING and not rule.allows(value):
+            raise ConfigError(f'{where}: {key} must be {rule.describe()}, '
+                              f'got {value!r}')
+    schedulers = data.get('param_scheduler') or []
+    if isinstance(schedulers, dict):
+        schedulers = [schedulers]
+    for i, sched in enumerate(schedulers):
+        if not isinstance(sched, dict):
+            continue
+        for key in ('begin', 'end'):
+            value = sched.get(key, 0)
+            if not _Rule('number', 0).allows(value):
+                raise ConfigError(
+                    f'{where}: param_scheduler[{i}].{key} must be a number '
+                    f'>= 0, got {value!r}')
+        if 'end' in sched and sched['end'] <= sched.get('begin', 0):
+            raise ConfigError(
+                f'{where}: param_scheduler[{i}].end={sched["end"]!r} must be '
+                f'after its begin={sched.get("begin", 0)!r}')
+
+
 def check_config(cfg: Config, where: str) -> None:
     """Refuse unknown component types and unknown arguments of components.
 
     Every dict with a string ``type`` must name a registered component
     (scoped names, ``'mmaction.X'``, are left to the registry), and its
-    other keys must be arguments the class accepts.
+    other keys must be arguments the class accepts; the values of
+    :data:`VALUE_RULES` must have their type and range
+    (:func:`check_values`).
 
     Raises:
         ConfigError: naming the config, the key path and the closest known
             name.
     """
+    check_values(cfg, where)
     for key in ('custom_hooks', ):
         for i, hook in enumerate(cfg.get(key) or []):
             if not isinstance(hook, dict):

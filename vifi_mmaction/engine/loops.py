@@ -24,12 +24,15 @@ import math
 from typing import List, Optional
 
 from mmaction.registry import LOOPS
+from mmengine.dist import get_world_size
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.runner import EpochBasedTrainLoop
 
+from ..errors import InputError
+
 __all__ = [
     'ViFiEpochBasedTrainLoop', 'official_steps_per_epoch',
-    'official_val_epochs'
+    'official_val_epochs', 'check_steps_per_epoch'
 ]
 
 
@@ -60,6 +63,50 @@ def official_val_epochs(max_epochs: int,
         e for e in range(1, max_epochs + 1)
         if _validates(e, max_epochs, val_interval, val_begin)
     ]
+
+
+def check_steps_per_epoch(loop, accumulation: int = 1) -> int:
+    """Refuse a training set too small for one step of ``loop``.
+
+    With ``drop_last=True`` a set smaller than one batch per rank gives 0
+    iterations per epoch; mmengine then fails building an iteration-based
+    scheduler with a traceback (or, without one, trains nothing and exits
+    0). Under :class:`ViFiEpochBasedTrainLoop` an epoch with fewer
+    iterations than ``accumulation`` takes no optimizer step (the official
+    loop discards the partial window).
+
+    Args:
+        loop: the built train loop (its ``dataloader`` is read).
+        accumulation (int): ``optim_wrapper.accumulative_counts``.
+
+    Returns:
+        int: iterations per epoch.
+
+    Raises:
+        InputError: naming the dataset size, the batch size and the fix.
+    """
+    loader = loop.dataloader
+    iters = len(loader)
+    videos = len(loader.dataset)
+    batch = getattr(loader, 'batch_size', None) or 1
+    ranks = get_world_size()
+    per_rank = math.ceil(videos / ranks)
+    shared = f' per rank ({ranks} ranks share {videos})' if ranks > 1 else ''
+    if iters == 0:
+        raise InputError(
+            f'the training set has {per_rank} videos{shared}, fewer than '
+            f'one batch (train_dataloader.batch_size={batch}) with '
+            f'drop_last=True: an epoch would have 0 iterations; set '
+            f'train_dataloader.batch_size to at most {max(per_rank, 1)} or '
+            f'train_dataloader.drop_last=False')
+    if isinstance(loop, ViFiEpochBasedTrainLoop) and iters < accumulation:
+        raise InputError(
+            f'an epoch has {iters} iterations ({per_rank} videos{shared} at '
+            f'batch size {batch}), fewer than optim_wrapper.'
+            f'accumulative_counts={accumulation}: the official loop '
+            f'discards the partial window, so no optimizer step would be '
+            f'taken; lower accumulative_counts or the batch size')
+    return iters
 
 
 def _validates(epoch: int, max_epochs: int, interval: int, begin: int) -> bool:

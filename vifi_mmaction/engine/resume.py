@@ -47,12 +47,115 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop
 from torch.utils.data import Sampler
 
+from ..checkpoint_loader import CheckpointError
 from ..datasets.video_dataset import ViFiVideoDataset
 from .loops import ViFiEpochBasedTrainLoop
 
-__all__ = ['ViFiExactResumeHook', 'iteration_seed']
+__all__ = ['ViFiExactResumeHook', 'iteration_seed', 'check_resume_checkpoint']
+
+# param-group flags whose presence depends on the torch version that wrote
+# the checkpoint, not on the optimizer
+_VERSION_FLAGS = {
+    'foreach', 'maximize', 'capturable', 'differentiable', 'fused',
+    'initial_lr'
+}
+_HINT = ('to start a new run from its weights, pass it as load_from '
+         '(--cfg-options load_from=PATH) without --resume')
 
 _GRADS_KEY = 'vifi_accumulated_grads'
+
+
+def _optimizer(runner):
+    wrapper = getattr(runner, 'optim_wrapper', None)
+    return getattr(wrapper, 'optimizer', None)
+
+
+def _check_optimizer_state(state, optimizer, source: str) -> None:
+    """Refuse optimizer state that another optimizer (or another grouping
+    of the parameters) wrote: torch would stop with a bare ``KeyError`` or
+    ``ValueError``, or load another optimizer's hyper-parameters
+    silently."""
+    name = type(optimizer).__name__
+    groups = state.get('param_groups') if isinstance(state, dict) else None
+    if not isinstance(groups, list) or not all(
+            isinstance(g, dict) for g in groups):
+        raise CheckpointError(f'{source}: its optimizer state has no list '
+                              f'of param_groups; {_HINT}')
+    own = optimizer.param_groups
+    if len(groups) != len(own):
+        raise CheckpointError(
+            f'{source}: its optimizer state has {len(groups)} parameter '
+            f'groups, this config\'s {name} has {len(own)} (another '
+            f'paramwise_cfg or model?); {_HINT}')
+    for i, (saved, mine) in enumerate(zip(groups, own)):
+        if len(saved.get('params', [])) != len(mine['params']):
+            raise CheckpointError(
+                f'{source}: parameter group {i} of its optimizer state holds '
+                f'{len(saved.get("params", []))} parameters, this run\'s '
+                f'{len(mine["params"])}; {_HINT}')
+        saved_keys = set(saved) - _VERSION_FLAGS - {'params'}
+        own_keys = set(mine) - _VERSION_FLAGS - {'params'}
+        differ = sorted(saved_keys ^ own_keys)
+        decoupled = 'decoupled_weight_decay'
+        if not differ and decoupled in saved and \
+                saved[decoupled] != mine[decoupled]:
+            differ = [decoupled]
+        if differ:
+            raise CheckpointError(
+                f'{source}: its optimizer state is not for this config\'s '
+                f'{name} (hyper-parameters {", ".join(differ)} differ); '
+                f'resume with the optimizer it was trained with, or {_HINT}')
+
+
+def check_resume_checkpoint(checkpoint: dict, source: str, runner) -> None:
+    """Check a checkpoint loaded for ``resume`` against the run.
+
+    mmengine reads ``meta.epoch``, ``meta.iter`` and the optimizer state
+    without checking them: a checkpoint without ``meta`` ends in a bare
+    ``KeyError: 'meta'``, one without optimizer state restarts the
+    optimizer silently, one of another optimizer ends in a ``KeyError`` of
+    a hyper-parameter, and one at or past ``max_epochs`` trains nothing and
+    exits 0.
+
+    Args:
+        checkpoint (dict): the loaded checkpoint.
+        source (str): its file, named in the error.
+        runner: the mmengine runner resuming (train loop and optimizer
+            wrapper built).
+
+    Raises:
+        CheckpointError: one line naming ``source``.
+    """
+    meta = checkpoint.get('meta')
+    if not isinstance(meta, dict) or not all(
+            isinstance(meta.get(k), int) for k in ('epoch', 'iter')):
+        raise CheckpointError(
+            f'{source}: no meta.epoch and meta.iter: not a checkpoint that '
+            f'mmengine\'s runner wrote during training, so it cannot be '
+            f'resumed; {_HINT}')
+    loop = getattr(runner, 'train_loop', None)
+    max_epochs = getattr(loop, 'max_epochs', None)
+    if isinstance(loop, EpochBasedTrainLoop) and isinstance(
+            max_epochs, int) and meta['epoch'] >= max_epochs:
+        raise CheckpointError(
+            f'{source} is at epoch {meta["epoch"]}, and train_cfg.max_epochs'
+            f'={max_epochs}: nothing is left to train; raise '
+            f'train_cfg.max_epochs to train on')
+    max_iters = getattr(loop, 'max_iters', None)
+    if not isinstance(loop, EpochBasedTrainLoop) and isinstance(
+            max_iters, int) and meta['iter'] >= max_iters:
+        raise CheckpointError(
+            f'{source} is at iteration {meta["iter"]}, and train_cfg.'
+            f'max_iters={max_iters}: nothing is left to train; raise '
+            f'train_cfg.max_iters to train on')
+    optimizer = _optimizer(runner)
+    if optimizer is not None:
+        if 'optimizer' not in checkpoint:
+            raise CheckpointError(
+                f'{source}: holds no optimizer state (saved with '
+                f'save_optimizer=False?); resuming would restart the '
+                f'optimizer; {_HINT}')
+        _check_optimizer_state(checkpoint['optimizer'], optimizer, source)
 
 
 def iteration_seed(seed: int, iteration: int) -> int:

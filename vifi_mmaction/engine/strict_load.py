@@ -15,6 +15,7 @@ from torch.distributed.fsdp import FullyShardedDataParallel
 
 from ..checkpoint_loader import (CheckpointError, check_state_fits,
                                  strip_module_prefix)
+from .resume import check_resume_checkpoint
 
 __all__ = ['ViFiStrictLoadHook', 'add_strict_load_hook']
 
@@ -29,9 +30,23 @@ def _prompt_keys(model) -> set:
     return {n for n, p in model.named_parameters() if id(p) in ids}
 
 
+def _fitting_keys(own: dict, state: dict) -> list:
+    """Keys of ``state`` that load into a model whose state dict is
+    ``own``: same name, same shape."""
+    return [
+        k for k, v in state.items() if k in own and hasattr(v, 'shape')
+        and tuple(v.shape) == tuple(own[k].shape)
+    ]
+
+
 @HOOKS.register_module()
 class ViFiStrictLoadHook(Hook):
     """Stop on missing, unexpected, mis-shaped or non-finite weights.
+
+    A partial load that would load nothing (a checkpoint of another model)
+    is refused too, and a resumed checkpoint must fit the run
+    (:func:`~vifi_mmaction.engine.resume.check_resume_checkpoint`: ``meta``,
+    the optimizer's state, epochs left to train).
 
     Args:
         allow_partial (bool): load what fits and log what was skipped
@@ -77,6 +92,13 @@ class ViFiStrictLoadHook(Hook):
             allow_partial=partial,
             hint='a resumed run must match exactly' if resuming else self.hint,
             optional=optional)
+        if resuming:
+            check_resume_checkpoint(checkpoint, source, runner)
+        if partial and not _fitting_keys(own, state):
+            raise CheckpointError(
+                f'{source} shares no weight with the model (no key of the '
+                f'same name and shape): a partial load would train from '
+                f'scratch; is it a checkpoint of another model?')
         if report.skipped:
             runner.logger.warning(f'partial load of {source}: '
                                   f'{report.skipped}')

@@ -17,8 +17,10 @@ two names that tokenize alike would be one class to the text encoder.
 """
 import csv
 import io
+import os
 import os.path as osp
 import re
+import stat
 from typing import List, Sequence, Union
 
 from open_clip.tokenizer import get_clean_fn
@@ -27,7 +29,7 @@ from ..errors import ViFiUserError
 
 __all__ = [
     'load_class_names', 'ClassNamesError', 'decode_utf8', 'tokenizer_key',
-    'class_names_csv', 'write_class_names'
+    'class_names_csv', 'write_class_names', 'read_label_bytes'
 ]
 
 ClassNames = Union[str, Sequence[str]]
@@ -150,6 +152,39 @@ def decode_utf8(path: str, data: bytes, error_cls: type) -> str:
                         f'0x{data[e.start]:02x})') from None
 
 
+def read_label_bytes(path: str) -> bytes:
+    """The bytes of the label file ``path``: a regular file, or a pipe
+    (``--labels-file <(printf ...)`` gives ``/dev/fd/N``; a named FIFO).
+
+    A pipe is opened without waiting for a writer, so one that nobody
+    writes reads as empty instead of blocking for ever.
+
+    Raises:
+        FileNotFoundError: nothing at ``path`` (says where the official
+            files come from), or a broken symbolic link.
+        ClassNamesError: a folder, a device or a socket.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if osp.islink(path):
+            raise FileNotFoundError(f'label file {path} is a broken symbolic '
+                                    f'link') from None
+        raise FileNotFoundError(
+            f'label file not found: {path}; {OFFICIAL_FILES_HINT}') from None
+    if stat.S_ISREG(mode):
+        with open(path, 'rb') as f:
+            return f.read()
+    if stat.S_ISFIFO(mode):
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        os.set_blocking(fd, True)  # wait for data, not for a writer
+        with open(fd, 'rb') as f:
+            return f.read()
+    what = 'a folder' if stat.S_ISDIR(mode) else 'a device or socket'
+    raise ClassNamesError(f'{path}: {what}, not a label file (one class '
+                          f'name per line, or an id,name CSV)')
+
+
 def load_class_names(source: ClassNames) -> List[str]:
     """Load class names from a list, a ``.txt`` file or an ``id,name`` CSV.
 
@@ -161,7 +196,8 @@ def load_class_names(source: ClassNames) -> List[str]:
         list[str]: the class names in label-index order.
 
     Raises:
-        ClassNamesError: naming the file and line of the first problem.
+        ClassNamesError: naming the file and line of the first problem
+            (or that the path is a folder or a device).
         FileNotFoundError: if the path does not exist.
     """
     if isinstance(source, (list, tuple)):
@@ -175,11 +211,7 @@ def load_class_names(source: ClassNames) -> List[str]:
     if not isinstance(source, str):
         raise TypeError(
             f'class names must be a list or a file path, got {type(source)}')
-    if not osp.isfile(source):
-        raise FileNotFoundError(
-            f'label file not found: {source}; {OFFICIAL_FILES_HINT}')
-    with open(source, 'rb') as f:
-        data = f.read()
+    data = read_label_bytes(source)
     text = decode_utf8(source, data, ClassNamesError)
     text = text[1:] if text.startswith('\ufeff') else text  # Excel's BOM
     if not text.strip():

@@ -22,19 +22,21 @@ PyAV    long videos in windows: timelines   streams front to back and keeps
         :class:`VideoFrameStream`)          stays flat with the length
 ======  ==================================  ===============================
 
-:func:`list_videos` says which files of a folder are videos (by extension).
+:func:`list_videos` says which files of a folder are videos (by extension);
+:func:`check_video_file` refuses a path that is not a regular file (a FIFO
+would block a decoder for ever) before any decoder opens it.
 A new decoder goes in a module of its own here, raising
 :class:`VideoReadError` through :func:`diagnose_video_file`.
 """
 from .decord_reader import decode_size, open_decord, open_video
 from .errors import (FAULT_KINDS, READ_ERRORS, VideoReadError,
                      diagnose_video_file)
-from .files import VIDEO_EXTENSIONS, list_videos
+from .files import VIDEO_EXTENSIONS, check_video_file, list_videos
 from .opencv_reader import read_frames_sequentially
 from .pyav_stream import VideoFrameStream
 
 __all__ = [
     'VideoReadError', 'FAULT_KINDS', 'READ_ERRORS', 'diagnose_video_file',
     'decode_size', 'open_decord', 'open_video', 'read_frames_sequentially',
-    'VideoFrameStream', 'VIDEO_EXTENSIONS', 'list_videos'
+    'VideoFrameStream', 'VIDEO_EXTENSIONS', 'list_videos', 'check_video_file'
 ]

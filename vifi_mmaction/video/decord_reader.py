@@ -1,9 +1,9 @@
 """decord readers: random access by frame index, optionally downscaled."""
 import io
-import os.path as osp
 from typing import Optional, Tuple, Union
 
 from .errors import READ_ERRORS, VideoReadError, diagnose_video_file
+from .files import check_video_file
 
 __all__ = ['decode_size', 'open_decord', 'open_video']
 
@@ -70,8 +70,7 @@ def open_video(video: str,
     Raises:
         VideoReadError: naming the file, if it cannot be opened.
     """
-    if not osp.isfile(video):
-        raise VideoReadError(video, 'file not found', 'missing')
+    check_video_file(video)
     try:
         return open_decord(video, short_side, num_threads)
     except READ_ERRORS as e:

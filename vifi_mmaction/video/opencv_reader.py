@@ -6,11 +6,13 @@ import cv2
 import numpy as np
 
 from .errors import VideoReadError, diagnose_video_file
+from .files import check_video_file
 
 __all__ = ['read_frames_sequentially']
 
 
 def _open(filename: str, num_threads: int) -> cv2.VideoCapture:
+    check_video_file(filename)
     cap = cv2.VideoCapture(filename, cv2.CAP_FFMPEG,
                            [cv2.CAP_PROP_N_THREADS, num_threads])
     if not cap.isOpened():

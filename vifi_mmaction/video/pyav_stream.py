@@ -13,7 +13,6 @@ order, and the RGB conversion is the one decord makes (measured bit-identical
 on mp4v videos at full size, and with ``short_side`` scaling, which decord
 does with FFmpeg's ``scale`` filter at ``flags=bilinear``).
 """
-import os.path as osp
 from typing import Iterator, Optional, Tuple
 
 import numpy as np
@@ -21,6 +20,7 @@ import numpy as np
 from ..dependencies import AV_REQUIRES, require_module
 from .decord_reader import decode_size
 from .errors import VideoReadError, diagnose_video_file
+from .files import check_video_file
 
 __all__ = ['VideoFrameStream']
 
@@ -62,8 +62,7 @@ class VideoFrameStream:
                  short_side: Optional[int] = None,
                  num_threads: int = 1) -> None:
         av = _av()
-        if not osp.isfile(video):
-            raise VideoReadError(video, 'file not found', 'missing')
+        check_video_file(video)
         self.video = video
         self.short_side = short_side
         self.num_threads = num_threads

@@ -14,7 +14,7 @@ from mmaction.registry import TRANSFORMS
 from mmengine.fileio import FileClient
 
 from ...video import (FAULT_KINDS, READ_ERRORS, VideoReadError,
-                      diagnose_video_file, open_decord)
+                      check_video_file, diagnose_video_file, open_decord)
 
 __all__ = [
     'VideoReadError', 'ViFiDecordInit', 'ViFiDecordDecode', 'FAULT_KINDS',
@@ -60,6 +60,8 @@ class ViFiDecordInit(DecordInit):
 
     def transform(self, results: Dict) -> Dict:
         filename = results['filename']
+        if self.io_backend == 'disk' and osp.lexists(filename):
+            check_video_file(filename)  # a FIFO would block the reader
         try:
             results = super().transform(results)
         except READ_ERRORS as e:

@@ -25,15 +25,13 @@ Exit status: 0 all written; 1 some videos failed; 2 bad arguments or setup;
 130 interrupted (resumable).
 """
 import argparse
-import os
 import os.path as osp
-import shutil
 import sys
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import (ViFiZeroShotInferencer, extract_features,
                                 extract_moments, parse_span, read_video_items)
-from vifi_mmaction.apis.retrieval import check_feature_dir
+from vifi_mmaction.apis.retrieval import check_feature_dir, model_settings
 from vifi_mmaction.cli import (CHECKPOINT_HELP, add_label_arguments,
                                add_output_arguments, labels_from_args, run_cli,
                                tool_parser)
@@ -113,13 +111,6 @@ def _setup(args) -> dict:
         require_labels=not osp.isdir(args.source))
     items = read_video_items(args.source, inferencer.class_names,
                              args.data_prefix)
-    settings = dict(config=osp.abspath(args.config), checkpoint=None)
-    if args.checkpoint:
-        stat = os.stat(args.checkpoint)
-        settings['checkpoint'] = [
-            osp.abspath(args.checkpoint), stat.st_size,
-            int(stat.st_mtime)
-        ]
     return dict(
         inferencer=inferencer,
         items=items,
@@ -128,22 +119,20 @@ def _setup(args) -> dict:
         batch_size=args.batch_size,
         num_workers=args.num_workers,
         overwrite=args.overwrite,
-        settings=settings)
+        settings=model_settings(args.config, args.checkpoint))
 
 
 def _run(args, run: dict) -> int:
     try:
         summary = extract_features(**run)
         if args.window is not None:
-            old = osp.join(args.out_dir, 'moments')
-            if args.overwrite and osp.isdir(old):
-                shutil.rmtree(old)
             moments = extract_moments(
                 run['inferencer'],
                 args.out_dir,
                 args.window,
                 args.stride,
-                batch_size=args.batch_size)
+                batch_size=args.batch_size,
+                overwrite=args.overwrite)
             print(
                 f'{moments["moments"]} moments of {moments["videos"]} '
                 f'videos ({moments["written"]} videos windowed now)',

@@ -27,17 +27,15 @@ import sys
 import torch
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.apis import (ViFiZeroShotInferencer, WindowError,
-                                expand_inputs, format_prediction, parse_span,
-                                parse_views, save_predictions, save_timeline,
-                                video_timeline)
+from vifi_mmaction.apis import (ViFiZeroShotInferencer, expand_inputs,
+                                format_prediction, parse_span, parse_views,
+                                save_predictions)
+from vifi_mmaction.apis.long_video import (TIMELINE_FILES, format_timeline,
+                                           timeline_stems, video_timelines)
 from vifi_mmaction.cli import (add_label_arguments, add_output_arguments,
                                labels_from_args, run_cli, tool_parser)
-from vifi_mmaction.datasets import VideoReadError
 from vifi_mmaction.errors import InputError
-from vifi_mmaction.structures.timeline import segments
 from vifi_mmaction.utils import check_output, check_output_dir
-from vifi_mmaction.visualization import plot_timeline
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -195,8 +193,8 @@ def _setup(args):
     videos = expand_inputs(args.inputs)
     if args.out and args.window is not None:
         check_output_dir(args.out, [
-            f'{stem}.timeline.{ext}' for stem in _timeline_names(videos)
-            for ext in ('json', 'csv', 'png')
+            f'{stem}.timeline.{ext}' for stem in timeline_stems(videos)
+            for ext in TIMELINE_FILES
         ], [args.config, args.checkpoint, args.labels_file] + videos,
                          args.overwrite, '--out')
     inferencer = ViFiZeroShotInferencer(
@@ -210,55 +208,30 @@ def _setup(args):
     return inferencer, videos
 
 
-def _clock(seconds: float) -> str:
-    m, s = divmod(float(seconds), 60)
-    return f'{int(m)}:{s:04.1f}'
-
-
-def _timeline_names(videos) -> list:
-    """Output stems per video: the file name, numbered when repeated."""
-    stems, seen = [], {}
-    for video in videos:
-        stem = osp.splitext(osp.basename(video))[0]
-        seen[stem] = seen.get(stem, 0) + 1
-        stems.append(stem if seen[stem] == 1 else f'{stem}-{seen[stem]}')
-    return stems
-
-
 def _run_windows(args, inferencer, videos) -> int:
     """One timeline per video; a video that fails is reported, the others
     go on."""
     failed = []
-    for video, stem in zip(videos, _timeline_names(videos)):
-        try:
-            tl = video_timeline(
-                inferencer,
-                video,
-                args.window,
-                args.stride,
-                batch_size=args.batch_size,
-                smooth=args.smooth,
-                threshold=args.threshold,
-                show_progress=True)
-        except (VideoReadError, WindowError) as e:
-            # unreadable, or shorter than the window: this video only
-            failed.append(video)
-            print(f'FAILED {video}: {e}', file=sys.stderr)
+    for result in video_timelines(
+            inferencer,
+            videos,
+            args.window,
+            args.stride,
+            out_dir=args.out,
+            topk=args.topk,
+            batch_size=args.batch_size,
+            smooth=args.smooth,
+            threshold=args.threshold,
+            show_progress=True):
+        if result['error'] is not None:
+            failed.append(result['video'])
+            print(
+                f'FAILED {result["video"]}: {result["error"]}',
+                file=sys.stderr)
             continue
-        lines = [
-            f'{video}: {len(tl["times"])} windows of {tl["window"]} '
-            f'every {tl["stride"]}'
-        ]
-        for seg in segments(tl):
-            name = seg['label'] if seg['label'] is not None else \
-                '(none of these)'
-            lines.append(f'  {_clock(seg["start"])}-{_clock(seg["end"])}  '
-                         f'{seg["score"]:.4f}  {name}')
-        print('\n'.join(lines), flush=True)
-        if args.out:
-            base = osp.join(args.out, f'{stem}.timeline')
-            save_timeline(tl, base + '.json', base + '.csv', args.topk)
-            plot_timeline(tl, base + '.png')
+        print(format_timeline(result['timeline']), flush=True)
+        if result['files']:
+            base = osp.splitext(result['files'][0])[0]
             print(f'wrote {base}.json, .csv, .png', file=sys.stderr)
     if failed:
         print(

@@ -19,15 +19,13 @@ import argparse
 import os.path as osp
 import sys
 
-import numpy as np
-
 from vifi_mmaction.apis import load_features, parse_labels, split_label_list
 from vifi_mmaction.cli import add_output_arguments, run_cli, tool_parser
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output
 from vifi_mmaction.visualization import (confusion_matrix, load_dump,
                                          plot_confusion_matrix, plot_tsne,
-                                         stratified_subsample, tsne)
+                                         tsne_panel)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=2000,
         help='subsample to this many videos, stratified by class '
-        '(exact t-SNE is O(N^2); default 2000)')
+        '(default 2000)')
     t.add_argument('--perplexity', type=float, default=30.0)
     t.add_argument('--iterations', type=int, default=1000)
     t.add_argument('--seed', type=int, default=0)
@@ -127,38 +125,19 @@ def run_tsne(args) -> str:
     panels = []
     for folder, title in zip(args.features, titles):
         feats = load_features(folder)
-        classes = [
-            c or (str(lab) if lab >= 0 else '')
-            for c, lab in zip(feats['classes'], feats['labels'])
-        ]
-        # class order: by label index where known, else first appearance
-        first = {}
-        for c, lab in zip(classes, feats['labels']):
-            first.setdefault(c,
-                             (lab if lab >= 0 else float('inf'), len(first)))
-        order = sorted(first, key=first.get)
-        if wanted is not None:
-            missing = [w for w in wanted if w not in order]
-            if missing:
-                raise InputError(f'{folder}: no videos of class(es) '
-                                 f'{missing}')
-            keep_cls = set(wanted)
-        elif args.max_classes:
-            keep_cls = set(order[:args.max_classes])
-        else:
-            keep_cls = set(order)
-        idx = np.array([i for i, c in enumerate(classes) if c in keep_cls])
-        classes = [classes[i] for i in idx]
-        sub = stratified_subsample(classes, args.max_points, args.seed)
-        idx, classes = idx[sub], [classes[i] for i in sub]
-        if len(idx) < 3:
-            raise InputError(f'{folder}: {len(idx)} videos, t-SNE needs 3')
-        points = tsne(
-            feats['embeddings'][idx],
-            perplexity=args.perplexity,
-            n_iter=args.iterations,
-            seed=args.seed)
-        panels.append(dict(points=points, classes=classes, title=title))
+        panels.append(
+            tsne_panel(
+                feats['embeddings'],
+                feats['classes'],
+                feats['labels'],
+                title,
+                wanted=wanted,
+                max_classes=args.max_classes,
+                max_points=args.max_points,
+                perplexity=args.perplexity,
+                n_iter=args.iterations,
+                seed=args.seed,
+                where=folder))
     figsize = args.figsize or (7.0 * len(panels) + 2.5, 6.5)
     plot_tsne(
         panels, out=args.out, title=args.title, figsize=figsize, dpi=args.dpi)

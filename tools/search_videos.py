@@ -19,16 +19,16 @@ Exit status: 0 ok; 2 bad arguments or setup (missing features, empty
 query, unreadable --like video).
 """
 import argparse
-import json
-import os.path as osp
 import sys
 import time
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.apis import VideoIndex, ViFiZeroShotInferencer, text_queries
+from vifi_mmaction.apis.retrieval import (VideoIndex, feature_model, save_hits,
+                                          sheet_path, text_queries,
+                                          video_query)
 from vifi_mmaction.cli import add_output_arguments, run_cli, tool_parser
 from vifi_mmaction.errors import InputError
-from vifi_mmaction.utils import check_output, staged_files
+from vifi_mmaction.utils import check_output
 from vifi_mmaction.visualization import plot_contact_sheet
 
 
@@ -81,22 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _model(args, index: VideoIndex) -> ViFiZeroShotInferencer:
+def _model(args):
     """The model the features were made with (or --config/--checkpoint)."""
-    settings = index.meta.get('settings', {})
-    config = args.config or settings.get('config')
-    if not config:
-        raise InputError(f'{args.feats}/meta.json names no config; give '
-                         f'--config')
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'config {config} (from {args.feats}/'
-                                f'meta.json) not found; give --config')
-    checkpoint = args.checkpoint
-    if checkpoint is None and args.config is None and \
-            settings.get('checkpoint'):
-        checkpoint = settings['checkpoint'][0]
-    return ViFiZeroShotInferencer(
-        config, checkpoint, device=args.device, require_labels=False)
+    return feature_model(args.feats, args.config, args.checkpoint, args.device)
 
 
 def _setup(args) -> dict:
@@ -113,41 +100,21 @@ def _setup(args) -> dict:
                                  f'e.g. --query "a dog catching a frisbee"')
     count = len(args.query) if args.query is not None else 1
     outputs = ([args.out] if args.out else
-               []) + ([_sheet_path(args.sheet, i)
+               []) + ([sheet_path(args.sheet, i)
                        for i in range(count)] if args.sheet else [])
     for path in outputs:
         check_output(path, [args.like], args.overwrite,
                      '--out' if path == args.out else '--sheet')
     index = VideoIndex(args.feats, moments=args.moments)
-    exclude = [None]
     if args.query is not None:
         names = list(args.query)
-        queries = text_queries(_model(args, index), names, args.template)
+        queries = text_queries(_model(args), names, args.template)
         exclude = [None] * len(names)
     else:
         names = [args.like]
-        videos = VideoIndex(args.feats) if args.moments else index
-        row = videos.find(args.like)
-        if row is not None:  # in the index: its stored embedding
-            queries = videos.embeddings[row][None]
-            exclude = [videos.videos[row]]
-        else:
-            if not osp.isfile(args.like):
-                raise FileNotFoundError(f'--like {args.like}: no such video '
-                                        f'(and not in {args.feats})')
-            inferencer = _model(args, index)
-            (raw, ), = inferencer.iter_batches([args.like])
-            if raw['error'] is not None:
-                raise InputError(f'--like: {raw["error"]}')
-            queries = raw['embedding'].numpy()[None]
+        queries, skip = video_query(index, args.like, lambda: _model(args))
+        exclude = [skip]
     return dict(index=index, names=names, queries=queries, exclude=exclude)
-
-
-def _sheet_path(base: str, i: int) -> str:
-    if i == 0:
-        return base
-    stem, ext = osp.splitext(base)
-    return f'{stem}-{i + 1}{ext or ".png"}'
 
 
 def _run(args, state: dict) -> int:
@@ -169,18 +136,11 @@ def _run(args, state: dict) -> int:
                     if 'start' in h else '')
             print(f'  {h["rank"]:>3}  {h["score"]:.4f}  {h["video"]}{when}')
     if args.out:
-        with staged_files([args.out]) as tmp, \
-                open(tmp[args.out], 'w', encoding='utf-8') as f:
-            json.dump([
-                dict(kind=label, text=name, hits=hits)
-                for name, hits in zip(state['names'], results)
-            ],
-                      f,
-                      indent=1)
+        save_hits(args.out, label, state['names'], results)
         print(f'wrote {args.out}', file=sys.stderr)
     if args.sheet:
         for i, (name, hits) in enumerate(zip(state['names'], results)):
-            path = _sheet_path(args.sheet, i)
+            path = sheet_path(args.sheet, i)
             plot_contact_sheet(hits, path, title=f'{label}: {name}')
             print(f'wrote {path}', file=sys.stderr)
     return 0

@@ -21,15 +21,14 @@ import argparse
 import os.path as osp
 import sys
 
-import numpy as np
-
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import ViFiZeroShotInferencer, video_attention_maps
 from vifi_mmaction.cli import (add_label_arguments, add_output_arguments,
                                labels_from_args, run_cli, tool_parser)
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output
-from vifi_mmaction.visualization import plot_attention_grid
+from vifi_mmaction.visualization import (pick_frames, plot_attention_grid,
+                                         top1_caption)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,11 +88,7 @@ def _maps(config, checkpoint, name, video, labels, args):
         views='1x1',
         require_labels=False)
     maps = video_attention_maps(inferencer, video)
-    caption = None
-    if labels:
-        best = int(np.argmax(maps['probs']))
-        caption = f'top-1: {labels[best]} ({maps["probs"][best]:.2f})'
-    return dict(name=name, caption=caption, **maps)
+    return dict(name=name, caption=top1_caption(maps['probs'], labels), **maps)
 
 
 def main(argv=None) -> int:
@@ -130,22 +125,13 @@ def _setup(args) -> list:
 
 
 def _run(args, models: list) -> int:
-    num = models[0]['frames'].shape[0]
-    keep = np.unique(
-        np.linspace(0, num - 1, min(args.max_frames, num)).round().astype(int))
-    for m in models:
-        if m['frames'].shape[0] != num:
-            raise InputError(f'the models sample {num} and '
-                             f'{m["frames"].shape[0]} frames; set '
-                             f'--num-frames')
-        for key in ('frames', 'cls_attention', 'rollout'):
-            m[key] = m[key][keep]
+    models, frame_ids = pick_frames(models, args.max_frames)
     plot_attention_grid(
         models[0]['frames'],
         models,
         out=args.out,
         title=f'Where the model looks: {osp.basename(args.video)}',
-        frame_ids=[int(i) + 1 for i in keep],
+        frame_ids=frame_ids,
         cell=args.cell_size,
         dpi=args.dpi)
     print(f'wrote {args.out}', file=sys.stderr)

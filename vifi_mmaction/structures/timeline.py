@@ -3,7 +3,8 @@
 A timeline is the dict :func:`vifi_mmaction.apis.video_timeline` returns
 (``times [W, 2]`` seconds, ``scores [W, K]``, ``window_labels [W]``,
 ``labels``, ``duration``); these functions only read it, so the timeline's
-writer and its plot share them.
+writer and its plot share them, and :func:`format_clock` writes its times
+for both.
 """
 from typing import List, Optional
 
@@ -11,7 +12,33 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ['smooth_scores', 'label_windows', 'owned_spans', 'segments']
+__all__ = [
+    'format_clock', 'smooth_scores', 'label_windows', 'owned_spans', 'segments'
+]
+
+
+def format_clock(seconds: float, decimals: int = 0) -> str:
+    """A time as a clock: ``m:ss``, or ``h:mm:ss`` from one hour on.
+
+    ``decimals`` digits of the seconds follow a point (``0:02.5`` with 1).
+    The time is rounded once, as a whole (``59.96`` s is ``1:00.0``, not
+    ``0:60.0``); negative times read as 0.
+
+    Args:
+        seconds: the time.
+        decimals: digits after the seconds' point (0: whole seconds).
+
+    Returns:
+        str: e.g. ``'1:05'``, ``'1:02:03'``, ``'0:02.5'``.
+    """
+    # str formatting rounds the float's exact value, half to even, the way
+    # the minutes' remainder alone would be rounded
+    whole, _, fraction = f'{max(0.0, float(seconds)):.{decimals}f}'.partition(
+        '.')
+    hours, rest = divmod(int(whole), 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f'{secs:02d}' + (f'.{fraction}' if fraction else '')
+    return f'{hours}:{minutes:02d}:{text}' if hours else f'{minutes}:{text}'
 
 
 def smooth_scores(scores: np.ndarray, width: int = 1) -> np.ndarray:

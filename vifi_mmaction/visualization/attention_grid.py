@@ -1,12 +1,21 @@
-"""Attention maps overlaid on a clip's frames, one row pair per model."""
+"""Attention maps overlaid on a clip's frames, one row pair per model:
+:func:`pick_frames` chooses the columns, :func:`top1_caption` a model's
+caption and :func:`plot_attention_grid` draws the grid."""
 import textwrap
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..errors import InputError
 from .figures import figure, save
 
-__all__ = ['plot_attention_grid', 'attention_grid_figsize']
+__all__ = [
+    'plot_attention_grid', 'attention_grid_figsize', 'pick_frames',
+    'top1_caption'
+]
+
+# what pick_frames keeps of every model's maps
+_PER_FRAME = ('frames', 'cls_attention', 'rollout')
 
 # attention grid margins (inches): row labels, colour bar, title
 GRID_LABEL_W = 1.6
@@ -25,6 +34,46 @@ def attention_grid_figsize(num_frames: int, num_models: int,
     rows = 1 + 2 * num_models
     return (GRID_LABEL_W + num_frames * cell + GRID_CBAR_W,
             GRID_TITLE_H + rows * cell)
+
+
+def top1_caption(probs: Optional[np.ndarray],
+                 labels: Optional[Sequence[str]]) -> Optional[str]:
+    """``'top-1: label (0.42)'`` from a model's probabilities ``[K]`` over
+    ``labels``; None without labels or probabilities."""
+    if not labels or probs is None:
+        return None
+    best = int(np.argmax(probs))
+    return f'top-1: {labels[best]} ({probs[best]:.2f})'
+
+
+def pick_frames(models: Sequence[dict],
+                max_frames: int) -> Tuple[List[dict], List[int]]:
+    """At most ``max_frames`` frames of every model, evenly spread.
+
+    Args:
+        models: dicts with ``frames``, ``cls_attention`` and ``rollout``
+            (``[F, ...]`` each, the same ``F`` for every model), as
+            :func:`plot_attention_grid` takes them.
+        max_frames: columns wanted (at least 1).
+
+    Returns:
+        tuple: the models with those frames only (new dicts) and the
+        frame numbers counted from 1, for the column titles.
+
+    Raises:
+        InputError: if the models sample different numbers of frames.
+    """
+    num = models[0]['frames'].shape[0]
+    keep = np.unique(
+        np.linspace(0, num - 1, min(max_frames, num)).round().astype(int))
+    picked = []
+    for m in models:
+        if m['frames'].shape[0] != num:
+            raise InputError(f'the models sample {num} and '
+                             f'{m["frames"].shape[0]} frames; set '
+                             f'--num-frames')
+        picked.append(dict(m, **{key: m[key][keep] for key in _PER_FRAME}))
+    return picked, [int(i) + 1 for i in keep]
 
 
 def _upsample(heat: np.ndarray, size: Tuple[int, int]) -> np.ndarray:

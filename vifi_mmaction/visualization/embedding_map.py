@@ -1,12 +1,82 @@
-"""Scatter plots of 2-D maps (t-SNE) of video embeddings, one panel each."""
+"""Scatter plots of 2-D maps (t-SNE) of video embeddings, one panel each:
+:func:`tsne_panel` picks the classes and points of one embedding set and
+maps them, :func:`plot_tsne` draws the panels."""
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..errors import InputError
 from .figures import class_colours, figure, save
+from .tsne import stratified_subsample, tsne
 
-__all__ = ['plot_tsne']
+__all__ = ['tsne_panel', 'plot_tsne']
+
+
+def tsne_panel(embeddings: np.ndarray,
+               classes: Sequence[str],
+               labels: Sequence[int],
+               title: str,
+               wanted: Optional[Sequence[str]] = None,
+               max_classes: Optional[int] = None,
+               max_points: Optional[int] = 2000,
+               perplexity: float = 30.0,
+               n_iter: int = 1000,
+               seed: int = 0,
+               where: str = 'embeddings') -> dict:
+    """One panel of :func:`plot_tsne`: the t-SNE map of some classes.
+
+    A video without a class name is named by its label index (``'3'``), or
+    ``''`` without one. Classes are ordered by label index where known,
+    then by first appearance; ``max_classes`` keeps the first ones.
+
+    Args:
+        embeddings: ``[N, E]`` (e.g. ``load_features(...)['embeddings']``).
+        classes: ``[N]`` class names (``''`` where unknown).
+        labels: ``[N]`` label indices (-1 where unknown).
+        title: the panel's title.
+        wanted: draw only these classes (all must have videos).
+        max_classes: or draw only the first this many classes.
+        max_points: subsample to about as many videos of every class
+            (:func:`stratified_subsample`; None: all).
+        perplexity, n_iter, seed: of :func:`tsne`.
+        where: the embeddings' source, for error messages.
+
+    Returns:
+        dict: ``points`` ``[M, 2]``, ``classes`` ``[M]`` and ``title``.
+
+    Raises:
+        InputError: for a wanted class without videos, or fewer than 3
+            videos left.
+    """
+    labels = [int(lab) for lab in labels]
+    classes = [
+        c or (str(lab) if lab >= 0 else '') for c, lab in zip(classes, labels)
+    ]
+    first = {}
+    for c, lab in zip(classes, labels):
+        first.setdefault(c, (lab if lab >= 0 else float('inf'), len(first)))
+    order = sorted(first, key=first.get)
+    if wanted is not None:
+        missing = [w for w in wanted if w not in order]
+        if missing:
+            raise InputError(f'{where}: no videos of class(es) {missing}')
+        keep = set(wanted)
+    elif max_classes:
+        keep = set(order[:max_classes])
+    else:
+        keep = set(order)
+    idx = np.array([i for i, c in enumerate(classes) if c in keep])
+    classes = [classes[i] for i in idx]
+    sub = stratified_subsample(classes, max_points, seed)
+    idx, classes = idx[sub], [classes[i] for i in sub]
+    if len(idx) < 3:
+        raise InputError(f'{where}: {len(idx)} videos, t-SNE needs 3')
+    points = tsne(
+        np.asarray(embeddings)[idx],
+        perplexity=perplexity,
+        n_iter=n_iter,
+        seed=seed)
+    return dict(points=points, classes=classes, title=title)
 
 
 def plot_tsne(panels: Sequence[dict],

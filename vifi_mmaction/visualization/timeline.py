@@ -5,20 +5,13 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from ..structures.timeline import owned_spans, segments
+from ..structures.timeline import format_clock, owned_spans, segments
 from .figures import class_colours, figure, save, shorten
 
 __all__ = ['plot_timeline']
 
 _NONE_COLOUR = (0.85, 0.85, 0.85, 1.0)
 _OTHER_COLOUR = (0.7, 0.7, 0.7, 0.6)
-
-
-def _clock(seconds: float, _pos=None) -> str:
-    seconds = max(0.0, float(seconds))
-    h, rem = divmod(int(round(seconds)), 3600)
-    m, s = divmod(rem, 60)
-    return f'{h}:{m:02d}:{s:02d}' if h else f'{m}:{s:02d}'
 
 
 def plot_timeline(timeline: dict,
@@ -109,7 +102,8 @@ def plot_timeline(timeline: dict,
     bands.set_xlim(0, duration)
     bands.set_ylabel('probability')
     bands.set_xlabel('time (m:ss)')
-    bands.xaxis.set_major_formatter(FuncFormatter(_clock))
+    bands.xaxis.set_major_formatter(
+        FuncFormatter(lambda seconds, _pos: format_clock(seconds)))
     handles, texts = bands.get_legend_handles_labels()
     if any(seg['label'] is None for seg in segments(timeline)):
         handles.append(Patch(facecolor=_NONE_COLOUR, hatch='//'))
@@ -124,6 +118,6 @@ def plot_timeline(timeline: dict,
     fig.suptitle(f'{osp.basename(timeline["video"])}: {len(times)} windows of '
                  f'{timeline["window"]} every {timeline["stride"]}'
                  f'{f", smoothed over {smooth}" if smooth > 1 else ""} '
-                 f'({_clock(duration)}, {len(names)} labels)')
+                 f'({format_clock(duration)}, {len(names)} labels)')
     save(fig, out)
     return fig

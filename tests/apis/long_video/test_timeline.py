@@ -12,7 +12,10 @@ from vifi_testing import load_tool
 
 from vifi_mmaction.apis import (ViFiZeroShotInferencer, WindowError,
                                 plan_windows, video_timeline)
-from vifi_mmaction.structures.timeline import segments, smooth_scores
+from vifi_mmaction.apis.long_video import (format_timeline, timeline_stems,
+                                           video_timelines)
+from vifi_mmaction.structures.timeline import (format_clock, segments,
+                                               smooth_scores)
 
 infer = load_tool('infer')
 
@@ -115,6 +118,72 @@ def test_change_halfway_lands_in_the_right_window(inferencer, halves,
     tl = video_timeline(inferencer, halves, 2, 2, threshold=1.0)
     assert (tl['window_labels'] == -1).all()
     assert [s['label'] for s in segments(tl)] == [None]
+
+
+@pytest.mark.parametrize(
+    'seconds, decimals, text',
+    [
+        (0, 0, '0:00'),
+        (65.4, 0, '1:05'),
+        (3599.6, 0, '1:00:00'),  # rounded as a whole, then split
+        (3723, 0, '1:02:03'),
+        (-3, 0, '0:00'),
+        (2.5, 1, '0:02.5'),
+        (61.25, 1, '1:01.2'),  # half to even, as str formatting does
+        (59.96, 1, '1:00.0'),  # never 0:60.0
+        (3725.25, 2, '1:02:05.25'),
+    ])
+def test_format_clock(seconds, decimals, text):
+    assert format_clock(seconds, decimals) == text
+
+
+def test_timeline_stems_number_repeated_names():
+    assert timeline_stems(
+        ['a/clip.mp4', 'b/clip.avi', 'c/other.mp4',
+         'd/clip.mp4']) == ['clip', 'clip-2', 'other', 'clip-3']
+
+
+def test_video_timelines_goes_on_past_a_bad_video(zs, inferencer, halves,
+                                                  tmp_path):
+    inferencer.set_labels(['archery', 'juggling balls'])
+    out = str(tmp_path)
+    results = list(
+        video_timelines(
+            inferencer, [zs.bad, halves, halves],
+            4,
+            out_dir=out,
+            topk=1,
+            batch_size=2))
+    assert [r['video'] for r in results] == [zs.bad, halves, halves]
+    bad, first, second = results
+    assert bad['timeline'] is None and bad['files'] == []
+    assert 'broken.mp4' in bad['error']
+    assert first['error'] is None and second['error'] is None
+    assert second['files'] == [
+        osp.join(out, f'halves-2.timeline.{ext}')
+        for ext in ('json', 'csv', 'png')
+    ]
+    for path in first['files'] + second['files']:
+        assert osp.getsize(path) > 0
+    with open(first['files'][1], newline='') as f:
+        assert next(csv.reader(f)) == [
+            'start', 'end', 'label', 'score', 'top1', 'top1_score'
+        ]
+    tl = first['timeline']
+    np.testing.assert_allclose(
+        tl['scores'],
+        video_timeline(inferencer, halves, 4)['scores'],
+        atol=1e-6)
+
+    lines = format_timeline(tl).splitlines()
+    assert lines[0] == f'{halves}: 2 windows of 4 s every 4 s'
+    segs = segments(tl)
+    assert len(lines) == 1 + len(segs)
+    assert lines[-1].startswith(f'  {format_clock(segs[-1]["start"], 1)}-'
+                                f'0:08.0  {segs[-1]["score"]:.4f}  ')
+    # nothing written without out_dir
+    (only, ) = video_timelines(inferencer, [halves], 4)
+    assert only['files'] == []
 
 
 def _args(zs, *extra):

@@ -3,6 +3,7 @@
 one-line errors."""
 import json
 import os.path as osp
+import shutil
 
 import cv2
 import numpy as np
@@ -12,6 +13,8 @@ from vifi_testing.media import BLUE, indexed_colour_library, write_colours
 
 from vifi_mmaction.apis import (VideoIndex, ViFiZeroShotInferencer,
                                 load_features, load_moments, top_k)
+from vifi_mmaction.apis.retrieval import (FeatureStoreError, extract_moments,
+                                          save_hits, sheet_path, video_query)
 
 extract = load_tool('extract_features')
 search = load_tool('search_videos')
@@ -151,3 +154,62 @@ def test_missing_features_is_one_line(tmp_path, capsys):
     rc = search.main([str(tmp_path), '--query', 'dog', '--moments'])
     err = capsys.readouterr().err.strip()
     assert rc == 2 and err.count('\n') == 0
+
+
+def _no_model():
+    raise AssertionError('an indexed video needs no model')
+
+
+def test_video_query_embeds_only_videos_outside_the_index(zs, library):
+    videos = VideoIndex(library['feats'])
+    row = videos.find('red.mp4')
+    # moments are searched, the example is still found among the videos
+    moments = VideoIndex(library['feats'], moments=True)
+    query, skip = video_query(moments, 'red.mp4', _no_model)
+    assert skip == videos.videos[row]
+    np.testing.assert_array_equal(query, videos.embeddings[row][None])
+
+    built = []
+
+    def model():
+        built.append(1)
+        return ViFiZeroShotInferencer(
+            zs.config, zs.checkpoint, device='cpu', require_labels=False)
+
+    query, skip = video_query(videos, library['blue'], model)
+    assert built == [1] and skip is None
+    assert query.shape == (1, videos.embeddings.shape[1])
+    np.testing.assert_allclose(np.linalg.norm(query), 1, atol=1e-5)
+    with pytest.raises(FileNotFoundError, match='missing.mp4: no such video'):
+        video_query(videos, 'missing.mp4', _no_model)
+
+
+def test_save_hits_and_sheet_paths(library, tmp_path):
+    index = VideoIndex(library['feats'])
+    results = index.search(index.embeddings[:2], k=2)
+    out = str(tmp_path / 'hits.json')
+    save_hits(out, 'like', ['a.mp4', 'b.mp4'], results)
+    with open(out, encoding='utf-8') as f:
+        saved = json.load(f)
+    assert saved == [
+        dict(kind='like', text=name, hits=hits)
+        for name, hits in zip(['a.mp4', 'b.mp4'], results)
+    ]
+    assert [h['rank'] for h in saved[0]['hits']] == [1, 2]
+    assert [sheet_path('out/hits.png', i) for i in range(3)
+            ] == ['out/hits.png', 'out/hits-2.png', 'out/hits-3.png']
+    assert sheet_path('sheet', 1) == 'sheet-2.png'
+
+
+def test_moments_overwrite_replaces_another_window(zs, library, tmp_path):
+    feats = str(tmp_path / 'feats')
+    shutil.copytree(library['feats'], feats)
+    inferencer = ViFiZeroShotInferencer(
+        zs.config, zs.checkpoint, device='cpu', require_labels=False)
+    with pytest.raises(FeatureStoreError, match='every 1 s'):
+        extract_moments(inferencer, feats, 4, show_progress=False)
+    summary = extract_moments(
+        inferencer, feats, 4, show_progress=False, overwrite=True)
+    # 4 s windows: one per 4 s video, two for the 8 s one
+    assert summary['moments'] == 4 and summary['written'] == 3
+    assert len(load_moments(feats)['videos']) == 4

@@ -6,27 +6,36 @@ the head's cache, so they are computed once for the whole video (and for
 every later video with the same labels). :func:`smooth_scores`,
 :func:`label_windows` and :func:`segments` turn the per-window
 probabilities into a timeline, :func:`save_timeline` writes it as JSON and
-CSV.
+CSV. :func:`video_timelines` does all of it for a list of videos (what
+``tools/infer.py --window`` runs), :func:`format_timeline` is its text.
 """
 import csv
 import json
+import os.path as osp
 import sys
-from typing import List, Optional, Sequence
+from typing import Iterator, List, Optional, Sequence
 
 import numpy as np
 import torch
 from mmengine.utils import ProgressBar
 
 from ...errors import InputError
-from ...structures.timeline import label_windows, segments, smooth_scores
+from ...structures.timeline import (format_clock, label_windows, segments,
+                                    smooth_scores)
 from ...utils.outputs import staged_files
-from .spans import describe_span, parse_span
+from ...video import VideoReadError
+from ...visualization import plot_timeline
+from .spans import WindowError, describe_span, parse_span
 from .window_clips import VideoWindows
 
 __all__ = [
     'video_timeline', 'smooth_scores', 'label_windows', 'segments',
-    'save_timeline'
+    'save_timeline', 'TIMELINE_FILES', 'timeline_stems', 'format_timeline',
+    'video_timelines'
 ]
+
+#: What :func:`video_timelines` writes per video: ``<stem>.timeline.<ext>``.
+TIMELINE_FILES = ('json', 'csv', 'png')
 
 
 @torch.no_grad()
@@ -184,3 +193,73 @@ def save_timeline(timeline: dict,
                     for name, s in r['top']:
                         line += [name, f'{s:.6f}']
                     writer.writerow(line)
+
+
+def timeline_stems(videos: Sequence[str]) -> List[str]:
+    """Output stems, one per video: its file name without the extension,
+    numbered from the second time a name repeats (``clip``, ``clip-2``)."""
+    stems, seen = [], {}
+    for video in videos:
+        stem = osp.splitext(osp.basename(video))[0]
+        seen[stem] = seen.get(stem, 0) + 1
+        stems.append(stem if seen[stem] == 1 else f'{stem}-{seen[stem]}')
+    return stems
+
+
+def format_timeline(timeline: dict) -> str:
+    """A timeline as text: a header line, then one line per segment,
+    ``  m:ss.s-m:ss.s  score  label`` (times by :func:`format_clock`)."""
+    lines = [
+        f'{timeline["video"]}: {len(timeline["times"])} windows of '
+        f'{timeline["window"]} every {timeline["stride"]}'
+    ]
+    for seg in segments(timeline):
+        name = seg['label'] if seg['label'] is not None else \
+            '(none of these)'
+        lines.append(f'  {format_clock(seg["start"], 1)}-'
+                     f'{format_clock(seg["end"], 1)}  '
+                     f'{seg["score"]:.4f}  {name}')
+    return '\n'.join(lines)
+
+
+def video_timelines(inferencer,
+                    videos: Sequence[str],
+                    window,
+                    stride=None,
+                    out_dir: Optional[str] = None,
+                    topk: int = 5,
+                    **kwargs) -> Iterator[dict]:
+    """The timeline of every video, one at a time; a video that cannot be
+    read, or is shorter than the window, is reported and the others go on.
+
+    Args:
+        inferencer (ViFiZeroShotInferencer): with a label set.
+        videos: video files.
+        window, stride: as :func:`video_timeline` takes them.
+        out_dir: if given, each timeline is written there as
+            ``<stem>.timeline.json``, ``.csv`` (:func:`save_timeline`) and
+            ``.png`` (:func:`plot_timeline`), stems by
+            :func:`timeline_stems`.
+        topk: labels per window in the CSV.
+        **kwargs: ``batch_size``, ``smooth``, ``threshold``,
+            ``show_progress`` (see :func:`video_timeline`).
+
+    Yields:
+        dict: ``video``, ``timeline`` (None if it failed), ``error`` (None,
+        or the message of its :class:`VideoReadError` / :class:`WindowError`)
+        and ``files`` (paths written, empty without ``out_dir``).
+    """
+    for video, stem in zip(videos, timeline_stems(videos)):
+        try:
+            timeline = video_timeline(inferencer, video, window, stride,
+                                      **kwargs)
+        except (VideoReadError, WindowError) as e:
+            yield dict(video=video, timeline=None, error=str(e), files=[])
+            continue
+        files = []
+        if out_dir:
+            base = osp.join(out_dir, f'{stem}.timeline')
+            files = [f'{base}.{ext}' for ext in TIMELINE_FILES]
+            save_timeline(timeline, files[0], files[1], topk)
+            plot_timeline(timeline, files[2])
+        yield dict(video=video, timeline=timeline, error=None, files=files)

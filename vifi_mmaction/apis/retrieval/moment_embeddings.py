@@ -16,6 +16,7 @@ import csv
 import json
 import os
 import os.path as osp
+import shutil
 import sys
 from typing import List, Tuple
 
@@ -76,7 +77,8 @@ def extract_moments(inferencer,
                     window,
                     stride=None,
                     batch_size: int = 8,
-                    show_progress: bool = True) -> dict:
+                    show_progress: bool = True,
+                    overwrite: bool = False) -> dict:
     """Embed the windows of every video extracted in ``out_dir``.
 
     Videos whose ``moments/<row>.npz`` exists are skipped (resume); at the
@@ -88,6 +90,7 @@ def extract_moments(inferencer,
         window, stride: as :func:`video_timeline` takes them.
         batch_size: windows per forward pass.
         show_progress: progress bar over videos on stderr.
+        overwrite: discard the moments already in ``out_dir`` first.
 
     Returns:
         dict: ``videos`` (with moments), ``written`` (this run),
@@ -106,6 +109,8 @@ def extract_moments(inferencer,
         # old ones stale
         spans['items_sha1'] = json.load(f)['items_sha1']
     folder = osp.join(out_dir, 'moments')
+    if overwrite and osp.isdir(folder):
+        shutil.rmtree(folder)
     os.makedirs(folder, exist_ok=True)
     meta_path = osp.join(folder, 'meta.json')
     if osp.isfile(meta_path):

@@ -6,18 +6,24 @@ L2-normalised, so cosine similarity is an inner product. :func:`top_k`
 reads the matrix in chunks of rows (a memory map: only the chunk in flight
 is paged in), multiplies each by the queries and keeps a running top-k, so
 memory is ``chunk x E`` whatever the number of videos.
+:func:`video_query` turns a video into a query, :func:`save_hits` and
+:func:`sheet_path` name and write what a search found.
 """
 import csv
 import json
 import os.path as osp
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ...errors import InputError
+from ...utils.outputs import staged_files
 from .moment_embeddings import load_moments
 
-__all__ = ['top_k', 'VideoIndex', 'text_queries']
+__all__ = [
+    'top_k', 'VideoIndex', 'text_queries', 'video_query', 'save_hits',
+    'sheet_path'
+]
 
 
 def top_k(matrix: np.ndarray,
@@ -217,3 +223,70 @@ class VideoIndex:
                 hits.append(hit)
             results.append(hits)
         return results
+
+
+def video_query(index: VideoIndex, video: str,
+                model: Callable) -> Tuple[np.ndarray, Optional[str]]:
+    """The query embedding of a video, for "videos like this one".
+
+    A video of the index (its path, or a unique file name) is its stored
+    embedding, with no model; any other file is embedded by ``model()``.
+
+    Args:
+        index: what is searched (with moments, the video is still looked up
+            among the extraction's whole videos).
+        video: the example video.
+        model: called without arguments only when the video must be
+            embedded; returns the inferencer the features were made with
+            (e.g. ``lambda: feature_model(feat_dir)``).
+
+    Returns:
+        tuple: the query ``[1, E]`` and the video as the index stores it
+        (to leave out of its own hits), or None for a video not indexed.
+
+    Raises:
+        FileNotFoundError: if the video is neither indexed nor a file.
+        InputError: if it cannot be read.
+    """
+    videos = VideoIndex(index.feat_dir) if index.moments else index
+    row = videos.find(video)
+    if row is not None:
+        return videos.embeddings[row][None], videos.videos[row]
+    if not osp.isfile(video):
+        raise FileNotFoundError(f'--like {video}: no such video (and not in '
+                                f'{index.feat_dir})')
+    (raw, ), = model().iter_batches([video])
+    if raw['error'] is not None:
+        raise InputError(f'--like: {raw["error"]}')
+    return raw['embedding'].numpy()[None], None
+
+
+def save_hits(path: str, kind: str, names: Sequence[str],
+              results: Sequence[Sequence[dict]]) -> None:
+    """Write the hits of every query as JSON, atomically.
+
+    Args:
+        path: the ``.json`` file.
+        kind: ``'query'`` (text) or ``'like'`` (a video).
+        names: per query, its text or video.
+        results: per query, :meth:`VideoIndex.search`'s hits.
+
+    The file is a list of ``dict(kind, text, hits)``, one per query.
+    """
+    with staged_files([path]) as tmp, \
+            open(tmp[path], 'w', encoding='utf-8') as f:
+        json.dump([
+            dict(kind=kind, text=name, hits=hits)
+            for name, hits in zip(names, results)
+        ],
+                  f,
+                  indent=1)
+
+
+def sheet_path(base: str, i: int) -> str:
+    """The contact sheet of query ``i`` (from 0): ``base`` for the first,
+    then ``NAME-2.png``, ``NAME-3.png``, ..."""
+    if i == 0:
+        return base
+    stem, ext = osp.splitext(base)
+    return f'{stem}-{i + 1}{ext or ".png"}'

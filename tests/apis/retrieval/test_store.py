@@ -9,6 +9,7 @@ import pytest
 
 from vifi_mmaction.apis.retrieval.store import (FeatureStore,
                                                 FeatureStoreError,
+                                                check_same_model,
                                                 extracted_rows, load_features,
                                                 read_extraction)
 from vifi_mmaction.errors import USER_ERRORS
@@ -138,3 +139,49 @@ def test_missing_files_say_how_to_make_them(tmp_path):
     os.remove(osp.join(out, 'written.npy'))
     with pytest.raises(FileNotFoundError, match='written.npy not found'):
         read_extraction(out)
+
+
+def _meta_of(config, checkpoint):
+    """What tools/extract_features.py records of its model."""
+    stat = os.stat(checkpoint) if checkpoint else None
+    return dict(
+        num_items=1,
+        settings=dict(
+            config=config,
+            checkpoint=[checkpoint, stat.st_size,
+                        int(stat.st_mtime)] if checkpoint else None))
+
+
+def test_queries_are_embedded_by_the_extractions_model_only(tmp_path):
+    config, other_config = tmp_path / 'a.py', tmp_path / 'b.py'
+    config.write_text('model = 1\n')
+    other_config.write_text('model = 2\n')
+    ckpt, other = tmp_path / 'a.pth', tmp_path / 'b.pth'
+    ckpt.write_bytes(b'weights A' * 100)
+    other.write_bytes(b'weights B' * 100)  # same size, another model
+    os.utime(other, (1, 1))
+    meta = _meta_of(str(config), str(ckpt))
+    check_same_model(meta, str(config), str(ckpt), 'feats')
+    copy = tmp_path / 'copy.pth'
+    copy.write_bytes(ckpt.read_bytes())
+    check_same_model(meta, str(other_config), str(copy), 'feats')
+    with pytest.raises(FeatureStoreError) as e:
+        check_same_model(meta, str(config), None, 'feats')
+    assert str(e.value).startswith(
+        f'feats was extracted with checkpoint {ckpt}, not the CLIP weights '
+        f'of config {config}; embeddings of two models cannot be compared')
+    with pytest.raises(FeatureStoreError, match=r'bytes\), not .*b.pth'):
+        check_same_model(meta, str(config), str(other), 'feats')
+    ckpt.write_bytes(b'retrained' * 100)  # the same file, changed since
+    os.utime(ckpt, (2, 2))
+    with pytest.raises(FeatureStoreError, match='or changed since'):
+        check_same_model(meta, str(config), str(ckpt), 'feats')
+    with pytest.raises(FileNotFoundError, match='none.pth'):
+        check_same_model(meta, str(config), str(tmp_path / 'none.pth'), 'f')
+    # extracted with the config's CLIP weights
+    clip_meta = _meta_of(str(config), None)
+    check_same_model(clip_meta, str(config), None, 'feats')
+    with pytest.raises(FeatureStoreError, match='not checkpoint'):
+        check_same_model(clip_meta, str(config), str(ckpt), 'feats')
+    with pytest.raises(FeatureStoreError, match='not those of config'):
+        check_same_model(clip_meta, str(other_config), None, 'feats')

@@ -32,7 +32,7 @@ from ...utils.outputs import check_output_dir
 __all__ = [
     'FeatureStore', 'load_features', 'FeatureStoreError', 'check_feature_dir',
     'feature_files', 'read_meta', 'read_npy', 'read_csv_rows',
-    'read_extraction', 'extracted_rows'
+    'read_extraction', 'extracted_rows', 'check_same_model'
 ]
 
 META_VERSION = 1
@@ -380,6 +380,77 @@ def extracted_rows(feat_dir: str) -> Tuple[List[Tuple[int, str]], int]:
     done = [(int(r['row']), r['video']) for r in ext['index']
             if ext['written'][int(r['row'])]]
     return done, int(ext['embeddings'].shape[1])
+
+
+def _same_content(a: str, b: str) -> bool:
+    if os.stat(a).st_size != os.stat(b).st_size:
+        return False
+    with open(a, 'rb') as fa, open(b, 'rb') as fb:
+        while True:
+            chunk = fa.read(1 << 20)
+            if chunk != fb.read(1 << 20):
+                return False
+            if not chunk:
+                return True
+
+
+def _same_checkpoint(recorded: Sequence, given: str) -> bool:
+    """Whether ``given`` is the checkpoint ``meta.json`` recorded as
+    ``[path, size, mtime]``: that file unchanged, a byte-identical file, or
+    (the recorded one gone) a copy of the same size and modification time.
+    """
+    path, size, mtime = recorded
+    if not osp.isfile(given):
+        raise FileNotFoundError(f'checkpoint not found: {given}')
+    stat = os.stat(given)
+    if (stat.st_size, int(stat.st_mtime)) == (size, mtime):
+        return True
+    if not osp.isfile(path) or osp.samefile(path, given):
+        return False  # gone, or the same file changed since
+    return _same_content(path, given)
+
+
+def check_same_model(meta: dict, config: str, checkpoint: Optional[str],
+                     feat_dir: str) -> None:
+    """Refuse to embed queries with another model than the extraction's.
+
+    Embeddings of two models live in different spaces: cosine scores
+    between them rank nothing. ``meta.json`` records the config and the
+    checkpoint (``[path, size, mtime]``, or None for the config's CLIP
+    weights) the features were computed with.
+
+    Args:
+        meta: the extraction's ``meta.json`` (:func:`read_meta`).
+        config: the config the queries will be embedded with.
+        checkpoint: its checkpoint, or None (the config's CLIP weights).
+        feat_dir: the extraction, named in the error.
+
+    Raises:
+        FeatureStoreError: one line naming both models.
+    """
+    settings = meta.get('settings') or {}
+    recorded = settings.get('checkpoint')
+    used = (f'checkpoint {recorded[0]}' if recorded else
+            f'the CLIP weights of config {settings.get("config")}')
+    made = f'{feat_dir} was extracted with {used}'
+    again = ('embeddings of two models cannot be compared; search with the '
+             'extraction\'s model or extract again with this one')
+    if recorded and checkpoint is None:
+        raise FeatureStoreError(f'{made}, not the CLIP weights of config '
+                                f'{config}; {again}')
+    if checkpoint is not None and not recorded:
+        raise FeatureStoreError(f'{made}, not checkpoint {checkpoint}; '
+                                f'{again}')
+    if recorded and not _same_checkpoint(recorded, checkpoint):
+        raise FeatureStoreError(f'{made} ({recorded[1]} bytes), not '
+                                f'{checkpoint} (another file, or changed '
+                                f'since); {again}')
+    old_config = settings.get('config')
+    if not recorded and old_config and osp.isfile(old_config) and \
+            not _same_content(old_config, config):
+        # no checkpoint: the config names the weights
+        raise FeatureStoreError(f'{made}, not those of config {config}; '
+                                f'{again}')
 
 
 def feature_files(out_dir: str) -> Tuple[str, str]:

@@ -5,12 +5,15 @@ import pickle
 import pytest
 import torch
 
+import vifi_mmaction.checkpoint_loader as loader
 import vifi_mmaction.engine.checkpoint_hook as engine_checkpoint
-from vifi_mmaction.checkpoint_loader import (
-    CheckpointError, NonFiniteOutputError, UnreadableCheckpointError,
-    UntrustedCheckpointError, check_finite_outputs, check_state_fits,
-    is_clip_state, is_torchscript, load_state_strict, load_weights_only,
-    overflowing_scale_keys, state_dict_of, strip_module_prefix)
+from vifi_mmaction.checkpoint_loader import (CheckpointError,
+                                             UnreadableCheckpointError,
+                                             UntrustedCheckpointError,
+                                             check_state_fits, is_clip_state,
+                                             is_torchscript, load_state_strict,
+                                             load_weights_only, state_dict_of,
+                                             strip_module_prefix)
 
 
 class _Call:
@@ -124,7 +127,7 @@ def test_a_logit_scale_whose_exp_overflows_is_refused_at_load():
         state = dict(own, **{'cls_head.logit_scale': torch.tensor(fine)})
         assert check_state_fits(own, state, 'ok.pth').missing == []
     huge = dict(own, **{'cls_head.logit_scale': torch.tensor(1e4)})
-    assert overflowing_scale_keys(huge) == ['cls_head.logit_scale']
+    assert loader.overflowing_scale_keys(huge) == ['cls_head.logit_scale']
     for partial in (False, True):
         with pytest.raises(
                 CheckpointError,
@@ -136,9 +139,10 @@ def test_a_logit_scale_whose_exp_overflows_is_refused_at_load():
 def test_nonfinite_outputs_name_the_weights_and_the_culprit_key():
     model = torch.nn.Module()
     model.logit_scale = torch.nn.Parameter(torch.tensor(100.0))
-    check_finite_outputs({'probs': torch.ones(2, 3) / 3}, model, 'w.pth')
-    with pytest.raises(NonFiniteOutputError) as e:
-        check_finite_outputs(
+    loader.check_finite_outputs({'probs': torch.ones(2, 3) / 3}, model,
+                                'w.pth')
+    with pytest.raises(loader.NonFiniteOutputError) as e:
+        loader.check_finite_outputs(
             {
                 'probs': torch.full((1, 3), float('nan')),
                 'embedding': torch.zeros(1, 4)

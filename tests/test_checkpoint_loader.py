@@ -5,6 +5,7 @@ import pickle
 import pytest
 import torch
 
+import vifi_mmaction.checkpoint_loader as loader
 import vifi_mmaction.engine.checkpoint_hook as engine_checkpoint
 from vifi_mmaction.checkpoint_loader import (CheckpointError,
                                              UnreadableCheckpointError,
@@ -118,3 +119,34 @@ def test_clip_files_are_told_from_recognizer_checkpoints(tmp_path):
     assert is_torchscript(jit)
     assert not is_torchscript(pickled)
     assert not is_torchscript(str(tmp_path / 'text.pt'))
+
+
+def test_a_logit_scale_whose_exp_overflows_is_refused_at_load():
+    own = {'cls_head.logit_scale': torch.tensor(4.6), 'w': torch.zeros(2)}
+    for fine in (4.6, 88.0):  # exp(88) is still finite in float32
+        state = dict(own, **{'cls_head.logit_scale': torch.tensor(fine)})
+        assert check_state_fits(own, state, 'ok.pth').missing == []
+    huge = dict(own, **{'cls_head.logit_scale': torch.tensor(1e4)})
+    assert loader.overflowing_scale_keys(huge) == ['cls_head.logit_scale']
+    for partial in (False, True):
+        with pytest.raises(
+                CheckpointError,
+                match=r'^big.pth: cls_head.logit_scale is too '
+                r'large \(its exp overflows float32'):
+            check_state_fits(own, huge, 'big.pth', allow_partial=partial)
+
+
+def test_nonfinite_outputs_name_the_weights_and_the_culprit_key():
+    model = torch.nn.Module()
+    model.logit_scale = torch.nn.Parameter(torch.tensor(100.0))
+    loader.check_finite_outputs({'probs': torch.ones(2, 3) / 3}, model,
+                                'w.pth')
+    with pytest.raises(loader.NonFiniteOutputError) as e:
+        loader.check_finite_outputs(
+            {
+                'probs': torch.full((1, 3), float('nan')),
+                'embedding': torch.zeros(1, 4)
+            }, model, 'w.pth')
+    assert str(e.value) == (
+        'w.pth: the model computes NaN/Inf probs (weights logit_scale (exp '
+        'overflows float32)); refusing to report them')

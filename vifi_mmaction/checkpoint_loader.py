@@ -11,6 +11,7 @@ as one line naming the file, without torch's advice to retry with
 
 :func:`check_state_fits` is the one rule for "this state dict is this
 model's": no missing, unexpected or mis-shaped keys and no NaN/Inf weights,
+and no log-scale whose ``exp`` overflows (:func:`overflowing_scale_keys`),
 unless the caller explicitly allows a partial load (fine-tuning from another
 head), in which case it says what was skipped.
 
@@ -34,9 +35,10 @@ from .errors import InputError, ViFiUserError
 __all__ = [
     'CheckpointError', 'UnreadableCheckpointError', 'UntrustedCheckpointError',
     'load_weights_only', 'load_from_local_weights_only', 'strip_module_prefix',
-    'state_dict_of', 'nonfinite_keys', 'check_state_fits', 'load_state_strict',
-    'LoadReport', 'read_model_state', 'is_torchscript', 'is_clip_state',
-    'load_model_weights'
+    'state_dict_of', 'nonfinite_keys', 'overflowing_scale_keys',
+    'NonFiniteOutputError', 'check_finite_outputs', 'check_state_fits',
+    'load_state_strict', 'LoadReport', 'read_model_state', 'is_torchscript',
+    'is_clip_state', 'load_model_weights'
 ]
 
 
@@ -191,6 +193,59 @@ def nonfinite_keys(state: Mapping[str, object]) -> List[str]:
     ]
 
 
+#: Parameters the model uses through ``exp``: CLIP's temperature
+#: (``cls_head.logit_scale``). Trained CLIP clamps it at ``ln(100)``.
+EXP_SCALE_KEYS = ('logit_scale', )
+
+
+def overflowing_scale_keys(state: Mapping[str, object]) -> List[str]:
+    """Keys of finite log-scale tensors (:data:`EXP_SCALE_KEYS`, as the
+    last part of the key) whose ``exp`` is not finite in float32 (values
+    of 89 and above): the head would compute NaN probabilities from them."""
+    return [
+        k for k, v in state.items()
+        if str(k).rsplit('.', 1)[-1] in EXP_SCALE_KEYS and torch.is_tensor(v)
+        and v.is_floating_point() and bool(torch.isfinite(v).all())
+        and not bool(torch.isfinite(v.detach().float().exp()).all())
+    ]
+
+
+class NonFiniteOutputError(CheckpointError):
+    """A model computed NaN/Inf from its weights; the message names the
+    weights file and, when found, the keys responsible."""
+
+
+def check_finite_outputs(outputs: Mapping[str, torch.Tensor],
+                         model: torch.nn.Module, source: str) -> None:
+    """Refuse NaN/Inf in a model's outputs before they become results.
+
+    Args:
+        outputs: name -> tensor (e.g. ``probs`` ``[N, K]``).
+        model: the model that computed them (searched for the culprit
+            weights).
+        source: the weights file (or config) to name.
+
+    Raises:
+        NonFiniteOutputError: one line naming ``source``, the non-finite
+            outputs and the non-finite or overflowing weight keys.
+    """
+    bad = [
+        name for name, t in outputs.items() if torch.is_tensor(t)
+        and t.is_floating_point() and not bool(torch.isfinite(t).all())
+    ]
+    if not bad:
+        return
+    state = model.state_dict()
+    culprits = nonfinite_keys(state) + [
+        f'{k} (exp overflows float32)' for k in overflowing_scale_keys(state)
+    ]
+    why = (f'weights {_listed(culprits)}'
+           if culprits else 'finite weights too large to compute with')
+    raise NonFiniteOutputError(
+        f'{source}: the model computes NaN/Inf {", ".join(bad)} ({why}); '
+        f'refusing to report them')
+
+
 def _listed(keys: Sequence[str]) -> str:
     more = len(keys) - MAX_LISTED
     return ', '.join(
@@ -253,6 +308,11 @@ def check_state_fits(own: Mapping[str, torch.Tensor],
         raise CheckpointError(
             f'{source}: {len(bad)} weight tensors hold NaN/Inf '
             f'({_listed(bad)}); refusing to compute with them')
+    huge = overflowing_scale_keys({k: v for k, v in state.items() if k in own})
+    if huge:
+        raise CheckpointError(
+            f'{source}: {_listed(huge)} is too large (its exp overflows '
+            f'float32: NaN probabilities); CLIP keeps it at most ln(100)')
     report = LoadReport(
         missing=[k for k in own if k not in state and k not in optional],
         unexpected=[k for k in state if k not in own],

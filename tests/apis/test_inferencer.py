@@ -1,5 +1,7 @@
 """ViFiZeroShotInferencer: probabilities, embeddings, the text cache,
 failures per video, and the weights it accepts."""
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +11,8 @@ from mmengine.dataset import Compose
 from vifi_testing import QUICKSTART_FRAMES as NUM_FRAMES
 
 from vifi_mmaction.apis import ViFiZeroShotInferencer, adapt_test_pipeline
+from vifi_mmaction.checkpoint_loader import (CheckpointError,
+                                             NonFiniteOutputError)
 
 
 @pytest.fixture(scope='module')
@@ -176,3 +180,32 @@ def test_adapt_test_pipeline_swaps_decoders_and_crops():
     assert pipe[0]['type'] == 'DecordInit'  # input untouched
     with pytest.raises(ValueError, match='CLIPSxCROPS'):
         adapt_test_pipeline(pipe, views='four')
+
+
+def test_a_checkpoint_whose_logit_scale_overflows_is_refused(zs, tmp_path):
+    state = {k: v.clone() for k, v in zs.model.state_dict().items()}
+    state['cls_head.logit_scale'] = torch.tensor(1e4)
+    big = str(tmp_path / 'big_scale.pth')
+    torch.save({'state_dict': state, 'meta': {}}, big)
+    with pytest.raises(
+            CheckpointError,
+            match=r'big_scale.pth: '
+            r'cls_head.logit_scale is too large'):
+        ViFiZeroShotInferencer(zs.config, big, device='cpu', labels=zs.names)
+
+
+def test_nan_probabilities_stop_naming_the_weights(zs, tmp_path):
+    # plain CLIP weights skip the checkpoint fit: the outputs are checked
+    clip = torch.load(zs.clip_weights)
+    clip['logit_scale'] = torch.tensor(1e4)
+    weights = str(tmp_path / 'big_clip.pt')
+    torch.save(clip, weights)
+    inferencer = ViFiZeroShotInferencer(
+        zs.config, weights, device='cpu', labels=zs.names)
+    assert inferencer.weights_source == 'clip'
+    out = str(tmp_path / 'p.json')
+    with pytest.raises(NonFiniteOutputError) as e:
+        inferencer(zs.good, pred_out_file=out)
+    assert str(e.value).startswith(f'{weights}: the model computes NaN/Inf '
+                                   f'probs (weights cls_head.logit_scale')
+    assert not os.path.exists(out)

@@ -52,3 +52,24 @@ def test_bad_files_name_file_and_line(tmp_path):
     bad.write_text('id,name\n0,a\n1,b, c\n')
     with pytest.raises(ClassNamesError, match=r'bad.csv:3: .*quote'):
         parse_labels(labels_file=str(bad))
+
+
+def test_a_path_given_to_labels_says_to_use_labels_file(zs, tmp_path):
+    for text in (zs.labels_csv, 'data/labels.csv', 'a,names.TXT', zs.root):
+        with pytest.raises(ClassNamesError) as e:
+            parse_labels(text)
+        assert 'is a path, not a label; use --labels-file' in str(e.value)
+    assert parse_labels('labels,csv') == ['labels', 'csv']
+
+
+def test_one_label_is_refused_from_every_source(zs, tmp_path):
+    one = tmp_path / 'one.txt'
+    one.write_text('surfing\n')
+    for labels, labels_file, where in (('surfing', None, '--labels'),
+                                       (['surfing'], None, '--labels'),
+                                       (None, str(one), str(one))):
+        with pytest.raises(ClassNamesError) as e:
+            parse_labels(labels, labels_file)
+        assert str(e.value) == (
+            f"{where}: one label ('surfing') always scores 1.0; give two or "
+            f'more (e.g. the label and "something else")')

@@ -1,6 +1,7 @@
 """tools/export.py: the ONNX vision model reproduces the inferencer's
 probabilities on generated videos, the text model reproduces the class
 embeddings (also of a new label set), TorchScript likewise."""
+import copy
 import json
 import os
 import os.path as osp
@@ -12,7 +13,10 @@ import torch
 from mmengine.config import Config
 from vifi_testing import load_tool
 
-from vifi_mmaction.apis import ViFiZeroShotInferencer, run_onnx
+from vifi_mmaction.apis import (ViFiZeroShotInferencer, export_recognizer,
+                                run_onnx)
+from vifi_mmaction.checkpoint_loader import NonFiniteOutputError
+from vifi_mmaction.errors import InputError
 from vifi_mmaction.models.heads.text_contrastive_head import format_prompts
 from vifi_mmaction.models.text_encoder import tokenize_prompts
 
@@ -179,3 +183,33 @@ def test_prompted_text_head_exports_vision_only(zs, tmp_path, capsys):
         str(tmp_path / 'out' / 'vision.onnx'),
         {'pixels': _pixels(inferencer, zs.good)})
     np.testing.assert_allclose(got, probs, atol=TOL, rtol=0)
+
+
+@pytest.mark.parametrize('opset', [7, 13, 24])
+def test_an_opset_out_of_range_is_refused_before_any_work(zs, tmp_path, opset):
+    out = str(tmp_path / 'exports')
+    with pytest.raises(
+            InputError,
+            match=rf'^--opset {opset}: the export '
+            r'needs an ONNX opset from 14 \(attention\) to 23'):
+        export_recognizer(zs.model, out, (2, 32, 32), opset=opset)
+    assert not osp.exists(out)  # no empty folder left behind
+
+
+def test_nan_outputs_are_never_exported(zs, tmp_path):
+    model = copy.deepcopy(zs.model)
+    with torch.no_grad():
+        model.cls_head.logit_scale.fill_(1e4)
+    out = str(tmp_path / 'exports')
+    with pytest.raises(
+            NonFiniteOutputError,
+            match=r'^w.pth: the model '
+            r'computes NaN/Inf probs \(weights '
+            r'cls_head.logit_scale \(exp overflows'):
+        export_recognizer(
+            model, out, (2, 32, 32), formats=['torchscript'], source='w.pth')
+    assert not osp.exists(out)
+    os.makedirs(out)  # a folder the user made stays
+    with pytest.raises(NonFiniteOutputError):
+        export_recognizer(model, out, (2, 32, 32), formats=['torchscript'])
+    assert os.listdir(out) == []

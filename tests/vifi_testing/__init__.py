@@ -22,7 +22,7 @@ from .configs import (DEFAULT_CUSTOM_HOOKS, DEFERRED_PIPELINE, data_opts,
                       epochs_opts, make_cfg, write_cfg)
 from .media import (CLASS_NAMES, VIDEO_FRAMES, VIDEO_SIZE, annotation_lines,
                     make_bad_videos, make_synthetic_dataset, write_labels_csv,
-                    write_video)
+                    write_rotated_video, write_video)
 from .models import (TINY_ARCH, TINY_VIT, clip_state, deterministic_init_,
                      make_tiny_clip, rank_equivalence_atol, text_state,
                      tiny_recognizer_cfg, trained_weight_diffs)
@@ -37,11 +37,12 @@ __all__ = [
     'DEFAULT_CUSTOM_HOOKS', 'DEFERRED_PIPELINE', 'data_opts', 'epochs_opts',
     'make_cfg', 'write_cfg', 'CLASS_NAMES', 'VIDEO_FRAMES', 'VIDEO_SIZE',
     'annotation_lines', 'make_bad_videos', 'make_synthetic_dataset',
-    'write_labels_csv', 'write_video', 'TINY_ARCH', 'TINY_VIT', 'clip_state',
-    'deterministic_init_', 'make_tiny_clip', 'text_state',
-    'trained_weight_diffs', 'tiny_recognizer_cfg', 'rank_equivalence_atol',
-    'QUICKSTART_CONFIG', 'QUICKSTART_FRAMES', 'REPO_ROOT', 'TESTS_DIR',
-    'TINY_MODEL_CONFIG', 'CodeOnUnpickle', 'call_tool', 'make_env',
-    'child_env', 'collect_python', 'free_port', 'like_a_child', 'load_tool',
-    'run_inprocess', 'run_log', 'run_python', 'run_tool', 'start_python'
+    'write_labels_csv', 'write_video', 'write_rotated_video', 'TINY_ARCH',
+    'TINY_VIT', 'clip_state', 'deterministic_init_', 'make_tiny_clip',
+    'text_state', 'trained_weight_diffs', 'tiny_recognizer_cfg',
+    'rank_equivalence_atol', 'QUICKSTART_CONFIG', 'QUICKSTART_FRAMES',
+    'REPO_ROOT', 'TESTS_DIR', 'TINY_MODEL_CONFIG', 'CodeOnUnpickle',
+    'call_tool', 'make_env', 'child_env', 'collect_python', 'free_port',
+    'like_a_child', 'load_tool', 'run_inprocess', 'run_log', 'run_python',
+    'run_tool', 'start_python'
 ]

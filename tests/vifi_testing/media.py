@@ -28,6 +28,24 @@ def write_video(path: str,
     writer.release()
 
 
+def write_rotated_video(path: str, rotation, width=160, height=128, frames=4):
+    """Noise frames whose stream carries a display rotation (degrees
+    counter-clockwise, PyAV's ``set_display_rotation``; None: none)."""
+    import av  # PyAV: it writes the display matrix that phones write
+    rng = np.random.default_rng(0)
+    with av.open(path, 'w') as container:
+        stream = container.add_stream('mpeg4', rate=25)
+        stream.width, stream.height, stream.pix_fmt = width, height, 'yuv420p'
+        if rotation is not None:
+            stream.set_display_rotation(rotation)
+        for _ in range(frames):
+            img = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+            frame = av.VideoFrame.from_ndarray(img, format='rgb24')
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path
+
+
 def write_labels_csv(path: str, names=CLASS_NAMES) -> None:
     """An official-layout ``id,name`` file; names holding a comma or a
     quote are quoted as the csv module does."""

@@ -6,7 +6,7 @@ from .attention import (AttentionRecorder, attention_rollout, block_attention,
                         class_token_attention, video_attention_maps,
                         vision_blocks)
 from .export import (DEFAULT_OPSET, ONNX_REQUIREMENTS, ExportDependencyError,
-                     ViFiTextExport, ViFiVisionExport, clip_shape,
+                     ViFiTextExport, ViFiVisionExport, check_opset, clip_shape,
                      export_description, export_onnx, export_recognizer,
                      export_torchscript, require_module, run_onnx)
 from .inferencer import ViFiZeroShotInferencer
@@ -33,5 +33,5 @@ __all__ = [
     'ExportDependencyError', 'ViFiVisionExport', 'ViFiTextExport',
     'export_onnx', 'export_torchscript', 'require_module', 'run_onnx',
     'clip_shape', 'export_recognizer', 'export_description',
-    'ONNX_REQUIREMENTS', 'DEFAULT_OPSET'
+    'ONNX_REQUIREMENTS', 'DEFAULT_OPSET', 'check_opset'
 ]

@@ -30,7 +30,7 @@ from mmengine.utils import ProgressBar
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
-from ..checkpoint_loader import load_model_weights
+from ..checkpoint_loader import check_finite_outputs, load_model_weights
 from ..datasets.pipeline_config import find_test_pipeline
 from ..errors import InputError
 from ..models.heads.text_contrastive_head import ViFiTextHead
@@ -229,6 +229,10 @@ class ViFiZeroShotInferencer(BaseInferencer):
             ``embedding`` ``[N, E]`` (the L2-normalised mean of the
             normalised per-view embeddings) and, if asked,
             ``frame_embeddings`` ``[N, V, T, E]`` (normalised).
+
+        Raises:
+            NonFiniteOutputError: NaN/Inf in any output (naming the
+                weights).
         """
         data = self.model.data_preprocessor(inputs, False)
         emb = self.model.embed_videos(data['inputs'], frame_embeddings)
@@ -239,6 +243,8 @@ class ViFiZeroShotInferencer(BaseInferencer):
             out['probs'] = logits.softmax(dim=-1).view(n, v, -1).mean(dim=1)
         if frame_embeddings:
             out['frame_embeddings'] = emb['frames']
+        # NaN never becomes a probability (or invalid JSON) downstream
+        check_finite_outputs(out, self.model, self.weights or self.where)
         return out
 
     def iter_batches(self,

@@ -22,7 +22,8 @@ from ..video import VIDEO_EXTENSIONS, VideoReadError, list_videos
 
 __all__ = [
     'zero_shot_config', 'expand_inputs', 'parse_views', 'adapt_test_pipeline',
-    'parse_labels', 'split_label_list', 'VideoList', 'as_list'
+    'parse_labels', 'split_label_list', 'looks_like_label_file',
+    'LABEL_FILE_SUFFIXES', 'VideoList', 'as_list'
 ]
 
 # number of crops -> the mmaction transform that makes them
@@ -260,6 +261,19 @@ def as_list(items: list) -> list:
 
 
 # ------------------------------------------------------------------ labels
+#: Endings of the label files :func:`load_class_names` reads (and of other
+#: files a label never names).
+LABEL_FILE_SUFFIXES = ('.csv', '.txt', '.json')
+
+
+def looks_like_label_file(name: str) -> bool:
+    """Whether a ``--labels`` item is a path rather than a class name: it
+    exists on disk or ends like a label file (:data:`LABEL_FILE_SUFFIXES`).
+    """
+    return bool(name) and (osp.exists(osp.expanduser(name))
+                           or name.lower().endswith(LABEL_FILE_SUFFIXES))
+
+
 def split_label_list(text: str, where: str = '--labels') -> List[str]:
     """Split ``"label one,label two"`` into names.
 
@@ -271,11 +285,17 @@ def split_label_list(text: str, where: str = '--labels') -> List[str]:
         list[str]: the names, in order.
 
     Raises:
-        ClassNamesError: on an empty or duplicate name, naming its position.
+        ClassNamesError: on an empty or duplicate name, naming its position,
+            and on a name that is a file path (``--labels data/labels.csv``
+            meant ``--labels-file``).
     """
     names = [part.strip() for part in text.split(',')]
     seen = {}
     for i, name in enumerate(names, start=1):
+        if looks_like_label_file(name):
+            raise ClassNamesError(
+                f'{where}: {name!r} is a path, not a label; use '
+                f'--labels-file {name}')
         if not name:
             raise ClassNamesError(
                 f'{where}: label {i} of {text!r} is empty; separate labels '
@@ -304,13 +324,22 @@ def parse_labels(labels: Optional[Union[str, Sequence[str]]] = None,
 
     Raises:
         ValueError: if both or neither source is given.
-        ClassNamesError: naming the source (and file line) of a bad name.
+        ClassNamesError: naming the source (and file line) of a bad name, a
+            path given as a label, or a label set of one name (its
+            probability is always 1).
         FileNotFoundError: if ``labels_file`` does not exist.
     """
     if (labels is None) == (labels_file is None):
         raise InputError('give exactly one of --labels and --labels-file')
     if labels_file is not None:
-        return load_class_names(labels_file)
-    if isinstance(labels, str):
-        return split_label_list(labels)
-    return load_class_names(list(labels))
+        names, where = load_class_names(labels_file), labels_file
+    elif isinstance(labels, str):
+        names, where = split_label_list(labels), '--labels'
+    else:
+        names, where = load_class_names(list(labels)), '--labels'
+    if len(names) == 1:
+        # a softmax over one label is 1.0 for every video
+        raise ClassNamesError(
+            f'{where}: one label ({names[0]!r}) always scores 1.0; give two '
+            f'or more (e.g. the label and "something else")')
+    return names

@@ -9,12 +9,15 @@ all of them or for none. Errors name the file and line.
 """
 import os.path as osp
 import re
-from typing import List, NamedTuple, Optional
+from typing import List, NamedTuple, Optional, Tuple
 
 from ..errors import ViFiUserError
 from ..utils.class_names import OFFICIAL_FILES_HINT, decode_utf8
 
-__all__ = ['AnnotationError', 'AnnotationLine', 'read_annotation']
+__all__ = [
+    'AnnotationError', 'AnnotationLine', 'read_annotation',
+    'annotation_path_problem'
+]
 
 _LABEL = re.compile(r'-?[0-9]{1,18}')
 
@@ -29,6 +32,39 @@ class AnnotationLine(NamedTuple):
     label: int
     lineno: int
     line: str  # the line as written (without its line break)
+
+
+def _split(raw: str) -> Tuple[str, List[str]]:
+    """A line (without its break) stripped, and split into path and label
+    at its last run of white space."""
+    line = raw.strip()
+    return line, line.rsplit(maxsplit=1)
+
+
+def annotation_path_problem(path: str) -> Optional[str]:
+    """Why ``path`` cannot be written as a ``path label`` line that
+    :func:`read_annotation` reads back as ``path``; None if it can.
+
+    Args:
+        path: a relative video path as an annotation line would hold it.
+
+    Returns:
+        str | None: ``'a line break'``, ``'a NUL character'``, ``'bytes
+        that are not UTF-8'``, ``'white space at its start'`` (stripped
+        from the line), or None.
+    """
+    if '\n' in path:
+        return 'a line break'
+    if '\x00' in path:
+        return 'a NUL character'
+    try:
+        path.encode('utf-8')
+    except UnicodeEncodeError:  # undecodable file-name bytes (surrogates)
+        return 'bytes that are not UTF-8'
+    _, parts = _split(f'{path} 0')
+    if parts[0] != path:
+        return 'white space at its start'
+    return None
 
 
 def read_annotation(ann_file: str,
@@ -60,10 +96,9 @@ def read_annotation(ann_file: str,
     # '\n' only, so line numbers are those an editor shows
     for lineno, raw in enumerate(text.split('\n'), start=1):
         raw = raw[:-1] if raw.endswith('\r') else raw
-        line = raw.strip()
+        line, parts = _split(raw)
         if not line:
             continue
-        parts = line.rsplit(maxsplit=1)
         if len(parts) != 2:
             raise AnnotationError(f'{ann_file}:{lineno}: expected "path '
                                   f'label", got {line!r}')

@@ -26,13 +26,14 @@ from yapf.yapflib.yapf_api import FormatCode
 from ..errors import InputError
 from ..utils.class_names import class_names_csv, load_class_names
 from ..utils.outputs import check_output_dir, staged_files
-from ..video import VideoReadError, list_videos
+from ..video import VIDEO_EXTENSIONS, VideoReadError, list_videos
+from .annotations import annotation_path_problem
 from .transforms.loading import ViFiDecordInit
 
 __all__ = [
     'folder_class_name', 'video_class_name', 'folder_outputs',
-    'scan_class_folders', 'check_videos', 'stratified_split',
-    'folder_config_text', 'make_folder_dataset'
+    'scan_class_folders', 'skipped_video_files', 'check_videos',
+    'stratified_split', 'folder_config_text', 'make_folder_dataset'
 ]
 
 
@@ -105,7 +106,10 @@ def scan_class_folders(root: str) -> Tuple[List[str], List[dict]]:
         FileNotFoundError: ``root`` is not a folder.
         ValueError: a video lies directly in ``root`` (it has no class),
             a class folder holds no video, two folders give the same class
-            name, or there are fewer than two classes.
+            name, there are fewer than two classes, or a video's path cannot
+            be written as an annotation line that reads back (a line break,
+            white space at the start of a class folder's name, bytes that
+            are not UTF-8: see :func:`annotation_path_problem`).
     """
     if not osp.isdir(root):
         raise FileNotFoundError(f'no such folder: {root}')
@@ -129,6 +133,12 @@ def scan_class_folders(root: str) -> Tuple[List[str], List[dict]]:
                              f'no video files')
         for video in videos:
             rel = osp.relpath(video, root).replace(os.sep, '/')
+            problem = annotation_path_problem(rel)
+            if problem:  # train.txt would not read back: refuse, say where
+                raise InputError(
+                    f'{osp.join(root, rel)!r}: the path holds {problem}, '
+                    f'which a "path label" line of train.txt cannot carry; '
+                    f'rename it')
             items.append(dict(path=rel, label=len(names)))
         names.append(name)
     if len(names) < 2:
@@ -137,6 +147,41 @@ def scan_class_folders(root: str) -> Tuple[List[str], List[dict]]:
     # the dataset's own checks: names usable as a label set
     load_class_names(names)
     return names, items
+
+
+def skipped_video_files(root: str) -> Dict[str, str]:
+    """Entries with a video extension under the class folders of ``root``
+    that :func:`scan_class_folders` does not take, and why.
+
+    ``list_videos`` (mmengine's ``scandir``) takes regular files (symlinks
+    followed) whose names do not start with ``.``: a dangling symlink, a
+    FIFO, socket or device, and a hidden file are left out of the split;
+    :func:`make_folder_dataset` lists them in ``unreadable.txt``.
+
+    Returns:
+        dict: ``relative/path -> reason``, sorted by path.
+    """
+    out = {}
+
+    def visit(folder: str) -> None:
+        for entry in os.scandir(folder):
+            if osp.isdir(entry.path):
+                visit(entry.path)  # scandir recurses the same way
+                continue
+            if not entry.name.lower().endswith(VIDEO_EXTENSIONS):
+                continue
+            rel = osp.relpath(entry.path, root).replace(os.sep, '/')
+            if entry.name.startswith('.'):
+                out[rel] = 'skipped: hidden file (name starts with ".")'
+            elif entry.is_symlink() and not osp.exists(entry.path):
+                out[rel] = 'skipped: dangling symlink (its target is missing)'
+            elif not entry.is_file():
+                out[rel] = 'skipped: not a regular file (FIFO, socket, device)'
+
+    for entry in os.scandir(root):
+        if osp.isdir(entry.path) and not entry.name.startswith('.'):
+            visit(entry.path)
+    return dict(sorted(out.items()))
 
 
 def _probe(opener: ViFiDecordInit,
@@ -293,9 +338,10 @@ def make_folder_dataset(root: str,
     (``id,name``), ``train.txt`` / ``val.txt`` (``path label``, paths
     relative to ``root``; a seeded stratified split), ``unreadable.txt``
     (``path<TAB>reason`` of every video decord cannot open or that has no
-    frames; these are left out of the split) and ``<name>.py``, a config
-    derived from ``base_config``. Every video is opened once. All files are
-    written at the end, together.
+    frames, and of every video-named entry the scan skips: dangling
+    symlinks, FIFOs, hidden files; all left out of the split) and
+    ``<name>.py``, a config derived from ``base_config``. Every video is
+    opened once. All files are written at the end, together.
 
     Args:
         root: the folder-per-class tree.
@@ -333,6 +379,7 @@ def make_folder_dataset(root: str,
     names, items = scan_class_folders(root)
     checked = check_videos([osp.join(root, it['path']) for it in items],
                            show_progress)
+    skipped = skipped_video_files(root)
     unreadable, good = {}, []
     for it in items:
         result = checked[osp.join(root, it['path'])]
@@ -340,6 +387,13 @@ def make_folder_dataset(root: str,
             good.append(it)
         else:
             unreadable[it['path']] = result['error']
+    for path, reason in skipped.items():
+        problem = annotation_path_problem(path)
+        if problem:  # unreadable.txt is a line per path too
+            raise InputError(f'{osp.join(root, path)!r}: the path holds '
+                             f'{problem}, which unreadable.txt cannot carry; '
+                             f'rename it')
+        unreadable[path] = reason
     left = {it['label'] for it in good}
     for label, name in enumerate(names):
         if label not in left:
@@ -379,7 +433,7 @@ def make_folder_dataset(root: str,
                 f.write(text)
     return dict(
         classes=names,
-        num_videos=len(items),
+        num_videos=len(items) + len(skipped),
         train=len(train),
         val=len(val),
         unreadable=unreadable,

@@ -18,8 +18,8 @@ def _open(filename: str, num_threads: int) -> cv2.VideoCapture:
     if not cap.isOpened():
         kind = diagnose_video_file(filename)
         raise VideoReadError(filename, 'OpenCV (FFmpeg) cannot open it', kind)
-    # keep the stored orientation: decord ignores rotation metadata
-    cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 0)
+    # turn rotated (phone) videos upright, as decord does
+    cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
     return cap
 
 

@@ -7,8 +7,11 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from vifi_testing import TINY_ARCH, deterministic_init_, tiny_recognizer_cfg
 
+from vifi_mmaction.errors import USER_ERRORS
 from vifi_mmaction.models import (TEMPLATE_SETS, ViFiPromptedTextHead,
-                                  ViFiTextHead, resolve_templates)
+                                  ViFiTextHead, format_prompts,
+                                  resolve_templates)
+from vifi_mmaction.models.heads import TemplateError, check_template
 
 NAMES = ['archery', 'juggling balls', 'surfing']
 ENSEMBLE = ['a photo of a {}.', 'a video of a person {}.', '{}']
@@ -148,3 +151,28 @@ def test_template_set_from_a_config():
     model = MODELS.build(tiny_recognizer_cfg(NAMES, template='clip_ucf101'))
     assert len(model.cls_head.templates) == 48
     assert model.cls_head.template == 'clip_ucf101'
+
+
+@pytest.mark.parametrize('template, found', [('a photo', 0), ('{} and {}', 2),
+                                             ('a {name}', 0), ('{0.x}', 0),
+                                             ('a {0}', 0), ('{{}} {}', 2)])
+def test_bad_templates_are_user_errors_naming_the_template(template, found):
+    for call in (resolve_templates, check_template,
+                 lambda t: format_prompts(t, NAMES)):
+        with pytest.raises(TemplateError) as e:
+            call(template)
+        assert isinstance(e.value, USER_ERRORS)  # tools: one line, exit 2
+        assert repr(template) in str(e.value) and '\n' not in str(e.value)
+    assert f'found {found}' in str(e.value)
+    with pytest.raises(TemplateError, match='exactly one'):
+        resolve_templates(['a {}', template])
+    with pytest.raises(TemplateError, match='duplicate'):
+        resolve_templates(['a {}', 'a {}'])
+
+
+def test_a_bad_template_stops_the_head_build_in_one_line():
+    with pytest.raises(TemplateError) as e:
+        MODELS.build(tiny_recognizer_cfg(NAMES, template='{0.x}'))
+    assert "'{0.x}'" in str(e.value) and '\n' not in str(e.value)
+    # other braces are kept literally: the name replaces the one {}
+    assert format_prompts('{x} {} }', ['a']) == ['{x} a }']

@@ -14,8 +14,9 @@ from ... import dependencies
 from ...errors import InputError
 
 __all__ = [
-    'ONNX_REQUIREMENTS', 'DEFAULT_OPSET', 'ExportDependencyError',
-    'require_module', 'export_onnx', 'export_torchscript', 'run_onnx'
+    'ONNX_REQUIREMENTS', 'DEFAULT_OPSET', 'MIN_OPSET', 'MAX_OPSET',
+    'ExportDependencyError', 'require_module', 'check_opset', 'export_onnx',
+    'export_torchscript', 'run_onnx'
 ]
 
 #: The versions the export was tested with (requirements.txt pins them).
@@ -24,6 +25,11 @@ ONNX_REQUIREMENTS = {
     'onnxruntime': 'onnxruntime==1.32.0'
 }
 DEFAULT_OPSET = 17  # first opset with a fused LayerNormalization
+#: The opsets the recognizer exports to: CLIP's attention
+#: (``scaled_dot_product_attention``) has a symbolic from opset 14; 23 is
+#: the newest the pinned torch writes (``Unsupported onnx_opset_version``
+#: beyond).
+MIN_OPSET, MAX_OPSET = 14, 23
 
 
 class ExportDependencyError(InputError):
@@ -45,6 +51,20 @@ def require_module(name: str):
         'the ONNX export',
         hint=f'pip install "{ONNX_REQUIREMENTS.get(name, name)}"',
         error=ExportDependencyError)
+
+
+def check_opset(opset: int) -> int:
+    """Refuse an ONNX opset the export cannot write, before any work.
+
+    Raises:
+        InputError: ``opset`` outside ``[MIN_OPSET, MAX_OPSET]``.
+    """
+    if not (isinstance(opset, int) and MIN_OPSET <= opset <= MAX_OPSET):
+        raise InputError(
+            f'--opset {opset}: the export needs an ONNX opset from '
+            f'{MIN_OPSET} (attention) to {MAX_OPSET} (the newest torch '
+            f'{torch.__version__} writes); {DEFAULT_OPSET} is the tested one')
+    return opset
 
 
 @contextlib.contextmanager

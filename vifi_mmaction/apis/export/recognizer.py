@@ -15,6 +15,7 @@ Two graphs:
 """
 
 import importlib
+import os
 import os.path as osp
 import sys
 from typing import Dict, Sequence, Tuple
@@ -23,10 +24,12 @@ import torch
 from mmengine.utils import ProgressBar
 from torch import Tensor, nn
 
+from ...checkpoint_loader import check_finite_outputs
 from ...datasets.pipeline_config import step_type_name
 from ...errors import InputError
 from ...utils.outputs import staged_files
-from .formats import DEFAULT_OPSET, export_onnx, export_torchscript, run_onnx
+from .formats import (DEFAULT_OPSET, check_opset, export_onnx,
+                      export_torchscript, run_onnx)
 from .modules import ViFiTextExport, ViFiVisionExport
 
 __all__ = ['clip_shape', 'export_recognizer', 'export_description']
@@ -90,7 +93,8 @@ def export_recognizer(recognizer: nn.Module,
                       opset: int = DEFAULT_OPSET,
                       verify: bool = True,
                       text: bool = True,
-                      show_progress: bool = True) -> dict:
+                      show_progress: bool = True,
+                      source: str = 'the model') -> dict:
     """Export the vision model (classes baked in) and the text model.
 
     Files in ``out_dir``: ``vision.onnx`` / ``text.onnx`` and
@@ -100,7 +104,8 @@ def export_recognizer(recognizer: nn.Module,
     Args:
         recognizer: a :class:`ViFiRecognizer` in eval mode, with a label
             set.
-        out_dir: existing output folder.
+        out_dir: output folder; created if missing, and removed again
+            (with nothing in it) if the export fails.
         shape: ``(T, H, W)`` of one view (:func:`clip_shape`). ``N`` and
             ``V`` stay dynamic in ONNX.
         formats: any of ``'onnx'``, ``'torchscript'``.
@@ -110,21 +115,48 @@ def export_recognizer(recognizer: nn.Module,
         text: also export the text model (not possible for prompted text
             heads).
         show_progress: progress bar over the exports, on stderr.
+        source: the weights, named if the model computes NaN/Inf.
 
     Returns:
         dict: ``files`` (role -> path) and, with ``verify``, ``max_diff``
         (role -> largest absolute difference to PyTorch).
+
+    Raises:
+        InputError: an unknown format or an opset out of range.
+        NonFiniteOutputError: the model computes NaN/Inf (naming
+            ``source`` and the culprit weights); nothing is written.
     """
     unknown = set(formats) - {'onnx', 'torchscript'}
     if unknown or not formats:
         raise InputError(f'--format must be onnx and/or torchscript, got '
                          f'{sorted(formats)}')
+    if 'onnx' in formats:
+        check_opset(opset)
+    created = not osp.isdir(out_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    try:
+        return _export_all(recognizer, out_dir, shape, formats, opset, verify,
+                           text, show_progress, source)
+    except BaseException:
+        if created and not os.listdir(out_dir):
+            os.rmdir(out_dir)  # ours and empty: no trace of a failed export
+        raise
+
+
+def _export_all(recognizer: nn.Module, out_dir: str, shape: Tuple[int, int,
+                                                                  int],
+                formats: Sequence[str], opset: int, verify: bool, text: bool,
+                show_progress: bool, source: str) -> dict:
+    """:func:`export_recognizer` once its arguments are checked."""
     vision = ViFiVisionExport(recognizer).eval()
     text_model = ViFiTextExport(recognizer.cls_head).eval() if text else None
     t, h, w = shape
     channels = int(vision.mean.shape[0]) if vision.normalize else 3
     gen = torch.Generator().manual_seed(0)
     pixels = torch.rand(1, 1, channels, t, h, w, generator=gen) * 255
+    with torch.no_grad():  # NaN would be baked into every export
+        probs, emb = vision(pixels)
+    check_finite_outputs(dict(probs=probs, embeddings=emb), recognizer, source)
     head = recognizer.cls_head
     context = int(head.text.context_length)
     tokens = _pad(head.text.tokenize(['a photo of a thing.']), context)

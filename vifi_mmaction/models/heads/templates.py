@@ -24,7 +24,12 @@ Sets (sources in ``docs/components.md``):
 """
 from typing import Dict, Sequence, Tuple, Union
 
-__all__ = ['TEMPLATE_SETS', 'TemplateType', 'resolve_templates']
+from ...errors import ViFiUserError
+
+__all__ = [
+    'TEMPLATE_SETS', 'TemplateType', 'TemplateError', 'check_template',
+    'resolve_templates'
+]
 
 TemplateType = Union[str, Sequence[str]]
 
@@ -65,8 +70,31 @@ TEMPLATE_SETS: Dict[str, Tuple[str, ...]] = {
 }
 
 
+class TemplateError(ViFiUserError, ValueError):
+    """A prompt template that is not a string with exactly one ``{}``
+    (nor a set name); the tools report it in one line (a user error)."""
+
+
 def _is_template(text) -> bool:
     return isinstance(text, str) and text.count('{}') == 1
+
+
+def check_template(template) -> str:
+    """Return ``template`` if it is a string with exactly one ``{}``.
+
+    The class name replaces the ``{}`` literally (no ``str.format``), so
+    other braces are kept as they are.
+
+    Raises:
+        TemplateError: naming the template otherwise (no ``{}``, two, a
+            named or numbered field such as ``{name}``, ``{0.x}``).
+    """
+    if not _is_template(template):
+        raise TemplateError(
+            f'prompt template {template!r} must contain exactly one "{{}}" '
+            f'(where the class name goes), found '
+            f'{template.count("{}") if isinstance(template, str) else 0}')
+    return template
 
 
 def resolve_templates(template: TemplateType) -> Tuple[str, ...]:
@@ -80,29 +108,29 @@ def resolve_templates(template: TemplateType) -> Tuple[str, ...]:
         tuple[str, ...]: the templates, in order.
 
     Raises:
-        ValueError: on an unknown set name, an empty or duplicated list, or a
-            template without exactly one ``{}``.
+        TemplateError: on an unknown set name, an empty or duplicated list,
+            or a template without exactly one ``{}`` (one line naming it).
     """
     if isinstance(template, str):
         if _is_template(template):
             return (template, )
         if template in TEMPLATE_SETS:
             return TEMPLATE_SETS[template]
-        raise ValueError(
+        raise TemplateError(
             f'prompt template must contain exactly one "{{}}" or name a '
             f'template set ({", ".join(sorted(TEMPLATE_SETS))}), got '
             f'{template!r}')
     if not isinstance(template, Sequence) or not template:
-        raise ValueError(
+        raise TemplateError(
             f'prompt template must contain exactly one "{{}}": give a '
             f'string, a template-set name or a non-empty list of templates, '
             f'got {template!r}')
     templates = tuple(template)
     for item in templates:
         if not _is_template(item):
-            raise ValueError(
+            raise TemplateError(
                 f'every template of a list must contain exactly one "{{}}", '
                 f'got {item!r}')
     if len(set(templates)) != len(templates):
-        raise ValueError(f'duplicate templates in {list(templates)!r}')
+        raise TemplateError(f'duplicate templates in {list(templates)!r}')
     return templates

@@ -19,7 +19,7 @@ from ..clip_loader import (ArchType, CLIPWeightsError, build_clip,
                            load_clip_state_dict, load_tower_weights)
 from ..layer_depth import clip_tower_layer_depth
 from ..text_encoder import CLIPTextEncoder
-from .templates import TemplateType, resolve_templates
+from .templates import TemplateType, check_template, resolve_templates
 
 __all__ = ['ViFiTextHead', 'format_prompts']
 
@@ -37,12 +37,10 @@ def format_prompts(template: str, class_names: Sequence[str]) -> List[str]:
     """Fill a ``{}`` template with each class name.
 
     Raises:
-        ValueError: if the template does not contain exactly one ``{}``.
+        TemplateError: if the template does not contain exactly one ``{}``
+            (a user error: one line naming the template).
     """
-    if not isinstance(template, str) or template.count('{}') != 1:
-        raise ValueError(
-            f'prompt template must contain exactly one "{{}}", got '
-            f'{template!r}')
+    check_template(template)
     return [template.replace('{}', name) for name in class_names]
 
 

@@ -23,14 +23,13 @@ Exit status: 0 exported; 2 bad arguments or setup (nothing written).
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import (DEFAULT_OPSET, ViFiTextExport,
                                 ViFiVisionExport, ViFiZeroShotInferencer,
-                                clip_shape, export_description,
+                                check_opset, clip_shape, export_description,
                                 export_recognizer, require_module)
 from vifi_mmaction.cli import (CHECKPOINT_HELP, add_label_arguments,
                                add_output_arguments, labels_from_args, run_cli,
@@ -99,6 +98,7 @@ def _outputs(args) -> list:
 
 
 def _setup(args) -> dict:
+    check_opset(args.opset)
     check_output_dir(
         args.out_dir, [osp.basename(p) for p in _outputs(args)],
         inputs=[args.config, args.checkpoint],
@@ -124,7 +124,6 @@ def _setup(args) -> dict:
 
 
 def _run(args, state: dict) -> int:
-    os.makedirs(args.out_dir, exist_ok=True)
     result = export_recognizer(
         state['model'],
         args.out_dir,
@@ -132,7 +131,8 @@ def _run(args, state: dict) -> int:
         formats=args.format,
         opset=args.opset,
         verify=not args.no_verify,
-        text=not args.no_text)
+        text=not args.no_text,
+        source=args.checkpoint or args.config)
     desc = export_description(state['model'], state['shape'], args.opset,
                               result['files'], result['max_diff'])
     with open(osp.join(args.out_dir, 'export.json'), 'w') as f:

@@ -31,6 +31,7 @@ from vifi_mmaction.engine.config_checks import (check_config, load_config,
                                                 merge_cfg_options)
 from vifi_mmaction.engine.strict_load import add_strict_load_hook
 from vifi_mmaction.errors import InputError
+from vifi_mmaction.evaluation import add_finite_score_check
 from vifi_mmaction.utils import check_output, check_output_dir, staged_files
 
 
@@ -131,6 +132,7 @@ def _setup(args):
     check_config(cfg, args.config)
     check_output_dir(cfg.work_dir, [], what='work dir')
     add_strict_load_hook(cfg)
+    add_finite_score_check(cfg, args.checkpoint)
     return build_runner(cfg, args)
 
 

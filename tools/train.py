@@ -35,6 +35,7 @@ from vifi_mmaction.engine.config_checks import (check_config, load_config,
 from vifi_mmaction.engine.loops import check_steps_per_epoch
 from vifi_mmaction.engine.strict_load import add_strict_load_hook
 from vifi_mmaction.errors import InputError
+from vifi_mmaction.evaluation import add_finite_score_check
 from vifi_mmaction.utils import check_output_dir
 
 
@@ -181,6 +182,7 @@ def _setup(args):
             cfg,
             allow_partial=args.partial_load,
             hint='to fine-tune from part of it, pass --partial-load')
+        add_finite_score_check(cfg, 'the model in training')
         runner = build_runner(cfg, args)
         if runner.train_loop is not None:  # builds the train dataloader
             check_steps_per_epoch(runner.train_loop,

@@ -5,13 +5,13 @@
 :func:`feature_model` rebuilds the model from it, so that text queries are
 embedded by the same model as the videos they are compared with.
 """
-import json
 import os
 import os.path as osp
 from typing import Optional
 
 from ...errors import InputError
 from ..inferencer import ViFiZeroShotInferencer
+from .store import check_same_model, read_meta
 
 __all__ = ['model_settings', 'feature_model']
 
@@ -55,13 +55,11 @@ def feature_model(feat_dir: str,
         FileNotFoundError: if ``meta.json`` or the recorded config is
             missing (the message says to give ``--config``).
         InputError: if ``meta.json`` names no config and none is given.
+        FeatureStoreError: ``meta.json`` is damaged, or the model given is
+            not the one the embeddings were made with.
     """
-    meta_path = osp.join(feat_dir, 'meta.json')
-    if not osp.isfile(meta_path):
-        raise FileNotFoundError(f'{feat_dir}: not a tools/extract_features.py '
-                                f'output (no meta.json)')
-    with open(meta_path, encoding='utf-8') as f:
-        settings = json.load(f).get('settings', {})
+    meta = read_meta(feat_dir)
+    settings = meta.get('settings', {})
     recorded = config is None
     config = config or settings.get('config')
     if not config:
@@ -72,5 +70,6 @@ def feature_model(feat_dir: str,
                                 f'meta.json) not found; give --config')
     if checkpoint is None and recorded and settings.get('checkpoint'):
         checkpoint = settings['checkpoint'][0]
+    check_same_model(meta, config, checkpoint, feat_dir)
     return ViFiZeroShotInferencer(
         config, checkpoint, device=device, require_labels=False)

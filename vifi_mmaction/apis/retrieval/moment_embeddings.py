@@ -18,7 +18,7 @@ import os
 import os.path as osp
 import shutil
 import sys
-from typing import List, Tuple
+from typing import Tuple
 
 import numpy as np
 import torch
@@ -29,22 +29,11 @@ from ...utils.outputs import staged_file
 from ...video import VideoReadError
 from ..long_video.spans import describe_span, parse_span
 from ..long_video.window_clips import VideoWindows
-from .store import FeatureStoreError, feature_files
+from .store import FeatureStoreError, extracted_rows, read_csv_rows, read_npy
 
 __all__ = [
     'window_embeddings', 'extract_moments', 'merge_moments', 'load_moments'
 ]
-
-
-def _extracted(out_dir: str) -> Tuple[List[Tuple[int, str]], int]:
-    """``(row, video)`` of the written rows and the embedding size, without
-    reading the embeddings."""
-    emb_path, index_path = feature_files(out_dir)
-    flags = np.load(osp.join(out_dir, 'written.npy'))
-    with open(index_path, encoding='utf-8', newline='') as f:
-        done = [(int(r['row']), r['video']) for r in csv.DictReader(f)
-                if flags[int(r['row'])]]
-    return done, int(np.load(emb_path, mmap_mode='r').shape[1])
 
 
 @torch.no_grad()
@@ -126,7 +115,7 @@ def extract_moments(inferencer,
     else:
         with open(meta_path, 'w', encoding='utf-8') as f:
             json.dump(spans, f)
-    done, _ = _extracted(out_dir)
+    done, _ = extracted_rows(out_dir)
     todo = [(r, v) for r, v in done
             if not osp.isfile(osp.join(folder, f'{r}.npz'))]
     summary = dict(videos=len(done), written=0, failed={})
@@ -158,7 +147,7 @@ def merge_moments(out_dir: str) -> int:
 
     Streams one video at a time into a memory-mapped file.
     """
-    done, dim = _extracted(out_dir)
+    done, dim = extracted_rows(out_dir)
     folder = osp.join(out_dir, 'moments')
     parts = [(r, v, osp.join(folder, f'{r}.npz')) for r, v in done]
     parts = [p for p in parts if osp.isfile(p[2])]
@@ -208,9 +197,8 @@ def load_moments(out_dir: str, mmap: bool = True) -> dict:
             raise FileNotFoundError(
                 f'{path} not found; run tools/extract_features.py with '
                 f'--window first')
-    with open(csv_path, encoding='utf-8', newline='') as f:
-        lines = list(csv.DictReader(f))
-    emb = np.load(emb_path, mmap_mode='r' if mmap else None)
+    lines = read_csv_rows(csv_path, ('moment', 'row', 'video', 'start', 'end'))
+    emb = read_npy(emb_path, mmap)
     if len(emb) != len(lines):
         raise InputError(f'{csv_path}: {len(lines)} moments but '
                          f'{emb_path} holds {len(emb)}')

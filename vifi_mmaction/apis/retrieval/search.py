@@ -9,7 +9,6 @@ memory is ``chunk x E`` whatever the number of videos.
 :func:`video_query` turns a video into a query, :func:`save_hits` and
 :func:`sheet_path` name and write what a search found.
 """
-import csv
 import json
 import os.path as osp
 from typing import Callable, List, Optional, Sequence, Tuple
@@ -19,6 +18,7 @@ import numpy as np
 from ...errors import InputError
 from ...utils.outputs import staged_files
 from .moment_embeddings import load_moments
+from .store import read_extraction, read_meta
 
 __all__ = [
     'top_k', 'VideoIndex', 'text_queries', 'video_query', 'save_hits',
@@ -115,13 +115,7 @@ class VideoIndex:
     def __init__(self, feat_dir: str, moments: bool = False) -> None:
         self.feat_dir = feat_dir
         self.moments = moments
-        meta_path = osp.join(feat_dir, 'meta.json')
-        if not osp.isdir(feat_dir) or not osp.isfile(meta_path):
-            raise FileNotFoundError(
-                f'{feat_dir}: not a tools/extract_features.py output '
-                f'(no meta.json)')
-        with open(meta_path, encoding='utf-8') as f:
-            self.meta = json.load(f)
+        self.meta = read_meta(feat_dir)
         self.times = None
         if moments:
             m = load_moments(feat_dir)
@@ -129,16 +123,9 @@ class VideoIndex:
             self.times = m['times']
             self.valid = np.ones(len(self.videos), bool)
         else:
-            emb_path = osp.join(feat_dir, 'embeddings.npy')
-            if not osp.isfile(emb_path):
-                raise FileNotFoundError(f'{emb_path} not found; no video '
-                                        f'was extracted yet')
-            self.embeddings = np.load(emb_path, mmap_mode='r')
-            self.valid = np.load(osp.join(feat_dir, 'written.npy')) > 0
-            with open(
-                    osp.join(feat_dir, 'index.csv'), encoding='utf-8',
-                    newline='') as f:
-                self.videos = [r['video'] for r in csv.DictReader(f)]
+            ext = read_extraction(feat_dir)
+            self.embeddings, self.valid = ext['embeddings'], ext['written']
+            self.videos = [r['video'] for r in ext['index']]
         self._paths = np.array(self.videos, dtype=object)
         if not self.valid.any():
             raise InputError(f'{feat_dir}: no extracted '

@@ -7,12 +7,14 @@ import os.path as osp
 import pytest
 import torch
 
-from vifi_mmaction.apis.retrieval import feature_model, model_settings
+from vifi_mmaction.apis.retrieval import (FeatureStoreError, feature_model,
+                                          model_settings)
 from vifi_mmaction.errors import InputError
 
 
 def _feats(tmp_path, settings):
-    (tmp_path / 'meta.json').write_text(json.dumps(dict(settings=settings)))
+    (tmp_path /
+     'meta.json').write_text(json.dumps(dict(num_items=0, settings=settings)))
     return str(tmp_path)
 
 
@@ -42,9 +44,9 @@ def test_feature_model_is_the_recorded_model(zs, tmp_path):
             k for k in want if k.startswith('backbone'))[:3]:
         torch.testing.assert_close(got[key].cpu(), want[key])
 
-    # another config: the recorded checkpoint is not used with it (this
-    # config names no weights of its own)
-    with pytest.raises(InputError, match='no weights'):
+    # another config: the recorded checkpoint is not used with it, so the
+    # queries would come from another model: refused
+    with pytest.raises(FeatureStoreError, match='not the CLIP weights'):
         feature_model(feats, config=zs.config, device='cpu')
     # unless given again
     again = feature_model(

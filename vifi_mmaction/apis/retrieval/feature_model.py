@@ -11,7 +11,7 @@ from typing import Optional
 
 from ...errors import InputError
 from ..inferencer import ViFiZeroShotInferencer
-from .store import check_same_model, read_meta
+from .extraction_reader import check_same_model, read_meta
 
 __all__ = ['model_settings', 'feature_model']
 

@@ -29,7 +29,8 @@ from ...utils.outputs import staged_file
 from ...video import VideoReadError
 from ..long_video.spans import describe_span, parse_span
 from ..long_video.window_clips import VideoWindows
-from .store import FeatureStoreError, extracted_rows, read_csv_rows, read_npy
+from .extraction_reader import extracted_rows, read_csv_rows, read_npy
+from .store import FeatureStoreError
 
 __all__ = [
     'window_embeddings', 'extract_moments', 'merge_moments', 'load_moments'

@@ -17,8 +17,8 @@ import numpy as np
 
 from ...errors import InputError
 from ...utils.outputs import staged_files
+from .extraction_reader import read_extraction, read_meta
 from .moment_embeddings import load_moments
-from .store import read_extraction, read_meta
 
 __all__ = [
     'top_k', 'VideoIndex', 'text_queries', 'video_query', 'save_hits',

@@ -2,7 +2,7 @@
 
 Every fix here names its upstream cause and is covered by a test that fails
 without it: ``tests/test_compat.py``, and for fix 5
-``tests/faults/test_untrusted_checkpoints.py`` (which sets
+``tests/test_checkpoint_loader_untrusted.py`` (which sets
 ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``).
 Nothing else in the package patches third-party code.
 

@@ -7,7 +7,7 @@ reader on this project's CPU (docs/benchmarks.md).
 ``grab()`` decodes a frame without converting it, and only the sampled
 frames are converted (``retrieve()``).
 On the MPEG-4 test videos the frames are bit-identical to
-``ViFiDecordDecode``'s (tests/datasets/test_sequential_decode.py).
+``ViFiDecordDecode``'s (tests/datasets/transforms/test_sequential_decode.py).
 """
 from typing import Dict, List
 

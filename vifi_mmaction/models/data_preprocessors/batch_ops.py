@@ -9,8 +9,8 @@ ends, as torchvision's uint8 path does, by clamping to ``[0, 255]`` and
 truncating to an integer. So a chain of them equals the same chain of
 ``torchvision.transforms.v2.functional`` calls on the uint8 frames, up to
 float rounding (at most 1 level on a few pixels per operation; see
-tests/models/test_batch_augment.py for the stated tolerances, also against
-PIL, which the CPU pipeline uses).
+tests/models/data_preprocessors/test_batch_ops.py for the stated tolerances,
+also against PIL, which the CPU pipeline uses).
 
 All frames tensors are ``[N, 3, H, W]`` RGB; factors are ``[N]``.
 """

@@ -103,7 +103,7 @@ def _setup(args) -> dict:
                []) + ([sheet_path(args.sheet, i)
                        for i in range(count)] if args.sheet else [])
     for path in outputs:
-        check_output(path, [args.like], args.overwrite,
+        check_output(path, [args.like, args.feats], args.overwrite,
                      '--out' if path == args.out else '--sheet')
     index = VideoIndex(args.feats, moments=args.moments)
     if args.query is not None:

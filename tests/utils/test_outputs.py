@@ -78,3 +78,25 @@ def test_fsync_dir_accepts_a_folder(tmp_path):
     fsync_dir(str(tmp_path))
     with pytest.raises(NotADirectoryError):
         fsync_dir(__file__)
+
+
+def test_a_file_inside_an_input_folder_is_an_input(tmp_path):
+    feats = tmp_path / 'feats'
+    feats.mkdir()
+    (feats / 'meta.json').write_text('{}')
+    with pytest.raises(InputError, match='is also an input of this run'):
+        check_output(
+            str(feats / 'meta.json'), [str(feats)],
+            overwrite=True,
+            what='--out')
+    assert (feats / 'meta.json').read_text() == '{}'
+    # a new file beside the inputs is no input
+    check_output(str(feats / 'hits.json'), [str(feats)], what='--out')
+
+
+def test_a_folder_where_no_file_can_be_made_is_refused_before_the_work():
+    # os.access() allows root everything; making a file in /proc fails
+    with pytest.raises(
+            InputError,
+            match=r'^--out /proc/none/r.json: cannot write into /proc'):
+        check_output('/proc/none/r.json', what='--out')

@@ -18,6 +18,7 @@ Its temporary names, ``.NAME.tmp-PID``, are what
 import contextlib
 import os
 import os.path as osp
+import tempfile
 from typing import Dict, Iterable, Iterator, Optional, Sequence
 
 from ..errors import InputError
@@ -34,9 +35,19 @@ def _same_file(a: str, b: str) -> bool:
     return osp.abspath(a) == osp.abspath(b)
 
 
-def _check_writable_dir(path: str, what: str) -> None:
-    """The nearest existing ancestor of ``path`` must be a writable dir."""
+def _inside(path: str, folder: str) -> bool:
+    """Whether ``path`` lies in ``folder`` or below it."""
+    path, folder = osp.realpath(path), osp.realpath(folder)
+    return osp.commonpath([path, folder]) == folder
+
+
+def _check_writable_dir(path: str,
+                        what: str,
+                        shown: Optional[str] = None) -> None:
+    """The nearest existing ancestor of ``path`` must be a writable dir;
+    errors name ``shown`` (default ``path``), the path the user gave."""
     probe = osp.abspath(path)
+    path = shown or path
     while not osp.exists(probe):
         parent = osp.dirname(probe)
         if parent == probe:
@@ -46,6 +57,15 @@ def _check_writable_dir(path: str, what: str) -> None:
         raise InputError(f'{what} {path}: {probe} is a file, not a folder')
     if not os.access(probe, os.W_OK | os.X_OK):
         raise InputError(f'{what} {path}: cannot write into {probe}')
+    # access() says yes to root everywhere, also where no file can be made
+    # (/proc, a read-only mount): make one, so the run fails now, not after
+    # the work
+    try:
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as e:
+        raise InputError(f'{what} {path}: cannot write into {probe} '
+                         f'({e.strerror or type(e).__name__})') from e
 
 
 def check_output(path: str,
@@ -56,7 +76,9 @@ def check_output(path: str,
 
     Args:
         path: the file the tool will write.
-        inputs: the tool's input files (None entries are ignored).
+        inputs: the tool's input files and folders (None entries are
+            ignored); an existing file inside an input folder is an input
+            too (``--overwrite`` replaces earlier results, never inputs).
         overwrite: whether an existing file may be replaced.
         what: how the tool's help names the output (``'--out'``).
 
@@ -65,7 +87,11 @@ def check_output(path: str,
     """
     path = str(path)
     for inp in inputs:
-        if inp is not None and _same_file(path, str(inp)):
+        if inp is None:
+            continue
+        if _same_file(path,
+                      str(inp)) or (osp.isdir(str(inp)) and osp.isfile(path)
+                                    and _inside(path, str(inp))):
             raise InputError(f'{what} {path} is also an input of this run; '
                              f'write the result elsewhere')
     if osp.isdir(path):
@@ -73,7 +99,7 @@ def check_output(path: str,
     if osp.exists(path) and not overwrite:
         raise InputError(f'{what} {path} exists; pass --overwrite to '
                          f'replace it')
-    _check_writable_dir(osp.dirname(osp.abspath(path)), what)
+    _check_writable_dir(osp.dirname(osp.abspath(path)), what, path)
 
 
 def check_output_dir(path: str,

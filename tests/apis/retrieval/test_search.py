@@ -213,3 +213,19 @@ def test_moments_overwrite_replaces_another_window(zs, library, tmp_path):
     # 4 s windows: one per 4 s video, two for the 8 s one
     assert summary['moments'] == 4 and summary['written'] == 3
     assert len(load_moments(feats)['videos']) == 4
+
+
+def test_overwrite_never_replaces_a_file_of_the_extraction(library, capsys):
+    meta = osp.join(library['feats'], 'meta.json')
+    with open(meta, 'rb') as f:
+        before = f.read()
+    rc = search.main(
+        [library['feats'], '--query', 'red', '--out', meta, '--overwrite'])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2
+    assert err == [
+        f'search_videos.py: error: --out {meta} is also an input of this '
+        f'run; write the result elsewhere'
+    ]
+    with open(meta, 'rb') as f:
+        assert f.read() == before

@@ -43,7 +43,9 @@ setup(
     # mmcv (full, from mim) or mmcv-lite (requirements.txt) is kept.
     install_requires=read_module('dependencies.py')['INSTALL_REQUIRES'],
     extras_require=dict(
-        tests=['pytest'], export=['onnx>=1.23.2', 'onnxruntime>=1.32']),
+        tests=['pytest'],
+        export=['onnx>=1.23.2', 'onnxruntime>=1.32'],
+        search=read_module('dependencies.py')['SEARCH_REQUIRES']),
     license='MIT',
     cmdclass=dict(build_py=BuildPyWithConfigs),
     zip_safe=False,

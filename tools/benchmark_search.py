@@ -4,7 +4,8 @@
     python tools/benchmark_search.py --size 1000000 --dim 512
         [--queries 1000] [--clusters C] [--dtype float32|float16]
         [--work-dir DIR] [--factory IVF2048,SQ8 --nprobe 32 --rerank 4]
-        [--exact-queries 20] [--threads 2] [--out result.json]
+        [--exact-queries 20] [--threads 2] [--sweep-nprobe 8 16 64]
+        [--out result.json]
     python tools/benchmark_search.py --plot docs/search_latency.png \\
         result-10k.json result-1M.json ...
 
@@ -79,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=4,
         help='with --factory: candidates re-scored per hit (default 4)')
     parser.add_argument(
+        '--sweep-nprobe',
+        type=int,
+        nargs='+',
+        default=[],
+        metavar='NPROBE',
+        help='also measure the IVF index with these nprobe values')
+    parser.add_argument(
         '--exact-queries',
         type=int,
         default=20,
@@ -111,6 +119,9 @@ def _setup(args):
         if value is None or value < 1:
             raise InputError(f'--{name.replace("_", "-")} must be a positive '
                              f'integer, got {value}')
+    if any(v < 1 for v in args.sweep_nprobe + [args.nprobe or 1]):
+        raise InputError('--nprobe and --sweep-nprobe values must be '
+                         'positive')
     if args.nprobe is not None and not args.factory:
         raise InputError('--nprobe needs --factory')
     if args.out:
@@ -148,6 +159,7 @@ def _run(args, spec) -> int:
         spec=spec,
         exact_queries=args.exact_queries,
         threads=args.threads,
+        nprobes=args.sweep_nprobe,
         log=lambda line: print(line, file=sys.stderr, flush=True))
     if args.out:
         with open(args.out, 'w', encoding='utf-8') as f:

@@ -64,10 +64,11 @@ def test_spec_by_size():
     mid = ann.choose_spec(1_000_000, 512)
     assert mid['factory'] == 'IVF2048,SQ8'
     assert mid['search'] == dict(nprobe=32) and mid['rerank'] == 4
+    assert ann.choose_spec(100_000, 512)['factory'] == 'IVF512,SQ8'
     big = ann.choose_spec(10_000_000, 512)
-    assert big['factory'] == 'IVF8192_HNSW32,SQ8'
-    assert big['search']['quantizer_efSearch'] >= big['search']['nprobe']
-    assert big['train_size'] == 64 * 8192
+    assert big['factory'] == 'IVF4096_HNSW32,SQ8'
+    assert big['search'] == dict(nprobe=16, quantizer_efSearch=64)
+    assert big['train_size'] == 40 * 4096
 
 
 def test_ivf_recall_and_exact_scores(sphere):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from vifi_mmaction.apis.retrieval import search_benchmark as sb
+from vifi_mmaction.apis.retrieval import top_k
 
 
 def test_sphere_is_clustered_as_documented():
@@ -67,6 +68,7 @@ def test_small_benchmark_and_plot(tmp_path):
             queries=50,
             spec=spec,
             exact_queries=5,
+            nprobes=(1, 16),
             log=lambda line: None)
         assert {
             'n', 'dim', 'index', 'recall_at_10', 'exact_ms_per_query',
@@ -77,6 +79,11 @@ def test_small_benchmark_and_plot(tmp_path):
         # SQ8: a byte per dimension, plus ids and list overhead
         assert 32 < r['bytes_per_vector'] < 32 + 24
         assert r['details']['exact_queries_timed'] == 5
+        sweep = r['details']['nprobe_sweep']
+        assert [s['nprobe'] for s in sweep] == [1, 16]
+        # every list scanned: the exact top-10 (re-scored exactly)
+        assert sweep[1]['recall_at_10'] == 1.0
+        assert sweep[0]['recall_at_10'] < sweep[1]['recall_at_10']
         runs.append(r)
     # the collection is reused for the same parameters
     emb = tmp_path / '1000' / 'embeddings.npy'
@@ -90,6 +97,22 @@ def test_small_benchmark_and_plot(tmp_path):
         exact_queries=1,
         log=lambda line: None)
     assert emb.stat().st_mtime_ns == stamp
+    assert (tmp_path / '1000' / 'truth-5-10.npz').is_file()
+    # another collection in the same folder: its own ground truth
+    sb.benchmark(
+        str(tmp_path / '1000'),
+        900,
+        32,
+        queries=5,
+        spec=spec,
+        exact_queries=1,
+        log=lambda line: None)
+    truth = np.load(tmp_path / '1000' / 'truth-5-10.npz')['rows']
+    sphere = sb.ClusteredSphere(32, 30)  # the default: round(sqrt(900))
+    matrix = np.load(tmp_path / '1000' / 'embeddings.npy')
+    assert len(matrix) == 900
+    _, expected = top_k(matrix, sphere.sample(5, sb.QUERY_STREAM), 10)
+    np.testing.assert_array_equal(truth, expected)
     out = tmp_path / 'latency.png'
     sb.plot_latency(runs, str(out))
     assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'

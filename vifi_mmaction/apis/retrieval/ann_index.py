@@ -87,8 +87,12 @@ def import_faiss():
 
 
 def _nlist(n: int) -> int:
-    """A power of two near ``2 sqrt(n)`` (1M -> 2048, 10M -> 8192)."""
-    return int(2**round(np.log2(max(2 * np.sqrt(n), 64))))
+    """IVF lists: a power of two near ``2 sqrt(n)`` (100k -> 512, 1M ->
+    2048), near ``sqrt(n)`` from :data:`HNSW_QUANTIZER_FROM` rows (10M ->
+    4096: k-means over more lists would take too long to train on 2
+    cores)."""
+    scale = 1 if n >= HNSW_QUANTIZER_FROM else 2
+    return int(2**round(np.log2(max(scale * np.sqrt(n), 64))))
 
 
 def choose_spec(n: int, dim: int) -> dict:
@@ -104,17 +108,18 @@ def choose_spec(n: int, dim: int) -> dict:
         return dict(
             factory='IDMap,Flat', search={}, rerank=1, train_size=0, niter=0)
     nlist = _nlist(n)
-    hnsw = n >= HNSW_QUANTIZER_FROM
-    search = dict(nprobe=max(16, nlist // 64))
-    if hnsw:
-        search['quantizer_efSearch'] = 2 * search['nprobe']
+    if n < HNSW_QUANTIZER_FROM:
+        factory, search = f'IVF{nlist},SQ8', dict(nprobe=max(16, nlist // 64))
+        per_list = 64
+    else:
+        factory = f'IVF{nlist}_HNSW32,SQ8'
+        search = dict(nprobe=16, quantizer_efSearch=64)
+        per_list = 40  # FAISS's minimum for k-means without a warning
     return dict(
-        factory=f'IVF{nlist}{"_HNSW32" if hnsw else ""},SQ8',
+        factory=factory,
         search=search,
         rerank=4,
-        # 64 rows per list: enough for k-means on clustered data, and the
-        # training stays a minute on 2 cores at 1M
-        train_size=min(n, 64 * nlist),
+        train_size=min(n, per_list * nlist),
         niter=10)
 
 

@@ -26,10 +26,11 @@ import json
 import os
 import os.path as osp
 import time
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
+from ...errors import InputError
 from ...visualization.figures import figure, save
 from .ann_index import ann_top_k, build_index, choose_spec, import_faiss
 from .search import top_k
@@ -135,10 +136,29 @@ def _collection(work_dir: str, n: int, sphere: ClusteredSphere,
         with open(meta_path, encoding='utf-8') as f:
             if json.load(f) == meta:
                 return np.load(path, mmap_mode='r')
+    for name in os.listdir(work_dir):  # ground truths of another collection
+        if name.startswith('truth-') and name.endswith('.npz'):
+            os.remove(osp.join(work_dir, name))
     matrix = write_collection(path, n, sphere, dtype)
     with open(meta_path, 'w', encoding='utf-8') as f:
         json.dump(meta, f)
     return matrix
+
+
+def _ground_truth(work_dir: str, matrix: np.ndarray, queries: np.ndarray,
+                  k: int) -> Tuple[np.ndarray, float]:
+    """Exact top-``k`` rows ``[Q, k]`` of ``queries`` in one streaming pass,
+    kept in ``work_dir`` for reruns on the same collection (other indexes
+    or parameters); the seconds the pass took."""
+    path = osp.join(work_dir, f'truth-{len(queries)}-{k}.npz')
+    if osp.isfile(path):
+        saved = np.load(path)
+        return saved['rows'], float(saved['seconds'])
+    t = time.perf_counter()
+    _, rows = top_k(matrix, queries, k, chunk=16384)
+    seconds = time.perf_counter() - t
+    np.savez(path, rows=rows, seconds=seconds)
+    return rows, seconds
 
 
 def benchmark(work_dir: str,
@@ -151,6 +171,7 @@ def benchmark(work_dir: str,
               spec: Optional[dict] = None,
               exact_queries: int = 20,
               threads: int = 2,
+              nprobes: Sequence[int] = (),
               seed: int = 0,
               log=print) -> dict:
     """Measure exact and FAISS search on ``n`` clustered ``dim``-d vectors.
@@ -158,7 +179,9 @@ def benchmark(work_dir: str,
     1. the collection is written to ``work_dir/embeddings.npy`` (kept and
        reused for the same parameters);
     2. the exact top-``k`` of all ``queries`` is computed in one streaming
-       pass (:func:`.search.top_k`, 16,384 rows at a time);
+       pass (:func:`.search.top_k`, 16,384 rows at a time; kept in
+       ``work_dir`` with the collection, so that other indexes are measured
+       against it without a second pass);
     3. exact search of one query at a time is timed on the first
        ``exact_queries`` queries (it is linear in ``n``: 20 are enough);
     4. the index of :func:`.ann_index.choose_spec` (or ``spec``) is built,
@@ -169,6 +192,8 @@ def benchmark(work_dir: str,
         clusters: C (default ``max(16, round(sqrt(n)))``).
         threads: FAISS's OpenMP threads (set BLAS threads before numpy is
             imported: the tool does).
+        nprobes: other ``nprobe`` values to measure the same index with
+            (IVF indexes; in ``details['nprobe_sweep']``).
         log: called with progress lines.
 
     Returns:
@@ -187,9 +212,7 @@ def benchmark(work_dir: str,
     log(f'collection: {n} x {dim} {dtype}, {clusters} clusters '
         f'({gen_s:.1f} s)')
     q = sphere.sample(queries, QUERY_STREAM)
-    t = time.perf_counter()
-    _, truth = top_k(matrix, q, k, chunk=16384)
-    truth_s = time.perf_counter() - t
+    truth, truth_s = _ground_truth(work_dir, matrix, q, k)
     log(f'exact ground truth of {queries} queries: {truth_s:.1f} s')
     exact_ms = []
     for i in range(min(exact_queries, queries)):
@@ -199,19 +222,28 @@ def benchmark(work_dir: str,
     log(f'exact, one query: {np.mean(exact_ms):.2f} ms (mean of '
         f'{len(exact_ms)})')
     spec = spec or choose_spec(n, dim)
+    if nprobes and not spec['factory'].startswith('IVF'):
+        raise InputError(f'an nprobe sweep needs an IVF index, not '
+                         f'{spec["factory"]}')
     t = time.perf_counter()
     index = build_index(matrix, None, spec, seed=seed)
     build_s = time.perf_counter() - t
     index_path = osp.join(work_dir, 'index.faiss')
     faiss.write_index(index, index_path)
     log(f'built {spec["factory"]} in {build_s:.1f} s')
-    ann_ms, found = [], []
-    for i in range(queries):
-        t = time.perf_counter()
-        _, rows = ann_top_k(index, matrix, q[i:i + 1], k, spec)
-        ann_ms.append(1e3 * (time.perf_counter() - t))
-        found.append(rows[0])
-    recall = recall_at_k(np.stack(found), truth)
+    recall, ann_ms = _time_queries(index, matrix, q, k, spec, truth)
+    log(f'FAISS: recall@{k} {recall:.4f}, {np.mean(ann_ms):.2f} ms/query')
+    sweep = []
+    for nprobe in nprobes:
+        other = dict(spec, search=dict(spec['search'], nprobe=nprobe))
+        r, ms = _time_queries(index, matrix, q, k, other, truth)
+        sweep.append(
+            dict(
+                nprobe=nprobe,
+                recall_at_10=round(r, 4),
+                ann_ms_per_query=round(float(np.mean(ms)), 3),
+                ann_ms_p50=round(float(np.percentile(ms, 50)), 3)))
+        log(f'  nprobe {nprobe}: recall@{k} {r:.4f}, {np.mean(ms):.2f} ms')
     return dict(
         n=n,
         dim=dim,
@@ -235,7 +267,20 @@ def benchmark(work_dir: str,
             store_bytes_per_vector=int(np.dtype(dtype).itemsize * dim),
             clusters=clusters,
             threads=threads,
+            nprobe_sweep=sweep,
             faiss_version=faiss.__version__))
+
+
+def _time_queries(index, matrix: np.ndarray, queries: np.ndarray, k: int,
+                  spec: dict, truth: np.ndarray) -> Tuple[float, list]:
+    """Recall@k and the milliseconds of each query, one at a time."""
+    ms, found = [], []
+    for query in queries:
+        t = time.perf_counter()
+        _, rows = ann_top_k(index, matrix, query[None], k, spec)
+        ms.append(1e3 * (time.perf_counter() - t))
+        found.append(rows[0])
+    return recall_at_k(np.stack(found), truth), ms
 
 
 def plot_latency(results: Sequence[dict], out: str) -> None:

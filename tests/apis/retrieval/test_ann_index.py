@@ -144,7 +144,10 @@ def test_changed_store_refused_in_one_line_or_rebuilt(tmp_path, sphere):
         ann.open_index(VideoIndex(feats))
     msg = str(err.value)
     assert '\n' not in msg and path in msg and 'other embeddings' in msg
-    assert '--rebuild-index' in msg
+    assert 'rebuild it (rebuild=True) or delete it' in msg
+    with pytest.raises(ann.AnnIndexError, match=r'\(--rebuild-index\)'):
+        ann.search_index(
+            VideoIndex(feats), matrix[:1], 3, 'faiss', hint='--rebuild-index')
     for name, data in before.items():  # nothing lost
         assert open(osp.join(feats, name), 'rb').read() == data
     rebuilt = ann.open_index(VideoIndex(feats), rebuild=True)

@@ -1,7 +1,8 @@
 """Approximate nearest-neighbour search with FAISS over a feature store.
 
 Exact search (:func:`.search.top_k`) reads every embedding for every query:
-238 ms per query at 1M videos on our 2-core CPU, linear in the collection.
+238 ms per query at 1M videos on our 2-core CPU (docs/inference.md), linear
+in the collection.
 Here a FAISS index over the same embeddings picks a few candidates per
 query, which are then scored exactly against the store's rows (the
 memory-mapped ``embeddings.npy`` or ``moment_embeddings.npy``), so the
@@ -13,16 +14,18 @@ measured in docs/benchmarks.md):
 
 * fewer than :data:`FLAT_BELOW` rows: ``IDMap,Flat`` (exhaustive, exact);
 * otherwise ``IVF{nlist},SQ8``: an inverted file of ``nlist`` k-means
-  lists (``nlist`` a power of two near ``2 sqrt(N)``), the vectors stored
-  as 8-bit scalars (E bytes per vector); ``nprobe`` lists are scanned per
-  query and the best ``rerank x k`` candidates re-scored exactly. Above
-  :data:`HNSW_QUANTIZER_FROM` rows the lists' centroids are found through an
-  HNSW graph (``IVF{nlist}_HNSW32``) instead of scanning them all, which
-  makes adding 10M vectors and each query's list lookup cheap.
+  lists (``nlist`` a power of two near ``2 sqrt(N)``: 512 at 100k, 2048 at
+  1M), the vectors stored as 8-bit scalars (E bytes per vector);
+  ``nprobe`` lists (``max(16, nlist / 64)``) are scanned per query and the
+  best ``rerank x k`` candidates (4 x k) re-scored exactly;
+* from :data:`HNSW_QUANTIZER_FROM` rows, ``IVF{nlist}_HNSW32,SQ8`` with
+  ``nlist`` near ``sqrt(N)`` (4096 at 10M) and ``nprobe`` 16: the lists'
+  centroids are found through an HNSW graph instead of compared one by one,
+  which keeps adding 10M vectors (and each query's list lookup) cheap.
 
 ``search_index(..., index='auto')`` stays exact below
-:data:`AUTO_EXACT_BELOW` rows (exact costs a few ms there and misses
-nothing).
+:data:`AUTO_EXACT_BELOW` rows, where exact search costs tens of
+milliseconds and misses nothing.
 
 On disk, beside the embeddings: ``ann_index.faiss`` (``moment_ann_index.faiss``
 for moments) and ``ann_index.json`` with the spec, the build time, the FAISS
@@ -321,7 +324,8 @@ def _build(store: VideoIndex, spec: Optional[dict]) -> StoredIndex:
 
 def open_index(store: VideoIndex,
                rebuild: bool = False,
-               spec: Optional[dict] = None) -> StoredIndex:
+               spec: Optional[dict] = None,
+               hint: str = 'rebuild=True') -> StoredIndex:
     """The store's FAISS index: read, built on first use, or rebuilt.
 
     Args:
@@ -330,6 +334,8 @@ def open_index(store: VideoIndex,
             another ``spec``) instead of refusing it.
         spec: the index to build (default :func:`choose_spec`); an existing
             index with another spec is refused unless ``rebuild``.
+        hint: how the caller asks for a rebuild, named in the error (a
+            tool passes its option, e.g. ``--rebuild-index``).
 
     Raises:
         AnnIndexError: one line, if the index on disk was built on other
@@ -354,8 +360,8 @@ def open_index(store: VideoIndex,
         return StoredIndex(faiss.read_index(path), params, store)
     if rebuild:
         return _build(store, spec)
-    raise AnnIndexError(f'{path} {problem}; rebuild it (--rebuild-index) '
-                        f'or delete it')
+    raise AnnIndexError(f'{path} {problem}; rebuild it ({hint}) or delete '
+                        f'it')
 
 
 def resolve_index(choice: str, n: int) -> str:
@@ -399,7 +405,8 @@ def search_index(store: VideoIndex,
                  k: int = 10,
                  index: str = 'auto',
                  exclude: Sequence[Optional[str]] = (),
-                 rebuild: bool = False) -> List[List[dict]]:
+                 rebuild: bool = False,
+                 hint: str = 'rebuild=True') -> List[List[dict]]:
     """:meth:`VideoIndex.search` through the index chosen by ``index``.
 
     Args:
@@ -409,6 +416,7 @@ def search_index(store: VideoIndex,
         index: ``'exact'``, ``'faiss'`` or ``'auto'`` (:func:`resolve_index`).
         exclude: per query, a video whose rows are left out, or None.
         rebuild: rebuild a FAISS index the store no longer matches.
+        hint: see :func:`open_index`.
 
     Returns:
         list[list[dict]]: as :meth:`VideoIndex.search`.
@@ -417,7 +425,7 @@ def search_index(store: VideoIndex,
         raise InputError(f'--topk must be at least 1, got {k}')
     if resolve_index(index, len(store)) == 'exact':
         return store.search(queries, k, exclude)
-    stored = open_index(store, rebuild)
+    stored = open_index(store, rebuild, hint=hint)
     paths = np.asarray(store.videos, dtype=object)
     skip_rows: Dict[int, np.ndarray] = {}
     for q, video in enumerate(exclude):

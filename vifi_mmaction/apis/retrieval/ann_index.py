@@ -55,8 +55,10 @@ __all__ = [
     'FLAT_BELOW', 'HNSW_QUANTIZER_FROM', 'INDEX_CHOICES'
 ]
 
-#: ``index='auto'`` searches exactly below this many rows (exact: ~25 ms a
-#: query at 100k rows of 512 floats on 2 cores, and no missed hit).
+#: ``index='auto'`` searches exactly below this many rows: exact search of
+#: 100k 512-d rows took 46-101 ms a query on the shared 2-core CPU and
+#: misses nothing, and an index there takes 17-23 s to build
+#: (docs/benchmarks.md).
 AUTO_EXACT_BELOW = 100_000
 #: Below this many rows the FAISS index is flat (exhaustive).
 FLAT_BELOW = 50_000

@@ -71,12 +71,20 @@ def test_spec_by_size():
     assert big['train_size'] == 40 * 4096
 
 
-def test_ivf_recall_and_exact_scores(sphere):
+# the large-collection form: centroids found through an HNSW graph
+IVF_HNSW = dict(
+    IVF,
+    factory='IVF32_HNSW32,SQ8',
+    search=dict(nprobe=8, quantizer_efSearch=64))
+
+
+@pytest.mark.parametrize('spec', [IVF, IVF_HNSW], ids=['ivf', 'ivf_hnsw'])
+def test_ivf_recall_and_exact_scores(sphere, spec):
     matrix = sphere.sample(N, 0)
     queries = sphere.sample(100, 1)
-    index = ann.build_index(matrix, spec=IVF)
+    index = ann.build_index(matrix, spec=spec)
     assert index.ntotal == N
-    scores, rows = ann.ann_top_k(index, matrix, queries, 10, IVF)
+    scores, rows = ann.ann_top_k(index, matrix, queries, 10, spec)
     _, truth = top_k(matrix, queries, 10)
     assert rows.shape == (100, 10)
     assert recall_at_k(rows, truth) >= 0.95

@@ -284,8 +284,8 @@ def _time_queries(index, matrix: np.ndarray, queries: np.ndarray, k: int,
 
 
 def plot_latency(results: Sequence[dict], out: str) -> None:
-    """Query latency against collection size, exact and FAISS (log-log),
-    each FAISS point labelled with its recall@10.
+    """Query latency against collection size, exact (mean) and FAISS (mean
+    and median), log-log, each FAISS point labelled with its recall@10.
 
     Args:
         results: :func:`benchmark` results (any order).
@@ -302,10 +302,16 @@ def plot_latency(results: Sequence[dict], out: str) -> None:
     ax.plot(
         n, [r['ann_ms_per_query'] for r in results],
         's-',
-        label='FAISS + exact re-scoring')
+        label='FAISS + exact re-scoring (mean)')
+    ax.plot(
+        n, [r['details']['ann_ms_p50'] for r in results],
+        's:',
+        color='C1',
+        alpha=0.6,
+        label='FAISS + exact re-scoring (median)')
     for r in results:
         ax.annotate(
-            f'{r["index"]}\nrecall@10 {r["recall_at_10"]:.3f}',
+            f'{r["index"]}\nrecall@10 {r["recall_at_10"]:.4f}',
             (r['n'], r['ann_ms_per_query']),
             textcoords='offset points',
             xytext=(4, -18),

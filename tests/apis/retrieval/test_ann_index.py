@@ -67,7 +67,7 @@ def test_spec_by_size():
     assert ann.choose_spec(100_000, 512)['factory'] == 'IVF512,SQ8'
     big = ann.choose_spec(10_000_000, 512)
     assert big['factory'] == 'IVF4096_HNSW32,SQ8'
-    assert big['search'] == dict(nprobe=16, quantizer_efSearch=64)
+    assert big['search'] == dict(nprobe=32, quantizer_efSearch=64)
     assert big['train_size'] == 40 * 4096
 
 

@@ -19,7 +19,7 @@ measured in docs/benchmarks.md):
   ``nprobe`` lists (``max(16, nlist / 64)``) are scanned per query and the
   best ``rerank x k`` candidates (4 x k) re-scored exactly;
 * from :data:`HNSW_QUANTIZER_FROM` rows, ``IVF{nlist}_HNSW32,SQ8`` with
-  ``nlist`` near ``sqrt(N)`` (4096 at 10M) and ``nprobe`` 16: the lists'
+  ``nlist`` near ``sqrt(N)`` (4096 at 10M) and ``nprobe`` 32: the lists'
   centroids are found through an HNSW graph instead of compared one by one,
   which keeps adding 10M vectors (and each query's list lookup) cheap.
 
@@ -118,7 +118,8 @@ def choose_spec(n: int, dim: int) -> dict:
         per_list = 64
     else:
         factory = f'IVF{nlist}_HNSW32,SQ8'
-        search = dict(nprobe=16, quantizer_efSearch=64)
+        # 10M: nprobe 16 gave recall@10 0.9496, 32 gave 0.9593
+        search = dict(nprobe=32, quantizer_efSearch=64)
         per_list = 40  # FAISS's minimum for k-means without a warning
     return dict(
         factory=factory,

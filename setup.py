@@ -45,7 +45,8 @@ setup(
     extras_require=dict(
         tests=['pytest'],
         export=['onnx>=1.23.2', 'onnxruntime>=1.32'],
-        webui=read_module('dependencies.py')['WEBUI_REQUIRES']),
+        webui=read_module('dependencies.py')['WEBUI_REQUIRES'],
+        search=read_module('dependencies.py')['SEARCH_REQUIRES']),
     license='MIT',
     cmdclass=dict(build_py=BuildPyWithConfigs),
     zip_safe=False,

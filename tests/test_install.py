@@ -206,3 +206,25 @@ def test_setup_py_reads_the_same_requirements():
                          capture_output=True,
                          text=True).stdout
     assert eval(out) == dependencies.INSTALL_REQUIRES
+
+
+def test_search_extra_is_pinned_declared_and_tested(monkeypatch):
+    import setuptools
+
+    import faiss
+    from packaging.requirements import Requirement
+    req = Requirement(dependencies.FAISS_REQUIRES)
+    assert req.name == 'faiss-cpu' and len(req.specifier) == 1
+    pin = next(iter(req.specifier))
+    assert pin.operator == '==' and faiss.__version__ == pin.version
+    assert dependencies.SEARCH_REQUIRES == [dependencies.FAISS_REQUIRES]
+    with open(osp.join(ROOT, 'requirements-test.txt')) as f:
+        lines = [ln.split('#')[0].strip() for ln in f]
+    assert dependencies.FAISS_REQUIRES in lines  # `make test` installs it
+    seen = {}
+    monkeypatch.setattr(setuptools, 'setup', seen.update)
+    monkeypatch.chdir(ROOT)
+    with open('setup.py') as f:
+        exec(compile(f.read(), 'setup.py', 'exec'), {'__name__': 'setup'})
+    assert seen['extras_require']['search'] == dependencies.SEARCH_REQUIRES
+    assert dependencies.FAISS_REQUIRES not in seen['install_requires']

@@ -24,7 +24,8 @@ from typing import List, Optional, Tuple
 
 __all__ = [
     'INSTALL_REQUIRES', 'MMCV_REQUIRES', 'AV_REQUIRES', 'IMPORT_CHECKS',
-    'WEBUI_REQUIRES', 'check_dependencies', 'require_module'
+    'WEBUI_REQUIRES', 'FAISS_REQUIRES', 'SEARCH_REQUIRES',
+    'check_dependencies', 'require_module'
 ]
 
 # Lower bounds are what the code uses:
@@ -39,6 +40,15 @@ MMACTION_REQUIRES = 'mmaction2==1.2.0'
 AV_REQUIRES = 'av>=12.0.0'
 # mmaction2 1.2.0 asserts this range at import (mmaction/__init__.py).
 MMCV_REQUIRES = 'mmcv>=2.0.0rc4,<2.2.0'
+
+# The `search` extra (pip install "vifi_mmaction[search]"): FAISS for
+# approximate search over large collections (apis/retrieval/ann_index.py).
+# Optional because exact search needs nothing beyond numpy and most
+# collections are small; pinned because a FAISS index file is read back by
+# the FAISS that wrote it, and its recall/latency trade-offs are measured
+# with this version (docs/benchmarks.md).
+FAISS_REQUIRES = 'faiss-cpu==1.15.1'
+SEARCH_REQUIRES = [FAISS_REQUIRES]
 
 INSTALL_REQUIRES = [
     TORCH_REQUIRES, 'torchvision', MMENGINE_REQUIRES, MMACTION_REQUIRES,

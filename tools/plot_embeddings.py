@@ -20,7 +20,7 @@ import os.path as osp
 import sys
 
 from vifi_mmaction.apis import load_features, parse_labels, split_label_list
-from vifi_mmaction.cli import add_output_arguments, run_cli, tool_parser
+from vifi_mmaction.cli import add_figure_arguments, run_cli, tool_parser
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output
 from vifi_mmaction.visualization import (confusion_matrix, load_dump,
@@ -84,7 +84,6 @@ def _add_figure_arguments(parser: argparse.ArgumentParser,
                           figsize=None) -> None:
     """The figure options both commands take, with their defaults."""
     parser.add_argument('--title', default=title)
-    parser.add_argument('--out', default=out, help='PNG file')
     parser.add_argument(
         '--figsize',
         type=float,
@@ -92,8 +91,7 @@ def _add_figure_arguments(parser: argparse.ArgumentParser,
         metavar=('W', 'H'),
         default=figsize,
         help=figsize_help)
-    parser.add_argument('--dpi', type=float, default=150)
-    add_output_arguments(parser, 'replace an existing --out file')
+    add_figure_arguments(parser, out, dpi=150)
 
 
 def _check_output(args) -> None:

@@ -5,8 +5,8 @@ from vifi_testing import CLASS_NAMES, write_labels_csv
 
 from vifi_mmaction.cli import (add_figure_arguments, add_label_arguments,
                                add_loader_arguments, add_model_arguments,
-                               add_output_arguments, labels_from_args,
-                               tool_parser)
+                               add_output_arguments, add_tsne_arguments,
+                               labels_from_args, tool_parser)
 
 
 def _options(parser):
@@ -88,3 +88,14 @@ def test_figure_options_with_the_tool_defaults():
     assert _options(parser) == ['--out', '--dpi', '--overwrite']
     args = parser.parse_args(['--dpi', '72.5'])
     assert (args.out, args.dpi, args.overwrite) == ('map.png', 72.5, False)
+
+
+def test_tsne_options_with_their_defaults():
+    parser = tool_parser('x.py', '')
+    add_tsne_arguments(parser)
+    args = parser.parse_args([])
+    assert (args.perplexity, args.iterations, args.seed) == (30.0, 1000, 0)
+    args = parser.parse_args(['--perplexity', '5.5', '--seed', '3'])
+    assert (args.perplexity, args.seed) == (5.5, 3)
+    with pytest.raises(SystemExit):
+        parser.parse_args(['--iterations', '1.5'])

@@ -13,7 +13,8 @@ from ..errors import InputError
 __all__ = [
     'tool_parser', 'add_label_arguments', 'labels_from_args',
     'add_output_arguments', 'CHECKPOINT_HELP', 'check_device',
-    'add_model_arguments', 'add_loader_arguments', 'add_figure_arguments'
+    'add_model_arguments', 'add_loader_arguments', 'add_figure_arguments',
+    'add_tsne_arguments'
 ]
 
 #: ``--config`` of the tools that build a model.
@@ -178,3 +179,23 @@ def add_figure_arguments(parser: argparse.ArgumentParser, out: str,
         help=f'dots per inch (default '
         f'{dpi:g})')
     add_output_arguments(parser, 'replace an existing --out file')
+
+
+def add_tsne_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the t-SNE settings: ``--perplexity`` (a float, default 30),
+    ``--iterations`` (an int, default 1000) and ``--seed`` (an int, default
+    0), the arguments ``perplexity``, ``n_iter`` and ``seed`` of
+    :func:`~vifi_mmaction.visualization.tsne.tsne`."""
+    parser.add_argument(
+        '--perplexity',
+        type=float,
+        default=30.0,
+        help='t-SNE perplexity, about the neighbours each point keeps '
+        '(default 30)')
+    parser.add_argument(
+        '--iterations',
+        type=int,
+        default=1000,
+        help='t-SNE optimisation steps (default 1000)')
+    parser.add_argument(
+        '--seed', type=int, default=0, help='random seed (default 0)')

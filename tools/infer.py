@@ -34,7 +34,8 @@ from vifi_mmaction.apis.long_video import (TIMELINE_FILES, format_timeline,
                                            timeline_stems, video_timelines)
 from vifi_mmaction.cli import (add_label_arguments, add_loader_arguments,
                                add_model_arguments, add_output_arguments,
-                               labels_from_args, run_cli, tool_parser)
+                               add_window_arguments, labels_from_args, run_cli,
+                               tool_parser)
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output, check_output_dir
 
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar='VIDEO_OR_FOLDER',
         help='video files and/or folders (searched '
         'recursively)')
-    add_model_arguments(parser)
+    add_model_arguments(parser, views=True)
     add_loader_arguments(parser)
     add_label_arguments(
         parser,
@@ -62,10 +63,6 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=5,
         help='labels to print per video (default 5)')
-    parser.add_argument(
-        '--views',
-        help="test views CLIPSxCROPS, e.g. 1x1 or 4x3 "
-        "(default: the config's)")
     add_output_arguments(
         parser,
         'replace existing --out files',
@@ -73,12 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         'with --window a directory for the timelines')
     win = parser.add_argument_group(
         'long videos', 'one prediction per window instead of per video')
-    win.add_argument(
-        '--window', help='window length: seconds (2, 2.5s) or frames (64f)')
-    win.add_argument(
-        '--stride',
-        help='step between window starts, same forms '
-        '(default: --window, no overlap)')
+    add_window_arguments(win)
     win.add_argument(
         '--smooth',
         type=int,

@@ -6,7 +6,8 @@ from vifi_testing import CLASS_NAMES, write_labels_csv
 from vifi_mmaction.cli import (add_figure_arguments, add_label_arguments,
                                add_loader_arguments, add_model_arguments,
                                add_output_arguments, add_tsne_arguments,
-                               labels_from_args, tool_parser)
+                               add_window_arguments, labels_from_args,
+                               tool_parser)
 
 
 def _options(parser):
@@ -54,6 +55,10 @@ def test_model_options_parse_and_can_be_left_out():
             args.device) == ('c.py', None, None, 16, None)
     with pytest.raises(SystemExit):
         parser.parse_args([])  # --config is required by default
+    with_views = tool_parser('x.py', '')
+    add_model_arguments(with_views, views=True)
+    assert with_views.parse_args(['--config', 'c', '--views',
+                                  '4x3']).views == '4x3'
 
     lean = tool_parser('x.py', '')
     add_model_arguments(
@@ -99,3 +104,11 @@ def test_tsne_options_with_their_defaults():
     assert (args.perplexity, args.seed) == (5.5, 3)
     with pytest.raises(SystemExit):
         parser.parse_args(['--iterations', '1.5'])
+
+
+def test_window_options_on_a_group():
+    parser = tool_parser('x.py', '')
+    add_window_arguments(parser.add_argument_group('long videos'))
+    args = parser.parse_args(['--window', '2.5s'])
+    assert (args.window, args.stride) == ('2.5s', None)
+    assert 'long videos' in parser.format_help()

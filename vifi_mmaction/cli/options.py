@@ -14,7 +14,7 @@ __all__ = [
     'tool_parser', 'add_label_arguments', 'labels_from_args',
     'add_output_arguments', 'CHECKPOINT_HELP', 'check_device',
     'add_model_arguments', 'add_loader_arguments', 'add_figure_arguments',
-    'add_tsne_arguments'
+    'add_tsne_arguments', 'add_window_arguments'
 ]
 
 #: ``--config`` of the tools that build a model.
@@ -28,6 +28,8 @@ CHECKPOINT_HELP = ('trained/converted checkpoint or plain CLIP weights '
 TEMPLATE_HELP = "prompt template with one {} (default: the config's)"
 #: ``--num-frames`` of the tools that build a model.
 NUM_FRAMES_HELP = "frames per view (default: the config's)"
+#: ``--views`` of the tools that build a model.
+VIEWS_HELP = "test views CLIPSxCROPS, e.g. 1x1 or 4x3 (default: the config's)"
 #: ``--device`` of every tool (the inferencer's default).
 DEVICE_HELP = 'cpu, cuda or cuda:N (default: cuda if available)'
 
@@ -114,10 +116,11 @@ def add_model_arguments(parser: argparse.ArgumentParser,
                         checkpoint_help: str = CHECKPOINT_HELP,
                         template_help: Optional[str] = TEMPLATE_HELP,
                         num_frames_help: Optional[str] = NUM_FRAMES_HELP,
+                        views: bool = False,
                         device: bool = True) -> None:
     """Add the options of the model a tool builds: ``--config``,
-    ``--checkpoint``, ``--template``, ``--num-frames`` (an int) and
-    ``--device``, all defaulting to None.
+    ``--checkpoint``, ``--template``, ``--num-frames`` (an int),
+    ``--views`` and ``--device``, all defaulting to None.
 
     Args:
         parser (argparse.ArgumentParser): the tool's parser.
@@ -127,6 +130,7 @@ def add_model_arguments(parser: argparse.ArgumentParser,
         template_help (str | None): the help of ``--template``; None: the
             tool has no such option.
         num_frames_help (str | None): the same for ``--num-frames``.
+        views (bool): whether to add ``--views`` (test views).
         device (bool): whether to add ``--device``.
     """
     parser.add_argument('--config', required=config_required, help=config_help)
@@ -135,6 +139,8 @@ def add_model_arguments(parser: argparse.ArgumentParser,
         parser.add_argument('--template', help=template_help)
     if num_frames_help is not None:
         parser.add_argument('--num-frames', type=int, help=num_frames_help)
+    if views:
+        parser.add_argument('--views', help=VIEWS_HELP)
     if device:
         parser.add_argument('--device', help=DEVICE_HELP)
 
@@ -199,3 +205,15 @@ def add_tsne_arguments(parser: argparse.ArgumentParser) -> None:
         help='t-SNE optimisation steps (default 1000)')
     parser.add_argument(
         '--seed', type=int, default=0, help='random seed (default 0)')
+
+
+def add_window_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--window`` and ``--stride``, the spans of a long video's
+    windows as :func:`~vifi_mmaction.apis.long_video.spans.parse_span`
+    reads them; ``parser`` may be an argument group."""
+    parser.add_argument(
+        '--window', help='window length: seconds (2, 2.5s) or frames (64f)')
+    parser.add_argument(
+        '--stride',
+        help='step between window starts, same forms '
+        '(default: --window, no overlap)')

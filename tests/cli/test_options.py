@@ -3,11 +3,11 @@ output and figure options."""
 import pytest
 from vifi_testing import CLASS_NAMES, write_labels_csv
 
-from vifi_mmaction.cli import (add_figure_arguments, add_label_arguments,
-                               add_loader_arguments, add_model_arguments,
-                               add_output_arguments, add_tsne_arguments,
-                               add_window_arguments, labels_from_args,
-                               tool_parser)
+from vifi_mmaction.cli import (add_cfg_options_argument, add_figure_arguments,
+                               add_label_arguments, add_loader_arguments,
+                               add_model_arguments, add_output_arguments,
+                               add_tsne_arguments, add_window_arguments,
+                               labels_from_args, tool_parser)
 
 
 def _options(parser):
@@ -112,3 +112,12 @@ def test_window_options_on_a_group():
     args = parser.parse_args(['--window', '2.5s'])
     assert (args.window, args.stride) == ('2.5s', None)
     assert 'long videos' in parser.format_help()
+
+
+def test_cfg_options_parse_into_a_dict():
+    parser = tool_parser('x.py', '')
+    add_cfg_options_argument(parser)
+    assert parser.parse_args([]).cfg_options is None
+    args = parser.parse_args(
+        ['--cfg-options', 'train_cfg.max_epochs=3', 'model.name=a'])
+    assert args.cfg_options == {'train_cfg.max_epochs': 3, 'model.name': 'a'}

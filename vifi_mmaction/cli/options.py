@@ -6,6 +6,7 @@ import os.path as osp
 from typing import List, Optional
 
 import torch
+from mmengine.config import DictAction
 
 from ..apis.inputs import parse_labels
 from ..errors import InputError
@@ -14,7 +15,7 @@ __all__ = [
     'tool_parser', 'add_label_arguments', 'labels_from_args',
     'add_output_arguments', 'CHECKPOINT_HELP', 'check_device',
     'add_model_arguments', 'add_loader_arguments', 'add_figure_arguments',
-    'add_tsne_arguments', 'add_window_arguments'
+    'add_tsne_arguments', 'add_window_arguments', 'add_cfg_options_argument'
 ]
 
 #: ``--config`` of the tools that build a model.
@@ -217,3 +218,14 @@ def add_window_arguments(parser: argparse.ArgumentParser) -> None:
         '--stride',
         help='step between window starts, same forms '
         '(default: --window, no overlap)')
+
+
+def add_cfg_options_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--cfg-options KEY=VALUE ...``: config keys to override, parsed
+    by mmengine's :class:`~mmengine.config.DictAction` into a dict (None
+    when not given)."""
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config keys, xxx=yyy')

@@ -35,11 +35,11 @@ import tempfile
 import time
 
 import torch
-from mmengine.config import DictAction
 
 import vifi_mmaction  # noqa: F401  (registers modules)
 from vifi_mmaction.benchmarks.model_cost import VARIANTS, measure_variant
-from vifi_mmaction.cli import add_output_arguments, run_cli
+from vifi_mmaction.cli import (add_cfg_options_argument, add_output_arguments,
+                               run_cli)
 from vifi_mmaction.cli.checks import check_at_least
 from vifi_mmaction.engine.config_checks import load_config
 from vifi_mmaction.utils import check_output, staged_files
@@ -64,7 +64,7 @@ def build_parser():
         p,
         'replace an existing --out file',
         out='write the results as JSON here')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_cfg_options_argument(p)
     p.add_argument('--variant', help=argparse.SUPPRESS)
     p.add_argument('--variant-out', help=argparse.SUPPRESS)
     return p

@@ -44,7 +44,6 @@ import tempfile
 import time
 
 import cv2
-from mmengine.config import DictAction
 
 import vifi_mmaction  # noqa: F401  (registers transforms)
 from vifi_mmaction.benchmarks.data_throughput import (BatchedStage,
@@ -54,7 +53,8 @@ from vifi_mmaction.benchmarks.data_throughput import (BatchedStage,
                                                       removed_by_deferral,
                                                       run_pipelines,
                                                       write_video)
-from vifi_mmaction.cli import add_output_arguments, run_cli
+from vifi_mmaction.cli import (add_cfg_options_argument, add_output_arguments,
+                               run_cli)
 from vifi_mmaction.engine.config_checks import load_config
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output, staged_files
@@ -101,7 +101,7 @@ def build_parser():
         p,
         'replace an existing --out file',
         out='write the results as JSON here')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_cfg_options_argument(p)
     return p
 
 

@@ -27,10 +27,10 @@ import os.path as osp
 import sys
 
 import torch
-from mmengine.config import DictAction
 
 from vifi_mmaction.benchmarks.cost_sweep import sweep
-from vifi_mmaction.cli import add_output_arguments, run_cli
+from vifi_mmaction.cli import (add_cfg_options_argument, add_output_arguments,
+                               run_cli)
 from vifi_mmaction.engine.config_checks import load_config
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output, staged_files
@@ -56,7 +56,7 @@ def build_parser():
         'replace existing --out/--plot files',
         out='write the results as JSON here',
         plot='write the figure (PNG) here')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_cfg_options_argument(p)
     return p
 
 

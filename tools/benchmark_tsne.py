@@ -26,6 +26,9 @@ import time
 
 import numpy as np
 
+from vifi_mmaction.cli import add_tsne_arguments, run_cli, tool_parser
+from vifi_mmaction.cli.checks import check_at_least
+
 
 def clustered_points(points: int, dims: int, clusters: int, spread: float,
                      seed: int):
@@ -51,15 +54,13 @@ def neighbour_agreement(y: np.ndarray, ids: np.ndarray, k: int = 10) -> float:
     return float(((ids[near] == ids[:, None]).mean(axis=1) > 0.5).mean())
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+def build_parser() -> argparse.ArgumentParser:
+    parser = tool_parser(__file__, __doc__.split('\n')[0])
     parser.add_argument('--points', type=int, default=5000)
     parser.add_argument('--dims', type=int, default=512)
     parser.add_argument('--clusters', type=int, default=20)
     parser.add_argument('--spread', type=float, default=0.6)
-    parser.add_argument('--perplexity', type=float, default=30.0)
-    parser.add_argument('--iterations', type=int, default=1000)
-    parser.add_argument('--seed', type=int, default=0)
+    add_tsne_arguments(parser)
     parser.add_argument('--repeat', type=int, default=1)
     parser.add_argument(
         '--threads',
@@ -69,13 +70,20 @@ def main(argv=None) -> int:
         '--module',
         default='vifi_mmaction.visualization.tsne',
         help='module whose tsne() is timed')
-    args = parser.parse_args(argv)
-    if min(args.points, args.dims, args.clusters, args.repeat) < 1:
-        print(
-            '--points, --dims, --clusters and --repeat must be positive',
-            file=sys.stderr)
-        return 2
-    tsne = importlib.import_module(args.module).tsne
+    return parser
+
+
+def main(argv=None) -> int:
+    return run_cli(build_parser(), _setup, _run, argv)
+
+
+def _setup(args):
+    """The ``tsne`` function to time, once the sizes are checked."""
+    check_at_least(args, 'points', 'dims', 'clusters', 'repeat')
+    return importlib.import_module(args.module).tsne
+
+
+def _run(args, tsne) -> int:
     x, ids = clustered_points(args.points, args.dims, args.clusters,
                               args.spread, args.seed)
     extra = {} if args.threads is None else dict(threads=args.threads)

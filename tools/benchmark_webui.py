@@ -27,7 +27,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import wait
 
-from vifi_mmaction.cli import run_cli, tool_parser
+from vifi_mmaction.cli import add_model_arguments, run_cli, tool_parser
 from vifi_mmaction.errors import InputError
 
 TOOLS = os.path.dirname(os.path.abspath(__file__))
@@ -38,8 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
         __file__,
         'Concurrent /classify requests and the web app\'s peak memory',
         epilog='exit status: 0 all answered alike, 1 not, 2 bad setup')
-    parser.add_argument('--config', required=True, help='model config')
-    parser.add_argument('--checkpoint', help='model checkpoint')
+    add_model_arguments(
+        parser, template_help=None, num_frames_help=None, device=False)
     parser.add_argument('--video', required=True, help='the uploaded video')
     parser.add_argument(
         '--labels', required=True, help='comma-separated labels')
@@ -57,6 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
         help='seconds to wait for the server (default 300)')
     parser.add_argument('--out', help='also write the numbers as .json')
     return parser
+
+
+def stop_server(proc: subprocess.Popen, timeout: float = 60) -> None:
+    """Stop tools/webui.py running in ``proc`` as Ctrl-C does (SIGINT, so
+    Gradio closes its server), killing it if it is still up after
+    ``timeout`` seconds."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def memory_kib(pid: int) -> dict:
@@ -131,12 +143,7 @@ def _run(args, client_cls) -> int:
         peak = memory_kib(proc.pid)
         client.close()
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_server(proc)
         log.close()
         os.unlink(log.name)
     alike = all(a == answers[0] for a in answers)

@@ -32,8 +32,9 @@ import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import (ViFiZeroShotInferencer, extract_features,
                                 extract_moments, parse_span, read_video_items)
 from vifi_mmaction.apis.retrieval import check_feature_dir, model_settings
-from vifi_mmaction.cli import (CHECKPOINT_HELP, add_label_arguments,
-                               add_output_arguments, labels_from_args, run_cli,
+from vifi_mmaction.cli import (add_label_arguments, add_loader_arguments,
+                               add_model_arguments, add_output_arguments,
+                               add_window_arguments, labels_from_args, run_cli,
                                tool_parser)
 from vifi_mmaction.errors import InputError
 
@@ -49,8 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
         help='folder of videos, or an annotation '
         'file ("relative/path label" lines)')
     parser.add_argument('out_dir', help='output directory')
-    parser.add_argument('--config', required=True, help='model config')
-    parser.add_argument('--checkpoint', help=CHECKPOINT_HELP)
+    add_model_arguments(parser, template_help=None, views=True)
+    add_loader_arguments(parser, batch_size=4, num_workers=2)
     add_label_arguments(parser)
     parser.add_argument(
         '--data-prefix', help='root of the annotation file\'s video paths')
@@ -58,28 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
         '--frame-embeddings',
         action='store_true',
         help='also write per-frame embeddings')
-    parser.add_argument(
-        '--num-frames',
-        type=int,
-        help="frames per view (default: the config's)")
-    parser.add_argument(
-        '--views', help="CLIPSxCROPS (default: the "
-        "config's)")
-    parser.add_argument('--batch-size', type=int, default=4)
-    parser.add_argument(
-        '--num-workers',
-        type=int,
-        default=2,
-        help='decoding processes (default 2)')
-    parser.add_argument('--device', help='cpu, cuda or cuda:N')
     add_output_arguments(parser, 'discard results already in OUT_DIR')
-    parser.add_argument(
-        '--window',
-        help='also embed windows of this length ("moments" '
-        'for search): seconds (2, 2.5s) or frames (64f)')
-    parser.add_argument(
-        '--stride', help='step between window starts (default: '
-        '--window)')
+    add_window_arguments(
+        parser.add_argument_group(
+            'moments', 'also embed windows, for search_videos.py --moments'))
     return parser
 
 

@@ -32,8 +32,10 @@ from vifi_mmaction.apis import (ViFiZeroShotInferencer, expand_inputs,
                                 save_predictions)
 from vifi_mmaction.apis.long_video import (TIMELINE_FILES, format_timeline,
                                            timeline_stems, video_timelines)
-from vifi_mmaction.cli import (add_label_arguments, add_output_arguments,
-                               labels_from_args, run_cli, tool_parser)
+from vifi_mmaction.cli import (add_label_arguments, add_loader_arguments,
+                               add_model_arguments, add_output_arguments,
+                               add_window_arguments, labels_from_args, run_cli,
+                               tool_parser)
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output, check_output_dir
 
@@ -49,38 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar='VIDEO_OR_FOLDER',
         help='video files and/or folders (searched '
         'recursively)')
-    parser.add_argument(
-        '--config',
-        required=True,
-        help='model config (ours, or the config.py written '
-        'by tools/convert_official_checkpoint.py)')
-    parser.add_argument(
-        '--checkpoint',
-        help='trained or converted checkpoint, or plain '
-        'OpenAI/open_clip CLIP weights (vanilla CLIP); '
-        'default: the CLIP weights named in the config')
+    add_model_arguments(parser, views=True)
+    add_loader_arguments(parser)
     add_label_arguments(
         parser,
         labels_help='comma-separated labels: "label one,label two"',
         labels_file_help='.txt (one label per line) or the official id,name '
         '.csv (quoted names may contain commas)')
     parser.add_argument(
-        '--template',
-        help='prompt template with one {} (default: the '
-        "config's, e.g. 'a photo of a {}.')")
-    parser.add_argument(
         '--topk',
         type=int,
         default=5,
         help='labels to print per video (default 5)')
-    parser.add_argument(
-        '--num-frames',
-        type=int,
-        help="frames per view (default: the config's)")
-    parser.add_argument(
-        '--views',
-        help="test views CLIPSxCROPS, e.g. 1x1 or 4x3 "
-        "(default: the config's)")
     add_output_arguments(
         parser,
         'replace existing --out files',
@@ -88,12 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         'with --window a directory for the timelines')
     win = parser.add_argument_group(
         'long videos', 'one prediction per window instead of per video')
-    win.add_argument(
-        '--window', help='window length: seconds (2, 2.5s) or frames (64f)')
-    win.add_argument(
-        '--stride',
-        help='step between window starts, same forms '
-        '(default: --window, no overlap)')
+    add_window_arguments(win)
     win.add_argument(
         '--smooth',
         type=int,
@@ -105,20 +82,6 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help='label a window "none of these" when its top '
         'score is below this probability')
-    parser.add_argument(
-        '--device', help='cpu, cuda or cuda:N (default: cuda if '
-        'available)')
-    parser.add_argument(
-        '--batch-size',
-        type=int,
-        default=1,
-        help='videos per forward pass (default 1)')
-    parser.add_argument(
-        '--num-workers',
-        type=int,
-        help='video decoding processes that run while the '
-        'model computes (default: min(4, CPUs), 0 for one '
-        'video)')
     return parser
 
 

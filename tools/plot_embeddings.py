@@ -20,7 +20,8 @@ import os.path as osp
 import sys
 
 from vifi_mmaction.apis import load_features, parse_labels, split_label_list
-from vifi_mmaction.cli import add_output_arguments, run_cli, tool_parser
+from vifi_mmaction.cli import (add_figure_arguments, add_tsne_arguments,
+                               run_cli, tool_parser)
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output
 from vifi_mmaction.visualization import (confusion_matrix, load_dump,
@@ -54,9 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=2000,
         help='subsample to this many videos, stratified by class '
         '(default 2000)')
-    t.add_argument('--perplexity', type=float, default=30.0)
-    t.add_argument('--iterations', type=int, default=1000)
-    t.add_argument('--seed', type=int, default=0)
+    add_tsne_arguments(t)
     _add_figure_arguments(t, 't-SNE of video embeddings', 'tsne.png',
                           'inches (default: 7 x 6.5 per panel + legend)')
 
@@ -84,7 +83,6 @@ def _add_figure_arguments(parser: argparse.ArgumentParser,
                           figsize=None) -> None:
     """The figure options both commands take, with their defaults."""
     parser.add_argument('--title', default=title)
-    parser.add_argument('--out', default=out, help='PNG file')
     parser.add_argument(
         '--figsize',
         type=float,
@@ -92,8 +90,7 @@ def _add_figure_arguments(parser: argparse.ArgumentParser,
         metavar=('W', 'H'),
         default=figsize,
         help=figsize_help)
-    parser.add_argument('--dpi', type=float, default=150)
-    add_output_arguments(parser, 'replace an existing --out file')
+    add_figure_arguments(parser, out, dpi=150)
 
 
 def _check_output(args) -> None:

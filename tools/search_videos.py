@@ -26,7 +26,8 @@ import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis.retrieval import (VideoIndex, feature_model, save_hits,
                                           sheet_path, text_queries,
                                           video_query)
-from vifi_mmaction.cli import add_output_arguments, run_cli, tool_parser
+from vifi_mmaction.cli import (add_model_arguments, add_output_arguments,
+                               run_cli, tool_parser)
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output
 from vifi_mmaction.visualization import plot_contact_sheet
@@ -59,19 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
         help='contact sheet PNG of the hits (one '
         'per query: NAME.png, NAME-2.png, ...)')
     parser.add_argument('--out', help='write the hits as .json')
-    parser.add_argument(
-        '--config',
-        help='model config (default: the one '
-        'in FEATS/meta.json)')
-    parser.add_argument(
-        '--checkpoint',
-        help='checkpoint (default: the one '
-        'in FEATS/meta.json)')
-    parser.add_argument(
-        '--template',
-        help='prompt template with one {} for '
-        "the queries (default: the model's)")
-    parser.add_argument('--device', help='cpu, cuda or cuda:N')
+    add_model_arguments(
+        parser,
+        config_required=False,
+        config_help='model config (default: the one in FEATS/meta.json)',
+        checkpoint_help='checkpoint (default: the one in FEATS/meta.json)',
+        num_frames_help=None)
     parser.add_argument(
         '--chunk',
         type=int,

@@ -20,10 +20,9 @@ lists them in ``WORK_DIR/video_faults.json`` (config key:
 import json
 import os.path as osp
 
-from mmengine.config import DictAction
-
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.cli import (add_launcher_arguments, add_output_arguments,
+from vifi_mmaction.cli import (add_cfg_options_argument,
+                               add_launcher_arguments, add_output_arguments,
                                apply_launcher_args, build_runner, run_cli,
                                tool_parser)
 from vifi_mmaction.compat import exit_process
@@ -53,11 +52,7 @@ def build_parser():
         help='score unreadable test videos as wrong predictions (kept in '
         'the denominator, listed in WORK_DIR/video_faults.json) instead of '
         'failing the run')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config keys, xxx=yyy')
+    add_cfg_options_argument(parser)
     parser.add_argument('--show-dir', help='directory for visualisations')
     parser.add_argument('--show', action='store_true')
     parser.add_argument('--interval', type=int, default=1)

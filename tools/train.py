@@ -21,10 +21,9 @@ before the model is built (``--debug`` or ``VIFI_DEBUG=1``: traceback).
 import contextlib
 import os.path as osp
 
-from mmengine.config import DictAction
-
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
-from vifi_mmaction.cli import (add_launcher_arguments, add_output_arguments,
+from vifi_mmaction.cli import (add_cfg_options_argument,
+                               add_launcher_arguments, add_output_arguments,
                                apply_launcher_args, build_runner,
                                lock_work_dir, release_work_dir, run_cli,
                                tool_parser)
@@ -87,11 +86,7 @@ def build_parser():
         help='draw the same augmentation and Mixup/CutMix on every rank '
         '(randomness.diff_rank_seed=False)')
     parser.add_argument('--deterministic', action='store_true')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config keys, xxx=yyy')
+    add_cfg_options_argument(parser)
     add_launcher_arguments(parser)
     return parser
 

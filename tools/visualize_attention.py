@@ -23,8 +23,9 @@ import sys
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import ViFiZeroShotInferencer, video_attention_maps
-from vifi_mmaction.cli import (add_label_arguments, add_output_arguments,
-                               labels_from_args, run_cli, tool_parser)
+from vifi_mmaction.cli import (add_figure_arguments, add_label_arguments,
+                               add_model_arguments, labels_from_args, run_cli,
+                               tool_parser)
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output
 from vifi_mmaction.visualization import (pick_frames, plot_attention_grid,
@@ -36,8 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         __file__, 'Overlay class-token attention and attention rollout on '
         'the sampled frames of a video')
     parser.add_argument('video', help='video file')
-    parser.add_argument('--config', required=True, help='model config')
-    parser.add_argument('--checkpoint', help='checkpoint or CLIP weights')
+    add_model_arguments(
+        parser, num_frames_help="frames sampled (default: the config's)")
     parser.add_argument(
         '--name',
         default='ViFi-CLIP',
@@ -55,25 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
         labels_help="comma-separated labels: shows each model's top "
         'prediction',
         labels_file_help='.txt or id,name .csv labels')
-    parser.add_argument('--template', help='prompt template with one {}')
-    parser.add_argument(
-        '--num-frames',
-        type=int,
-        help="frames sampled (default: the config's)")
     parser.add_argument(
         '--max-frames',
         type=int,
         default=8,
         help='frames drawn, evenly spread (default 8)')
-    parser.add_argument('--out', default='attention.png', help='PNG file')
-    add_output_arguments(parser, 'replace an existing --out file')
+    add_figure_arguments(parser, 'attention.png', dpi=100)
     parser.add_argument(
         '--cell-size',
         type=float,
         default=1.6,
         help='inches per frame cell (default 1.6)')
-    parser.add_argument('--dpi', type=float, default=100)
-    parser.add_argument('--device', help='cpu, cuda or cuda:N')
     return parser
 
 

@@ -26,7 +26,7 @@ import sys
 
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import ViFiZeroShotInferencer
-from vifi_mmaction.cli import CHECKPOINT_HELP, run_cli, tool_parser
+from vifi_mmaction.cli import add_model_arguments, run_cli, tool_parser
 from vifi_mmaction.dependencies import WEBUI_REQUIRES, require_module
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.webui import Limits, ViFiService, upload_folder
@@ -37,8 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         __file__,
         'A local web app: classify, timeline and search your videos',
         epilog='exit status: 0 stopped, 2 bad arguments or setup')
-    parser.add_argument('--config', required=True, help='model config')
-    parser.add_argument('--checkpoint', help=CHECKPOINT_HELP)
+    add_model_arguments(parser, template_help=None, num_frames_help=None)
     parser.add_argument(
         '--features',
         help='output directory of tools/extract_features.py '
@@ -66,9 +65,6 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=Limits.max_labels,
         help=f'most labels per request (default {Limits.max_labels})')
-    parser.add_argument(
-        '--device', help='cpu, cuda or cuda:N (default: cuda if '
-        'available)')
     return parser
 
 

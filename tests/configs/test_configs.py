@@ -45,14 +45,23 @@ BASES = _all('_base_/**/*.py')
 # Test-only configs have no lr/epochs/batch.
 FT = 'a photo of a {}.'
 K400 = ('kinetics_400_labels.csv', 400)
-K400_RECIPE = dict(
-    frames=32,
-    lr=8e-6,
-    epochs=10,
-    batch=256,
-    template=FT,
-    views=1,
-    labels=K400)
+
+
+def _recipe(frames, lr, epochs, batch, labels, towers='both', views=1, **more):
+    """A training row of the table, with the fine-tuning template FT."""
+    return dict(
+        frames=frames,
+        lr=lr,
+        epochs=epochs,
+        batch=batch,
+        template=FT,
+        labels=labels,
+        towers=towers,
+        views=views,
+        **more)
+
+
+K400_RECIPE = _recipe(32, 8e-6, 10, 256, K400)
 TABLE = {
     'vifi-clip_vit-b16_clip-openai_8xb4-32f_k400-rgb.py':
     dict(K400_RECIPE, towers='both'),
@@ -63,40 +72,16 @@ TABLE = {
     'zero_shot/clip-text-ft_vit-b16_clip-openai_8xb4-32f_k400-rgb.py':
     dict(K400_RECIPE, towers='text'),
     'quickstart/vifi-clip_tiny_synthetic.py':
-    dict(
-        frames=8,
-        lr=5e-3,
-        epochs=12,
-        batch=8,
-        template=FT,
-        towers='both',
-        views=1,
-        labels=('base_labels.csv', None),
-        gpus=1),
+    _recipe(8, 5e-3, 12, 8, ('base_labels.csv', None), gpus=1),
     'fully_supervised/vifi-clip_vit-b16_clip-openai_8xb4-16f_k400-rgb.py':
-    dict(
-        frames=16,
-        lr=2.2e-5,
-        epochs=30,
-        batch=512,
-        template=FT,
-        towers='both',
-        views=12,
-        labels=K400),
+    _recipe(16, 2.2e-5, 30, 512, K400, views=12),
     'sharded/vifi-clip_vit-l14_clip-openai_fsdp-8xb4-32f_k400-rgb.py':
     dict(K400_RECIPE, towers='both', gpus=8),
 }
 for towers in ('image', 'text'):
     TABLE[f'fully_supervised/clip-{towers}-ft_vit-b16_clip-openai_8xb4-16f_'
-          'k400-rgb.py'] = dict(
-              frames=16,
-              lr=8e-6,
-              epochs=30,
-              batch=256,
-              template=FT,
-              towers=towers,
-              views=12,
-              labels=K400)
+          'k400-rgb.py'] = _recipe(
+              16, 8e-6, 30, 256, K400, towers=towers, views=12)
 
 TEST_ONLY = dict(frames=32, lr=None, epochs=None, batch=None, views=1)
 ZERO_SHOT = {
@@ -121,16 +106,14 @@ B2N = {  # dataset: (label prefix, base classes, novel classes)
 }
 for ds, (prefix, n_base, n_novel) in B2N.items():
     stem = f'vifi-clip_vit-b16_clip-openai_8xb4-32f_{ds}-base2novel'
+    base = (f'{prefix}_base_labels.csv', n_base)
     for s in (1, 2, 3):
-        TABLE[f'base2novel/{stem}-s{s}-rgb.py'] = dict(
-            frames=32,
-            lr=2e-6,
-            epochs=11,
-            batch=64,
-            template=FT,
-            towers='both',
-            views=1,
-            labels=(f'{prefix}_base_labels.csv', n_base),
+        TABLE[f'base2novel/{stem}-s{s}-rgb.py'] = _recipe(
+            32,
+            2e-6,
+            11,
+            64,
+            base,
             train_ann=f'fs_base_s{s}_train.txt',
             test_ann='base_val.txt')
     novel = dict(
@@ -146,7 +129,7 @@ for ds, (prefix, n_base, n_novel) in B2N.items():
         TEST_ONLY,
         template='{}',
         towers='none',
-        labels=(f'{prefix}_base_labels.csv', n_base),
+        labels=base,
         test_ann='base_val.txt')
 
 FEW_SHOT = {  # dataset: (labels, test annotation)
@@ -157,15 +140,12 @@ FEW_SHOT = {  # dataset: (labels, test annotation)
 for ds, (labels, test_ann) in FEW_SHOT.items():
     for k in (2, 4, 8, 16):
         TABLE[f'few_shot/vifi-clip_vit-b16_clip-openai_8xb4-32f_{ds}-{k}shot'
-              '-rgb.py'] = dict(
-                  frames=32,
-                  lr=2e-6,
-                  epochs=50,
-                  batch=64,
-                  template=FT,
-                  towers='both',
-                  views=1,
-                  labels=labels,
+              '-rgb.py'] = _recipe(
+                  32,
+                  2e-6,
+                  50,
+                  64,
+                  labels,
                   train_ann=f'train1_few_shot_{k}.txt',
                   test_ann=test_ann)
 

@@ -2,6 +2,9 @@
 numbers it reports."""
 import json
 import os
+import signal
+import subprocess
+import sys
 
 import pytest
 from vifi_testing import REPO_ROOT, TESTS_DIR, free_port, load_tool, run_tool
@@ -16,6 +19,32 @@ def test_bad_arguments_exit_2_with_one_line(zs, capsys):
     ])
     err = capsys.readouterr().err.strip()
     assert rc == 2 and err.count('\n') == 0 and '--requests' in err
+
+
+def _child(code: str) -> subprocess.Popen:
+    """A Python child that prints ``up`` once it runs ``code``."""
+    proc = subprocess.Popen([
+        sys.executable, '-c', code + '; print("up", '
+        'flush=True); import time; time.sleep(120)'
+    ],
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL,
+                            text=True)
+    assert proc.stdout.readline().strip() == 'up'
+    return proc
+
+
+def test_stop_server_interrupts_then_kills():
+    polite = _child('pass')
+    bench.stop_server(polite, timeout=30)
+    # SIGINT ended the child (Python re-raises it after KeyboardInterrupt)
+    assert polite.returncode == -signal.SIGINT
+    deaf = _child('import signal; signal.signal(signal.SIGINT, '
+                  'signal.SIG_IGN)')
+    bench.stop_server(deaf, timeout=0.5)
+    assert deaf.returncode == -signal.SIGKILL
+    polite.stdout.close()
+    deaf.stdout.close()
 
 
 def _python_path() -> str:

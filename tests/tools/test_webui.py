@@ -23,6 +23,7 @@ from vifi_testing import REPO_ROOT, TESTS_DIR, child_env, free_port, load_tool
 
 webui = load_tool('webui')
 infer = load_tool('infer')
+bench = load_tool('benchmark_webui')
 
 CHROMIUM = '/usr/bin/chromium'
 CHROMEDRIVER = '/usr/bin/chromedriver'
@@ -119,12 +120,7 @@ def running_server(zs, tmp_path):
         yield dict(proc=proc, url=url, log=log)
     finally:
         if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            bench.stop_server(proc)
 
 
 def _browser():

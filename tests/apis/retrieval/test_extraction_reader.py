@@ -55,12 +55,17 @@ def _more_index_lines(out):
         f.write('24,/v/x.mp4,0,c0,ok,\n')
 
 
-def _index_of_other_videos(out):
+def _edit_index(out, edit):
+    """Rewrite index.csv of ``out`` as ``edit(its text)``."""
     path = osp.join(out, 'index.csv')
     with open(path) as f:
         text = f.read()
     with open(path, 'w') as f:
-        f.write(text.replace('/v/3.mp4', '/v/other.mp4'))
+        f.write(edit(text))
+
+
+def _index_of_other_videos(out):
+    _edit_index(out, lambda text: text.replace('/v/3.mp4', '/v/other.mp4'))
 
 
 def _short_written(out):
@@ -91,12 +96,13 @@ def _index_without_column(out):
 
 
 def _index_with_bad_label(out):
-    path = osp.join(out, 'index.csv')
-    with open(path) as f:
-        lines = f.read().splitlines()
-    lines[4] = '3,/v/3.mp4,three,c0,ok,'
-    with open(path, 'w') as f:
-        f.write('\n'.join(lines) + '\n')
+
+    def edit(text):
+        lines = text.splitlines()
+        lines[4] = '3,/v/3.mp4,three,c0,ok,'
+        return '\n'.join(lines) + '\n'
+
+    _edit_index(out, edit)
 
 
 def _binary_index(out):

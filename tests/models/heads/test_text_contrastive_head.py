@@ -41,6 +41,13 @@ class _CallCounter:
         self.calls += 1
 
 
+def _counted_head(train=False):
+    """A head in eval (or train) mode whose text-tower calls are counted,
+    and a batch of two 32-d video embeddings for it."""
+    head = _head().train(train)
+    return head, _CallCounter(head.text), torch.randn(2, 32)
+
+
 def _reference_logits(clip, x, prompts):
     """exp(s) * cos(x, text) with open_clip's full-context text encoder."""
     with torch.no_grad():
@@ -167,9 +174,7 @@ def test_token_embedding_is_frozen_and_class_tokens_not_saved():
 
 # ------------------------------------------------------------------- cache
 def test_eval_mode_encodes_classes_once():
-    head = _head().eval()
-    counter = _CallCounter(head.text)
-    x = torch.randn(2, 32)
+    head, counter, x = _counted_head()
     with torch.no_grad():
         first = head(x)
         second = head(x)
@@ -181,9 +186,7 @@ def test_eval_mode_encodes_classes_once():
 
 
 def test_inference_mode_cache_is_not_reused_outside_inference_mode():
-    head = _head().eval()
-    counter = _CallCounter(head.text)
-    x = torch.randn(2, 32)
+    head, counter, x = _counted_head()
     with torch.inference_mode():
         ref = head(x)
         head(x)
@@ -208,9 +211,7 @@ def test_cache_is_dropped_by_train():
 
 
 def test_cache_is_dropped_by_load_state_dict(tiny_clip):
-    head = _head().eval()
-    counter = _CallCounter(head.text)
-    x = torch.randn(2, 32)
+    head, counter, x = _counted_head()
     with torch.no_grad():
         before = head(x)
     state = copy.deepcopy(head.state_dict())
@@ -229,9 +230,7 @@ def test_cache_is_dropped_by_load_state_dict(tiny_clip):
 
 
 def test_cache_is_dropped_by_set_class_names():
-    head = _head().eval()
-    counter = _CallCounter(head.text)
-    x = torch.randn(2, 32)
+    head, counter, x = _counted_head()
     with torch.no_grad():
         assert head(x).shape == (2, 3)
         head.set_class_names(['surfing', 'archery', 'diving', 'yoga', 'golf'])
@@ -259,9 +258,7 @@ def test_cache_is_dropped_by_set_class_names():
 def test_cache_is_dropped_by_in_place_update_in_eval_mode():
     """An optimizer step while the head stays in eval mode (e.g. a frozen
     BN-style eval head during fine-tuning) must not leave stale text."""
-    head = _head().eval()
-    counter = _CallCounter(head.text)
-    x = torch.randn(2, 32)
+    head, counter, x = _counted_head()
     opt = torch.optim.AdamW([p for p in head.parameters() if p.requires_grad],
                             lr=0.1)
     with torch.no_grad():
@@ -292,9 +289,7 @@ def test_cache_is_dropped_by_in_place_update_in_eval_mode():
 
 
 def test_train_mode_recomputes_with_grad_every_forward():
-    head = _head().train()
-    counter = _CallCounter(head.text)
-    x = torch.randn(2, 32)
+    head, counter, x = _counted_head(train=True)
     first = head(x)
     second = head(x)
     assert counter.calls == 2

@@ -26,6 +26,9 @@ import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis.retrieval import (VideoIndex, feature_model, save_hits,
                                           sheet_path, text_queries,
                                           video_query)
+from vifi_mmaction.apis.retrieval.ann_search import (AUTO_EXACT_BELOW,
+                                                     INDEX_CHOICES,
+                                                     search_index)
 from vifi_mmaction.cli import (add_model_arguments, add_output_arguments,
                                run_cli, tool_parser)
 from vifi_mmaction.errors import InputError
@@ -70,7 +73,20 @@ def build_parser() -> argparse.ArgumentParser:
         '--chunk',
         type=int,
         default=65536,
-        help='embeddings per matrix product (default 65536)')
+        help='embeddings per matrix product of exact search (default '
+        '65536)')
+    parser.add_argument(
+        '--index',
+        choices=INDEX_CHOICES,
+        default='exact',
+        help='exact search (default), a FAISS index (built once and kept '
+        'beside the embeddings; pip install "vifi_mmaction[search]"), or '
+        f'auto: exact below {AUTO_EXACT_BELOW} rows, FAISS above')
+    parser.add_argument(
+        '--rebuild-index',
+        action='store_true',
+        help='rebuild the FAISS index when the embeddings changed since it '
+        'was built (default: refuse)')
     add_output_arguments(parser, 'replace existing --out / --sheet files')
     return parser
 
@@ -114,8 +130,15 @@ def _setup(args) -> dict:
 def _run(args, state: dict) -> int:
     index = state['index']
     start = time.perf_counter()
-    results = index.search(state['queries'], args.topk, state['exclude'],
-                           args.chunk)
+    results = search_index(
+        index,
+        state['queries'],
+        args.topk,
+        args.index,
+        state['exclude'],
+        rebuild=args.rebuild_index,
+        hint='--rebuild-index',
+        chunk=args.chunk)
     ms = (time.perf_counter() - start) * 1000
     kind = 'moments' if args.moments else 'videos'
     print(

@@ -229,3 +229,21 @@ def test_overwrite_never_replaces_a_file_of_the_extraction(library, capsys):
     ]
     with open(meta, 'rb') as f:
         assert f.read() == before
+
+
+def test_faiss_index_gives_the_exact_hits_and_is_kept(library, tmp_path,
+                                                      capsys):
+    outs = {}
+    for choice in ('exact', 'faiss'):
+        outs[choice] = str(tmp_path / f'{choice}.json')
+        rc = search.main([
+            library['feats'], '--query', 'red', '--topk', '3', '--index',
+            choice, '--out', outs[choice]
+        ])
+        assert rc == 0
+    capsys.readouterr()
+    with open(outs['exact']) as f, open(outs['faiss']) as g:
+        exact, faiss = json.load(f), json.load(g)
+    assert [h['video'] for h in exact[0]['hits']] == \
+        [h['video'] for h in faiss[0]['hits']]
+    assert osp.isfile(osp.join(library['feats'], 'ann_index.faiss'))

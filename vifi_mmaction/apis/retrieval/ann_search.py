@@ -26,7 +26,7 @@ from .search import VideoIndex
 
 __all__ = [
     'index_paths', 'StoredIndex', 'open_index', 'resolve_index',
-    'search_index', 'hits_of', 'AUTO_EXACT_BELOW', 'INDEX_CHOICES'
+    'search_index', 'AUTO_EXACT_BELOW', 'INDEX_CHOICES'
 ]
 
 #: ``index='auto'`` searches exactly below this many rows: exact search of
@@ -157,32 +157,14 @@ def resolve_index(choice: str, n: int) -> str:
     return choice
 
 
-def hits_of(store: VideoIndex, scores: np.ndarray,
-            rows: np.ndarray) -> List[List[dict]]:
-    """Hits in the format of :meth:`VideoIndex.search`: per query, ``rank``,
-    ``score``, ``row``, ``video`` (and ``start``/``end`` for moments)."""
-    results = []
-    for q_scores, q_rows in zip(scores, rows):
-        hits = []
-        for rank, (s, r) in enumerate(zip(q_scores, q_rows), 1):
-            hit = dict(
-                rank=rank, score=float(s), row=int(r), video=store.videos[r])
-            if store.times is not None:
-                hit.update(
-                    start=float(store.times[r, 0]),
-                    end=float(store.times[r, 1]))
-            hits.append(hit)
-        results.append(hits)
-    return results
-
-
 def search_index(store: VideoIndex,
                  queries: np.ndarray,
                  k: int = 10,
                  index: str = 'auto',
                  exclude: Sequence[Optional[str]] = (),
                  rebuild: bool = False,
-                 hint: str = 'rebuild=True') -> List[List[dict]]:
+                 hint: str = 'rebuild=True',
+                 chunk: int = 65536) -> List[List[dict]]:
     """:meth:`VideoIndex.search` through the index chosen by ``index``.
 
     Args:
@@ -193,6 +175,7 @@ def search_index(store: VideoIndex,
         exclude: per query, a video whose rows are left out, or None.
         rebuild: rebuild a FAISS index the store no longer matches.
         hint: see :func:`open_index`.
+        chunk: embeddings per matrix product of the exact search.
 
     Returns:
         list[list[dict]]: as :meth:`VideoIndex.search`.
@@ -200,7 +183,7 @@ def search_index(store: VideoIndex,
     if k < 1:
         raise InputError(f'--topk must be at least 1, got {k}')
     if resolve_index(index, len(store)) == 'exact':
-        return store.search(queries, k, exclude)
+        return store.search(queries, k, exclude, chunk)
     stored = open_index(store, rebuild, hint=hint)
     paths = np.asarray(store.videos, dtype=object)
     skip_rows: Dict[int, np.ndarray] = {}
@@ -208,4 +191,4 @@ def search_index(store: VideoIndex,
         if video is not None:
             skip_rows[q] = np.flatnonzero(paths == video)
     skips = [skip_rows.get(q) for q in range(len(np.atleast_2d(queries)))]
-    return hits_of(store, *stored.top_k(queries, k, skips))
+    return store.hits(*stored.top_k(queries, k, skips))

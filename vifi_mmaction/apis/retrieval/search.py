@@ -194,6 +194,12 @@ class VideoIndex:
                 s, r = top_k(self.embeddings, query[None], k, chunk, keep)
                 scores.append(s[0])
                 rows.append(r[0])
+        return self.hits(scores, rows)
+
+    def hits(self, scores, rows) -> List[List[dict]]:
+        """Per query, the hits of ``scores``/``rows`` (``[Q, k]`` each, best
+        first) as dicts: ``rank``, ``score``, ``row``, ``video`` (and
+        ``start``/``end`` seconds for moments)."""
         results = []
         for q_scores, q_rows in zip(scores, rows):
             hits = []

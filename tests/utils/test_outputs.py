@@ -100,3 +100,25 @@ def test_a_folder_where_no_file_can_be_made_is_refused_before_the_work():
             InputError,
             match=r'^--out /proc/none/r.json: cannot write into /proc'):
         check_output('/proc/none/r.json', what='--out')
+
+
+def test_names_near_the_filesystem_limit_are_written_whole(tmp_path):
+    # the hidden temporary name is longer than the target's: it is
+    # shortened instead of failing after the work, naming itself
+    path = str(tmp_path / ('a' * 250 + '.json'))
+    check_output(path, what='--out')
+    with staged_files([path]) as tmp:
+        assert len(osp.basename(tmp[path]).encode()) <= 255
+        with open(tmp[path], 'w') as f:
+            f.write('{}')
+    with open(path) as f:
+        assert f.read() == '{}'
+    assert os.listdir(tmp_path) == [osp.basename(path)]
+
+
+def test_a_name_too_long_for_the_filesystem_is_refused_first(tmp_path):
+    path = str(tmp_path / ('a' * 300 + '.json'))
+    with pytest.raises(
+            InputError,
+            match=r'its file name is 305 bytes, longer than the 255'):
+        check_output(path, what='--out')

@@ -16,6 +16,7 @@ Its temporary names, ``.NAME.tmp-PID``, are what
 :class:`~vifi_mmaction.engine.ViFiCheckpointHook` clears after a crash.
 """
 import contextlib
+import hashlib
 import os
 import os.path as osp
 import tempfile
@@ -39,6 +40,15 @@ def _inside(path: str, folder: str) -> bool:
     """Whether ``path`` lies in ``folder`` or below it."""
     path, folder = osp.realpath(path), osp.realpath(folder)
     return osp.commonpath([path, folder]) == folder
+
+
+def _check_name_length(path: str, what: str) -> None:
+    """The file name of ``path`` must fit its filesystem."""
+    size = len(osp.basename(path).encode('utf-8'))
+    limit = _name_max(osp.dirname(osp.abspath(path)))
+    if size > limit:
+        raise InputError(f'{what} {path}: its file name is {size} bytes, '
+                         f'longer than the {limit} this filesystem allows')
 
 
 def _check_writable_dir(path: str,
@@ -96,6 +106,7 @@ def check_output(path: str,
                              f'write the result elsewhere')
     if osp.isdir(path):
         raise InputError(f'{what} {path} is a folder; give a file name')
+    _check_name_length(path, what)
     if osp.exists(path) and not overwrite:
         raise InputError(f'{what} {path} exists; pass --overwrite to '
                          f'replace it')
@@ -125,7 +136,26 @@ def temporary_name(path: str) -> str:
     on one filesystem (and is atomic there).
     """
     directory = osp.dirname(osp.abspath(path))
-    return osp.join(directory, f'.{osp.basename(path)}.tmp-{os.getpid()}')
+    name, suffix = osp.basename(path), f'.tmp-{os.getpid()}'
+    room = _name_max(directory) - 1 - len(suffix)
+    if len(name.encode('utf-8')) > room:
+        # a name near the limit: keep the start and a digest of the whole,
+        # so the temporary name is as unique as the target's
+        digest = hashlib.sha1(name.encode('utf-8')).hexdigest()[:12]
+        keep = name.encode('utf-8')[:room - len(digest) - 1]
+        name = keep.decode('utf-8', 'ignore') + '~' + digest
+    return osp.join(directory, f'.{name}{suffix}')
+
+
+def _name_max(directory: str) -> int:
+    """The longest file name (bytes) the filesystem of ``directory`` takes
+    (of its nearest existing ancestor)."""
+    while directory and not osp.isdir(directory):
+        directory = osp.dirname(directory)
+    try:
+        return os.pathconf(directory or '.', 'PC_NAME_MAX')
+    except (OSError, ValueError):  # no such limit known here
+        return 255
 
 
 def fsync_dir(path: str) -> None:

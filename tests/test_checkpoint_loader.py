@@ -150,3 +150,30 @@ def test_nonfinite_outputs_name_the_weights_and_the_culprit_key():
     assert str(e.value) == (
         'w.pth: the model computes NaN/Inf probs (weights logit_scale (exp '
         'overflows float32)); refusing to report them')
+
+
+def test_clip_weights_load_without_a_line_per_parameter(zs):
+    # outside a runner mmengine reports each parameter's init at INFO on
+    # the console; loading CLIP weights keeps it quiet, and the level after
+    import logging
+
+    from mmaction.registry import MODELS
+    from mmengine.config import Config
+    from mmengine.logging import MMLogger
+
+    cfg = Config.fromfile(zs.config)
+    cfg.model.cls_head.class_names = list(zs.names)
+    model = MODELS.build(cfg.model)
+    logger = MMLogger.get_current_instance()
+    records = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append
+    logger.addHandler(handler)
+    level = logger.level
+    try:
+        assert loader.load_model_weights(model, zs.clip_weights,
+                                         zs.config) == 'clip'
+    finally:
+        logger.removeHandler(handler)
+    assert not [r for r in records if 'Initialized by' in r.getMessage()]
+    assert logger.level == level

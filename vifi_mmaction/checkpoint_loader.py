@@ -19,6 +19,7 @@ head), in which case it says what was skipped.
 tools built on it: a checkpoint of the model, plain CLIP weights (which the
 towers read themselves), or none (the config's CLIP weights).
 """
+import logging
 import os.path as osp
 import pickle
 import re
@@ -29,6 +30,7 @@ from typing import (Collection, Dict, List, Mapping, NamedTuple, Optional,
                     Sequence)
 
 import torch
+from mmengine.logging import MMLogger
 
 from .errors import InputError, ViFiUserError
 
@@ -38,7 +40,7 @@ __all__ = [
     'state_dict_of', 'nonfinite_keys', 'overflowing_scale_keys',
     'NonFiniteOutputError', 'check_finite_outputs', 'check_state_fits',
     'load_state_strict', 'LoadReport', 'read_model_state', 'is_torchscript',
-    'is_clip_state', 'load_model_weights'
+    'is_clip_state', 'load_model_weights', 'init_weights_quietly'
 ]
 
 
@@ -381,6 +383,23 @@ def is_clip_state(state: Mapping[str, object]) -> bool:
         k.startswith(('backbone.', 'cls_head.')) for k in keys)
 
 
+def init_weights_quietly(model: torch.nn.Module) -> None:
+    """``model.init_weights()`` without mmengine's per-parameter report.
+
+    Outside a runner (no log file), mmengine writes one INFO record per
+    parameter to the console (about 250 lines for the tiny test model,
+    thousands for ViT-B/16), burying a tool's one-line result or error; the
+    logger's level is raised to WARNING for the call.
+    """
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
+
+
 def load_model_weights(model: torch.nn.Module, weights: Optional[str],
                        where: str) -> str:
     """Load a checkpoint, raw CLIP weights, or the config's CLIP weights
@@ -410,7 +429,7 @@ def load_model_weights(model: torch.nn.Module, weights: Optional[str],
             raise InputError(
                 f'{where}: no weights; give a checkpoint, or CLIP weights in '
                 f'the config (model.clip.pretrained) for vanilla CLIP')
-        model.init_weights()
+        init_weights_quietly(model)
         return 'config'
     if not osp.isfile(weights):
         raise FileNotFoundError(f'checkpoint not found: {weights}')
@@ -421,7 +440,7 @@ def load_model_weights(model: torch.nn.Module, weights: Optional[str],
         # OpenAI / open_clip CLIP weights: each tower reads its part.
         backbone.pretrained = head.pretrained = weights
         backbone.sha256 = head.sha256 = None
-        model.init_weights()
+        init_weights_quietly(model)
         return 'clip'
     load_state_strict(model, state, weights, hint=f'config {where}')
     return 'checkpoint'

@@ -11,7 +11,7 @@ from typing import Dict, Optional
 
 from mmaction.datasets.transforms import DecordDecode, DecordInit
 from mmaction.registry import TRANSFORMS
-from mmengine.fileio import FileClient
+from mmengine import fileio
 
 from ...video import (FAULT_KINDS, READ_ERRORS, VideoReadError,
                       check_video_file, diagnose_video_file, open_decord)
@@ -49,13 +49,14 @@ class ViFiDecordInit(DecordInit):
         self.short_side = short_side
 
     def _get_video_reader(self, filename: str):
-        if self.short_side is None:
-            return super()._get_video_reader(filename)
+        # DecordInit's own reader goes through mmengine's deprecated
+        # FileClient, which logs two deprecation warnings per process; the
+        # same bytes come from mmengine.fileio.get
         if osp.splitext(filename)[0] == filename:  # as DecordInit does
             filename = filename + '.mp4'
-        if self.file_client is None:
-            self.file_client = FileClient(self.io_backend, **self.kwargs)
-        data = self.file_client.get(filename)
+        backend_args = None if self.io_backend == 'disk' else dict(
+            backend=self.io_backend, **self.kwargs)
+        data = fileio.get(filename, backend_args=backend_args)
         return open_decord(data, self.short_side, self.num_threads)
 
     def transform(self, results: Dict) -> Dict:

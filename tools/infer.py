@@ -205,24 +205,34 @@ def _run_windows(args, inferencer, videos) -> int:
     return 0
 
 
+def _start(videos, names, template):
+    """Say what is being classified; a progress bar for several videos."""
+    print(
+        f'{len(videos)} video(s), {len(names)} labels, template '
+        f'{template!r}',
+        file=sys.stderr)
+    if len(videos) < 2:
+        return None
+    from mmengine.utils import ProgressBar
+    return ProgressBar(len(videos), file=sys.stderr)
+
+
 def _run(args, state) -> int:
     inferencer, videos = state
     if args.window is not None:
         return _run_windows(args, inferencer, videos)
     names = inferencer.class_names
-    print(
-        f'{len(videos)} video(s), {len(names)} labels, template '
-        f'{inferencer.template!r}',
-        file=sys.stderr)
     workers = (
         default_workers(len(videos))
         if args.num_workers is None else args.num_workers)
     bar = None
-    if len(videos) > 1:
-        from mmengine.utils import ProgressBar
-        bar = ProgressBar(len(videos), file=sys.stderr)
     results, failed = [], []
-    for batch in inferencer.iter_batches(videos, args.batch_size, workers):
+    for i, batch in enumerate(
+            inferencer.iter_batches(videos, args.batch_size, workers)):
+        if i == 0:
+            # after the first batch: a refusal of the model's outputs (e.g.
+            # non-finite probabilities) is then the only line on stderr
+            bar = _start(videos, names, inferencer.template)
         for raw in batch:
             result = inferencer.pred2dict(raw, args.topk)
             results.append(result)

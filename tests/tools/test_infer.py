@@ -78,3 +78,30 @@ def test_bad_arguments_exit_2_with_one_line(zs, capsys, extra, words):
     err = capsys.readouterr().err.strip()
     assert rc == 2
     assert err.count('\n') == 0 and 'error:' in err and words in err
+
+
+@pytest.mark.parametrize('window', [[], ['--window', '1']])
+def test_non_finite_probabilities_are_the_only_line(zs, tmp_path, capsys,
+                                                    window):
+    # plain CLIP weights skip the checkpoint fit; the absurd logit scale is
+    # found in the first forward pass, before anything else is printed
+    import torch
+    clip = torch.load(zs.clip_weights)
+    clip['logit_scale'] = torch.tensor(1e4)
+    weights = str(tmp_path / 'big_clip.pt')
+    torch.save(clip, weights)
+    out = str(tmp_path / ('timelines' if window else 'res.json'))
+    rc = infer.main([
+        zs.good[0], zs.good[1], '--config', zs.config, '--checkpoint', weights,
+        '--device', 'cpu', '--labels-file', zs.labels_csv, '--out', out,
+        *window
+    ])
+    cap = capsys.readouterr()
+    assert rc == 2
+    assert cap.out == ''
+    assert cap.err.splitlines() == [
+        f'infer.py: error: {weights}: the model computes NaN/Inf probs '
+        f'(weights cls_head.logit_scale (exp overflows float32)); refusing '
+        f'to report them'
+    ]
+    assert not osp.exists(out)

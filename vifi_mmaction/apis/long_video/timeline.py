@@ -91,8 +91,8 @@ def video_timeline(inferencer,
         raise InputError(f'--smooth must be a positive odd number of '
                          f'windows, got {smooth}')
     windows = VideoWindows(video, inferencer.pipeline_cfg, win, step)
-    bar = (
-        ProgressBar(len(windows), file=sys.stderr) if show_progress else None)
+    bar = None  # started after the first forward pass: a refusal of the
+    # model's outputs is then the only line on stderr
     # results written in place: no per-batch arrays left between the
     # forward passes' freed memory (they kept the heap from shrinking)
     raw = np.empty((len(windows), len(inferencer.class_names)))
@@ -105,7 +105,9 @@ def video_timeline(inferencer,
             if embs is None:
                 embs = np.empty((len(windows), emb.shape[1]), emb.dtype)
             embs[idx] = emb
-        if bar is not None:
+        if show_progress:
+            if bar is None:
+                bar = ProgressBar(len(windows), file=sys.stderr)
             bar.update(len(items))
     if bar is not None:
         sys.stderr.write('\n')

@@ -28,6 +28,7 @@ import urllib.request
 from concurrent.futures import wait
 
 from vifi_mmaction.cli import add_model_arguments, run_cli, tool_parser
+from vifi_mmaction.cli.checks import check_at_least
 from vifi_mmaction.errors import InputError
 
 TOOLS = os.path.dirname(os.path.abspath(__file__))
@@ -100,9 +101,7 @@ def _wait_until_up(proc, url: str, log: str, timeout: float) -> float:
 
 
 def _setup(args):
-    if args.requests < 1:
-        raise InputError(f'--requests must be at least 1, got '
-                         f'{args.requests}')
+    check_at_least(args, 'requests')
     if not os.path.isfile(args.video):
         raise FileNotFoundError(f'--video {args.video}: no such file')
     if args.out and not args.out.endswith('.json'):

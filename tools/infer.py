@@ -24,8 +24,6 @@ import os
 import os.path as osp
 import sys
 
-import torch
-
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import (ViFiZeroShotInferencer, expand_inputs,
                                 format_prediction, parse_span, parse_views,
@@ -36,6 +34,7 @@ from vifi_mmaction.cli import (add_label_arguments, add_loader_arguments,
                                add_model_arguments, add_output_arguments,
                                add_window_arguments, labels_from_args, run_cli,
                                tool_parser)
+from vifi_mmaction.cli.checks import check_at_least
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output, check_output_dir
 
@@ -87,11 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def check_args(args) -> None:
     """Fail early, with the option named, before the model is built."""
-    if args.topk < 1:
-        raise InputError(f'--topk must be at least 1, got {args.topk}')
-    if args.batch_size < 1:
-        raise InputError(f'--batch-size must be at least 1, got '
-                         f'{args.batch_size}')
+    check_at_least(args, 'topk', 'batch_size')
     if args.num_workers is not None and args.num_workers < 0:
         raise InputError('--num-workers must be >= 0')
     if args.window is None:
@@ -118,12 +113,6 @@ def check_args(args) -> None:
             not args.out.lower().endswith(('.json', '.csv')):
         raise InputError(f'--out must end with .json or .csv, got '
                          f'{args.out}')
-    if args.device and args.device.startswith('cuda') and \
-            not torch.cuda.is_available():
-        raise InputError(f'--device {args.device}: CUDA is not available')
-    if args.device and not args.device.startswith(('cpu', 'cuda')):
-        raise InputError(f'--device must be cpu, cuda or cuda:N, got '
-                         f'{args.device}')
     parse_views(args.views)
     if args.out and args.window is None:
         check_output(args.out,

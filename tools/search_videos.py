@@ -31,6 +31,7 @@ from vifi_mmaction.apis.retrieval.ann_search import (AUTO_EXACT_BELOW,
                                                      search_index)
 from vifi_mmaction.cli import (add_model_arguments, add_output_arguments,
                                run_cli, tool_parser)
+from vifi_mmaction.cli.checks import check_at_least
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.utils import check_output
 from vifi_mmaction.visualization import plot_contact_sheet
@@ -97,10 +98,7 @@ def _model(args):
 
 
 def _setup(args) -> dict:
-    if args.topk < 1:
-        raise InputError(f'--topk must be at least 1, got {args.topk}')
-    if args.chunk < 1:
-        raise InputError(f'--chunk must be at least 1, got {args.chunk}')
+    check_at_least(args, 'topk', 'chunk')
     if args.out and not args.out.lower().endswith('.json'):
         raise InputError(f'--out must end with .json, got {args.out}')
     if args.query is not None:

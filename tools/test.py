@@ -25,6 +25,7 @@ from vifi_mmaction.cli import (add_cfg_options_argument,
                                add_launcher_arguments, add_output_arguments,
                                apply_launcher_args, build_runner, run_cli,
                                tool_parser)
+from vifi_mmaction.cli.checks import check_at_least
 from vifi_mmaction.compat import exit_process
 from vifi_mmaction.engine.config_checks import (check_config, load_config,
                                                 merge_cfg_options)
@@ -74,9 +75,7 @@ def check_args(args) -> None:
         check_output(args.out_metrics,
                      [args.config, args.checkpoint, args.dump], args.overwrite,
                      '--out-metrics')
-    if args.interval < 1:
-        raise InputError(f'--interval must be at least 1, got '
-                         f'{args.interval}')
+    check_at_least(args, 'interval')
 
 
 def merge_args(cfg, args):

@@ -27,6 +27,7 @@ import sys
 import vifi_mmaction  # noqa: F401  (registers modules, applies compat fixes)
 from vifi_mmaction.apis import ViFiZeroShotInferencer
 from vifi_mmaction.cli import add_model_arguments, run_cli, tool_parser
+from vifi_mmaction.cli.checks import check_at_least
 from vifi_mmaction.dependencies import WEBUI_REQUIRES, require_module
 from vifi_mmaction.errors import InputError
 from vifi_mmaction.webui import Limits, ViFiService, upload_folder
@@ -77,9 +78,7 @@ def check_args(args) -> None:
     if args.max_upload_mb <= 0:
         raise InputError(f'--max-upload-mb must be positive, got '
                          f'{args.max_upload_mb:g}')
-    if args.max_labels < 1:
-        raise InputError(f'--max-labels must be at least 1, got '
-                         f'{args.max_labels}')
+    check_at_least(args, 'max_labels')
     with socket.socket() as probe:  # Gradio's own error is a traceback
         # as the server binds: a port whose old connections linger is free
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
